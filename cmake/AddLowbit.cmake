@@ -1,0 +1,13 @@
+# Thin wrappers over MLIR's add_mlir_* functions so every Lowbit target is declared
+# the same way.
+
+# add_lowbit_library(name sources... [DEPENDS ...] [LINK_LIBS ...])
+function(add_lowbit_library name)
+  add_mlir_library(${name} ${ARGN} DISABLE_INSTALL)
+endfunction()
+
+# add_lowbit_tool(name sources... ) ; link libraries with target_link_libraries.
+function(add_lowbit_tool name)
+  add_llvm_executable(${name} ${ARGN})
+  llvm_update_compile_flags(${name})
+endfunction()

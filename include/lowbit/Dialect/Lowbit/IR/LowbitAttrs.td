@@ -1,0 +1,160 @@
+//===- LowbitAttrs.td - Attributes of the lowbit dialect ----*- tablegen -*-===//
+//
+// The quantization scheme, the outlier format and the sparsity structure.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_DIALECT_LOWBIT_IR_LOWBITATTRS_TD
+#define LOWBIT_DIALECT_LOWBIT_IR_LOWBITATTRS_TD
+
+include "mlir/IR/AttrTypeBase.td"
+include "lowbit/Dialect/Lowbit/IR/LowbitEnums.td"
+
+class Lowbit_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<Lowbit_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+def Lowbit_SchemeAttr : Lowbit_Attr<"Scheme", "scheme"> {
+  let summary = "How integer codes map to real numbers";
+  let description = [{
+    A scheme fixes the code format, the bit width, the symmetry and which
+    elements share a scale. For a logical tensor `W` of shape `D0 x ... x Dn`
+    with scale tensor `S`, optional zero points `Z`, optional codebook `C` and
+    optional super-block scales `T`, dequantization is
+
+    ```
+    v(q)  = int:  q as signed (sym) or unsigned (asym) integer
+            e2m1/e3m2/e2m3/e4m3/e5m2: q's bits as that OCP float format
+            nf4:  NF4[q]          lut: C[q]
+    s(i)  = S[g(i)]                         (scale type f32/f16/bf16/fp8/e8m0)
+          = S[g(i)] * T[h(i)]               (two-level: S holds unsigned codes
+                                             or small floats, T the super scale)
+    W[i]  = (v(q[i]) - Z[g(i)]) * s(i)      (Z = 0 when symmetric)
+    ```
+
+    and quantization is `q = clamp(roundeven(W[i] / s(i) + Z[g(i)]), qmin,
+    qmax)` for `int` (`[-2^(b-1), 2^(b-1)-1]` symmetric, `[0, 2^b-1]`
+    asymmetric) and the nearest representable value for the other formats
+    (ties to the even code, NaN codes never chosen). A zero scale maps every
+    element to the code of zero.
+
+    The keepdims rule gives the scale shape from the logical shape:
+    `tensor`: all ones; `channel` on axis `a`: `Da` at `a`, 1 elsewhere;
+    `group = G` along axis `a`: `Da / G` at `a`, `Dk` elsewhere. Super scales
+    (`super = K`, K groups per super-block) have `Da / (G*K)` at `a` and `Dk`
+    elsewhere; `super = tensor` is one super scale for the tensor (NVFP4).
+
+    Verifier rules:
+    - the bit width is in 1..8 and equals the width of a fixed format
+      (e2m1 and nf4: 4, e3m2 and e2m3: 6, e4m3 and e5m2: 8);
+    - asymmetric schemes use `int` or `lut` codes and name a zero-point type;
+      symmetric ones name none;
+    - `channel` and `group` name an axis >= 0; a group size is positive;
+    - the scale type is a float type, or an integer type only under a super
+      level; a super level needs `group` granularity and a float super scale
+      type; the number of groups per super-block is positive.
+
+    Examples:
+
+    ```mlir
+    #lowbit.scheme<int4, sym, group = 128, axis = 0, scale = f16>
+    #lowbit.scheme<int3, asym, channel, axis = 1, scale = f32, zero_point = i8>
+    #lowbit.scheme<e2m1, group = 32, axis = 1, scale = f8E8M0FNU>  // MXFP4
+    #lowbit.scheme<e2m1, group = 16, axis = 1, scale = f8E4M3FN,
+                   super = tensor, super_scale = f32>             // NVFP4
+    #lowbit.scheme<int4, asym, group = 32, axis = 0, scale = i6,
+                   zero_point = i6, super = 8, super_scale = f16> // GGUF q4_K-like
+    #lowbit.scheme<nf4, group = 64, axis = 0, scale = bf16>
+    #lowbit.scheme<lut3, sym, tensor, scale = f32>
+    ```
+  }];
+  let parameters = (ins
+    "unsigned":$bits,
+    EnumParameter<Lowbit_CodeFormat>:$format,
+    "bool":$symmetric,
+    EnumParameter<Lowbit_Granularity>:$granularity,
+    "int64_t":$axis,
+    "int64_t":$groupSize,
+    "Type":$scaleType,
+    "Type":$zeroPointType,
+    "int64_t":$superGroup,
+    "Type":$superScaleType
+  );
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// True for the OCP float formats (e2m1, e3m2, e2m3, e4m3, e5m2).
+    bool isFloatFormat() const;
+    /// True when codes index a table (fp formats, nf4, lut) rather than
+    /// being integers.
+    bool isTableFormat() const { return getFormat() != CodeFormat::Int; }
+    bool hasSuperScales() const { return static_cast<bool>(getSuperScaleType()); }
+    /// The element type of the code tensor: signless `i<bits>`.
+    IntegerType getCodeType() const;
+    /// Smallest and largest code of the integer format.
+    int64_t getQMin() const;
+    int64_t getQMax() const;
+    /// Shape of the scale (and zero-point) tensor for a logical shape.
+    SmallVector<int64_t> getScaleShape(ArrayRef<int64_t> shape) const;
+    /// Shape of the super-scale tensor for a logical shape.
+    SmallVector<int64_t> getSuperScaleShape(ArrayRef<int64_t> shape) const;
+    /// Checks the scheme against a logical shape (axis in range, group size
+    /// divides the extent, super-blocks tile the axis).
+    LogicalResult verifyShape(function_ref<InFlightDiagnostic()> emitError,
+                              ArrayRef<int64_t> shape) const;
+  }];
+}
+
+def Lowbit_OutliersAttr : Lowbit_Attr<"Outliers", "outliers"> {
+  let summary = "Format of the sparse high-precision outliers of a tensor";
+  let description = [{
+    Outliers are a sparse tensor added to the dequantized dense part
+    (`W = dequant(codes) + sparse(outliers)`, as in SpQR and LLM.int8()).
+    `coo` stores `nnz` coordinates as `tensor<nnz x rank x i32>` and values as
+    `tensor<nnz x T>`; `csr` (rank 2 only) stores row pointers
+    `tensor<(D0 + 1) x i32>`, column indices `tensor<nnz x i32>` and values.
+    The number of outliers is static: weights are compile-time constants.
+
+    ```mlir
+    #lowbit.outliers<coo, nnz = 12, f16>
+    ```
+  }];
+  let parameters = (ins
+    EnumParameter<Lowbit_OutlierFormat>:$format,
+    "int64_t":$nnz,
+    "Type":$valueType
+  );
+  let assemblyFormat = "`<` $format `,` `nnz` `=` $nnz `,` $valueType `>`";
+  let genVerifyDecl = 1;
+}
+
+def Lowbit_SparsityAttr : Lowbit_Attr<"Sparsity", "sparsity"> {
+  let summary = "Structure of a sparsity mask";
+  let description = [{
+    `nm N:M` keeps at most N elements of every M consecutive elements along
+    the axis (the mask has the logical shape). `block B` keeps or drops whole
+    blocks of B consecutive elements along the axis (the mask has the logical
+    shape with the axis extent divided by B). Masked-out elements dequantize
+    to zero.
+
+    ```mlir
+    #lowbit.sparsity<nm 2:4, axis = 0>
+    #lowbit.sparsity<block 32, axis = 1>
+    ```
+  }];
+  let parameters = (ins
+    EnumParameter<Lowbit_SparsityKind>:$kind,
+    "int64_t":$n,
+    "int64_t":$m,
+    "int64_t":$axis
+  );
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Shape of the mask tensor for a logical shape.
+    SmallVector<int64_t> getMaskShape(ArrayRef<int64_t> shape) const;
+  }];
+}
+
+#endif // LOWBIT_DIALECT_LOWBIT_IR_LOWBITATTRS_TD

@@ -1,0 +1,24 @@
+//===- Passes.h - Lowbit transformation passes ------------------*- C++ -*-===//
+//
+// Declarations and registration of the passes in Transforms/Passes.td.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_DIALECT_LOWBIT_TRANSFORMS_PASSES_H
+#define LOWBIT_DIALECT_LOWBIT_TRANSFORMS_PASSES_H
+
+#include "lowbit/Dialect/Lowbit/IR/LowbitDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::lowbit {
+
+#define GEN_PASS_DECL
+#include "lowbit/Dialect/Lowbit/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "lowbit/Dialect/Lowbit/Transforms/Passes.h.inc"
+
+} // namespace mlir::lowbit
+
+#endif // LOWBIT_DIALECT_LOWBIT_TRANSFORMS_PASSES_H

@@ -1,0 +1,392 @@
+//===- LowbitToLinalg.cpp - Reference lowering of lowbit --------*- C++ -*-===//
+//
+// Patterns lowering quantize, dequantize, matmul and calibrate to linalg
+// generics on tensors, and the convert-lowbit-to-linalg pass that applies
+// them together with the code-storage patterns (CodeStorage.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Conversion/LowbitToLinalg/LowbitToLinalg.h"
+#include "QuantizedParts.h"
+#include "ScalarCodec.h"
+#include "lowbit/Conversion/Passes.h"
+#include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::lowbit {
+#define GEN_PASS_DEF_CONVERTLOWBITTOLINALGPASS
+#include "lowbit/Conversion/Passes.h.inc"
+} // namespace mlir::lowbit
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+static SmallVector<utils::IteratorType> parallelLoops(int64_t rank) {
+  return SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel);
+}
+
+/// The parts of `value` if it is produced by lowbit.pack.
+static std::optional<QuantizedParts> getKnownParts(Value value) {
+  auto pack = value.getDefiningOp<PackOp>();
+  if (!pack)
+    return std::nullopt;
+  return QuantizedParts::get(pack.getType(), pack.getParts());
+}
+
+/// Effective f32 scale s(i) inside a generic body, from the scale and optional
+/// super-scale block arguments.
+static Value buildScale(OpBuilder &b, Location loc, const ToF32 &scaleToF32,
+                        const ToF32 *superToF32, Value scale, Value super) {
+  Value s = scaleToF32(b, loc, scale);
+  if (superToF32)
+    s = arith::MulFOp::create(b, loc, s, (*superToF32)(b, loc, super));
+  return s;
+}
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// quantize
+//===----------------------------------------------------------------------===//
+
+struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    QTensorType type = op.getType();
+    SchemeAttr scheme = type.getScheme();
+    QuantizedParts parts = QuantizedParts::getParams(type, op.getParams());
+    int64_t rank = type.getRank();
+
+    ScalarCodec codec(rewriter, loc, scheme, parts.codebook);
+    ToF32 inputToF32(rewriter, loc, type.getElementType());
+    ToF32 scaleToF32(rewriter, loc, scheme.getScaleType());
+    std::optional<ToF32> zpToF32, superToF32;
+    if (parts.zeroPoints)
+      zpToF32.emplace(rewriter, loc, scheme.getZeroPointType());
+    if (parts.superScales)
+      superToF32.emplace(rewriter, loc, scheme.getSuperScaleType());
+
+    SmallVector<Value> inputs{op.getInput(), parts.scales};
+    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank),
+                                getScaleMap(type)};
+    if (parts.zeroPoints) {
+      inputs.push_back(parts.zeroPoints);
+      maps.push_back(getScaleMap(type));
+    }
+    if (parts.superScales) {
+      inputs.push_back(parts.superScales);
+      maps.push_back(getSuperScaleMap(type));
+    }
+    maps.push_back(rewriter.getMultiDimIdentityMap(rank));
+    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                         scheme.getCodeType());
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{init.getType()}, inputs, ValueRange{init},
+        maps, parallelLoops(rank),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          size_t next = 2;
+          Value zp = parts.zeroPoints ? args[next++] : Value();
+          Value super = parts.superScales ? args[next++] : Value();
+          Value s = buildScale(b, l, scaleToF32,
+                               superToF32 ? &*superToF32 : nullptr, args[1],
+                               super);
+          Value x = inputToF32(b, l, args[0]);
+          Value zero = createF32(b, l, 0.0f);
+          Value scaleIsZero =
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, s, zero);
+          Value t = arith::SelectOp::create(
+              b, l, scaleIsZero, zero, arith::DivFOp::create(b, l, x, s));
+          Value z = zp ? (*zpToF32)(b, l, zp) : Value();
+          linalg::YieldOp::create(b, l, codec.encode(b, l, t, z));
+        });
+    SmallVector<Value> packParts{generic.getResult(0)};
+    llvm::append_range(packParts, op.getParams());
+    rewriter.replaceOpWithNewOp<PackOp>(op, type, packParts);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// dequantize
+//===----------------------------------------------------------------------===//
+
+/// Adds the outliers of `parts` to `dense` (element type of `type`).
+static Value addOutliers(OpBuilder &b, Location loc, QTensorType type,
+                         const QuantizedParts &parts, Value dense) {
+  OutliersAttr outliers = type.getOutliers();
+  Type elemType = type.getElementType();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto addAt = [&](OpBuilder &nb, Location nl, Value acc, ValueRange coords,
+                   Value k) {
+    Value values = parts.outliers.back();
+    Value v = tensor::ExtractOp::create(nb, nl, values, ValueRange{k});
+    Value old = tensor::ExtractOp::create(nb, nl, acc, coords);
+    Value sum = arith::AddFOp::create(
+        nb, nl, ToF32(nb, nl, elemType)(nb, nl, old),
+        ToF32(nb, nl, outliers.getValueType())(nb, nl, v));
+    if (!elemType.isF32())
+      sum = arith::TruncFOp::create(nb, nl, elemType, sum);
+    return tensor::InsertOp::create(nb, nl, sum, acc, coords).getResult();
+  };
+  auto toIndex = [](OpBuilder &nb, Location nl, Value v) -> Value {
+    return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), v);
+  };
+  if (outliers.getFormat() == OutlierFormat::COO) {
+    Value nnz = arith::ConstantIndexOp::create(b, loc, outliers.getNnz());
+    auto loop = scf::ForOp::create(
+        b, loc, zero, nnz, one, ValueRange{dense},
+        [&](OpBuilder &nb, Location nl, Value k, ValueRange args) {
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < type.getRank(); ++d) {
+            Value dIdx = arith::ConstantIndexOp::create(nb, nl, d);
+            coords.push_back(toIndex(
+                nb, nl,
+                tensor::ExtractOp::create(nb, nl, parts.outliers[0],
+                                          ValueRange{k, dIdx})));
+          }
+          scf::YieldOp::create(nb, nl, addAt(nb, nl, args[0], coords, k));
+        });
+    return loop.getResult(0);
+  }
+  Value rows = arith::ConstantIndexOp::create(b, loc, type.getShape()[0]);
+  auto outer = scf::ForOp::create(
+      b, loc, zero, rows, one, ValueRange{dense},
+      [&](OpBuilder &nb, Location nl, Value r, ValueRange args) {
+        Value rNext = arith::AddIOp::create(nb, nl, r, one);
+        Value begin = toIndex(nb, nl,
+                              tensor::ExtractOp::create(
+                                  nb, nl, parts.outliers[0], ValueRange{r}));
+        Value end = toIndex(nb, nl,
+                            tensor::ExtractOp::create(nb, nl, parts.outliers[0],
+                                                      ValueRange{rNext}));
+        auto inner = scf::ForOp::create(
+            nb, nl, begin, end, one, args,
+            [&](OpBuilder &ib, Location il, Value k, ValueRange iargs) {
+              Value c = toIndex(ib, il,
+                                tensor::ExtractOp::create(
+                                    ib, il, parts.outliers[1], ValueRange{k}));
+              scf::YieldOp::create(
+                  ib, il, addAt(ib, il, iargs[0], ValueRange{r, c}, k));
+            });
+        scf::YieldOp::create(nb, nl, inner.getResults());
+      });
+  return outer.getResult(0);
+}
+
+/// Builds the reference dequantization of a value with known parts.
+static Value buildDequantize(OpBuilder &b, Location loc, QTensorType type,
+                             const QuantizedParts &parts) {
+  SchemeAttr scheme = type.getScheme();
+  int64_t rank = type.getRank();
+  Type elemType = type.getElementType();
+  ScalarCodec codec(b, loc, scheme, parts.codebook);
+  ToF32 scaleToF32(b, loc, scheme.getScaleType());
+  std::optional<ToF32> zpToF32, superToF32;
+  if (parts.zeroPoints)
+    zpToF32.emplace(b, loc, scheme.getZeroPointType());
+  if (parts.superScales)
+    superToF32.emplace(b, loc, scheme.getSuperScaleType());
+
+  SmallVector<Value> inputs{parts.codes, parts.scales};
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
+                              getScaleMap(type)};
+  if (parts.zeroPoints) {
+    inputs.push_back(parts.zeroPoints);
+    maps.push_back(getScaleMap(type));
+  }
+  if (parts.superScales) {
+    inputs.push_back(parts.superScales);
+    maps.push_back(getSuperScaleMap(type));
+  }
+  if (parts.mask) {
+    inputs.push_back(parts.mask);
+    maps.push_back(getMaskMap(type));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), elemType);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      parallelLoops(rank), [&](OpBuilder &nb, Location l, ValueRange args) {
+        size_t next = 2;
+        Value zp = parts.zeroPoints ? args[next++] : Value();
+        Value super = parts.superScales ? args[next++] : Value();
+        Value mask = parts.mask ? args[next++] : Value();
+        Value s = buildScale(nb, l, scaleToF32,
+                             superToF32 ? &*superToF32 : nullptr, args[1],
+                             super);
+        Value v = codec.decode(nb, l, args[0]);
+        if (zp)
+          v = arith::SubFOp::create(nb, l, v, (*zpToF32)(nb, l, zp));
+        Value x = arith::MulFOp::create(nb, l, v, s);
+        if (mask)
+          x = arith::SelectOp::create(nb, l, mask, x, createF32(nb, l, 0.0f));
+        if (!elemType.isF32())
+          x = arith::TruncFOp::create(nb, l, elemType, x);
+        linalg::YieldOp::create(nb, l, x);
+      });
+  Value result = generic.getResult(0);
+  if (type.getOutliers())
+    result = addOutliers(b, loc, type, parts, result);
+  return result;
+}
+
+struct DequantizeLowering : OpRewritePattern<DequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(DequantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<QuantizedParts> parts = getKnownParts(op.getInput());
+    if (!parts)
+      return rewriter.notifyMatchFailure(op, "parts of the input not known");
+    auto type = cast<QTensorType>(op.getInput().getType());
+    rewriter.replaceOp(op, buildDequantize(rewriter, op.getLoc(), type, *parts));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// matmul
+//===----------------------------------------------------------------------===//
+
+struct MatmulLowering : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<QuantizedParts> parts = getKnownParts(op.getWeight());
+    if (!parts)
+      return rewriter.notifyMatchFailure(op, "parts of the weight not known");
+    Location loc = op.getLoc();
+    auto weightType = cast<QTensorType>(op.getWeight().getType());
+    Value weight = buildDequantize(rewriter, loc, weightType, *parts);
+    auto inputType = cast<RankedTensorType>(op.getInput().getType());
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    Type elemType = resultType.getElementType();
+    Type f32 = rewriter.getF32Type();
+    int64_t rank = inputType.getRank(); // batch..., m, k -> batch..., m, n
+
+    // Loops: batch..., m, n, k.
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineExpr> inputExprs, outputExprs;
+    for (int64_t d = 0; d < rank - 1; ++d) {
+      inputExprs.push_back(getAffineDimExpr(d, ctx));
+      outputExprs.push_back(getAffineDimExpr(d, ctx));
+    }
+    AffineExpr n = getAffineDimExpr(rank - 1, ctx);
+    AffineExpr k = getAffineDimExpr(rank, ctx);
+    inputExprs.push_back(k);
+    outputExprs.push_back(n);
+    SmallVector<AffineExpr> weightExprs{k, n};
+    if (op.getTransposeWeight())
+      std::swap(weightExprs[0], weightExprs[1]);
+    SmallVector<AffineMap> maps{AffineMap::get(rank + 1, 0, inputExprs, ctx),
+                                AffineMap::get(rank + 1, 0, weightExprs, ctx),
+                                AffineMap::get(rank + 1, 0, outputExprs, ctx)};
+    SmallVector<utils::IteratorType> iterators = parallelLoops(rank);
+    iterators.push_back(utils::IteratorType::reduction);
+
+    SmallVector<Value> dynSizes;
+    for (int64_t d = 0; d < rank - 1; ++d)
+      if (inputType.isDynamicDim(d))
+        dynSizes.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), d));
+    Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                         f32, dynSizes);
+    Value zero = createF32(rewriter, loc, 0.0f);
+    Value acc0 = linalg::FillOp::create(rewriter, loc, zero, init).getResult(0);
+    ToF32 toF32(rewriter, loc, elemType);
+    auto matmul = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{acc0.getType()},
+        ValueRange{op.getInput(), weight}, ValueRange{acc0}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value prod = arith::MulFOp::create(b, l, toF32(b, l, args[0]),
+                                             toF32(b, l, args[1]));
+          linalg::YieldOp::create(b, l,
+                                  arith::AddFOp::create(b, l, args[2], prod)
+                                      .getResult());
+        });
+    Value result = matmul.getResult(0);
+    if (!elemType.isF32()) {
+      Value out = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                          elemType, dynSizes);
+      int64_t outRank = resultType.getRank();
+      result = linalg::GenericOp::create(
+                   rewriter, loc, TypeRange{resultType}, ValueRange{result},
+                   ValueRange{out},
+                   SmallVector<AffineMap>(
+                       2, rewriter.getMultiDimIdentityMap(outRank)),
+                   parallelLoops(outRank),
+                   [&](OpBuilder &b, Location l, ValueRange args) {
+                     linalg::YieldOp::create(
+                         b, l,
+                         arith::TruncFOp::create(b, l, elemType, args[0])
+                             .getResult());
+                   })
+                   .getResult(0);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// calibrate
+//===----------------------------------------------------------------------===//
+
+struct CalibrateLowering : OpRewritePattern<CalibrateOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(CalibrateOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, op.getInput());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+struct ConvertLowbitToLinalgPass
+    : lowbit::impl::ConvertLowbitToLinalgPassBase<ConvertLowbitToLinalgPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateLowbitToLinalgPatterns(patterns);
+    populateLowbitCodeStoragePatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    // Erase packs whose value is no longer used, then report what is left.
+    getOperation().walk([](PackOp pack) {
+      if (pack->use_empty())
+        pack->erase();
+    });
+    bool failedAny = false;
+    getOperation().walk([&](Operation *op) {
+      if (!isa<LowbitDialect>(op->getDialect()))
+        return;
+      op->emitError() << "cannot lower '" << op->getName()
+                      << "': the parts of its quantized operand are unknown "
+                         "(it does not come from lowbit.pack or "
+                         "lowbit.quantize)";
+      failedAny = true;
+    });
+    if (failedAny)
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::lowbit::populateLowbitToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<QuantizeLowering, DequantizeLowering, MatmulLowering,
+               CalibrateLowering>(patterns.getContext());
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs everything Lowbit needs on a Debian 12 machine and creates the Python
+# venv (.venv) with pinned packages. Idempotent: a second run installs nothing and
+# only checks. Usage: scripts/setup.sh [--no-venv]
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LLVM_VER=22
+
+# Debian packages, grouped by what needs them.
+debs=(
+  # build
+  cmake ninja-build ccache g++ pkg-config
+  # LLVM/MLIR 22: libraries, headers, lit/FileCheck/mlir-opt/mlir-runner, clang for fuzzers
+  "llvm-${LLVM_VER}-dev" "libmlir-${LLVM_VER}-dev" "mlir-${LLVM_VER}-tools"
+  "llvm-${LLVM_VER}-tools" "clang-${LLVM_VER}" "libclang-rt-${LLVM_VER}-dev"
+  "libomp-${LLVM_VER}-dev" "lld-${LLVM_VER}"
+  # zlib/zstd/libedit/libxml2 headers LLVM's CMake exports ask for
+  zlib1g-dev libzstd-dev libedit-dev libxml2-dev libffi-dev libcurl4-openssl-dev
+  # C++ unit tests
+  libgtest-dev
+  # ONNX import (#3)
+  libprotobuf-dev protobuf-compiler libonnx-dev
+  # ARM code in tests (#6)
+  qemu-user-static gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
+  # host linear algebra and the ILP solver for later passes
+  libeigen3-dev
+)
+
+missing=()
+for p in "${debs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: Debian packages present"
+fi
+
+[ "${1:-}" = "--no-venv" ] && exit 0
+
+# Python venv with pinned packages (python/requirements.txt).
+venv="$root/.venv"
+req="$root/python/requirements.txt"
+stamp="$venv/.requirements.sha256"
+want=$(sha256sum "$req" | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  echo "setup: .venv up to date"
+else
+  echo "setup: creating .venv from $req"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q -r "$req"
+  echo "$want" >"$stamp"
+fi
