@@ -54,14 +54,26 @@ llvm::ArrayRef<float> mlir::lowbit::getNF4Table() {
   return kNF4;
 }
 
+std::pair<float, float>
+mlir::lowbit::getFiniteRange(llvm::ArrayRef<float> table) {
+  float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+  for (float v : table) {
+    if (!std::isfinite(v))
+      continue;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  return {lo, hi};
+}
+
 unsigned mlir::lowbit::nearestCode(llvm::ArrayRef<float> table, float x) {
   unsigned best = 0;
   float bestDist = std::numeric_limits<float>::infinity();
   bool found = false;
   if (std::isnan(x))
     x = 0.0f;
-  x = std::clamp(x, -std::numeric_limits<float>::max(),
-                 std::numeric_limits<float>::max());
+  auto [lo, hi] = getFiniteRange(table);
+  x = std::clamp(x, lo, hi);
   for (unsigned c = 0, e = table.size(); c < e; ++c) {
     float d = std::fabs(x - table[c]);
     if (std::isnan(d))

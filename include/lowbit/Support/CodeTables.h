@@ -14,6 +14,7 @@
 #include "llvm/ADT/SmallVector.h"
 
 #include <cstdint>
+#include <utility>
 
 namespace mlir::lowbit {
 
@@ -24,9 +25,12 @@ llvm::SmallVector<float> getFloatCodeTable(const llvm::fltSemantics &sem);
 /// The 16 NF4 values of QLoRA (normal-distribution quantiles in [-1, 1]).
 llvm::ArrayRef<float> getNF4Table();
 
+/// The smallest and largest finite entries of `table`.
+std::pair<float, float> getFiniteRange(llvm::ArrayRef<float> table);
+
 /// The code whose table value is nearest to `x`; ties go to the even code,
-/// then to the lower one; NaN entries are never chosen. NaN x counts as
-/// 0 and infinite x as the largest finite float.
+/// then to the lower one; NaN entries are never chosen. NaN x counts as 0;
+/// x outside the finite range of the table saturates to its ends.
 unsigned nearestCode(llvm::ArrayRef<float> table, float x);
 
 } // namespace mlir::lowbit

@@ -80,22 +80,47 @@ Value ToF32::operator()(OpBuilder &b, Location loc, Value v) const {
 // ScalarCodec
 //===----------------------------------------------------------------------===//
 
+/// The f32 minimum and maximum of a codebook tensor, ignoring NaN.
+static std::pair<Value, Value> buildCodebookRange(OpBuilder &b, Location loc,
+                                                  Value codebook) {
+  auto type = cast<RankedTensorType>(codebook.getType());
+  float inf = std::numeric_limits<float>::infinity();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value count = arith::ConstantIndexOp::create(b, loc, type.getDimSize(0));
+  auto loop = scf::ForOp::create(
+      b, loc, zero, count, one,
+      ValueRange{createF32(b, loc, inf), createF32(b, loc, -inf)},
+      [&](OpBuilder &nb, Location nl, Value iv, ValueRange args) {
+        Value e = tensor::ExtractOp::create(nb, nl, codebook, ValueRange{iv});
+        if (!e.getType().isF32())
+          e = arith::ExtFOp::create(nb, nl, nb.getF32Type(), e);
+        scf::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::MinNumFOp::create(nb, nl, args[0], e),
+                       arith::MaxNumFOp::create(nb, nl, args[1], e)});
+      });
+  return {loop.getResult(0), loop.getResult(1)};
+}
+
 ScalarCodec::ScalarCodec(OpBuilder &b, Location loc, SchemeAttr scheme,
                          Value codebook)
     : scheme(scheme) {
-  switch (scheme.getFormat()) {
-  case CodeFormat::Int:
-    break;
-  case CodeFormat::NF4:
-    table = createTable(b, loc, getNF4Table());
-    break;
-  case CodeFormat::LUT:
+  if (scheme.getFormat() == CodeFormat::Int)
+    return;
+  if (scheme.getFormat() == CodeFormat::LUT) {
     table = codebook;
-    break;
-  default:
-    table = createTable(b, loc,
-                        getFloatCodeTable(getCodeSemantics(scheme.getFormat())));
+    std::tie(low, high) = buildCodebookRange(b, loc, codebook);
+    return;
   }
+  SmallVector<float> values =
+      scheme.getFormat() == CodeFormat::NF4
+          ? SmallVector<float>(getNF4Table())
+          : getFloatCodeTable(getCodeSemantics(scheme.getFormat()));
+  table = createTable(b, loc, values);
+  auto [lo, hi] = getFiniteRange(values);
+  low = createF32(b, loc, lo);
+  high = createF32(b, loc, hi);
 }
 
 Value ScalarCodec::decode(OpBuilder &b, Location loc, Value code) const {
@@ -117,13 +142,10 @@ Value ScalarCodec::decode(OpBuilder &b, Location loc, Value code) const {
 Value ScalarCodec::encode(OpBuilder &b, Location loc, Value t,
                           Value zeroPoint) const {
   Type codeType = scheme.getCodeType();
-  // NaN counts as 0 and infinities as the largest finite float.
+  // NaN counts as 0.
   Value isNan =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, t, t);
   t = arith::SelectOp::create(b, loc, isNan, createF32(b, loc, 0.0f), t);
-  float big = std::numeric_limits<float>::max();
-  t = arith::MinNumFOp::create(b, loc, t, createF32(b, loc, big));
-  t = arith::MaxNumFOp::create(b, loc, t, createF32(b, loc, -big));
 
   if (!table) {
     if (zeroPoint)
@@ -137,7 +159,10 @@ Value ScalarCodec::encode(OpBuilder &b, Location loc, Value t,
     return arith::TruncIOp::create(b, loc, codeType, i);
   }
 
-  // Nearest table entry; ties to the even code, then the lower one.
+  // Saturate to the finite range, then take the nearest table entry; ties go
+  // to the even code, then the lower one.
+  t = arith::MaxNumFOp::create(b, loc, t, low);
+  t = arith::MinNumFOp::create(b, loc, t, high);
   Type i32 = b.getI32Type();
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);

@@ -43,7 +43,8 @@ public:
 
 private:
   SchemeAttr scheme;
-  Value table; // f32 (or codebook element type) values of each code
+  Value table;     // f32 (or codebook element type) values of each code
+  Value low, high; // f32 finite range of the table (saturation bounds)
 };
 
 /// Returns the f32 constant `value`.

@@ -1,0 +1,37 @@
+# Lit configuration of Lowbit's FileCheck and execution tests. The GoogleTest
+# binaries run through test/Unit, a separate suite in the same lit run.
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "Lowbit"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.lowbit_obj_root, "test")
+config.excludes = ["Unit", "Inputs", "CMakeLists.txt", "lit.cfg.py"]
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.lowbit_tools_dir, append_path=False)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+tools = ["quant-opt", "mlir-runner"]
+llvm_config.add_tool_substitutions(
+    tools, [config.lowbit_tools_dir, config.llvm_tools_dir])
+
+# Execution tests run the LLVM dialect through mlir-runner with MLIR's runtime
+# support libraries (printMemrefF32 and friends).
+runner_libs = [
+    os.path.join(config.llvm_lib_dir, "libmlir_runner_utils.so"),
+    os.path.join(config.llvm_lib_dir, "libmlir_c_runner_utils.so"),
+]
+config.substitutions.append(
+    ("%run", "mlir-runner -e main -entry-point-result=void -shared-libs="
+     + ",".join(runner_libs)))
+if all(os.path.exists(p) for p in runner_libs):
+    config.available_features.add("mlir-runner")
+
+if shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64"):
+    config.available_features.add("qemu-aarch64")
