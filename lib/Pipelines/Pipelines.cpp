@@ -30,6 +30,7 @@ using namespace mlir::lowbit;
 
 void mlir::lowbit::buildReferenceToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createConvertLowbitToLinalgPass());
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
