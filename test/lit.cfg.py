@@ -8,18 +8,21 @@ from lit.llvm import llvm_config
 
 config.name = "Lowbit"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.lowbit_obj_root, "test")
 config.excludes = ["Unit", "Inputs", "CMakeLists.txt", "lit.cfg.py"]
 
 llvm_config.use_default_substitutions()
-llvm_config.with_environment("PATH", config.lowbit_tools_dir, append_path=False)
-llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment(
+    "PATH", [config.lowbit_tools_dir, config.llvm_tools_dir], append_path=True)
 
 tools = ["quant-opt", "mlir-runner"]
 llvm_config.add_tool_substitutions(
     tools, [config.lowbit_tools_dir, config.llvm_tools_dir])
+
+config.substitutions.append(("%lowbit_src_root", config.lowbit_src_root))
+config.substitutions.append(("%lowbit_obj_root", config.lowbit_obj_root))
 
 # Execution tests run the LLVM dialect through mlir-runner with MLIR's runtime
 # support libraries (printMemrefF32 and friends).

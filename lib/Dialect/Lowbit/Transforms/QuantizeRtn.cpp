@@ -100,6 +100,20 @@ Value createConstant(OpBuilder &b, Location loc, RankedTensorType type,
   return arith::ConstantOp::create(b, loc, attr);
 }
 
+/// The f32 values of a constant weight, inline or in a dense_resource blob.
+std::optional<std::vector<float>> readF32(ElementsAttr attr) {
+  if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
+    std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
+    if (!data || static_cast<int64_t>(data->size()) != attr.getNumElements())
+      return std::nullopt;
+    return std::vector<float>(data->begin(), data->end());
+  }
+  auto values = attr.tryGetValues<float>();
+  if (!values)
+    return std::nullopt;
+  return std::vector<float>(values->begin(), values->end());
+}
+
 /// True if `v` is a zero-filled init tensor.
 bool isZeroFill(Value v) {
   auto fill = v.getDefiningOp<linalg::FillOp>();
@@ -151,11 +165,11 @@ struct LowbitQuantizeRtnPass
     if (k % group != 0)
       return op.emitError() << "lowbit-quantize-rtn: group size " << group
                             << " does not divide K = " << k;
-    auto values = weightAttr.tryGetValues<float>();
-    if (!values)
-      return op.emitError() << "lowbit-quantize-rtn: cannot read the weight";
-    std::vector<float> w(values->begin(), values->end());
-    RtnResult q = quantizeRtn(w, k, n, bits, group, symmetric);
+    std::optional<std::vector<float>> w = readF32(weightAttr);
+    if (!w)
+      return op.emitError() << "lowbit-quantize-rtn: cannot read the weight "
+                               "(missing or short resource blob)";
+    RtnResult q = quantizeRtn(*w, k, n, bits, group, symmetric);
 
     MLIRContext *ctx = &getContext();
     OpBuilder b(op);
@@ -188,8 +202,14 @@ struct LowbitQuantizeRtnPass
                                    op.getInputs()[0], packedWeight,
                                    /*transpose_weight=*/false);
     matmul->setAttr("lowbit.weight_error", b.getF32FloatAttr(q.relError));
+    Operation *weightDef = op.getInputs()[1].getDefiningOp();
+    Operation *fillDef = op.getOutputs()[0].getDefiningOp();
     op->replaceAllUsesWith(matmul->getResults());
     op->erase();
+    // Drop the float weight (and the zero fill) once nothing reads them.
+    for (Operation *dead : {weightDef, fillDef})
+      if (dead && dead->use_empty())
+        dead->erase();
     return success();
   }
 };

@@ -36,8 +36,9 @@ def Lowbit_SchemeAttr : Lowbit_Attr<"Scheme", "scheme"> {
     and quantization is `q = clamp(roundeven(W[i] / s(i) + Z[g(i)]), qmin,
     qmax)` for `int` (`[-2^(b-1), 2^(b-1)-1]` symmetric, `[0, 2^b-1]`
     asymmetric) and the nearest representable value for the other formats
-    (ties to the even code, NaN codes never chosen). A zero scale maps every
-    element to the code of zero.
+    (ties to the even code, NaN codes never chosen, saturating at the
+    largest finite value). A zero scale maps every element to the code of
+    zero; NaN inputs count as zero.
 
     The keepdims rule gives the scale shape from the logical shape:
     `tensor`: all ones; `channel` on axis `a`: `Da` at `a`, 1 elsewhere;

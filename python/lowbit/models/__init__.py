@@ -1,0 +1,1 @@
+"""Real models that registry packages carry (see shared/docs/MODELS.md)."""

@@ -1,0 +1,70 @@
+"""Locating and running Lowbit's tools and the upstream tools it relies on."""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LLVM_BIN = Path("/usr/lib/llvm-22/bin")
+LLVM_LIB = Path("/usr/lib/llvm-22/lib")
+
+
+class ToolError(RuntimeError):
+    """A tool exited non-zero; the message carries its stderr."""
+
+
+def build_dir() -> Path:
+    """The build directory: $LOWBIT_BUILD_DIR or <repo>/build."""
+    return Path(os.environ.get("LOWBIT_BUILD_DIR", REPO_ROOT / "build"))
+
+
+def tool(name: str) -> Path:
+    """Path of a Lowbit tool (quant-opt, ...) or an LLVM tool (mlir-runner)."""
+    for candidate in (build_dir() / "bin" / name, LLVM_BIN / name):
+        if candidate.exists():
+            return candidate
+    raise ToolError(f"{name}: not found in {build_dir() / 'bin'} or {LLVM_BIN}; "
+                    "build Lowbit first (scripts/build.sh)")
+
+
+def run(args, input_text=None):
+    """Runs a command, returns stdout; raises ToolError with stderr on failure."""
+    proc = subprocess.run([str(a) for a in args], input=input_text,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        cmd = " ".join(str(a) for a in args[:3])
+        raise ToolError(f"{cmd} ... failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return proc.stdout
+
+
+def quant_opt(mlir_path, *flags) -> str:
+    """Runs quant-opt on a file with the given flags, returns the output IR."""
+    return run([tool("quant-opt"), mlir_path, *flags])
+
+
+def run_mlir(mlir_text: str, entry: str = "main") -> str:
+    """Lowers IR through the reference pipeline and runs it with mlir-runner."""
+    lowered = run([tool("quant-opt"), "-", "--lowbit-reference-to-llvm"],
+                  input_text=mlir_text)
+    libs = ",".join(str(LLVM_LIB / f) for f in
+                    ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so"))
+    return run([tool("mlir-runner"), "-e", entry, "-entry-point-result=void",
+                f"-shared-libs={libs}"], input_text=lowered)
+
+
+_MEMREF = re.compile(r"Unranked Memref .*?sizes = \[([0-9, ]*)\].*?data =\s*(.*?)(?=Unranked Memref|\Z)",
+                     re.S)
+
+
+def parse_printed_memrefs(text: str):
+    """Parses every printMemrefF32 block of mlir-runner output into arrays."""
+    arrays = []
+    for sizes, data in _MEMREF.findall(text):
+        shape = tuple(int(s) for s in sizes.split(",") if s.strip())
+        numbers = re.findall(r"[-+]?(?:nan|inf|\d+\.?\d*(?:[eE][-+]?\d+)?)", data)
+        values = np.array([float(n) for n in numbers], dtype=np.float64)
+        arrays.append(values.reshape(shape))
+    return arrays
