@@ -25,7 +25,12 @@ from . import tools
 from .mlir_emit import ResourceWriter
 from .models.minilm import MiniLM
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "wikitext-2"
+import os
+
+# ../shared beside the checkout (or $LOWBIT_SHARED_DIR) holds the real text.
+SHARED = Path(os.environ.get("LOWBIT_SHARED_DIR",
+                             Path(__file__).resolve().parents[3] / "shared"))
+DATA = SHARED / "data" / "wikitext-2"
 
 # (name, bits, group size (0: per channel), symmetric)
 SCHEMES = [
