@@ -71,6 +71,11 @@ int64_t SchemeAttr::getQMax() const {
 SmallVector<int64_t> SchemeAttr::getScaleShape(ArrayRef<int64_t> shape) const {
   SmallVector<int64_t> result(shape.size(), 1);
   int64_t axis = getAxis();
+  // Unverified combinations (axis out of range) get the per-tensor shape;
+  // verifyShape reports them.
+  if (getGranularity() != Granularity::Tensor &&
+      (axis < 0 || axis >= static_cast<int64_t>(shape.size())))
+    return result;
   switch (getGranularity()) {
   case Granularity::Tensor:
     break;
@@ -79,7 +84,8 @@ SmallVector<int64_t> SchemeAttr::getScaleShape(ArrayRef<int64_t> shape) const {
     break;
   case Granularity::Group:
     result.assign(shape.begin(), shape.end());
-    result[axis] = shape[axis] / getGroupSize();
+    if (getGroupSize() > 0)
+      result[axis] = shape[axis] / getGroupSize();
     break;
   }
   return result;
@@ -87,10 +93,12 @@ SmallVector<int64_t> SchemeAttr::getScaleShape(ArrayRef<int64_t> shape) const {
 
 SmallVector<int64_t>
 SchemeAttr::getSuperScaleShape(ArrayRef<int64_t> shape) const {
-  if (getSuperGroup() == 0)
+  int64_t axis = getAxis();
+  if (getSuperGroup() <= 0 || getGroupSize() <= 0 || axis < 0 ||
+      axis >= static_cast<int64_t>(shape.size()))
     return SmallVector<int64_t>(shape.size(), 1);
   SmallVector<int64_t> result(shape);
-  result[getAxis()] = shape[getAxis()] / (getGroupSize() * getSuperGroup());
+  result[axis] = shape[axis] / getGroupSize() / getSuperGroup();
   return result;
 }
 
@@ -111,8 +119,9 @@ SchemeAttr::verifyShape(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "group size " << getGroupSize()
                        << " does not divide extent " << extent << " of axis "
                        << axis;
+  // (extent / G) % K rather than extent % (G * K): no overflow.
   if (hasSuperScales() && getSuperGroup() > 0 &&
-      extent % (getGroupSize() * getSuperGroup()) != 0)
+      (extent / getGroupSize()) % getSuperGroup() != 0)
     return emitError() << "super-blocks of " << getSuperGroup()
                        << " groups of " << getGroupSize()
                        << " do not tile extent " << extent << " of axis "
@@ -327,8 +336,10 @@ OutliersAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 SmallVector<int64_t>
 SparsityAttr::getMaskShape(ArrayRef<int64_t> shape) const {
   SmallVector<int64_t> result(shape);
-  if (getKind() == SparsityKind::Block)
-    result[getAxis()] /= getM();
+  int64_t axis = getAxis();
+  if (getKind() == SparsityKind::Block && getM() > 0 && axis >= 0 &&
+      axis < static_cast<int64_t>(shape.size()))
+    result[axis] /= getM();
   return result;
 }
 
