@@ -39,16 +39,6 @@ static std::optional<QuantizedParts> getKnownParts(Value value) {
   return QuantizedParts::get(pack.getType(), pack.getParts());
 }
 
-/// Effective f32 scale s(i) inside a generic body, from the scale and optional
-/// super-scale block arguments.
-static Value buildScale(OpBuilder &b, Location loc, const ToF32 &scaleToF32,
-                        const ToF32 *superToF32, Value scale, Value super) {
-  Value s = scaleToF32(b, loc, scale);
-  if (superToF32)
-    s = arith::MulFOp::create(b, loc, s, (*superToF32)(b, loc, super));
-  return s;
-}
-
 namespace {
 
 //===----------------------------------------------------------------------===//
@@ -68,24 +58,11 @@ struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
 
     ScalarCodec codec(rewriter, loc, scheme, parts.codebook);
     ToF32 inputToF32(rewriter, loc, type.getElementType());
-    ToF32 scaleToF32(rewriter, loc, scheme.getScaleType());
-    std::optional<ToF32> zpToF32, superToF32;
-    if (parts.zeroPoints)
-      zpToF32.emplace(rewriter, loc, scheme.getZeroPointType());
-    if (parts.superScales)
-      superToF32.emplace(rewriter, loc, scheme.getSuperScaleType());
+    ScaleOperands scales(rewriter, loc, type, parts);
 
-    SmallVector<Value> inputs{op.getInput(), parts.scales};
-    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank),
-                                getScaleMap(type)};
-    if (parts.zeroPoints) {
-      inputs.push_back(parts.zeroPoints);
-      maps.push_back(getScaleMap(type));
-    }
-    if (parts.superScales) {
-      inputs.push_back(parts.superScales);
-      maps.push_back(getSuperScaleMap(type));
-    }
+    SmallVector<Value> inputs{op.getInput()};
+    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank)};
+    scales.appendInputs(inputs, maps);
     maps.push_back(rewriter.getMultiDimIdentityMap(rank));
     Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
                                          scheme.getCodeType());
@@ -93,19 +70,13 @@ struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
         rewriter, loc, TypeRange{init.getType()}, inputs, ValueRange{init},
         maps, parallelLoops(rank),
         [&](OpBuilder &b, Location l, ValueRange args) {
-          size_t next = 2;
-          Value zp = parts.zeroPoints ? args[next++] : Value();
-          Value super = parts.superScales ? args[next++] : Value();
-          Value s = buildScale(b, l, scaleToF32,
-                               superToF32 ? &*superToF32 : nullptr, args[1],
-                               super);
+          auto [s, z] = scales.build(b, l, args.drop_front());
           Value x = inputToF32(b, l, args[0]);
           Value zero = createF32(b, l, 0.0f);
           Value scaleIsZero =
               arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, s, zero);
           Value t = arith::SelectOp::create(
               b, l, scaleIsZero, zero, arith::DivFOp::create(b, l, x, s));
-          Value z = zp ? (*zpToF32)(b, l, zp) : Value();
           linalg::YieldOp::create(b, l, codec.encode(b, l, t, z));
         });
     SmallVector<Value> packParts{generic.getResult(0)};
@@ -190,46 +161,29 @@ static Value buildDequantize(OpBuilder &b, Location loc, QTensorType type,
   int64_t rank = type.getRank();
   Type elemType = type.getElementType();
   ScalarCodec codec(b, loc, scheme, parts.codebook);
-  ToF32 scaleToF32(b, loc, scheme.getScaleType());
-  std::optional<ToF32> zpToF32, superToF32;
-  if (parts.zeroPoints)
-    zpToF32.emplace(b, loc, scheme.getZeroPointType());
-  if (parts.superScales)
-    superToF32.emplace(b, loc, scheme.getSuperScaleType());
+  ScaleOperands scales(b, loc, type, parts);
 
-  SmallVector<Value> inputs{parts.codes, parts.scales};
-  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank),
-                              getScaleMap(type)};
-  if (parts.zeroPoints) {
-    inputs.push_back(parts.zeroPoints);
-    maps.push_back(getScaleMap(type));
-  }
-  if (parts.superScales) {
-    inputs.push_back(parts.superScales);
-    maps.push_back(getSuperScaleMap(type));
-  }
+  SmallVector<Value> inputs{parts.codes};
+  SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
+  scales.appendInputs(inputs, maps);
   if (parts.mask) {
     inputs.push_back(parts.mask);
     maps.push_back(getMaskMap(type));
   }
   maps.push_back(b.getMultiDimIdentityMap(rank));
   Value init = tensor::EmptyOp::create(b, loc, type.getShape(), elemType);
+  unsigned maskArg = 1 + scales.getNumInputs();
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
       parallelLoops(rank), [&](OpBuilder &nb, Location l, ValueRange args) {
-        size_t next = 2;
-        Value zp = parts.zeroPoints ? args[next++] : Value();
-        Value super = parts.superScales ? args[next++] : Value();
-        Value mask = parts.mask ? args[next++] : Value();
-        Value s = buildScale(nb, l, scaleToF32,
-                             superToF32 ? &*superToF32 : nullptr, args[1],
-                             super);
+        auto [s, z] = scales.build(nb, l, args.drop_front());
         Value v = codec.decode(nb, l, args[0]);
-        if (zp)
-          v = arith::SubFOp::create(nb, l, v, (*zpToF32)(nb, l, zp));
+        if (z)
+          v = arith::SubFOp::create(nb, l, v, z);
         Value x = arith::MulFOp::create(nb, l, v, s);
-        if (mask)
-          x = arith::SelectOp::create(nb, l, mask, x, createF32(nb, l, 0.0f));
+        if (parts.mask)
+          x = arith::SelectOp::create(nb, l, args[maskArg], x,
+                                      createF32(nb, l, 0.0f));
         if (!elemType.isF32())
           x = arith::TruncFOp::create(nb, l, elemType, x);
         linalg::YieldOp::create(nb, l, x);

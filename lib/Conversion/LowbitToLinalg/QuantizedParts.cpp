@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "QuantizedParts.h"
+#include "ScalarCodec.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/AffineExpr.h"
 
 using namespace mlir;
@@ -85,4 +87,57 @@ AffineMap mlir::lowbit::getMaskMap(QTensorType type) {
       sparsity.getKind() == SparsityKind::Block ? sparsity.getM() : 1;
   return buildMap(type.getContext(), type.getRank(), sparsity.getAxis(),
                   divisor, true);
+}
+
+//===----------------------------------------------------------------------===//
+// ScaleOperands
+//===----------------------------------------------------------------------===//
+
+struct ScaleOperands::Decoders {
+  ToF32 scale;
+  std::optional<ToF32> zeroPoint, superScale;
+};
+
+ScaleOperands::ScaleOperands(OpBuilder &b, Location loc, QTensorType type,
+                             const QuantizedParts &parts)
+    : type(type), parts(parts) {
+  SchemeAttr scheme = type.getScheme();
+  decoders.reset(new Decoders{ToF32(b, loc, scheme.getScaleType()), {}, {}});
+  if (parts.zeroPoints)
+    decoders->zeroPoint.emplace(b, loc, scheme.getZeroPointType());
+  if (parts.superScales)
+    decoders->superScale.emplace(b, loc, scheme.getSuperScaleType());
+}
+
+ScaleOperands::~ScaleOperands() = default;
+
+void ScaleOperands::appendInputs(SmallVectorImpl<Value> &inputs,
+                                 SmallVectorImpl<AffineMap> &maps) const {
+  inputs.push_back(parts.scales);
+  maps.push_back(getScaleMap(type));
+  if (parts.zeroPoints) {
+    inputs.push_back(parts.zeroPoints);
+    maps.push_back(getScaleMap(type));
+  }
+  if (parts.superScales) {
+    inputs.push_back(parts.superScales);
+    maps.push_back(getSuperScaleMap(type));
+  }
+}
+
+unsigned ScaleOperands::getNumInputs() const {
+  return 1 + (parts.zeroPoints ? 1 : 0) + (parts.superScales ? 1 : 0);
+}
+
+std::pair<Value, Value> ScaleOperands::build(OpBuilder &b, Location loc,
+                                             ValueRange args) const {
+  unsigned next = 0;
+  Value s = decoders->scale(b, loc, args[next++]);
+  Value z;
+  if (parts.zeroPoints)
+    z = (*decoders->zeroPoint)(b, loc, args[next++]);
+  if (parts.superScales)
+    s = arith::MulFOp::create(b, loc, s,
+                              (*decoders->superScale)(b, loc, args[next++]));
+  return {s, z};
 }

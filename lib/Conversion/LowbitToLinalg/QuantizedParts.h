@@ -10,7 +10,10 @@
 
 #include "lowbit/Dialect/Lowbit/IR/LowbitTypes.h"
 #include "mlir/IR/AffineMap.h"
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/Value.h"
+
+#include <memory>
 
 namespace mlir::lowbit {
 
@@ -31,6 +34,33 @@ AffineMap getScaleMap(QTensorType type);
 AffineMap getSuperScaleMap(QTensorType type);
 /// Map from element coordinates to mask coordinates.
 AffineMap getMaskMap(QTensorType type);
+
+/// The scale-side operands of a generic over the logical shape (scales,
+/// zero points, super scales): which tensors go in, with which maps, and how
+/// their block arguments become the f32 scale s(i) and zero point z(i).
+class ScaleOperands {
+public:
+  /// Creates the decode tables the types need at `b`'s insertion point.
+  ScaleOperands(OpBuilder &b, Location loc, QTensorType type,
+                const QuantizedParts &parts);
+  ~ScaleOperands();
+
+  /// Appends the tensors and their indexing maps to a generic's inputs.
+  void appendInputs(SmallVectorImpl<Value> &inputs,
+                    SmallVectorImpl<AffineMap> &maps) const;
+  /// The number of block arguments appendInputs adds.
+  unsigned getNumInputs() const;
+  /// s(i) and z(i) (null when symmetric) from the block arguments that
+  /// appendInputs added, in order.
+  std::pair<Value, Value> build(OpBuilder &b, Location loc,
+                                ValueRange args) const;
+
+private:
+  struct Decoders;
+  QTensorType type;
+  const QuantizedParts &parts;
+  std::unique_ptr<Decoders> decoders;
+};
 
 } // namespace mlir::lowbit
 

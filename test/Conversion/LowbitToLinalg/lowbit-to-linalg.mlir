@@ -34,11 +34,11 @@ func.func @quantize_int_sym(%w: tensor<256x64xf32>, %s: tensor<2x64xf16>) -> ten
 // CHECK-LABEL: func.func @dequantize_int_asym_channel
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[CHAN]], #[[CHAN]], #{{.*}}]
 // CHECK: ^bb0(%[[C:[^:]*]]: i3, %[[SC:[^:]*]]: f32, %[[ZP:[^:]*]]: i8, %{{.*}}: bf16):
-// CHECK: arith.extui %[[C]] : i3 to i32
-// CHECK: arith.uitofp
-// CHECK: %[[Z:.*]] = arith.uitofp %[[ZP]] : i8 to f32
-// CHECK: arith.subf %{{.*}}, %[[Z]]
-// CHECK: arith.mulf
+// CHECK-DAG: %[[Z:.*]] = arith.uitofp %[[ZP]] : i8 to f32
+// CHECK-DAG: %[[CI:.*]] = arith.extui %[[C]] : i3 to i32
+// CHECK: %[[V:.*]] = arith.uitofp %[[CI]] : i32 to f32
+// CHECK: %[[VZ:.*]] = arith.subf %[[V]], %[[Z]]
+// CHECK: arith.mulf %[[VZ]], %[[SC]]
 // CHECK: arith.truncf %{{.*}} : f32 to bf16
 func.func @dequantize_int_asym_channel(%c: tensor<16x8xi3>, %s: tensor<1x8xf32>, %z: tensor<1x8xi8>) -> tensor<16x8xbf16> {
   %q = lowbit.pack %c, %s, %z : !asym
