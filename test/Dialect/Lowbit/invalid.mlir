@@ -224,7 +224,7 @@ func.func @quantize_param_count(%w: tensor<64x8xf32>, %s: tensor<2x8xf32>) {
 
 !q = !lowbit.qtensor<64x8xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>>
 func.func @quantize_scale_shape(%w: tensor<64x8xf32>, %s: tensor<1x8xf32>) {
-  // expected-error @+1 {{parameters #0 (scales) has type 'tensor<1x8xf32>' but the quantized type needs 'tensor<2x8xf32>'}}
+  // expected-error @+1 {{scales shape 1x8 does not match group size 32 along axis 0 of 64x8 (expected 2x8)}}
   %q = "lowbit.quantize"(%w, %s) : (tensor<64x8xf32>, tensor<1x8xf32>) -> !q
   return
 }
@@ -255,8 +255,62 @@ func.func @pack_generic_count(%c: tensor<64x8xi4>) {
 
 !q = !lowbit.qtensor<64x8xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>>
 func.func @pack_code_width(%c: tensor<64x8xi8>, %s: tensor<2x8xf32>) {
-  // expected-error @+1 {{parts #0 (codes) has type 'tensor<64x8xi8>' but the quantized type needs 'tensor<64x8xi4>'}}
+  // expected-error @+1 {{codes element type 'i8' does not match the 4-bit scheme (expected 'i4')}}
   %q = "lowbit.pack"(%c, %s) : (tensor<64x8xi8>, tensor<2x8xf32>) -> !q
+  return
+}
+
+// -----
+
+!q = !lowbit.qtensor<64x8xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>>
+func.func @pack_code_shape(%c: tensor<8x64xi4>, %s: tensor<2x8xf32>) {
+  // expected-error @+1 {{codes has type 'tensor<8x64xi4>' but the quantized type needs 'tensor<64x8xi4>'}}
+  %q = "lowbit.pack"(%c, %s) : (tensor<8x64xi4>, tensor<2x8xf32>) -> !q
+  return
+}
+
+// -----
+
+!q = !lowbit.qtensor<64x8xf32, #lowbit.scheme<int4, sym, channel, axis = 1, scale = f32>>
+func.func @pack_channel_scales(%c: tensor<64x8xi4>, %s: tensor<64x1xf32>) {
+  // expected-error @+1 {{scales shape 64x1 does not match one scale per channel of axis 1 of 64x8 (expected 1x8)}}
+  %q = "lowbit.pack"(%c, %s) : (tensor<64x8xi4>, tensor<64x1xf32>) -> !q
+  return
+}
+
+// -----
+
+!q = !lowbit.qtensor<64x8xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f16>>
+func.func @pack_scale_type(%c: tensor<64x8xi4>, %s: tensor<2x8xf32>) {
+  // expected-error @+1 {{scales has type 'tensor<2x8xf32>' but the quantized type needs 'tensor<2x8xf16>'}}
+  %q = "lowbit.pack"(%c, %s) : (tensor<64x8xi4>, tensor<2x8xf32>) -> !q
+  return
+}
+
+// -----
+
+!q = !lowbit.qtensor<64x8xf32, #lowbit.scheme<int4, asym, group = 32, axis = 0, scale = f32, zero_point = i8>>
+func.func @pack_zero_point_shape(%c: tensor<64x8xi4>, %s: tensor<2x8xf32>, %z: tensor<1x8xi8>) {
+  // expected-error @+1 {{zero_points shape 1x8 does not match group size 32 along axis 0 of 64x8 (expected 2x8)}}
+  %q = "lowbit.pack"(%c, %s, %z) : (tensor<64x8xi4>, tensor<2x8xf32>, tensor<1x8xi8>) -> !q
+  return
+}
+
+// -----
+
+!q = !lowbit.qtensor<512x8xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = i6, super = 8, super_scale = f16>>
+func.func @pack_super_shape(%c: tensor<512x8xi4>, %s: tensor<16x8xi6>, %t: tensor<1x8xf16>) {
+  // expected-error @+1 {{super_scales shape 1x8 does not match super-blocks of 8 groups of 32 along axis 0 of 512x8 (expected 2x8)}}
+  %q = "lowbit.pack"(%c, %s, %t) : (tensor<512x8xi4>, tensor<16x8xi6>, tensor<1x8xf16>) -> !q
+  return
+}
+
+// -----
+
+!q2 = !lowbit.qtensor<4x4xf32, #lowbit.scheme<int4, sym, tensor, scale = f32>, outliers = #lowbit.outliers<coo, nnz = 2, f16>>
+func.func @pack_outlier_values(%c: tensor<4x4xi4>, %s: tensor<1x1xf32>, %i: tensor<2x2xi32>, %v: tensor<3xf16>) {
+  // expected-error @+1 {{outlier_values has type 'tensor<3xf16>' but the quantized type needs 'tensor<2xf16>'}}
+  %q = "lowbit.pack"(%c, %s, %i, %v) : (tensor<4x4xi4>, tensor<1x1xf32>, tensor<2x2xi32>, tensor<3xf16>) -> !q2
   return
 }
 

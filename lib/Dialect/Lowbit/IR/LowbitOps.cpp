@@ -26,20 +26,80 @@ static std::string joinNames(ArrayRef<StringRef> names) {
   return s;
 }
 
-/// Checks that `values` have exactly `expected` types, naming each part.
-static LogicalResult verifyPartTypes(Operation *op, StringRef what,
-                                     ValueRange values,
+/// `4096x512` for a shape.
+static std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  llvm::interleave(shape, os, "x");
+  return s;
+}
+
+/// How the scheme of `type` shapes its scale-like part `name`, for messages:
+/// "group size 128 along axis 0 of 4096x512".
+static std::string describeScaleRule(QTensorType type, StringRef name) {
+  SchemeAttr scheme = type.getScheme();
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  std::string of = " of " + shapeStr(type.getShape());
+  if (name == "super_scales") {
+    if (scheme.getSuperGroup() == 0)
+      os << "one super scale per tensor" << of;
+    else
+      os << "super-blocks of " << scheme.getSuperGroup() << " groups of "
+         << scheme.getGroupSize() << " along axis " << scheme.getAxis() << of;
+    return s;
+  }
+  switch (scheme.getGranularity()) {
+  case Granularity::Tensor:
+    os << "one scale per tensor" << of;
+    break;
+  case Granularity::Channel:
+    os << "one scale per channel of axis " << scheme.getAxis() << of;
+    break;
+  case Granularity::Group:
+    os << "group size " << scheme.getGroupSize() << " along axis "
+       << scheme.getAxis() << of;
+    break;
+  }
+  return s;
+}
+
+/// Checks one part against the type the quantized type derives for it, with
+/// a message naming the rule that fixes it.
+static LogicalResult verifyPart(Operation *op, QTensorType type,
+                                StringRef name, Type actual, Type expected) {
+  if (actual == expected)
+    return success();
+  auto a = dyn_cast<RankedTensorType>(actual);
+  auto e = cast<RankedTensorType>(expected);
+  bool scaleLike =
+      name == "scales" || name == "zero_points" || name == "super_scales";
+  if (a && scaleLike && a.getShape() != e.getShape())
+    return op->emitOpError()
+           << name << " shape " << shapeStr(a.getShape())
+           << " does not match " << describeScaleRule(type, name)
+           << " (expected " << shapeStr(e.getShape()) << ")";
+  if (a && name == "codes" && a.getShape() == e.getShape())
+    return op->emitOpError()
+           << "codes element type " << a.getElementType() << " does not match "
+           << "the " << type.getScheme().getBits() << "-bit scheme (expected "
+           << e.getElementType() << ")";
+  return op->emitOpError() << name << " has type " << actual
+                           << " but the quantized type needs " << expected;
+}
+
+/// Checks that `values` are exactly the parts `names` of `type`.
+static LogicalResult verifyPartTypes(Operation *op, QTensorType type,
+                                     StringRef what, ValueRange values,
                                      ArrayRef<Type> expected,
                                      ArrayRef<StringRef> names) {
   if (values.size() != expected.size())
     return op->emitOpError() << "expects " << expected.size() << " " << what
                              << " (" << joinNames(names) << ") but got "
                              << values.size();
-  for (auto [i, v, t] : llvm::enumerate(values, expected))
-    if (v.getType() != t)
-      return op->emitOpError()
-             << what << " #" << i << " (" << names[i] << ") has type "
-             << v.getType() << " but the quantized type needs " << t;
+  for (auto [v, t, name] : llvm::zip_equal(values, expected, names))
+    if (failed(verifyPart(op, type, name, v.getType(), t)))
+      return failure();
   return success();
 }
 
@@ -95,7 +155,7 @@ LogicalResult QuantizeOp::verify() {
     return emitOpError() << "result must be dense (no outliers or sparsity); "
                             "attach them with lowbit.pack";
   SmallVector<StringRef> names = type.getPartNames();
-  return verifyPartTypes(*this, "parameters", getParams(),
+  return verifyPartTypes(*this, type, "parameters", getParams(),
                          type.getParamTypes(),
                          ArrayRef<StringRef>(names).slice(1));
 }
@@ -145,8 +205,8 @@ void PackOp::print(OpAsmPrinter &p) {
 
 LogicalResult PackOp::verify() {
   QTensorType type = getType();
-  if (failed(verifyPartTypes(*this, "parts", getParts(), type.getPartTypes(),
-                             type.getPartNames())))
+  if (failed(verifyPartTypes(*this, type, "parts", getParts(),
+                             type.getPartTypes(), type.getPartNames())))
     return failure();
   return verifyConstantParts(*this, type, getParts());
 }
