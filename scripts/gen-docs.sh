@@ -6,6 +6,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${LOWBIT_BUILD_DIR:-$root/build}
 "$root/scripts/build.sh" "$build" >/dev/null
 mkdir -p "$root/docs/generated"
-cp "$build/docs/Dialects/LowbitDialect.md" "$build/docs/LowbitPasses.md" \
+cp "$build/docs/Dialects/LowbitDialect.md" "$build/docs/Dialects/ONNXDialect.md" \
+   "$build/docs/LowbitPasses.md" \
    "$build/docs/LowbitConversionPasses.md" "$root/docs/generated/"
 echo "docs/generated updated"

@@ -17,7 +17,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment(
     "PATH", [config.lowbit_tools_dir, config.llvm_tools_dir], append_path=True)
 
-tools = ["quant-opt", "mlir-runner"]
+tools = ["quant-opt", "quant-translate", "mlir-runner"]
 llvm_config.add_tool_substitutions(
     tools, [config.lowbit_tools_dir, config.llvm_tools_dir])
 
@@ -35,6 +35,15 @@ config.substitutions.append(
      + ",".join(runner_libs)))
 if all(os.path.exists(p) for p in runner_libs):
     config.available_features.add("mlir-runner")
+
+# The project's venv Python (scripts/setup.sh) writes test models with the
+# onnx package; tests that need it say REQUIRES: onnx.
+import subprocess
+venv_python = os.path.join(config.lowbit_src_root, ".venv", "bin", "python")
+config.substitutions.append(("%lowbit_python", venv_python))
+if os.path.exists(venv_python) and subprocess.run(
+        [venv_python, "-c", "import onnx"], capture_output=True).returncode == 0:
+    config.available_features.add("onnx")
 
 if shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64"):
     config.available_features.add("qemu-aarch64")

@@ -8,6 +8,7 @@
 #include "lowbit/Conversion/Passes.h"
 #include "lowbit/Dialect/Lowbit/IR/LowbitDialect.h"
 #include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
+#include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
 #include "lowbit/Pipelines/Pipelines.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -61,7 +62,8 @@ static void registerUpstreamPasses() {
 
 int main(int argc, char **argv) {
   DialectRegistry registry;
-  registry.insert<lowbit::LowbitDialect, affine::AffineDialect,
+  registry.insert<lowbit::LowbitDialect, lowbit::onnx::ONNXDialect,
+                  affine::AffineDialect,
                   arith::ArithDialect, bufferization::BufferizationDialect,
                   cf::ControlFlowDialect, func::FuncDialect, gpu::GPUDialect,
                   index::IndexDialect, linalg::LinalgDialect,

@@ -1,0 +1,86 @@
+//===- ModelLoader.cpp - Parsing ModelProto safely --------------*- C++ -*-===//
+//
+// Protobuf parsing with a 2 GiB limit and libonnx shape inference, with
+// every exception caught here (this file is built with -fexceptions).
+//
+//===----------------------------------------------------------------------===//
+
+#include "ModelLoader.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <climits>
+#include <exception>
+
+using namespace mlir::lowbit;
+
+std::unique_ptr<::onnx::ModelProto>
+mlir::lowbit::parseModelProto(llvm::StringRef bytes, std::string &error) {
+  if (bytes.size() > static_cast<size_t>(INT_MAX)) {
+    error = "file is larger than 2 GiB; models that large keep their weights "
+            "in external data files";
+    return nullptr;
+  }
+  try {
+    auto model = std::make_unique<::onnx::ModelProto>();
+    google::protobuf::io::CodedInputStream stream(
+        reinterpret_cast<const uint8_t *>(bytes.data()),
+        static_cast<int>(bytes.size()));
+    stream.SetTotalBytesLimit(INT_MAX);
+    if (!model->ParseFromCodedStream(&stream) ||
+        !stream.ConsumedEntireMessage()) {
+      error = "not a valid ONNX protobuf (truncated or corrupt)";
+      return nullptr;
+    }
+    if (!model->has_graph()) {
+      error = "the model has no graph";
+      return nullptr;
+    }
+    return model;
+  } catch (const std::exception &e) {
+    error = std::string("protobuf parsing failed: ") + e.what();
+  } catch (...) {
+    error = "protobuf parsing failed";
+  }
+  return nullptr;
+}
+
+/// Replaces the data of large initializers by nothing (dims and type stay):
+/// shape inference needs the data only of small shape tensors, and copying
+/// weights would double the importer's memory.
+static ::onnx::TensorProto stripData(const ::onnx::TensorProto &tensor) {
+  constexpr int64_t kKeepElements = 1024;
+  int64_t numel = 1;
+  for (int64_t d : tensor.dims())
+    numel *= d;
+  bool external = tensor.data_location() == ::onnx::TensorProto::EXTERNAL;
+  if (numel <= kKeepElements && !external)
+    return tensor;
+  ::onnx::TensorProto stripped;
+  stripped.set_name(tensor.name());
+  stripped.set_data_type(tensor.data_type());
+  *stripped.mutable_dims() = tensor.dims();
+  return stripped;
+}
+
+void mlir::lowbit::inferModelShapes(::onnx::ModelProto &model,
+                                    std::string &warning) {
+  ::onnx::GraphProto *graph = model.mutable_graph();
+  google::protobuf::RepeatedPtrField<::onnx::TensorProto> weights;
+  weights.Swap(graph->mutable_initializer());
+  for (const ::onnx::TensorProto &tensor : weights)
+    *graph->add_initializer() = stripData(tensor);
+  try {
+    ::onnx::ShapeInferenceOptions options(/*check_type_val=*/false,
+                                          /*strict_mode_val=*/0,
+                                          /*data_prop_val=*/true);
+    ::onnx::shape_inference::InferShapes(
+        model, ::onnx::OpSchemaRegistry::Instance(), options);
+  } catch (const std::exception &e) {
+    warning = e.what();
+  } catch (...) {
+    warning = "ONNX shape inference failed";
+  }
+  graph->mutable_initializer()->Swap(&weights);
+}

@@ -1,0 +1,31 @@
+//===- ModelLoader.h - Parsing ModelProto safely ----------------*- C++ -*-===//
+//
+// The only place that calls protobuf and libonnx code that may throw; it is
+// built with exceptions and turns every failure into an error string.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_LIB_IMPORT_ONNX_MODELLOADER_H
+#define LOWBIT_LIB_IMPORT_ONNX_MODELLOADER_H
+
+#include "ONNXProto.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <memory>
+#include <string>
+
+namespace mlir::lowbit {
+
+/// Parses a serialized ModelProto (up to 2 GiB). On failure returns null and
+/// sets `error`.
+std::unique_ptr<::onnx::ModelProto> parseModelProto(llvm::StringRef bytes,
+                                                    std::string &error);
+
+/// Runs ONNX shape inference on `model`, adding value_info for values it can
+/// type. Best effort: on failure leaves the model as it was and sets
+/// `warning`.
+void inferModelShapes(::onnx::ModelProto &model, std::string &warning);
+
+} // namespace mlir::lowbit
+
+#endif // LOWBIT_LIB_IMPORT_ONNX_MODELLOADER_H
