@@ -88,6 +88,25 @@ class MiniLM:
         g = 0.5 * z * (1.0 + _erf(z / np.sqrt(2.0)))
         return g @ w2t + b2
 
+    def encode(self, ids: np.ndarray, mask: np.ndarray):
+        """Full forward for one batch: (last hidden state [B, S, H], L2-
+        normalised mean-pooled sentence embedding [B, H]), as
+        sentence-transformers computes them."""
+        outs = []
+        for row, m in zip(ids, mask):
+            n = int(m.sum())
+            x = self.embed(row[:n])
+            for l in range(6):
+                h = self.attention_block(x, l)
+                w1t, b1, w2t, b2 = self.ffn_weights(l)
+                p = f"encoder.layer.{l}.output.LayerNorm."
+                x = self.layer_norm(self.ffn(h, w1t, b1, w2t, b2) + h,
+                                    self.w(p + "weight"), self.w(p + "bias"))
+            outs.append(x)
+        pooled = np.stack([x.mean(0) for x in outs])
+        pooled /= np.maximum(np.linalg.norm(pooled, axis=-1, keepdims=True), 1e-12)
+        return outs, pooled
+
     def ffn_input(self, ids: np.ndarray, layer: int = 0) -> np.ndarray:
         x = self.embed(ids)
         for l in range(layer):
