@@ -48,8 +48,9 @@ fi
 # Python venv with pinned packages (python/requirements.txt).
 venv="$root/.venv"
 req="$root/python/requirements.txt"
+req_nodeps="$root/python/requirements-nodeps.txt"
 stamp="$venv/.requirements.sha256"
-want=$(sha256sum "$req" | cut -d' ' -f1)
+want=$(cat "$req" "$req_nodeps" | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "setup: .venv up to date"
 else
@@ -57,5 +58,6 @@ else
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip
   "$venv/bin/python" -m pip install -q -r "$req"
+  "$venv/bin/python" -m pip install -q --no-deps -r "$req_nodeps"
   echo "$want" >"$stamp"
 fi
