@@ -2,7 +2,7 @@
 
 import numpy as np
 
-_TYPES = {np.dtype(np.float32): "f32", np.dtype(np.int8): "i8",
+_TYPES = {np.dtype(np.float32): "f32", np.dtype(np.int8): "i8", np.dtype(np.int64): "i64",
           np.dtype(np.int32): "i32", np.dtype(np.float16): "f16"}
 
 

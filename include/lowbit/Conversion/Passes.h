@@ -8,6 +8,7 @@
 #define LOWBIT_CONVERSION_PASSES_H
 
 #include "lowbit/Conversion/LowbitToLinalg/LowbitToLinalg.h"
+#include "lowbit/Conversion/ONNXToCore/ONNXToCore.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::lowbit {

@@ -42,4 +42,28 @@ def ConvertLowbitToLinalgPass : Pass<"convert-lowbit-to-linalg", "ModuleOp"> {
   ];
 }
 
+def ConvertONNXToCorePass : Pass<"convert-onnx-to-core", "ModuleOp"> {
+  let summary = "Give imported onnx.node ops their meaning in linalg/tensor/arith/math";
+  let description = [{
+    The second stage of ONNX import: one pattern set per op family
+    (lib/Conversion/ONNXToCore/<Family>.cpp), each pattern matching an op
+    type and the opsets whose semantics it implements. Numpy-style
+    broadcasting is expanded into linalg.generic indexing maps.
+
+    Nodes no pattern handles are reported together in one error that lists
+    every unsupported op type with its count and node names, and the pass
+    fails; with `allow-unsupported` they stay as onnx.node (for inspection).
+  }];
+  let options = [
+    Option<"allowUnsupported", "allow-unsupported", "bool", "false",
+           "leave unsupported nodes in place instead of failing">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // LOWBIT_CONVERSION_PASSES_TD

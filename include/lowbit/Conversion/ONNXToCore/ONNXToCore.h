@@ -1,0 +1,36 @@
+//===- ONNXToCore.h - onnx.node to upstream dialects ------------*- C++ -*-===//
+//
+// Pattern sets that give imported ONNX nodes their meaning, one per op
+// family, and the report of what is left unsupported.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_CONVERSION_ONNXTOCORE_ONNXTOCORE_H
+#define LOWBIT_CONVERSION_ONNXTOCORE_ONNXTOCORE_H
+
+#include "mlir/Support/LLVM.h"
+
+namespace mlir {
+class Operation;
+class RewritePatternSet;
+
+namespace lowbit {
+
+/// Add, Sub, Mul, Div, Pow, Max, Min, comparisons, logic, Where and the
+/// unary math and activation ops.
+void populateONNXElementwisePatterns(RewritePatternSet &patterns);
+/// MatMul and Gemm.
+void populateONNXMatMulPatterns(RewritePatternSet &patterns);
+/// Constant and Identity.
+void populateONNXConstantPatterns(RewritePatternSet &patterns);
+/// Every family above.
+void populateONNXToCorePatterns(RewritePatternSet &patterns);
+
+/// Emits one error on `root` listing every onnx.node left under it (op type,
+/// count, node names); returns failure if there was any.
+LogicalResult reportUnsupportedONNXNodes(Operation *root);
+
+} // namespace lowbit
+} // namespace mlir
+
+#endif // LOWBIT_CONVERSION_ONNXTOCORE_ONNXTOCORE_H

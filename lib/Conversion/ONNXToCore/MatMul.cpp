@@ -1,0 +1,187 @@
+//===- MatMul.cpp - MatMul and Gemm to linalg -------------------*- C++ -*-===//
+//
+// MatMul with numpy batch broadcasting (both operands of rank >= 2) and Gemm
+// (transA/transB, alpha, beta, an optional broadcast C), as contractions in
+// linalg.generic accumulating in the element type.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ONNXPattern.h"
+#include "lowbit/Conversion/ONNXToCore/ONNXToCore.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+namespace {
+
+Value zeroOf(OpBuilder &b, Location loc, Type t) {
+  return arith::ConstantOp::create(b, loc, b.getZeroAttr(t));
+}
+
+/// result[batch..., m, n] = sum_k a[..., m, k] * b[..., k, n], where the
+/// operand maps are given over the loops (batch..., m, n, k).
+FailureOr<Value> buildContraction(OpBuilder &b, Location loc,
+                                  RankedTensorType resultType, Value lhs,
+                                  Value rhs, AffineMap lhsMap, AffineMap rhsMap,
+                                  ArrayRef<std::pair<Value, int64_t>> dimSources) {
+  int64_t rank = resultType.getRank();
+  Type elem = resultType.getElementType();
+  SmallVector<Value> dynSizes;
+  for (int64_t d = 0; d < rank; ++d)
+    if (resultType.isDynamicDim(d)) {
+      if (!dimSources[d].first)
+        return failure();
+      dynSizes.push_back(tensor::DimOp::create(b, loc, dimSources[d].first,
+                                               dimSources[d].second));
+    }
+  Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(), elem,
+                                       dynSizes);
+  Value acc = linalg::FillOp::create(b, loc, zeroOf(b, loc, elem), init)
+                  .getResult(0);
+  SmallVector<AffineMap> maps{lhsMap, rhsMap,
+                              AffineMap::getMultiDimIdentityMap(rank + 1,
+                                                                b.getContext())
+                                  .getMajorSubMap(rank)};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  bool isFloat = isa<FloatType>(elem);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, ValueRange{lhs, rhs}, ValueRange{acc},
+      maps, iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value prod = isFloat ? arith::MulFOp::create(nb, l, args[0], args[1])
+                                   .getResult()
+                             : arith::MulIOp::create(nb, l, args[0], args[1])
+                                   .getResult();
+        Value sum = isFloat ? arith::AddFOp::create(nb, l, args[2], prod)
+                                  .getResult()
+                            : arith::AddIOp::create(nb, l, args[2], prod)
+                                  .getResult();
+        linalg::YieldOp::create(nb, l, sum);
+      });
+  return generic.getResult(0);
+}
+
+struct MatMulPattern : ONNXPattern {
+  MatMulPattern(MLIRContext *ctx) : ONNXPattern(ctx, "MatMul") {}
+
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    RankedTensorType resultType = getResultType(op);
+    auto lhsType = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
+    auto rhsType = dyn_cast<RankedTensorType>(op.getInputs()[1].getType());
+    if (!resultType || !lhsType || !rhsType || lhsType.getRank() < 2 ||
+        rhsType.getRank() < 2 || resultType.getRank() < 2)
+      return rewriter.notifyMatchFailure(op, "needs ranked operands of rank >= 2");
+    MLIRContext *ctx = op.getContext();
+    int64_t rank = resultType.getRank();
+    int64_t batch = rank - 2;
+    AffineExpr m = getAffineDimExpr(batch, ctx), n = getAffineDimExpr(batch + 1, ctx),
+               k = getAffineDimExpr(batch + 2, ctx);
+    SmallVector<std::pair<Value, int64_t>> sources(rank, {Value(), 0});
+    auto operandMap = [&](Value v, RankedTensorType t, AffineExpr row,
+                          AffineExpr col, int64_t rowDim, int64_t colDim) {
+      SmallVector<AffineExpr> exprs;
+      int64_t offset = batch - (t.getRank() - 2);
+      for (int64_t j = 0; j < t.getRank() - 2; ++j) {
+        int64_t d = j + offset;
+        bool broadcast = t.getDimSize(j) == 1 && resultType.getDimSize(d) != 1;
+        exprs.push_back(broadcast ? getAffineConstantExpr(0, ctx)
+                                  : getAffineDimExpr(d, ctx));
+        if (!broadcast && !sources[d].first)
+          sources[d] = {v, j};
+      }
+      exprs.push_back(row);
+      exprs.push_back(col);
+      if (rowDim >= 0)
+        sources[rowDim] = {v, t.getRank() - 2};
+      if (colDim >= 0)
+        sources[colDim] = {v, t.getRank() - 1};
+      return AffineMap::get(rank + 1, 0, exprs, ctx);
+    };
+    Value lhs = op.getInputs()[0], rhs = op.getInputs()[1];
+    AffineMap lhsMap = operandMap(lhs, lhsType, m, k, batch, -1);
+    AffineMap rhsMap = operandMap(rhs, rhsType, k, n, -1, batch + 1);
+    FailureOr<Value> result = buildContraction(
+        rewriter, op.getLoc(), resultType, lhs, rhs, lhsMap, rhsMap, sources);
+    if (failed(result))
+      return rewriter.notifyMatchFailure(op, "cannot size the result");
+    rewriter.replaceOp(op, *result);
+    return success();
+  }
+};
+
+struct GemmPattern : ONNXPattern {
+  GemmPattern(MLIRContext *ctx) : ONNXPattern(ctx, "Gemm") {}
+
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    RankedTensorType resultType = getResultType(op);
+    auto aType = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
+    auto bType = dyn_cast<RankedTensorType>(op.getInputs()[1].getType());
+    if (!resultType || !aType || !bType || aType.getRank() != 2 ||
+        bType.getRank() != 2 || !isa<FloatType>(resultType.getElementType()))
+      return rewriter.notifyMatchFailure(op, "needs 2-D float operands");
+    bool transA = getIntAttr(op, "transA", 0), transB = getIntAttr(op, "transB", 0);
+    MLIRContext *ctx = op.getContext();
+    AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+               k = getAffineDimExpr(2, ctx);
+    Value a = op.getInputs()[0], bv = op.getInputs()[1];
+    AffineMap aMap = AffineMap::get(3, 0, transA ? SmallVector<AffineExpr>{k, m}
+                                                 : SmallVector<AffineExpr>{m, k},
+                                    ctx);
+    AffineMap bMap = AffineMap::get(3, 0, transB ? SmallVector<AffineExpr>{n, k}
+                                                 : SmallVector<AffineExpr>{k, n},
+                                    ctx);
+    SmallVector<std::pair<Value, int64_t>> sources{{a, transA ? 1 : 0},
+                                                   {bv, transB ? 0 : 1}};
+    Location loc = op.getLoc();
+    FailureOr<Value> ab = buildContraction(rewriter, loc, resultType, a, bv,
+                                           aMap, bMap, sources);
+    if (failed(ab))
+      return rewriter.notifyMatchFailure(op, "cannot size the result");
+    float alpha = getFloatAttr(op, "alpha", 1.0f);
+    float beta = getFloatAttr(op, "beta", 1.0f);
+    Type elem = resultType.getElementType();
+    SmallVector<Value> inputs{*ab};
+    bool hasC = op.getInputs().size() > 2 &&
+                !isa<NoneType>(op.getInputs()[2].getType());
+    if (hasC)
+      inputs.push_back(op.getInputs()[2]);
+    Value result = *ab;
+    if (alpha != 1.0f || hasC) {
+      FailureOr<Value> scaled = buildBroadcastGeneric(
+          rewriter, loc, resultType, inputs,
+          [&](OpBuilder &b, Location l, ValueRange s) {
+            Value y = s[0];
+            if (alpha != 1.0f)
+              y = arith::MulFOp::create(
+                  b, l, y,
+                  arith::ConstantOp::create(b, l, b.getFloatAttr(elem, alpha)));
+            if (s.size() > 1) {
+              Value c = s[1];
+              if (beta != 1.0f)
+                c = arith::MulFOp::create(
+                    b, l, c,
+                    arith::ConstantOp::create(b, l, b.getFloatAttr(elem, beta)));
+              y = arith::AddFOp::create(b, l, y, c);
+            }
+            return y;
+          });
+      if (failed(scaled))
+        return rewriter.notifyMatchFailure(op, "C does not broadcast");
+      result = *scaled;
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::lowbit::populateONNXMatMulPatterns(RewritePatternSet &patterns) {
+  patterns.add<MatMulPattern, GemmPattern>(patterns.getContext());
+}

@@ -1,0 +1,87 @@
+//===- ONNXPattern.cpp - Helpers of the onnx.node patterns ------*- C++ -*-===//
+//
+// Attribute access and numpy-style broadcasting into linalg.generic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ONNXPattern.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+int64_t mlir::lowbit::getIntAttr(onnx::NodeOp op, StringRef name,
+                                 int64_t defaultValue) {
+  if (auto attr = op.getOnnxAttrs().getAs<IntegerAttr>(name))
+    return attr.getInt();
+  return defaultValue;
+}
+
+float mlir::lowbit::getFloatAttr(onnx::NodeOp op, StringRef name,
+                                 float defaultValue) {
+  if (auto attr = op.getOnnxAttrs().getAs<FloatAttr>(name))
+    return attr.getValueAsDouble();
+  return defaultValue;
+}
+
+RankedTensorType mlir::lowbit::getResultType(onnx::NodeOp op, unsigned i) {
+  if (i >= op->getNumResults())
+    return {};
+  return dyn_cast<RankedTensorType>(op->getResult(i).getType());
+}
+
+FailureOr<Value> mlir::lowbit::buildBroadcastGeneric(
+    OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  int64_t rank = resultType.getRank();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  SmallVector<Value> dynSizes;
+  SmallVector<Value> dimSource(rank);      // input providing each dim
+  SmallVector<int64_t> dimSourceIndex(rank);
+  for (Value input : inputs) {
+    auto type = dyn_cast<RankedTensorType>(input.getType());
+    if (!type || type.getRank() > rank)
+      return failure();
+    int64_t offset = rank - type.getRank();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t j = 0; j < type.getRank(); ++j) {
+      int64_t d = j + offset;
+      int64_t in = type.getDimSize(j), out = resultType.getDimSize(d);
+      if (in == 1 && out != 1) {
+        exprs.push_back(getAffineConstantExpr(0, ctx));
+        continue;
+      }
+      if (!ShapedType::isDynamic(in) && !ShapedType::isDynamic(out) &&
+          in != out)
+        return failure();
+      exprs.push_back(getAffineDimExpr(d, ctx));
+      if (!dimSource[d]) {
+        dimSource[d] = input;
+        dimSourceIndex[d] = j;
+      }
+    }
+    maps.push_back(AffineMap::get(rank, 0, exprs, ctx));
+  }
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!resultType.isDynamicDim(d))
+      continue;
+    if (!dimSource[d])
+      return failure();
+    dynSizes.push_back(
+        tensor::DimOp::create(b, loc, dimSource[d], dimSourceIndex[d]));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(),
+                                       resultType.getElementType(), dynSizes);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, inputs, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value v = body(nb, l, args.drop_back());
+        linalg::YieldOp::create(nb, l, v);
+      });
+  return generic.getResult(0);
+}

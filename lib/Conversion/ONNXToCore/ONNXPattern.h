@@ -1,0 +1,62 @@
+//===- ONNXPattern.h - Base of the onnx.node patterns -----------*- C++ -*-===//
+//
+// A pattern over onnx.node that matches one op type in a range of opsets,
+// and the helpers every family uses: attribute access and numpy
+// broadcasting into linalg.generic.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_LIB_CONVERSION_ONNXTOCORE_ONNXPATTERN_H
+#define LOWBIT_LIB_CONVERSION_ONNXTOCORE_ONNXPATTERN_H
+
+#include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::lowbit {
+
+/// Matches onnx.node with a given op type (default domain) whose model
+/// opset lies in [minOpset, maxOpset].
+class ONNXPattern : public OpRewritePattern<onnx::NodeOp> {
+public:
+  ONNXPattern(MLIRContext *ctx, StringRef opType, int64_t minOpset = 1,
+              int64_t maxOpset = 1000)
+      : OpRewritePattern(ctx), opType(opType), minOpset(minOpset),
+        maxOpset(maxOpset) {}
+
+  LogicalResult matchAndRewrite(onnx::NodeOp op,
+                                PatternRewriter &rewriter) const final {
+    if (op.getOpType() != opType || !op.getDomain().empty() ||
+        op.getOpset() < minOpset || op.getOpset() > maxOpset)
+      return failure();
+    return rewriteNode(op, rewriter);
+  }
+
+protected:
+  virtual LogicalResult rewriteNode(onnx::NodeOp op,
+                                    PatternRewriter &rewriter) const = 0;
+  StringRef getOpType() const { return opType; }
+
+private:
+  std::string opType;
+  int64_t minOpset, maxOpset;
+};
+
+/// An integer attribute of the node, or `defaultValue`.
+int64_t getIntAttr(onnx::NodeOp op, StringRef name, int64_t defaultValue);
+/// A float attribute of the node, or `defaultValue`.
+float getFloatAttr(onnx::NodeOp op, StringRef name, float defaultValue);
+
+/// The ranked tensor type of result `i`, or null.
+RankedTensorType getResultType(onnx::NodeOp op, unsigned i = 0);
+
+/// Computes `body` elementwise over `inputs` broadcast with numpy rules to
+/// `resultType` (a linalg.generic). A dynamic result dimension takes its size
+/// from an input that has that dimension (not a static 1); broadcasting a
+/// dynamic dimension of size 1 at run time is not supported.
+FailureOr<Value> buildBroadcastGeneric(
+    OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body);
+
+} // namespace mlir::lowbit
+
+#endif // LOWBIT_LIB_CONVERSION_ONNXTOCORE_ONNXPATTERN_H

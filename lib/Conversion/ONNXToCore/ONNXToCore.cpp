@@ -1,0 +1,84 @@
+//===- ONNXToCore.cpp - The convert-onnx-to-core pass -----------*- C++ -*-===//
+//
+// Applies every op-family pattern set and reports, in one diagnostic, the
+// ONNX nodes no pattern handled.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Conversion/ONNXToCore/ONNXToCore.h"
+#include "lowbit/Conversion/Passes.h"
+#include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace mlir::lowbit {
+#define GEN_PASS_DEF_CONVERTONNXTOCOREPASS
+#include "lowbit/Conversion/Passes.h.inc"
+} // namespace mlir::lowbit
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
+  populateONNXConstantPatterns(patterns);
+  populateONNXElementwisePatterns(patterns);
+  populateONNXMatMulPatterns(patterns);
+}
+
+LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {
+  // op type (with domain and opset) -> node names, in order of appearance.
+  std::vector<std::pair<std::string, SmallVector<std::string>>> unsupported;
+  llvm::StringMap<size_t> index;
+  int64_t total = 0;
+  Location firstLoc = root->getLoc();
+  root->walk([&](onnx::NodeOp op) {
+    if (!total)
+      firstLoc = op.getLoc();
+    std::string key = (op.getDomain().empty() ? "" : op.getDomain() + ".").str() +
+                      op.getOpType().str() + " (opset " +
+                      std::to_string(op.getOpset()) + ")";
+    std::string name = op.getNodeName().empty() ? "<unnamed>"
+                                                 : op.getNodeName().str();
+    auto [it, inserted] = index.try_emplace(key, unsupported.size());
+    if (inserted)
+      unsupported.push_back({key, {}});
+    unsupported[it->second].second.push_back(name);
+    ++total;
+  });
+  if (!total)
+    return success();
+  // Reported at the first such node, without dumping the whole module.
+  InFlightDiagnostic diag = emitError(firstLoc)
+                            << total << " ONNX node(s) of " << unsupported.size()
+                            << " op type(s) are not supported:";
+  for (auto &[key, names] : unsupported) {
+    diag << "\n  " << key << " x" << names.size() << ": ";
+    for (size_t i = 0; i < names.size() && i < 5; ++i)
+      diag << (i ? ", " : "") << names[i];
+    if (names.size() > 5)
+      diag << ", ... (" << names.size() - 5 << " more)";
+  }
+  return failure();
+}
+
+namespace {
+
+struct ConvertONNXToCorePass
+    : lowbit::impl::ConvertONNXToCorePassBase<ConvertONNXToCorePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateONNXToCorePatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    if (!allowUnsupported && failed(reportUnsupportedONNXNodes(getOperation())))
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,114 @@
+"""The supported ONNX ops, imported and converted by Lowbit and run through
+the reference lowering, agree with onnxruntime on the same inputs."""
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from lowbit.reference import run_onnx
+
+RNG = np.random.default_rng(7)
+
+
+def save(tmp_path, nodes, inputs, outputs, inits=(), opset=17):
+    graph = helper.make_graph(nodes, "t", inputs, outputs, list(inits))
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    m = onnx.shape_inference.infer_shapes(m)
+    path = tmp_path / "m.onnx"
+    onnx.save(m, str(path))
+    return path
+
+
+def compare(path, feeds, rtol=2e-6, atol=2e-6):
+    ours = run_onnx(path, feeds)
+    ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feeds)
+    assert len(ours) == len(ref)
+    for o, r in zip(ours, ref):
+        assert o.shape == r.shape
+        np.testing.assert_allclose(o, r, rtol=rtol, atol=atol)
+
+
+def vi(name, elem, shape):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def test_elementwise_broadcasting(tmp_path):
+    F = TensorProto.FLOAT
+    c = numpy_helper.from_array(RNG.uniform(0.5, 2.0, (3, 1)).astype(np.float32), "c")
+    nodes = [
+        helper.make_node("Add", ["a", "b"], ["add"]),
+        helper.make_node("Mul", ["add", "c"], ["mul"]),
+        helper.make_node("Sub", ["mul", "b"], ["sub"]),
+        helper.make_node("Div", ["sub", "c"], ["div"]),
+        helper.make_node("Abs", ["div"], ["abs"]),
+        helper.make_node("Pow", ["abs", "c"], ["pow"]),
+        helper.make_node("Max", ["pow", "a", "b"], ["max"]),
+        helper.make_node("Min", ["max", "c"], ["min"]),
+        helper.make_node("Greater", ["a", "b"], ["gt"]),
+        helper.make_node("Where", ["gt", "min", "sub"], ["where"]),
+        helper.make_node("Not", ["gt"], ["not"]),
+        helper.make_node("Cast", ["not"], ["notf"], to=F),
+        helper.make_node("Add", ["where", "notf"], ["y"]),
+    ]
+    path = save(tmp_path, nodes, [vi("a", F, [2, 3, 4]), vi("b", F, [4])],
+                [vi("y", F, [2, 3, 4])], [c])
+    compare(path, {"a": RNG.standard_normal((2, 3, 4)).astype(np.float32),
+                   "b": RNG.standard_normal(4).astype(np.float32)})
+
+
+def test_unary_and_activations(tmp_path):
+    F = TensorProto.FLOAT
+    names = ["Exp", "Tanh", "Erf", "Sigmoid", "Relu", "Neg", "Reciprocal"]
+    nodes, prev = [], "x"
+    for i, n in enumerate(names):
+        nodes.append(helper.make_node(n, [prev], [f"u{i}"]))
+        prev = f"u{i}"
+    nodes += [
+        helper.make_node("Abs", ["x"], ["ax"]),
+        helper.make_node("Sqrt", ["ax"], ["sq"]),
+        helper.make_node("Log", ["sq"], ["lg"]),
+        helper.make_node("LeakyRelu", ["x"], ["lr"], alpha=0.3),
+        helper.make_node("HardSigmoid", ["x"], ["hs"], alpha=0.25, beta=0.4),
+        helper.make_node("HardSwish", ["x"], ["hw"]),
+        helper.make_node("Clip", ["x", "", "hi"], ["cl"]),
+        helper.make_node("Sum", [prev, "lg", "lr", "hs", "hw", "cl"], ["y"]),
+    ]
+    hi = numpy_helper.from_array(np.array(0.5, np.float32), "hi")
+    path = save(tmp_path, nodes, [vi("x", F, [5, 7])], [vi("y", F, [5, 7])], [hi])
+    x = RNG.uniform(-3, 3, (5, 7)).astype(np.float32)
+    x[np.abs(x) < 0.05] = 0.3  # keep Reciprocal and Log away from 0
+    compare(path, {"x": x}, rtol=1e-5, atol=1e-5)
+
+
+def test_integer_ops_and_cast(tmp_path):
+    I, F = TensorProto.INT64, TensorProto.FLOAT
+    nodes = [helper.make_node("Add", ["a", "b"], ["s"]),
+             helper.make_node("Div", ["s", "b"], ["d"]),
+             helper.make_node("Mul", ["d", "a"], ["m"]),
+             helper.make_node("Cast", ["m"], ["f"], to=F),
+             helper.make_node("Cast", ["f"], ["y"], to=I)]
+    path = save(tmp_path, nodes, [vi("a", I, [6]), vi("b", I, [6])], [vi("y", I, [6]), vi("f", F, [6])])
+    compare(path, {"a": np.array([-7, -3, 0, 4, 9, 100], np.int64),
+                   "b": np.array([2, 3, 5, -2, 4, 7], np.int64)})
+
+
+@pytest.mark.parametrize("shapes", [((2, 3, 16), (16, 8)), ((1, 4, 2, 3), (5, 1, 3, 6))])
+def test_matmul(tmp_path, shapes):
+    F = TensorProto.FLOAT
+    a, b = shapes
+    out = tuple(np.broadcast_shapes(a[:-2], b[:-2])) + (a[-2], b[-1])
+    path = save(tmp_path, [helper.make_node("MatMul", ["a", "b"], ["y"])],
+                [vi("a", F, list(a)), vi("b", F, list(b))], [vi("y", F, list(out))])
+    compare(path, {"a": RNG.standard_normal(a).astype(np.float32),
+                   "b": RNG.standard_normal(b).astype(np.float32)}, rtol=1e-5, atol=1e-5)
+
+
+def test_gemm(tmp_path):
+    F = TensorProto.FLOAT
+    nodes = [helper.make_node("Gemm", ["a", "b", "c"], ["y"], transA=1, transB=1, alpha=0.5, beta=2.0)]
+    path = save(tmp_path, nodes, [vi("a", F, [4, 2]), vi("b", F, [3, 4]), vi("c", F, [3])],
+                [vi("y", F, [2, 3])])
+    compare(path, {"a": RNG.standard_normal((4, 2)).astype(np.float32),
+                   "b": RNG.standard_normal((3, 4)).astype(np.float32),
+                   "c": RNG.standard_normal(3).astype(np.float32)}, rtol=1e-5, atol=1e-5)
