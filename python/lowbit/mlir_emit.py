@@ -2,11 +2,15 @@
 
 import numpy as np
 
-_TYPES = {np.dtype(np.float32): "f32", np.dtype(np.int8): "i8", np.dtype(np.int64): "i64",
-          np.dtype(np.int32): "i32", np.dtype(np.float16): "f16"}
+_TYPES = {np.dtype(np.bool_): "i1", np.dtype(np.float32): "f32", np.dtype(np.float64): "f64",
+          np.dtype(np.float16): "f16", np.dtype(np.int8): "i8",
+          np.dtype(np.int16): "i16", np.dtype(np.int32): "i32",
+          np.dtype(np.int64): "i64"}
 
 
 def tensor_type(array: np.ndarray) -> str:
+    if array.dtype not in _TYPES:
+        raise ValueError(f"arrays of {array.dtype} cannot be written as MLIR blobs yet")
     dims = "x".join(str(d) for d in array.shape)
     return f"tensor<{dims}x{_TYPES[array.dtype]}>" if dims else f"tensor<{_TYPES[array.dtype]}>"
 
@@ -17,9 +21,23 @@ class ResourceWriter:
     def __init__(self):
         self.blobs = {}
 
+    INLINE_LIMIT = 64
+
     def constant(self, name: str, array: np.ndarray) -> str:
-        """Returns the attribute text `dense_resource<name> : tensor<...>`."""
-        array = np.ascontiguousarray(array)
+        """Returns the attribute text of a constant holding `array`:
+        `dense_resource<name> : tensor<...>` for large arrays, an inline
+        `dense<...>` for small ones (and always for booleans)."""
+        array = np.require(np.asarray(array), requirements="C")  # keeps 0-d shapes
+        if array.dtype == np.bool_:
+            items = ", ".join("true" if v else "false" for v in array.reshape(-1))
+            body = f"[{items}]" if array.ndim else items
+            if array.ndim > 1:  # a flat list is fine only for rank <= 1
+                body = np.array2string(array, separator=", ", threshold=10**9).replace(
+                    "True", "true").replace("False", "false")
+            return f"dense<{body}> : {tensor_type(array)}"
+        if array.size <= self.INLINE_LIMIT:
+            # Inline hex: avoids an MLIR 22 crash folding rank-0 dense_resource.
+            return f'dense<"0x{array.tobytes().hex().upper()}"> : {tensor_type(array)}'
         if name in self.blobs:
             raise ValueError(f"duplicate blob name {name}")
         self.blobs[name] = array

@@ -33,7 +33,7 @@ def run_onnx(path, feeds: dict):
     lines = ["func.func @__lowbit_run() {"]
     args = []
     for i, (name, value) in enumerate(feeds.items()):
-        value = np.ascontiguousarray(value)
+        value = np.require(np.asarray(value), requirements="C")
         lines.append(f"  %in{i}s = arith.constant {r.constant(f'feed_{i}', value)}")
         lines.append(f"  %in{i} = tensor.cast %in{i}s : {tensor_type(value)} to {arg_types[i]}")
         args.append(f"%in{i}")
@@ -51,11 +51,29 @@ def run_onnx(path, feeds: dict):
             lines.append(f"  %b{i} = arith.bitcast %out{i} : {t} to {bits}")
             src, t, elem = f"%b{i}", bits, "i32"
             kinds.append("f32")
+        elif elem in ("f64", "f16", "bf16"):
+            # Bit patterns again: f64 as i64; f16/bf16 as i16 widened to i32.
+            ibits = {"f64": "i64", "f16": "i16", "bf16": "i16"}[elem]
+            bt = t[: -len(elem + ">")] + ibits + ">"
+            lines.append(f"  %b{i} = arith.bitcast %out{i} : {t} to {bt}")
+            src, t = f"%b{i}", bt
+            if ibits == "i16":
+                wide = bt[: -len("i16>")] + "i32>"
+                lines.append(f"  %w{i} = arith.extui %b{i} : {bt} to {wide}")
+                src, t = f"%w{i}", wide
+            kinds.append(elem)
+            elem = "i64" if ibits == "i64" else "i32"
         elif elem in ("i64", "i32"):
             src = f"%out{i}"
             kinds.append(elem)
-        else:
-            raise ValueError(f"cannot print outputs of type {t}")
+        elif elem in ("i1", "i8", "i16"):
+            # Widened to i32 for printing (booleans zero-extended).
+            wide = t[: -len(elem + ">")] + "i32>"
+            op = "arith.extui" if elem == "i1" else "arith.extsi"
+            lines.append(f"  %w{i} = {op} %out{i} : {t} to {wide}")
+            src, t = f"%w{i}", wide
+            kinds.append("bool" if elem == "i1" else elem)
+            elem = "i32"
         printer = {"i64": "printMemrefI64", "i32": "printMemrefI32"}[elem]
         lines.append(f"  %u{i} = tensor.cast {src} : {t} to tensor<*x{elem}>")
         lines.append(f"  func.call @{printer}(%u{i}) : (tensor<*x{elem}>) -> ()")
@@ -68,15 +86,23 @@ def run_onnx(path, feeds: dict):
     assert body.endswith("}")
     driver = "\n".join(sorted(decls) + lines)
     module = body[:-1] + driver + "\n}\n"
-    ours = r.section()
-    if sep:
+    ours = r.section() if r.blobs else ""
+    if sep and ours:
         # Insert our blob entries into the existing builtin resource block.
         entries = ours.split("builtin: {\n", 1)[1].rsplit("\n    }", 1)[0]
         resources = resources.replace("builtin: {\n", "builtin: {\n" + entries + ",\n", 1)
+        module += "\n{-#" + resources
+    elif sep:
         module += "\n{-#" + resources
     else:
         module += ours
     out = tools.run_mlir(module, entry="__lowbit_run")
     arrays = tools.parse_printed_memrefs(out)
-    return [a.astype(np.int32).view(np.float32) if k == "f32" else a.astype(np.int64)
-            for a, k in zip(arrays, kinds)]
+    convert = {"f32": lambda a: a.astype(np.int32).view(np.float32),
+               "f64": lambda a: a.astype(np.int64).view(np.float64),
+               "f16": lambda a: a.astype(np.uint16).view(np.float16),
+               "bf16": lambda a: (a.astype(np.uint32) << 16).view(np.float32),
+               "bool": lambda a: a.astype(bool),
+               "i8": lambda a: a.astype(np.int8), "i16": lambda a: a.astype(np.int16),
+               "i32": lambda a: a.astype(np.int32), "i64": lambda a: a.astype(np.int64)}
+    return [convert[k](a) for a, k in zip(arrays, kinds)]

@@ -1,0 +1,135 @@
+"""ONNX backend node tests through Lowbit: which import, which convert to
+core dialects, and (with --run) which compute the expected outputs through
+the reference lowering.
+
+    python -m lowbit.conformance [--ops Add,MatMul] [--run] [--jobs 2]
+
+The node tests are generated from the `onnx` package (1,884 cases in onnx
+1.23: a model plus input/output data each). Cases are grouped by the op type
+of their node; "expanded" variants (a function body spelled out in other
+ops) count under the op they test.
+"""
+
+import argparse
+import concurrent.futures as cf
+import os
+import sys
+import tempfile
+import warnings
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from . import tools
+
+
+def collect(ops=None):
+    """[(op_type, case)] for the node test cases whose op is in `ops`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import onnx.backend.test.case.node as node
+        cases = node.collect_testcases(None)
+    out = []
+    for case in cases:
+        graph = case.model.graph
+        op = case.name[len("test_"):]
+        # The op under test is the first node's type for single-node models.
+        op_type = graph.node[0].op_type if len(graph.node) == 1 else None
+        if op_type is None:
+            # Expanded / multi-node cases: match the test name to an op.
+            op_type = next((o for o in (ops or []) if op.startswith(o.lower())), "(multi-node)")
+        if ops is None or op_type in ops:
+            out.append((op_type, case))
+    return out
+
+
+def first_error(e: Exception) -> str:
+    """The first diagnostic line of a tool failure."""
+    lines = str(e).splitlines()
+    return next((l.strip() for l in lines if "error:" in l), lines[-1] if lines else "")
+
+
+def check(case, run: bool):
+    """Returns (stage reached, message): 'import', 'convert' or 'run' failed,
+    or 'pass'."""
+    from .reference import run_onnx
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "model.onnx"
+        path.write_bytes(case.model.SerializeToString())
+        try:
+            ir = tools.run([tools.tool("quant-translate"), "--import-onnx", path])
+        except tools.ToolError as e:
+            return "import", first_error(e)
+        try:
+            tools.run([tools.tool("quant-opt"), "-", "--convert-onnx-to-core"], input_text=ir)
+        except tools.ToolError as e:
+            return "convert", first_error(e)
+        if not run:
+            return "pass", ""
+        inputs, expected = case.data_sets[0]
+        names = [i.name for i in case.model.graph.input]
+        try:
+            outs = run_onnx(path, dict(zip(names, inputs)))
+        except (tools.ToolError, ValueError) as e:
+            return "run", first_error(e)
+        except Exception as e:  # a harness limit, reported as a failure
+            return "run", f"{type(e).__name__}: {e}"
+        rtol, atol = max(case.rtol, 1e-5), max(case.atol, 1e-6)
+        for o, e in zip(outs, expected):
+            if o.shape != e.shape or not np.allclose(o, e, rtol=rtol, atol=atol, equal_nan=True):
+                return "mismatch", f"mismatch (max abs err {np.abs(o - e).max() if o.shape == e.shape else 'shape'})"
+        return "pass", ""
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ops", help="comma-separated op types (default: all)")
+    ap.add_argument("--run", action="store_true", help="also compute and compare outputs")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--verbose", action="store_true", help="print every failure")
+    args = ap.parse_args(argv)
+    ops = set(args.ops.split(",")) if args.ops else None
+    results, failures = evaluate(ops, args.run, args.jobs)
+    report(results, failures, args.run, args.verbose)
+    return 0 if not failures else 1
+
+
+def evaluate(ops, run, jobs=2):
+    """{op: {stage: count}} and [(op, case, stage, message)] for the cases."""
+    cases = collect(ops)
+    results = defaultdict(lambda: defaultdict(int))
+    failures = []
+    with cf.ThreadPoolExecutor(jobs) as pool:
+        futures = {pool.submit(check, case, run): (op, case) for op, case in cases}
+        for i, fut in enumerate(cf.as_completed(futures)):
+            op, case = futures[fut]
+            stage, msg = fut.result()
+            results[op][stage] += 1
+            if stage != "pass":
+                failures.append((op, case.name, stage, msg))
+            print(f"\r{i + 1}/{len(cases)} cases", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return results, failures
+
+
+def report(results, failures, run, verbose):
+    stages = ["pass", "import", "convert"] + (["run", "mismatch"] if run else [])
+    print(f"{'op':<24}{'cases':>6}{'pass':>6}" + "".join(f"{'fail@' + s:>14}" for s in stages[1:]))
+    total = defaultdict(int)
+    for op in sorted(results):
+        r = results[op]
+        n = sum(r.values())
+        total["cases"] += n
+        for s in stages:
+            total[s] += r[s]
+        print(f"{op:<24}{n:>6}{r['pass']:>6}" + "".join(f"{r[s]:>14}" for s in stages[1:]))
+    print(f"{'total':<24}{total['cases']:>6}{total['pass']:>6}" +
+          "".join(f"{total[s]:>14}" for s in stages[1:]))
+    if verbose:
+        for f in sorted(failures):
+            print("  ", *f)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
