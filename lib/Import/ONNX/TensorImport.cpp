@@ -43,6 +43,9 @@ llvm::Expected<Type> mlir::lowbit::getElementType(MLIRContext *ctx,
   case 21: return IntegerType::get(ctx, 4, IntegerType::Unsigned); // UINT4
   case 22: return b.getIntegerType(4);                        // INT4
   case 23: return b.getType<Float4E2M1FNType>();              // FLOAT4E2M1
+  case 24: return b.getType<Float8E8M0FNUType>();             // FLOAT8E8M0
+  case 25: return IntegerType::get(ctx, 2, IntegerType::Unsigned); // UINT2
+  case 26: return b.getIntegerType(2);                        // INT2
   default:
     break;
   }
@@ -231,21 +234,20 @@ mlir::lowbit::importTensor(MLIRContext *ctx, ::onnx::TensorProto &tensor,
                                  " needs " + std::to_string(need));
   };
 
-  // Sub-byte and boolean tensors: small in practice, inline.
+  // Sub-byte and boolean tensors: small in practice, inline. Sub-byte
+  // values are packed low bits first, 8 / bits to a byte.
   if (elemBytes == 0 || elem.isInteger(1)) {
     std::vector<char> bytes;
-    int64_t count;
+    unsigned bits = elem.getIntOrFloatBitWidth();
+    int64_t perByte = elem.isInteger(1) ? 1 : 8 / bits;
+    int64_t need = (numel + perByte - 1) / perByte;
     if (tensor.has_raw_data()) {
       const std::string &raw = tensor.raw_data();
-      int64_t need = elemBytes ? numel : (elem.isInteger(1) ? numel
-                                                            : (numel + 1) / 2);
       if (static_cast<int64_t>(raw.size()) != need)
         return mismatch(raw.size(), "bytes", need);
       bytes.assign(raw.begin(), raw.end());
-      count = numel;
     } else {
-      count = readTypedData(tensor, elem, bytes);
-      int64_t need = elemBytes || elem.isInteger(1) ? numel : (numel + 1) / 2;
+      int64_t count = readTypedData(tensor, elem, bytes);
       if (count != need)
         return mismatch(count, "values", need);
     }
@@ -255,11 +257,11 @@ mlir::lowbit::importTensor(MLIRContext *ctx, ::onnx::TensorProto &tensor,
         values.push_back(c != 0);
       return cast<ElementsAttr>(DenseElementsAttr::get(type, values));
     }
-    // 4-bit types: two per byte, low nibble first.
     SmallVector<APInt> values;
     for (int64_t i = 0; i < numel; ++i) {
-      uint8_t byte = static_cast<uint8_t>(bytes[i / 2]);
-      values.push_back(APInt(4, (i % 2) ? byte >> 4 : byte & 0xF));
+      uint8_t byte = static_cast<uint8_t>(bytes[i / perByte]);
+      values.push_back(
+          APInt(bits, (byte >> ((i % perByte) * bits)) & ((1u << bits) - 1)));
     }
     if (isa<FloatType>(elem)) {
       SmallVector<APFloat> floats;
@@ -271,6 +273,14 @@ mlir::lowbit::importTensor(MLIRContext *ctx, ::onnx::TensorProto &tensor,
   }
 
   int64_t needBytes = numel * elemBytes;
+  if (numel == 0) {
+    // Empty tensors: no data to own (and no blob: copying zero bytes from a
+    // null pointer is undefined, found by the fuzzer).
+    if (tensor.has_raw_data() && !tensor.raw_data().empty())
+      return mismatch(tensor.raw_data().size(), "bytes", 0);
+    return cast<ElementsAttr>(
+        DenseElementsAttr::getFromRawBuffer(type, ArrayRef<char>()));
+  }
   AsmResourceBlob blob;
   if (tensor.data_location() == ::onnx::TensorProto::EXTERNAL) {
     auto buffer = mapExternalData(tensor, modelDir, needBytes);

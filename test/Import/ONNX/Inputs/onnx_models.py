@@ -80,6 +80,15 @@ def shape_inference(out):
     onnx.save(m, out)
 
 
+def empty_initializer(out):
+    # A zero-element initializer stored as typed data (found by the fuzzer:
+    # importing it copied zero bytes from a null pointer).
+    e = raw_tensor("e", TensorProto.FLOAT, [0, 4])
+    nodes = [helper.make_node("Concat", ["x", "e"], ["y"], name="cat", axis=0)]
+    m = model(nodes, [vi("x", TensorProto.FLOAT, [2, 4])], [vi("y", TensorProto.FLOAT, [2, 4])], [e])
+    onnx.save(m, out)
+
+
 def external(out):
     w = numpy_helper.from_array(np.arange(256, dtype=np.float32).reshape(16, 16), "w")
     nodes = [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")]
