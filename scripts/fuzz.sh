@@ -24,6 +24,8 @@ for case in mlp attributes optional_and_unsorted shape_inference external cycle 
   [ -f "$corpus/$case.onnx" ] || "$root/.venv/bin/python" "$gen" "$case" "$corpus/$case.onnx"
 done
 rm -f "$corpus"/*.data  # external data files are not models
+cd "$build"  # libFuzzer writes its logs into the working directory
 ASAN_OPTIONS=allow_user_poisoning=0:detect_leaks=1 \
   "$build/tools/fuzz/onnx-import-fuzzer" "$corpus" -max_total_time="$seconds" \
-  -artifact_prefix="$build/crashes/" -max_len=65536 -jobs=1 -print_final_stats=1
+  -artifact_prefix="$build/crashes/" -max_len=65536 -print_final_stats=1 \
+  -fork=1 -ignore_crashes=1

@@ -102,6 +102,9 @@ LogicalResult GraphImporter::collectTypes() {
       return error() << "initializer '" << tensor.name()
                      << "': " << llvm::toString(elem.takeError());
     SmallVector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
+    if (llvm::any_of(dims, [](int64_t d) { return d < 0; }))
+      return error() << "initializer '" << tensor.name()
+                     << "' has a negative dimension";
     types[tensor.name()] = RankedTensorType::get(dims, *elem);
     initializerNames.insert(tensor.name());
   }

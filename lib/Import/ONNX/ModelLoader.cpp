@@ -51,11 +51,18 @@ mlir::lowbit::parseModelProto(llvm::StringRef bytes, std::string &error) {
 /// weights would double the importer's memory.
 static ::onnx::TensorProto stripData(const ::onnx::TensorProto &tensor) {
   constexpr int64_t kKeepElements = 1024;
+  // Counted without overflow (found by the fuzzer): stop once past the limit.
   int64_t numel = 1;
-  for (int64_t d : tensor.dims())
+  bool small = true;
+  for (int64_t d : tensor.dims()) {
+    if (d < 0 || (d > 0 && numel > kKeepElements / d)) {
+      small = false;
+      break;
+    }
     numel *= d;
+  }
   bool external = tensor.data_location() == ::onnx::TensorProto::EXTERNAL;
-  if (numel <= kKeepElements && !external)
+  if (small && !external)
     return tensor;
   ::onnx::TensorProto stripped;
   stripped.set_name(tensor.name());
