@@ -126,3 +126,60 @@ def test_node_tests_of_supported_ops_compute_the_expected_outputs():
     assert not mismatches, mismatches
     passed = sum(r["pass"] for r in results.values())
     assert passed >= 60, dict(results)
+
+
+def test_shape_ops(tmp_path):
+    F, I = TensorProto.FLOAT, TensorProto.INT64
+    shape = numpy_helper.from_array(np.array([0, -1, 2], np.int64), "shape")
+    axes = numpy_helper.from_array(np.array([0, 3], np.int64), "axes")
+    sq_axes = numpy_helper.from_array(np.array([0], np.int64), "sq_axes")
+    idx = numpy_helper.from_array(np.array([[2, -1], [0, 1]], np.int64), "idx")
+    nodes = [
+        helper.make_node("Reshape", ["x", "shape"], ["r"]),          # [B, 6, 2]
+        helper.make_node("Transpose", ["r"], ["t"], perm=[2, 0, 1]),  # [2, B, 6]
+        helper.make_node("Unsqueeze", ["t", "axes"], ["u"]),          # [1, 2, B, 1, 6]
+        helper.make_node("Squeeze", ["u", "sq_axes"], ["s"]),         # [2, B, 1, 6]
+        helper.make_node("Gather", ["s", "idx"], ["g"], axis=3),      # [2, B, 1, 2, 2]
+        helper.make_node("Shape", ["g"], ["shp"]),
+        helper.make_node("Range", ["start", "limit", "delta"], ["rng"]),
+    ]
+    scalars = [numpy_helper.from_array(np.array(v, np.int64), n)
+               for n, v in [("start", 3), ("limit", 17), ("delta", 4)]]
+    path = save(tmp_path, nodes, [vi("x", F, ["batch", 3, 4])],
+                [vi("g", F, None), vi("shp", I, None), vi("rng", I, None)],
+                [shape, axes, sq_axes, idx] + scalars)
+    compare(path, {"x": RNG.standard_normal((2, 3, 4)).astype(np.float32)})
+
+
+@pytest.mark.parametrize("keepdims", [0, 1])
+def test_reductions_softmax_layernorm(tmp_path, keepdims):
+    F = TensorProto.FLOAT
+    axes = numpy_helper.from_array(np.array([1, -1], np.int64), "axes")
+    gamma = numpy_helper.from_array(RNG.standard_normal(5).astype(np.float32), "gamma")
+    beta = numpy_helper.from_array(RNG.standard_normal(5).astype(np.float32), "beta")
+    nodes = [
+        helper.make_node("ReduceSum", ["x", "axes"], ["sum"], keepdims=keepdims),
+        helper.make_node("ReduceMean", ["x"], ["mean"], axes=[0], keepdims=keepdims),
+        helper.make_node("ReduceMax", ["x"], ["max"], axes=[2], keepdims=keepdims),
+        helper.make_node("Softmax", ["x"], ["sm"], axis=1),
+        helper.make_node("LayerNormalization", ["x", "gamma", "beta"], ["ln"], epsilon=1e-3),
+    ]
+    path = save(tmp_path, nodes, [vi("x", F, [2, 3, 5])],
+                [vi(n, F, None) for n in ["sum", "mean", "max", "sm", "ln"]],
+                [axes, gamma, beta], opset=17)
+    compare(path, {"x": RNG.standard_normal((2, 3, 5)).astype(np.float32)}, rtol=1e-5, atol=1e-5)
+
+
+def test_minilm_end_to_end_matches_onnxruntime(tmp_path):
+    """The real encoder, imported, converted and run through the reference
+    lowering, against onnxruntime on real sentences."""
+    from lowbit.models import export_minilm
+    from lowbit.models.minilm import MiniLM
+    path = export_minilm.export(tmp_path / "minilm")
+    ids, mask = export_minilm.batch(MiniLM.load(), export_minilm.sentences(2), max_len=12)
+    feeds = {"input_ids": ids, "attention_mask": mask}
+    ours = run_onnx(path, feeds)
+    ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feeds)
+    np.testing.assert_allclose(ours[0], ref[0], atol=2e-5)
+    cos = (ours[1] * ref[1]).sum(-1) / (np.linalg.norm(ours[1], axis=-1) * np.linalg.norm(ref[1], axis=-1))
+    assert cos.min() >= 0.99999, cos

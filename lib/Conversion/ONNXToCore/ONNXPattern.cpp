@@ -6,7 +6,9 @@
 
 #include "ONNXPattern.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::lowbit;
@@ -85,3 +87,44 @@ FailureOr<Value> mlir::lowbit::buildBroadcastGeneric(
       });
   return generic.getResult(0);
 }
+
+Value mlir::lowbit::indexConst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+Value mlir::lowbit::i64Const(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
+}
+
+/// Size of dimension `d` of `v` as index (constant when static).
+Value mlir::lowbit::dimSize(OpBuilder &b, Location loc, Value v, int64_t d) {
+  auto t = cast<RankedTensorType>(v.getType());
+  if (!t.isDynamicDim(d))
+    return indexConst(b, loc, t.getDimSize(d));
+  return tensor::DimOp::create(b, loc, v, d);
+}
+
+/// The values of a constant integer tensor operand.
+std::optional<SmallVector<int64_t>> mlir::lowbit::constantInts(Value v) {
+  DenseIntElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  for (const APInt &x : attr.getValues<APInt>())
+    out.push_back(x.getSExtValue());
+  return out;
+}
+
+/// tensor.reshape of `input` to `resultType` with the dimension sizes
+/// `sizes` (index values).
+Value mlir::lowbit::reshapeTo(OpBuilder &b, Location loc, Value input,
+                RankedTensorType resultType, ArrayRef<Value> sizes) {
+  SmallVector<Value> asI64;
+  for (Value s : sizes)
+    asI64.push_back(arith::IndexCastOp::create(b, loc, b.getI64Type(), s));
+  Value shape = tensor::FromElementsOp::create(
+      b, loc, RankedTensorType::get({(int64_t)sizes.size()}, b.getI64Type()),
+      asI64);
+  return tensor::ReshapeOp::create(b, loc, resultType, input, shape);
+}
+

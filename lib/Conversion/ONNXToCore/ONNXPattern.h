@@ -57,6 +57,18 @@ FailureOr<Value> buildBroadcastGeneric(
     OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body);
 
+/// An index constant.
+Value indexConst(OpBuilder &b, Location loc, int64_t v);
+/// An i64 constant.
+Value i64Const(OpBuilder &b, Location loc, int64_t v);
+/// Size of dimension `d` of ranked tensor `v` as index (constant if static).
+Value dimSize(OpBuilder &b, Location loc, Value v, int64_t d);
+/// The values of a constant integer tensor operand.
+std::optional<SmallVector<int64_t>> constantInts(Value v);
+/// tensor.reshape of `input` to `resultType`, dimension sizes `sizes`.
+Value reshapeTo(OpBuilder &b, Location loc, Value input,
+                RankedTensorType resultType, ArrayRef<Value> sizes);
+
 } // namespace mlir::lowbit
 
 #endif // LOWBIT_LIB_CONVERSION_ONNXTOCORE_ONNXPATTERN_H

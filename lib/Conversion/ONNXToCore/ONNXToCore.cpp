@@ -27,6 +27,8 @@ void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
   populateONNXConstantPatterns(patterns);
   populateONNXElementwisePatterns(patterns);
   populateONNXMatMulPatterns(patterns);
+  populateONNXShapePatterns(patterns);
+  populateONNXReductionPatterns(patterns);
 }
 
 LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {

@@ -21,6 +21,10 @@ namespace lowbit {
 void populateONNXElementwisePatterns(RewritePatternSet &patterns);
 /// MatMul and Gemm.
 void populateONNXMatMulPatterns(RewritePatternSet &patterns);
+/// Shape, Reshape, Unsqueeze, Squeeze, Transpose, Range, Gather.
+void populateONNXShapePatterns(RewritePatternSet &patterns);
+/// ReduceSum/Mean/Max, Softmax, LayerNormalization.
+void populateONNXReductionPatterns(RewritePatternSet &patterns);
 /// Constant and Identity.
 void populateONNXConstantPatterns(RewritePatternSet &patterns);
 /// Every family above.

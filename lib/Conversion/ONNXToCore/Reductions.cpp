@@ -1,0 +1,319 @@
+//===- Reductions.cpp - ReduceX, Softmax, LayerNormalization ----*- C++ -*-===//
+//
+// Reductions over constant axes (attribute or input, per opset), Softmax on
+// one axis (opset >= 13) and LayerNormalization over the trailing axes, as
+// linalg.reduce and linalg.generic; statistics in the element type.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ONNXPattern.h"
+#include "lowbit/Conversion/ONNXToCore/ONNXToCore.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+namespace {
+
+using Combine = function_ref<Value(OpBuilder &, Location, Value, Value)>;
+
+/// Reduces `input` over the sorted `dims` (removed from the result).
+Value buildReduce(OpBuilder &b, Location loc, Value input,
+                  ArrayRef<int64_t> dims, Value initScalar, Combine combine) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dyn;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (llvm::is_contained(dims, d))
+      continue;
+    shape.push_back(type.getDimSize(d));
+    if (type.isDynamicDim(d))
+      dyn.push_back(tensor::DimOp::create(b, loc, input, d));
+  }
+  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType(), dyn);
+  Value filled = linalg::FillOp::create(b, loc, initScalar, init).getResult(0);
+  auto reduce = linalg::ReduceOp::create(
+      b, loc, ValueRange{input}, ValueRange{filled}, dims,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        linalg::YieldOp::create(nb, l, combine(nb, l, args[0], args[1]));
+      });
+  return reduce.getResult(0);
+}
+
+/// Map from the full loop space of rank `rank` to a tensor without `dims`.
+AffineMap dropDims(MLIRContext *ctx, int64_t rank, ArrayRef<int64_t> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!llvm::is_contained(dims, d))
+      exprs.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+/// An elementwise generic over `like`'s shape; `inputs` use `maps`.
+Value buildMapped(OpBuilder &b, Location loc, Value like, ValueRange inputs,
+                  ArrayRef<AffineMap> maps,
+                  function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  auto type = cast<RankedTensorType>(like.getType());
+  SmallVector<Value> dyn;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dyn.push_back(tensor::DimOp::create(b, loc, like, d));
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                       type.getElementType(), dyn);
+  SmallVector<AffineMap> all(maps);
+  all.push_back(b.getMultiDimIdentityMap(type.getRank()));
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, inputs, ValueRange{init}, all,
+      SmallVector<utils::IteratorType>(type.getRank(),
+                                       utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        linalg::YieldOp::create(nb, l, body(nb, l, args.drop_back()));
+      });
+  return generic.getResult(0);
+}
+
+/// The number of elements over `dims` of `v`, as a float of type `t`.
+Value countOver(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> dims,
+                Type t) {
+  Value n = indexConst(b, loc, 1);
+  for (int64_t d : dims)
+    n = arith::MulIOp::create(b, loc, n, dimSize(b, loc, v, d));
+  return arith::SIToFPOp::create(
+      b, loc, t, arith::IndexCastOp::create(b, loc, b.getI64Type(), n));
+}
+
+Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
+}
+
+enum class ReduceKind { Sum, Mean, Max, Min };
+
+struct ReducePattern : ONNXPattern {
+  ReducePattern(MLIRContext *ctx, StringRef name, ReduceKind kind,
+                int64_t axesInputSince)
+      : ONNXPattern(ctx, name), kind(kind), axesInputSince(axesInputSince) {}
+
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    Value input = op.getInputs()[0];
+    auto type = dyn_cast<RankedTensorType>(input.getType());
+    RankedTensorType resultType = getResultType(op);
+    if (!type || !resultType || !isa<FloatType>(type.getElementType()))
+      return rewriter.notifyMatchFailure(op, "needs ranked float tensors");
+    std::optional<SmallVector<int64_t>> axes;
+    bool hasAxesInput = op.getInputs().size() > 1 &&
+                        !isa<NoneType>(op.getInputs()[1].getType());
+    if (op.getOpset() >= axesInputSince) {
+      axes = hasAxesInput ? constantInts(op.getInputs()[1])
+                          : SmallVector<int64_t>();
+    } else if (auto attr = op.getOnnxAttrs().getAs<DenseI64ArrayAttr>("axes")) {
+      axes = SmallVector<int64_t>(attr.asArrayRef());
+    } else {
+      axes = SmallVector<int64_t>();
+    }
+    if (!axes)
+      return rewriter.notifyMatchFailure(op, "axes are not constant");
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> dims;
+    for (int64_t a : *axes)
+      dims.push_back(a < 0 ? a + rank : a);
+    if (dims.empty()) {
+      if (getIntAttr(op, "noop_with_empty_axes", 0)) {
+        rewriter.replaceOp(op, input);
+        return success();
+      }
+      for (int64_t d = 0; d < rank; ++d)
+        dims.push_back(d);
+    }
+    llvm::sort(dims);
+    Location loc = op.getLoc();
+    Type t = type.getElementType();
+    double init = kind == ReduceKind::Max ? -std::numeric_limits<double>::infinity()
+                  : kind == ReduceKind::Min ? std::numeric_limits<double>::infinity()
+                                            : 0.0;
+    Value r = buildReduce(
+        rewriter, loc, input, dims, floatConst(rewriter, loc, t, init),
+        [&](OpBuilder &b, Location l, Value in, Value acc) -> Value {
+          switch (kind) {
+          case ReduceKind::Max:
+            return arith::MaximumFOp::create(b, l, in, acc);
+          case ReduceKind::Min:
+            return arith::MinimumFOp::create(b, l, in, acc);
+          default:
+            return arith::AddFOp::create(b, l, in, acc);
+          }
+        });
+    if (kind == ReduceKind::Mean) {
+      Value n = countOver(rewriter, loc, input, dims, t);
+      auto rType = cast<RankedTensorType>(r.getType());
+      r = buildMapped(rewriter, loc, r, ValueRange{r},
+                      {rewriter.getMultiDimIdentityMap(rType.getRank())},
+                      [&](OpBuilder &b, Location l, ValueRange s) {
+                        return arith::DivFOp::create(b, l, s[0], n).getResult();
+                      });
+    }
+    if (resultType.getRank() != cast<RankedTensorType>(r.getType()).getRank()) {
+      // keepdims: reduced dims become 1.
+      SmallVector<Value> sizes;
+      for (int64_t d = 0; d < rank; ++d)
+        sizes.push_back(llvm::is_contained(dims, d)
+                            ? indexConst(rewriter, loc, 1)
+                            : dimSize(rewriter, loc, input, d));
+      r = reshapeTo(rewriter, loc, r, resultType, sizes);
+    }
+    if (r.getType() != resultType)
+      r = tensor::CastOp::create(rewriter, loc, resultType, r);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+  ReduceKind kind;
+  int64_t axesInputSince;
+};
+
+struct SoftmaxPattern : ONNXPattern {
+  SoftmaxPattern(MLIRContext *ctx) : ONNXPattern(ctx, "Softmax", 13) {}
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    Value x = op.getInputs()[0];
+    auto type = dyn_cast<RankedTensorType>(x.getType());
+    if (!type || !isa<FloatType>(type.getElementType()) ||
+        getResultType(op) != type)
+      return failure();
+    int64_t rank = type.getRank();
+    int64_t axis = getIntAttr(op, "axis", -1);
+    if (axis < 0)
+      axis += rank;
+    Location loc = op.getLoc();
+    Type t = type.getElementType();
+    MLIRContext *ctx = op.getContext();
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap red = dropDims(ctx, rank, {axis});
+    Value m = buildReduce(rewriter, loc, x, {axis},
+                          floatConst(rewriter, loc, t, -INFINITY),
+                          [](OpBuilder &b, Location l, Value in, Value acc) {
+                            return arith::MaximumFOp::create(b, l, in, acc)
+                                .getResult();
+                          });
+    Value e = buildMapped(rewriter, loc, x, ValueRange{x, m}, {id, red},
+                          [](OpBuilder &b, Location l, ValueRange s) {
+                            return math::ExpOp::create(
+                                       b, l, arith::SubFOp::create(b, l, s[0], s[1]))
+                                .getResult();
+                          });
+    Value sum = buildReduce(rewriter, loc, e, {axis},
+                            floatConst(rewriter, loc, t, 0.0),
+                            [](OpBuilder &b, Location l, Value in, Value acc) {
+                              return arith::AddFOp::create(b, l, in, acc)
+                                  .getResult();
+                            });
+    rewriter.replaceOp(op, buildMapped(rewriter, loc, e, ValueRange{e, sum},
+                                       {id, red},
+                                       [](OpBuilder &b, Location l, ValueRange s) {
+                                         return arith::DivFOp::create(b, l, s[0], s[1])
+                                             .getResult();
+                                       }));
+    return success();
+  }
+};
+
+struct LayerNormPattern : ONNXPattern {
+  LayerNormPattern(MLIRContext *ctx)
+      : ONNXPattern(ctx, "LayerNormalization", 17) {}
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    Value x = op.getInputs()[0], scale = op.getInputs()[1];
+    auto type = dyn_cast<RankedTensorType>(x.getType());
+    auto scaleType = dyn_cast<RankedTensorType>(scale.getType());
+    if (!type || !scaleType || !isa<FloatType>(type.getElementType()) ||
+        getResultType(op) != type)
+      return failure();
+    for (Value extra : op->getResults().drop_front())
+      if (!extra.use_empty())
+        return rewriter.notifyMatchFailure(op, "Mean/InvStdDev outputs are used");
+    Value bias;
+    if (op.getInputs().size() > 2 && !isa<NoneType>(op.getInputs()[2].getType()))
+      bias = op.getInputs()[2];
+    int64_t rank = type.getRank();
+    int64_t axis = getIntAttr(op, "axis", -1);
+    if (axis < 0)
+      axis += rank;
+    SmallVector<int64_t> dims;
+    for (int64_t d = axis; d < rank; ++d)
+      dims.push_back(d);
+    Location loc = op.getLoc();
+    Type t = type.getElementType();
+    MLIRContext *ctx = op.getContext();
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap red = dropDims(ctx, rank, dims);
+    // Scale and bias broadcast (numpy rules) against the normalised dims.
+    auto trailing = [&](Value v) {
+      auto vt = cast<RankedTensorType>(v.getType());
+      SmallVector<AffineExpr> exprs;
+      for (int64_t j = 0; j < vt.getRank(); ++j) {
+        int64_t d = rank - vt.getRank() + j;
+        exprs.push_back(vt.getDimSize(j) == 1 && type.getDimSize(d) != 1
+                            ? getAffineConstantExpr(0, ctx)
+                            : getAffineDimExpr(d, ctx));
+      }
+      return AffineMap::get(rank, 0, exprs, ctx);
+    };
+    Value n = countOver(rewriter, loc, x, dims, t);
+    auto add = [](OpBuilder &b, Location l, Value in, Value acc) {
+      return arith::AddFOp::create(b, l, in, acc).getResult();
+    };
+    Value zero = floatConst(rewriter, loc, t, 0.0);
+    Value sum = buildReduce(rewriter, loc, x, dims, zero, add);
+    Value centered = buildMapped(
+        rewriter, loc, x, ValueRange{x, sum}, {id, red},
+        [&](OpBuilder &b, Location l, ValueRange s) {
+          return arith::SubFOp::create(b, l, s[0],
+                                       arith::DivFOp::create(b, l, s[1], n))
+              .getResult();
+        });
+    Value sq = buildMapped(rewriter, loc, centered, ValueRange{centered}, {id},
+                           [](OpBuilder &b, Location l, ValueRange s) {
+                             return arith::MulFOp::create(b, l, s[0], s[0])
+                                 .getResult();
+                           });
+    Value var = buildReduce(rewriter, loc, sq, dims, zero, add);
+    Value eps = floatConst(rewriter, loc, t, getFloatAttr(op, "epsilon", 1e-5f));
+    SmallVector<Value> inputs{centered, var, scale};
+    SmallVector<AffineMap> maps{id, red, trailing(scale)};
+    if (bias) {
+      inputs.push_back(bias);
+      maps.push_back(trailing(bias));
+    }
+    Value y = buildMapped(
+        rewriter, loc, x, inputs, maps,
+        [&](OpBuilder &b, Location l, ValueRange s) {
+          Value inv = math::RsqrtOp::create(
+              b, l, arith::AddFOp::create(b, l, arith::DivFOp::create(b, l, s[1], n),
+                                          eps));
+          Value v = arith::MulFOp::create(
+              b, l, arith::MulFOp::create(b, l, s[0], inv), s[2]);
+          if (s.size() > 3)
+            v = arith::AddFOp::create(b, l, v, s[3]);
+          return v;
+        });
+    // The optional Mean/InvStdDev results are unused (checked above).
+    rewriter.replaceAllUsesWith(op->getResult(0), y);
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::lowbit::populateONNXReductionPatterns(RewritePatternSet &patterns) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<ReducePattern>(ctx, "ReduceSum", ReduceKind::Sum, 13);
+  patterns.add<ReducePattern>(ctx, "ReduceMean", ReduceKind::Mean, 18);
+  patterns.add<ReducePattern>(ctx, "ReduceMax", ReduceKind::Max, 18);
+  patterns.add<ReducePattern>(ctx, "ReduceMin", ReduceKind::Min, 18);
+  patterns.add<SoftmaxPattern, LayerNormPattern>(ctx);
+}
