@@ -29,6 +29,8 @@ void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
   populateONNXMatMulPatterns(patterns);
   populateONNXShapePatterns(patterns);
   populateONNXReductionPatterns(patterns);
+  populateONNXConcatSplitPatterns(patterns);
+  populateONNXGeneratorPatterns(patterns);
 }
 
 LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {

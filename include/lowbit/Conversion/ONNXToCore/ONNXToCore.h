@@ -23,6 +23,10 @@ void populateONNXElementwisePatterns(RewritePatternSet &patterns);
 void populateONNXMatMulPatterns(RewritePatternSet &patterns);
 /// Shape, Reshape, Unsqueeze, Squeeze, Transpose, Range, Gather.
 void populateONNXShapePatterns(RewritePatternSet &patterns);
+/// Concat and Split.
+void populateONNXConcatSplitPatterns(RewritePatternSet &patterns);
+/// Expand, ConstantOfShape, Trilu.
+void populateONNXGeneratorPatterns(RewritePatternSet &patterns);
 /// ReduceSum/Mean/Max, Softmax, LayerNormalization.
 void populateONNXReductionPatterns(RewritePatternSet &patterns);
 /// Constant and Identity.
