@@ -183,3 +183,27 @@ def test_minilm_end_to_end_matches_onnxruntime(tmp_path):
     np.testing.assert_allclose(ours[0], ref[0], atol=2e-5)
     cos = (ours[1] * ref[1]).sum(-1) / (np.linalg.norm(ours[1], axis=-1) * np.linalg.norm(ref[1], axis=-1))
     assert cos.min() >= 0.99999, cos
+
+
+def test_concat_split_expand_trilu(tmp_path):
+    F, I = TensorProto.FLOAT, TensorProto.INT64
+    split = numpy_helper.from_array(np.array([1, 3], np.int64), "split")
+    ones = numpy_helper.from_array(np.array([1, 1, 1], np.int64), "ones")
+    nodes = [
+        helper.make_node("Concat", ["x", "y"], ["c"], axis=1),              # [2, 4, 3]
+        helper.make_node("Split", ["c", "split"], ["s0", "s1"], axis=1),
+        helper.make_node("Unsqueeze", ["s0", "ax"], ["u"]),                 # [2, 1, 1, 3]
+        helper.make_node("Shape", ["s1"], ["shp"]),
+        helper.make_node("Expand", ["s0", "ones"], ["e"]),
+        helper.make_node("ConstantOfShape", ["shp"], ["k"],
+                         value=helper.make_tensor("v", F, [1], [2.5])),
+        helper.make_node("Trilu", ["c"], ["lo"], upper=0),
+        helper.make_node("Trilu", ["c", "kk"], ["up"], upper=1),
+    ]
+    ax = numpy_helper.from_array(np.array([1], np.int64), "ax")
+    kk = numpy_helper.from_array(np.array(1, np.int64), "kk")
+    path = save(tmp_path, nodes, [vi("x", F, [2, 1, 3]), vi("y", F, [2, 3, 3])],
+                [vi(n, F, None) for n in ["s1", "u", "e", "k", "lo", "up"]],
+                [split, ones, ax, kk])
+    compare(path, {"x": RNG.standard_normal((2, 1, 3)).astype(np.float32),
+                   "y": RNG.standard_normal((2, 3, 3)).astype(np.float32)})

@@ -35,8 +35,8 @@ struct ConcatPattern : ONNXPattern {
     // Result sizes: the other dims from the first input, the axis summed.
     Value total = indexConst(rewriter, loc, 0);
     for (Value v : op.getInputs())
-      total = arith::AddIOp::create(rewriter, loc, total,
-                                    dimSize(rewriter, loc, v, axis));
+      total = rewriter.createOrFold<arith::AddIOp>(loc, total,
+                                                   dimSize(rewriter, loc, v, axis));
     SmallVector<Value> dyn;
     for (int64_t d = 0; d < rank; ++d)
       if (resultType.isDynamicDim(d))
@@ -53,8 +53,8 @@ struct ConcatPattern : ONNXPattern {
         sizes.push_back(getAsOpFoldResult(dimSize(rewriter, loc, v, d)));
       acc = tensor::InsertSliceOp::create(rewriter, loc, v, acc, offsets, sizes,
                                           strides);
-      offset = arith::AddIOp::create(rewriter, loc, offset,
-                                     dimSize(rewriter, loc, v, axis));
+      offset = rewriter.createOrFold<arith::AddIOp>(
+          loc, offset, dimSize(rewriter, loc, v, axis));
     }
     rewriter.replaceOp(op, acc);
     return success();
@@ -109,7 +109,7 @@ struct SplitPattern : ONNXPattern {
       Value slice = tensor::ExtractSliceOp::create(rewriter, loc, outType, x,
                                                    offsets, sizes, strides);
       results.push_back(slice);
-      offset = arith::AddIOp::create(rewriter, loc, offset, size);
+      offset = rewriter.createOrFold<arith::AddIOp>(loc, offset, size);
     }
     rewriter.replaceOp(op, results);
     return success();

@@ -91,7 +91,9 @@ struct TriluPattern : ONNXPattern {
                                               linalg::IndexOp::create(b, l, d));
           };
           // Keep x[i, j] when j - i >= k (upper) or j - i <= k (lower).
-          Value diff = arith::SubIOp::create(b, l, idx(rank - 1), idx(rank - 2));
+          Value i = idx(rank - 2);
+          Value j = idx(rank - 1);
+          Value diff = arith::SubIOp::create(b, l, j, i);
           Value keep = arith::CmpIOp::create(
               b, l, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
               diff, k);
