@@ -30,10 +30,19 @@ def tool(name: str) -> Path:
                     "build Lowbit first (scripts/build.sh)")
 
 
-def run(args, input_text=None):
+def _unlimited_stack():
+    # LLVM's analyses recurse deeply on the very large single functions the
+    # reference lowering of a whole model produces.
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
+
+
+def run(args, input_text=None, big_stack=False):
     """Runs a command, returns stdout; raises ToolError with stderr on failure."""
     proc = subprocess.run([str(a) for a in args], input=input_text,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True,
+                          preexec_fn=_unlimited_stack if big_stack else None)
     if proc.returncode != 0:
         cmd = " ".join(str(a) for a in args[:3])
         raise ToolError(f"{cmd} ... failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
@@ -52,7 +61,7 @@ def run_mlir(mlir_text: str, entry: str = "main") -> str:
     libs = ",".join(str(LLVM_LIB / f) for f in
                     ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so"))
     return run([tool("mlir-runner"), "-e", entry, "-entry-point-result=void",
-                f"-shared-libs={libs}"], input_text=lowered)
+                f"-shared-libs={libs}"], input_text=lowered, big_stack=True)
 
 
 _MEMREF = re.compile(r"Unranked Memref .*?sizes = \[([0-9, ]*)\].*?data =\s*(.*?)(?=Unranked Memref|\Z)",

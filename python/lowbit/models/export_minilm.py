@@ -17,13 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
 from .minilm import EPS, HEADS, HIDDEN, MiniLM, model_dir
 from . import cache_dir
-from .onnx_builder import GraphBuilder
+from .onnx_builder import GraphBuilder, save_with_external_data
 
-OPSET = 17
 LAYERS = 6
 
 
@@ -103,31 +102,19 @@ def build(model: MiniLM) -> onnx.ModelProto:
     g.nodes.append(helper.make_node("Div", [pooled, norm], ["sentence_embedding"],
                                     name="out_embedding"))
 
-    graph = helper.make_graph(
-        g.nodes, "all-MiniLM-L6-v2",
-        [helper.make_tensor_value_info(ids, TensorProto.INT64, ["batch", "seq"]),
-         helper.make_tensor_value_info(mask, TensorProto.INT64, ["batch", "seq"])],
-        [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT,
-                                       ["batch", "seq", HIDDEN]),
-         helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT,
-                                       ["batch", HIDDEN])],
-        g.inits)
-    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                          producer_name="lowbit.models.export_minilm")
-    m.ir_version = 8
-    return onnx.shape_inference.infer_shapes(m)
+    return g.model(
+        "all-MiniLM-L6-v2",
+        [(ids, TensorProto.INT64, ["batch", "seq"]), (mask, TensorProto.INT64, ["batch", "seq"])],
+        [("last_hidden_state", TensorProto.FLOAT, ["batch", "seq", HIDDEN]),
+         ("sentence_embedding", TensorProto.FLOAT, ["batch", HIDDEN])],
+        "lowbit.models.export_minilm")
 
 
 def export(out: Path) -> Path:
     """Writes model.onnx, model.onnx.data and the tokenizer into `out`."""
-    out.mkdir(parents=True, exist_ok=True)
     model = MiniLM.load()
-    m = build(model)
-    path = out / "model.onnx"
-    onnx.save(m, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
-              location="model.onnx.data", size_threshold=1024)
+    path = save_with_external_data(build(model), out)
     shutil.copy(model_dir() / "tokenizer.json", out / "tokenizer.json")
-    onnx.checker.check_model(str(path))
     return path
 
 

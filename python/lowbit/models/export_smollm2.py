@@ -20,10 +20,9 @@ import onnx
 from onnx import TensorProto, helper
 
 from . import cache_dir
-from .onnx_builder import GraphBuilder
+from .onnx_builder import GraphBuilder, save_with_external_data
 from .smollm2 import SmolLM2
 
-OPSET = 17
 MAX_POSITIONS = 2048
 
 
@@ -109,25 +108,15 @@ def build(model: SmolLM2) -> onnx.ModelProto:
     head = g.op("Transpose", [emb], "lm_head_t", perm=[1, 0])          # tied LM head
     g.nodes.append(helper.make_node("MatMul", [x, head], ["logits"], name="lm_head"))
 
-    graph = helper.make_graph(
-        g.nodes, "SmolLM2-135M-Instruct",
-        [helper.make_tensor_value_info(ids, TensorProto.INT64, ["batch", "seq"])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "seq", c.vocab])],
-        g.inits)
-    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                          producer_name="lowbit.models.export_smollm2")
-    m.ir_version = 8
-    return onnx.shape_inference.infer_shapes(m)
+    return g.model("SmolLM2-135M-Instruct", [(ids, TensorProto.INT64, ["batch", "seq"])],
+                   [("logits", TensorProto.FLOAT, ["batch", "seq", c.vocab])],
+                   "lowbit.models.export_smollm2")
 
 
 def export(out: Path) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
     model = SmolLM2()
-    path = out / "model.onnx"
-    onnx.save(build(model), str(path), save_as_external_data=True,
-              all_tensors_to_one_file=True, location="model.onnx.data", size_threshold=1024)
+    path = save_with_external_data(build(model), out)
     model.tokenizer().save(str(out / "tokenizer.json"))
-    onnx.checker.check_model(str(path))
     return path
 
 
