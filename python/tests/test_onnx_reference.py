@@ -207,3 +207,21 @@ def test_concat_split_expand_trilu(tmp_path):
                 [split, ones, ax, kk])
     compare(path, {"x": RNG.standard_normal((2, 1, 3)).astype(np.float32),
                    "y": RNG.standard_normal((2, 3, 3)).astype(np.float32)})
+
+
+def test_slice_flatten_cumsum(tmp_path):
+    F = TensorProto.FLOAT
+    c = lambda name, v: numpy_helper.from_array(np.array(v, np.int64), name)
+    inits = [c("st", [1, -3]), c("en", [100, -1]), c("ax", [0, 2]),
+             c("st2", [-1]), c("en2", [-100]), c("ax2", [1]), c("sp2", [-2]),
+             c("cax", 1)]
+    nodes = [
+        helper.make_node("Slice", ["x", "st", "en", "ax"], ["s1"]),
+        helper.make_node("Slice", ["x", "st2", "en2", "ax2", "sp2"], ["s2"]),
+        helper.make_node("Flatten", ["x"], ["fl"], axis=2),
+        helper.make_node("CumSum", ["x", "cax"], ["cs"]),
+        helper.make_node("CumSum", ["x", "cax"], ["csr"], exclusive=1, reverse=1),
+    ]
+    path = save(tmp_path, nodes, [vi("x", F, [3, 5, 4])],
+                [vi(n, F, None) for n in ["s1", "s2", "fl", "cs", "csr"]], inits)
+    compare(path, {"x": RNG.standard_normal((3, 5, 4)).astype(np.float32)}, rtol=1e-5, atol=1e-5)

@@ -25,8 +25,9 @@ public:
 
   LogicalResult matchAndRewrite(onnx::NodeOp op,
                                 PatternRewriter &rewriter) const final {
+    int64_t opset = op.getOpset();
     if (op.getOpType() != opType || !op.getDomain().empty() ||
-        op.getOpset() < minOpset || op.getOpset() > maxOpset)
+        opset < minOpset || opset > maxOpset)
       return failure();
     return rewriteNode(op, rewriter);
   }

@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/StringMap.h"
@@ -31,6 +32,7 @@ void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
   populateONNXReductionPatterns(patterns);
   populateONNXConcatSplitPatterns(patterns);
   populateONNXGeneratorPatterns(patterns);
+  populateONNXSlicePatterns(patterns);
 }
 
 LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {

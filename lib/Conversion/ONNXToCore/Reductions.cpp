@@ -108,7 +108,7 @@ struct ReducePattern : ONNXPattern {
     std::optional<SmallVector<int64_t>> axes;
     bool hasAxesInput = op.getInputs().size() > 1 &&
                         !isa<NoneType>(op.getInputs()[1].getType());
-    if (op.getOpset() >= axesInputSince) {
+    if (static_cast<int64_t>(op.getOpset()) >= axesInputSince) {
       axes = hasAxesInput ? constantInts(op.getInputs()[1])
                           : SmallVector<int64_t>();
     } else if (auto attr = op.getOnnxAttrs().getAs<DenseI64ArrayAttr>("axes")) {

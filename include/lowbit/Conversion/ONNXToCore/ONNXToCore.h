@@ -25,6 +25,8 @@ void populateONNXMatMulPatterns(RewritePatternSet &patterns);
 void populateONNXShapePatterns(RewritePatternSet &patterns);
 /// Concat and Split.
 void populateONNXConcatSplitPatterns(RewritePatternSet &patterns);
+/// Slice, Flatten, CumSum.
+void populateONNXSlicePatterns(RewritePatternSet &patterns);
 /// Expand, ConstantOfShape, Trilu.
 void populateONNXGeneratorPatterns(RewritePatternSet &patterns);
 /// ReduceSum/Mean/Max, Softmax, LayerNormalization.
