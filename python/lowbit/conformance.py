@@ -54,9 +54,8 @@ def first_error(e: Exception) -> str:
 
 def constant_int_inputs(case):
     """The case's model with its small integer inputs after the first (axes,
-    shapes, starts,
-    ends, steps, ...) turned into initializers holding the test data, and the
-    remaining inputs. Lowbit compiles such operands as constants, as exported
+    shapes, starts, ends, steps, ...) turned into initializers holding the
+    test data, and the remaining inputs. Lowbit compiles such operands as constants, as exported
     models have them; node tests feed them at run time."""
     import onnx
     from onnx import numpy_helper
