@@ -225,3 +225,28 @@ def test_slice_flatten_cumsum(tmp_path):
     path = save(tmp_path, nodes, [vi("x", F, [3, 5, 4])],
                 [vi(n, F, None) for n in ["s1", "s2", "fl", "cs", "csr"]], inits)
     compare(path, {"x": RNG.standard_normal((3, 5, 4)).astype(np.float32)}, rtol=1e-5, atol=1e-5)
+
+
+def test_cnn_ops(tmp_path):
+    F = TensorProto.FLOAT
+    w = numpy_helper.from_array(RNG.standard_normal((4, 3, 3, 3)).astype(np.float32), "w")
+    b = numpy_helper.from_array(RNG.standard_normal(4).astype(np.float32), "b")
+    dw = numpy_helper.from_array(RNG.standard_normal((4, 1, 3, 3)).astype(np.float32), "dw")
+    bn = [numpy_helper.from_array(v.astype(np.float32), n) for n, v in
+          [("scale", RNG.uniform(0.5, 2, 4)), ("bias", RNG.standard_normal(4)),
+           ("mean", RNG.standard_normal(4)), ("var", RNG.uniform(0.5, 2, 4))]]
+    pads = numpy_helper.from_array(np.array([0, 0, 1, 2, 0, 0, 2, 1], np.int64), "pads")
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1], strides=[2, 1]),
+        helper.make_node("BatchNormalization", ["c", "scale", "bias", "mean", "var"], ["n"]),
+        helper.make_node("Relu", ["n"], ["r"]),
+        helper.make_node("Conv", ["r", "dw"], ["d"], group=4, auto_pad="SAME_UPPER"),
+        helper.make_node("MaxPool", ["d"], ["mp"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("AveragePool", ["d"], ["ap"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("GlobalAveragePool", ["d"], ["gap"]),
+        helper.make_node("Pad", ["x", "pads"], ["px"]),
+        helper.make_node("Flatten", ["gap"], ["fl"]),
+    ]
+    path = save(tmp_path, nodes, [vi("x", F, [2, 3, 8, 6])],
+                [vi(n, F, None) for n in ["mp", "ap", "gap", "px", "fl"]], [w, b, dw, pads] + bn)
+    compare(path, {"x": RNG.standard_normal((2, 3, 8, 6)).astype(np.float32)}, rtol=1e-5, atol=1e-5)

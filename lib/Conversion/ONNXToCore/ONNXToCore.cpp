@@ -33,6 +33,7 @@ void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
   populateONNXConcatSplitPatterns(patterns);
   populateONNXGeneratorPatterns(patterns);
   populateONNXSlicePatterns(patterns);
+  populateONNXConvolutionPatterns(patterns);
 }
 
 LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {

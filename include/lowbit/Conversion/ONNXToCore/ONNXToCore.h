@@ -27,6 +27,8 @@ void populateONNXShapePatterns(RewritePatternSet &patterns);
 void populateONNXConcatSplitPatterns(RewritePatternSet &patterns);
 /// Slice, Flatten, CumSum.
 void populateONNXSlicePatterns(RewritePatternSet &patterns);
+/// Conv, BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, Pad.
+void populateONNXConvolutionPatterns(RewritePatternSet &patterns);
 /// Expand, ConstantOfShape, Trilu.
 void populateONNXGeneratorPatterns(RewritePatternSet &patterns);
 /// ReduceSum/Mean/Max, Softmax, LayerNormalization.

@@ -1,0 +1,373 @@
+//===- Convolution.cpp - Conv, BatchNormalization, pools, Pad ---*- C++ -*-===//
+//
+// The CNN ops on 2-D NCHW images: Conv (group 1 and depthwise) as linalg
+// convolutions after an explicit tensor.pad, BatchNormalization (inference)
+// per channel, MaxPool / AveragePool (ceil_mode 0) as linalg pooling ops,
+// GlobalAveragePool, and constant-mode Pad.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ONNXPattern.h"
+#include "lowbit/Conversion/ONNXToCore/ONNXToCore.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+namespace {
+
+SmallVector<int64_t> intsAttr(onnx::NodeOp op, StringRef name,
+                              SmallVector<int64_t> defaultValue) {
+  if (auto a = op.getOnnxAttrs().getAs<DenseI64ArrayAttr>(name))
+    return SmallVector<int64_t>(a.asArrayRef());
+  return defaultValue;
+}
+
+/// Spatial padding [top, left, bottom, right] of a 2-D window op from `pads`
+/// or `auto_pad` (SAME_* needs static spatial sizes).
+std::optional<SmallVector<int64_t>>
+getPads(onnx::NodeOp op, RankedTensorType in, ArrayRef<int64_t> kernel,
+        ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations) {
+  SmallVector<int64_t> pads = intsAttr(op, "pads", {0, 0, 0, 0});
+  auto autoPad = op.getOnnxAttrs().getAs<StringAttr>("auto_pad");
+  if (!autoPad || autoPad.getValue() == "NOTSET" || autoPad.getValue() == "VALID")
+    return pads.size() == 4 ? std::optional(pads) : std::nullopt;
+  SmallVector<int64_t> out(4, 0);
+  for (int i = 0; i < 2; ++i) {
+    int64_t size = in.getDimSize(2 + i);
+    if (ShapedType::isDynamic(size))
+      return std::nullopt;
+    int64_t o = (size + strides[i] - 1) / strides[i];
+    int64_t total = std::max<int64_t>(
+        0, (o - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - size);
+    bool upper = autoPad.getValue() == "SAME_UPPER";
+    out[i] = upper ? total / 2 : total - total / 2;
+    out[2 + i] = total - out[i];
+  }
+  return out;
+}
+
+/// Pads the spatial dims of an NCHW tensor with `value`.
+Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pads,
+                 Value value) {
+  if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
+    return x;
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  for (int i = 0; i < 2; ++i)
+    if (!ShapedType::isDynamic(shape[2 + i]))
+      shape[2 + i] += pads[i] + pads[2 + i];
+  SmallVector<OpFoldResult> lo{b.getIndexAttr(0), b.getIndexAttr(0),
+                               b.getIndexAttr(pads[0]), b.getIndexAttr(pads[1])};
+  SmallVector<OpFoldResult> hi{b.getIndexAttr(0), b.getIndexAttr(0),
+                               b.getIndexAttr(pads[2]), b.getIndexAttr(pads[3])};
+  return tensor::PadOp::create(b, loc,
+                               RankedTensorType::get(shape, type.getElementType()),
+                               x, lo, hi, value);
+}
+
+Value filledLike(OpBuilder &b, Location loc, RankedTensorType type, Value x,
+                 Value scalar) {
+  SmallVector<Value> dyn;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dyn.push_back(tensor::DimOp::create(b, loc, x, d)); // batch only
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                       type.getElementType(), dyn);
+  return linalg::FillOp::create(b, loc, scalar, init).getResult(0);
+}
+
+Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
+}
+
+/// Adds a per-channel (axis 1) vector to an NCHW tensor.
+Value addChannelBias(OpBuilder &b, Location loc, Value y, Value bias) {
+  auto type = cast<RankedTensorType>(y.getType());
+  MLIRContext *ctx = b.getContext();
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  AffineMap chan = AffineMap::get(type.getRank(), 0, getAffineDimExpr(1, ctx));
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{y, bias}, ValueRange{y},
+      SmallVector<AffineMap>{id, chan, id},
+      SmallVector<utils::IteratorType>(type.getRank(), utils::IteratorType::parallel),
+      [](OpBuilder &nb, Location l, ValueRange s) {
+        linalg::YieldOp::create(nb, l,
+                                arith::AddFOp::create(nb, l, s[0], s[1]).getResult());
+      });
+  return generic.getResult(0);
+}
+
+struct ConvPattern : ONNXPattern {
+  ConvPattern(MLIRContext *ctx) : ONNXPattern(ctx, "Conv") {}
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    Value x = op.getInputs()[0], w = op.getInputs()[1];
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    auto wt = dyn_cast<RankedTensorType>(w.getType());
+    RankedTensorType rt = getResultType(op);
+    if (!xt || !wt || !rt || xt.getRank() != 4 || wt.getRank() != 4 ||
+        !isa<FloatType>(xt.getElementType()) || !wt.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "2-D float convolutions only");
+    SmallVector<int64_t> kernel{wt.getDimSize(2), wt.getDimSize(3)};
+    SmallVector<int64_t> strides = intsAttr(op, "strides", {1, 1});
+    SmallVector<int64_t> dilations = intsAttr(op, "dilations", {1, 1});
+    int64_t group = getIntAttr(op, "group", 1);
+    auto pads = getPads(op, xt, kernel, strides, dilations);
+    if (!pads)
+      return rewriter.notifyMatchFailure(op, "unsupported padding");
+    Location loc = op.getLoc();
+    Type t = xt.getElementType();
+    Value padded = padSpatial(rewriter, loc, x, *pads, floatConst(rewriter, loc, t, 0));
+    Value acc = filledLike(rewriter, loc, rt, x, floatConst(rewriter, loc, t, 0));
+    auto stridesAttr = rewriter.getI64TensorAttr(strides);
+    auto dilationsAttr = rewriter.getI64TensorAttr(dilations);
+    Value y;
+    if (group == 1) {
+      y = linalg::Conv2DNchwFchwOp::create(rewriter, loc, TypeRange{rt},
+                                           ValueRange{padded, w}, ValueRange{acc},
+                                           stridesAttr, dilationsAttr)
+              .getResult(0);
+    } else if (group == xt.getDimSize(1) && group == wt.getDimSize(0) &&
+               wt.getDimSize(1) == 1) {
+      // Depthwise: filter [C, 1, kh, kw] -> [C, kh, kw].
+      auto w3 = RankedTensorType::get({wt.getDimSize(0), kernel[0], kernel[1]}, t);
+      Value wr = tensor::CollapseShapeOp::create(
+          rewriter, loc, w3, w, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+      y = linalg::DepthwiseConv2DNchwChwOp::create(rewriter, loc, TypeRange{rt},
+                                                   ValueRange{padded, wr},
+                                                   ValueRange{acc}, stridesAttr,
+                                                   dilationsAttr)
+              .getResult(0);
+    } else {
+      return rewriter.notifyMatchFailure(op, "grouped convolution");
+    }
+    if (op.getInputs().size() > 2 && !isa<NoneType>(op.getInputs()[2].getType()))
+      y = addChannelBias(rewriter, loc, y, op.getInputs()[2]);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct BatchNormPattern : ONNXPattern {
+  BatchNormPattern(MLIRContext *ctx) : ONNXPattern(ctx, "BatchNormalization", 9) {}
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    auto xt = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
+    if (!xt || xt.getRank() < 2 || getIntAttr(op, "training_mode", 0) ||
+        op->getNumResults() != 1 || getResultType(op) != xt ||
+        !isa<FloatType>(xt.getElementType()))
+      return rewriter.notifyMatchFailure(op, "inference form only");
+    Location loc = op.getLoc();
+    Type t = xt.getElementType();
+    MLIRContext *ctx = op.getContext();
+    int64_t rank = xt.getRank();
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap chan = AffineMap::get(rank, 0, getAffineDimExpr(1, ctx));
+    Value eps = floatConst(rewriter, loc, t, getFloatAttr(op, "epsilon", 1e-5f));
+    SmallVector<Value> dyn;
+    for (int64_t d = 0; d < rank; ++d)
+      if (xt.isDynamicDim(d))
+        dyn.push_back(tensor::DimOp::create(rewriter, loc, op.getInputs()[0], d));
+    Value init = tensor::EmptyOp::create(rewriter, loc, xt.getShape(), t, dyn);
+    // inputs: X, scale, B, mean, var
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{xt}, op.getInputs(), ValueRange{init},
+        SmallVector<AffineMap>{id, chan, chan, chan, chan, id},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange s) {
+          Value inv = math::RsqrtOp::create(b, l, arith::AddFOp::create(b, l, s[4], eps));
+          Value v = arith::MulFOp::create(
+              b, l, arith::MulFOp::create(b, l, arith::SubFOp::create(b, l, s[0], s[3]),
+                                          inv),
+              s[1]);
+          linalg::YieldOp::create(b, l, arith::AddFOp::create(b, l, v, s[2]).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct PoolPattern : ONNXPattern {
+  PoolPattern(MLIRContext *ctx, StringRef name, bool isMax)
+      : ONNXPattern(ctx, name), isMax(isMax) {}
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    Value x = op.getInputs()[0];
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    RankedTensorType rt = getResultType(op);
+    if (!xt || !rt || xt.getRank() != 4 || op->getNumResults() != 1 ||
+        getIntAttr(op, "ceil_mode", 0) || !isa<FloatType>(xt.getElementType()))
+      return rewriter.notifyMatchFailure(op, "2-D pooling, ceil_mode 0");
+    SmallVector<int64_t> kernel = intsAttr(op, "kernel_shape", {});
+    if (kernel.size() != 2)
+      return failure();
+    SmallVector<int64_t> strides = intsAttr(op, "strides", {1, 1});
+    SmallVector<int64_t> dilations = intsAttr(op, "dilations", {1, 1});
+    auto pads = getPads(op, xt, kernel, strides, dilations);
+    if (!pads)
+      return failure();
+    Location loc = op.getLoc();
+    Type t = xt.getElementType();
+    double padValue = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
+    Value padded = padSpatial(rewriter, loc, x, *pads, floatConst(rewriter, loc, t, padValue));
+    Value window = tensor::EmptyOp::create(rewriter, loc, kernel, t);
+    auto stridesAttr = rewriter.getI64TensorAttr(strides);
+    auto dilationsAttr = rewriter.getI64TensorAttr(dilations);
+    Value acc = filledLike(rewriter, loc, rt, x, floatConst(rewriter, loc, t, padValue));
+    Value y;
+    if (isMax) {
+      y = linalg::PoolingNchwMaxOp::create(rewriter, loc, TypeRange{rt},
+                                           ValueRange{padded, window}, ValueRange{acc},
+                                           stridesAttr, dilationsAttr)
+              .getResult(0);
+      rewriter.replaceOp(op, y);
+      return success();
+    }
+    y = linalg::PoolingNchwSumOp::create(rewriter, loc, TypeRange{rt},
+                                         ValueRange{padded, window}, ValueRange{acc},
+                                         stridesAttr, dilationsAttr)
+            .getResult(0);
+    // Divisor: the full window, or (count_include_pad = 0) the number of
+    // real elements in it, computed by pooling a padded tensor of ones.
+    Value divisor;
+    bool anyPad = llvm::any_of(*pads, [](int64_t p) { return p != 0; });
+    if (getIntAttr(op, "count_include_pad", 0) || !anyPad) {
+      Value n = floatConst(rewriter, loc, t, kernel[0] * kernel[1]);
+      divisor = filledLike(rewriter, loc, rt, x, n);
+    } else {
+      Value ones = filledLike(rewriter, loc, xt, x, floatConst(rewriter, loc, t, 1.0));
+      Value paddedOnes = padSpatial(rewriter, loc, ones, *pads, floatConst(rewriter, loc, t, 0));
+      Value zeros = filledLike(rewriter, loc, rt, x, floatConst(rewriter, loc, t, 0));
+      divisor = linalg::PoolingNchwSumOp::create(
+                    rewriter, loc, TypeRange{rt}, ValueRange{paddedOnes, window},
+                    ValueRange{zeros}, stridesAttr, dilationsAttr)
+                    .getResult(0);
+    }
+    FailureOr<Value> avg = buildBroadcastGeneric(
+        rewriter, loc, rt, ValueRange{y, divisor},
+        [](OpBuilder &b, Location l, ValueRange s) {
+          return arith::DivFOp::create(b, l, s[0], s[1]).getResult();
+        });
+    if (failed(avg))
+      return failure();
+    rewriter.replaceOp(op, *avg);
+    return success();
+  }
+  bool isMax;
+};
+
+struct GlobalAveragePoolPattern : ONNXPattern {
+  GlobalAveragePoolPattern(MLIRContext *ctx) : ONNXPattern(ctx, "GlobalAveragePool") {}
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    Value x = op.getInputs()[0];
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    RankedTensorType rt = getResultType(op);
+    if (!xt || !rt || xt.getRank() < 3 || !isa<FloatType>(xt.getElementType()))
+      return failure();
+    Location loc = op.getLoc();
+    Type t = xt.getElementType();
+    int64_t rank = xt.getRank();
+    SmallVector<int64_t> dims;
+    SmallVector<int64_t> shape;
+    SmallVector<Value> dyn;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (d >= 2) {
+        dims.push_back(d);
+        continue;
+      }
+      shape.push_back(xt.getDimSize(d));
+      if (xt.isDynamicDim(d))
+        dyn.push_back(tensor::DimOp::create(rewriter, loc, x, d));
+    }
+    Value init = tensor::EmptyOp::create(rewriter, loc, shape, t, dyn);
+    Value zero = floatConst(rewriter, loc, t, 0.0);
+    Value acc = linalg::FillOp::create(rewriter, loc, zero, init).getResult(0);
+    Value sum = linalg::ReduceOp::create(
+                    rewriter, loc, ValueRange{x}, ValueRange{acc}, dims,
+                    [](OpBuilder &b, Location l, ValueRange s) {
+                      linalg::YieldOp::create(
+                          b, l, arith::AddFOp::create(b, l, s[0], s[1]).getResult());
+                    })
+                    .getResult(0);
+    Value n = indexConst(rewriter, loc, 1);
+    for (int64_t d : dims)
+      n = rewriter.createOrFold<arith::MulIOp>(loc, n, dimSize(rewriter, loc, x, d));
+    Value nf = arith::SIToFPOp::create(
+        rewriter, loc, t, arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), n));
+    auto sumType = cast<RankedTensorType>(sum.getType());
+    FailureOr<Value> mean = buildBroadcastGeneric(
+        rewriter, loc, sumType, ValueRange{sum},
+        [&](OpBuilder &b, Location l, ValueRange s) {
+          return arith::DivFOp::create(b, l, s[0], nf).getResult();
+        });
+    if (failed(mean))
+      return failure();
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < rank; ++d)
+      sizes.push_back(d < 2 ? dimSize(rewriter, loc, x, d) : indexConst(rewriter, loc, 1));
+    rewriter.replaceOp(op, reshapeTo(rewriter, loc, *mean, rt, sizes));
+    return success();
+  }
+};
+
+struct PadPattern : ONNXPattern {
+  PadPattern(MLIRContext *ctx) : ONNXPattern(ctx, "Pad", 11) {}
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    Value x = op.getInputs()[0];
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    RankedTensorType rt = getResultType(op);
+    auto mode = op.getOnnxAttrs().getAs<StringAttr>("mode");
+    if (!xt || !rt || (mode && mode.getValue() != "constant"))
+      return rewriter.notifyMatchFailure(op, "constant mode only");
+    std::optional<SmallVector<int64_t>> pads = constantInts(op.getInputs()[1]);
+    int64_t rank = xt.getRank();
+    if (!pads)
+      return rewriter.notifyMatchFailure(op, "pads are not constant");
+    SmallVector<int64_t> axes;
+    if (op.getInputs().size() > 3 && !isa<NoneType>(op.getInputs()[3].getType())) {
+      auto a = constantInts(op.getInputs()[3]);
+      if (!a)
+        return failure();
+      for (int64_t v : *a)
+        axes.push_back(v < 0 ? v + rank : v);
+    } else {
+      for (int64_t d = 0; d < rank; ++d)
+        axes.push_back(d);
+    }
+    if ((int64_t)pads->size() != 2 * (int64_t)axes.size() ||
+        llvm::any_of(*pads, [](int64_t p) { return p < 0; }))
+      return rewriter.notifyMatchFailure(op, "negative pads (cropping)");
+    Location loc = op.getLoc();
+    SmallVector<OpFoldResult> lo(rank, rewriter.getIndexAttr(0)),
+        hi(rank, rewriter.getIndexAttr(0));
+    for (size_t i = 0; i < axes.size(); ++i) {
+      lo[axes[i]] = rewriter.getIndexAttr((*pads)[i]);
+      hi[axes[i]] = rewriter.getIndexAttr((*pads)[axes.size() + i]);
+    }
+    Value value;
+    if (op.getInputs().size() > 2 && !isa<NoneType>(op.getInputs()[2].getType()))
+      value = tensor::ExtractOp::create(rewriter, loc, op.getInputs()[2], ValueRange{});
+    else
+      value = arith::ConstantOp::create(rewriter, loc,
+                                        rewriter.getZeroAttr(xt.getElementType()));
+    rewriter.replaceOpWithNewOp<tensor::PadOp>(op, rt, x, lo, hi, value);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::lowbit::populateONNXConvolutionPatterns(RewritePatternSet &patterns) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<ConvPattern, BatchNormPattern, GlobalAveragePoolPattern, PadPattern>(ctx);
+  patterns.add<PoolPattern>(ctx, "MaxPool", true);
+  patterns.add<PoolPattern>(ctx, "AveragePool", false);
+}

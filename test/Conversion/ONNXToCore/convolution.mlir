@@ -1,0 +1,37 @@
+// RUN: quant-opt %s --split-input-file --convert-onnx-to-core | FileCheck %s
+
+// Conv with explicit pads: tensor.pad, then the named convolution, then the
+// per-channel bias.
+// CHECK-LABEL: func.func @conv
+// CHECK: %[[P:.*]] = tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: %[[C:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<[2, 1]> : tensor<2xi64>} ins(%[[P]], %arg1 : tensor<1x3x10x8xf32>, tensor<4x3x3x3xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[C]], %arg2 : tensor<1x4x4x6xf32>, tensor<4xf32>)
+func.func @conv(%x: tensor<1x3x8x6xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<1x4x4x6xf32> {
+  %0 = onnx.node "Conv"(%x, %w, %b) {domain = "", node_name = "", onnx_attrs = {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 1>}, opset = 11 : i64} : (tensor<1x3x8x6xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x4x6xf32>
+  return %0 : tensor<1x4x4x6xf32>
+}
+
+// -----
+
+// Depthwise (group = channels) uses the depthwise op on a [C, kh, kw] filter.
+// CHECK-LABEL: func.func @depthwise
+// CHECK: tensor.collapse_shape %arg1 {{\[\[}}0, 1], [2], [3]] : tensor<4x1x3x3xf32> into tensor<4x3x3xf32>
+// CHECK: linalg.depthwise_conv_2d_nchw_chw
+func.func @depthwise(%x: tensor<1x4x8x8xf32>, %w: tensor<4x1x3x3xf32>) -> tensor<1x4x6x6xf32> {
+  %0 = onnx.node "Conv"(%x, %w) {domain = "", node_name = "", onnx_attrs = {group = 4 : i64}, opset = 11 : i64} : (tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return %0 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @pools
+// CHECK: linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+// CHECK: linalg.pooling_nchw_sum
+// CHECK: arith.divf
+// CHECK: linalg.reduce {{.*}} dimensions = [2, 3]
+func.func @pools(%x: tensor<1x4x8x8xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>, tensor<1x4x1x1xf32>) {
+  %0 = onnx.node "MaxPool"(%x) {domain = "", node_name = "", onnx_attrs = {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>}, opset = 12 : i64} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
+  %1 = onnx.node "AveragePool"(%x) {domain = "", node_name = "", onnx_attrs = {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>}, opset = 19 : i64} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
+  %2 = onnx.node "GlobalAveragePool"(%x) {domain = "", node_name = "", onnx_attrs = {}, opset = 1 : i64} : (tensor<1x4x8x8xf32>) -> tensor<1x4x1x1xf32>
+  return %0, %1, %2 : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>, tensor<1x4x1x1xf32>
+}
