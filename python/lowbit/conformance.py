@@ -65,8 +65,9 @@ def constant_int_inputs(case):
     keep = []
     graph = model.graph
     for pos, (info, value) in enumerate(zip(list(graph.input), inputs)):
-        v = np.asarray(value)
-        if pos > 0 and v.dtype in (np.int64, np.int32) and v.size <= 16:
+        v = value if isinstance(value, np.ndarray) else None  # sequences stay
+        if (pos > 0 and v is not None and v.dtype in (np.int64, np.int32)
+                and v.size <= 16):
             graph.initializer.append(numpy_helper.from_array(v, info.name))
             graph.input.remove(info)
         else:
