@@ -71,19 +71,12 @@ Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pads,
                                x, lo, hi, value);
 }
 
+/// A tensor of `type` filled with `scalar`; only the batch dimension is
+/// dynamic, sized from `x`.
 Value filledLike(OpBuilder &b, Location loc, RankedTensorType type, Value x,
                  Value scalar) {
-  SmallVector<Value> dyn;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (type.isDynamicDim(d))
-      dyn.push_back(tensor::DimOp::create(b, loc, x, d)); // batch only
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
-                                       type.getElementType(), dyn);
-  return linalg::FillOp::create(b, loc, scalar, init).getResult(0);
-}
-
-Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
-  return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
+  return linalg::FillOp::create(b, loc, scalar, emptyLike(b, loc, type, x))
+      .getResult(0);
 }
 
 /// Adds a per-channel (axis 1) vector to an NCHW tensor.
@@ -170,11 +163,7 @@ struct BatchNormPattern : ONNXPattern {
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     AffineMap chan = AffineMap::get(rank, 0, getAffineDimExpr(1, ctx));
     Value eps = floatConst(rewriter, loc, t, getFloatAttr(op, "epsilon", 1e-5f));
-    SmallVector<Value> dyn;
-    for (int64_t d = 0; d < rank; ++d)
-      if (xt.isDynamicDim(d))
-        dyn.push_back(tensor::DimOp::create(rewriter, loc, op.getInputs()[0], d));
-    Value init = tensor::EmptyOp::create(rewriter, loc, xt.getShape(), t, dyn);
+    Value init = emptyLike(rewriter, loc, xt, op.getInputs()[0]);
     // inputs: X, scale, B, mean, var
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{xt}, op.getInputs(), ValueRange{init},

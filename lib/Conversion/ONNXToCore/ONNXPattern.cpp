@@ -128,3 +128,17 @@ Value mlir::lowbit::reshapeTo(OpBuilder &b, Location loc, Value input,
   return tensor::ReshapeOp::create(b, loc, resultType, input, shape);
 }
 
+
+Value mlir::lowbit::floatConst(OpBuilder &b, Location loc, Type t, double v) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
+}
+
+Value mlir::lowbit::emptyLike(OpBuilder &b, Location loc, RankedTensorType type,
+                              Value source) {
+  SmallVector<Value> dyn;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dyn.push_back(tensor::DimOp::create(b, loc, source, d));
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
+                                 dyn);
+}

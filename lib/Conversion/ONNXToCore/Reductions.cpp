@@ -59,12 +59,7 @@ Value buildMapped(OpBuilder &b, Location loc, Value like, ValueRange inputs,
                   ArrayRef<AffineMap> maps,
                   function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
   auto type = cast<RankedTensorType>(like.getType());
-  SmallVector<Value> dyn;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (type.isDynamicDim(d))
-      dyn.push_back(tensor::DimOp::create(b, loc, like, d));
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
-                                       type.getElementType(), dyn);
+  Value init = emptyLike(b, loc, type, like);
   SmallVector<AffineMap> all(maps);
   all.push_back(b.getMultiDimIdentityMap(type.getRank()));
   auto generic = linalg::GenericOp::create(
@@ -85,10 +80,6 @@ Value countOver(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> dims,
     n = arith::MulIOp::create(b, loc, n, dimSize(b, loc, v, d));
   return arith::SIToFPOp::create(
       b, loc, t, arith::IndexCastOp::create(b, loc, b.getI64Type(), n));
-}
-
-Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
-  return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
 }
 
 enum class ReduceKind { Sum, Mean, Max, Min };

@@ -184,11 +184,7 @@ struct CumSumPattern : ONNXPattern {
     // Scan along the axis with scf.for, carrying the running sum as a slice
     // of the other dimensions: out[.., k, ..] = acc (+ x[.., k, ..]).
     Value n = dimSize(rewriter, loc, x, axis);
-    SmallVector<Value> dyn;
-    for (int64_t d = 0; d < rank; ++d)
-      if (type.isDynamicDim(d))
-        dyn.push_back(tensor::DimOp::create(rewriter, loc, x, d));
-    Value out = tensor::EmptyOp::create(rewriter, loc, type.getShape(), elem, dyn);
+    Value out = emptyLike(rewriter, loc, type, x);
     Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elem));
     // The running sum has the shape of x with the axis dropped.
     SmallVector<int64_t> accShape;
