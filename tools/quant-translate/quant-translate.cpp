@@ -18,10 +18,17 @@ using namespace mlir;
 
 static llvm::cl::list<std::string> inputShapes(
     "input-shape",
-    llvm::cl::desc("static shape of a graph input, name:1x512 (repeatable)"));
+    llvm::cl::desc("static shape of graph inputs, name:1x512[,name2:1x512] "
+                   "(repeatable)"),
+    llvm::cl::CommaSeparated);
 static llvm::cl::opt<bool> noShapeInference(
     "no-shape-inference",
     llvm::cl::desc("do not run ONNX shape inference on the model"));
+
+static llvm::cl::opt<bool> noFoldShapes(
+    "no-fold-shapes",
+    llvm::cl::desc("keep shape subgraphs (Shape, Gather, Concat, Range, ...) "
+                   "as nodes instead of folding them into constants"));
 
 static OwningOpRef<Operation *> importONNX(const llvm::SourceMgr &sourceMgr,
                                            MLIRContext *ctx) {
@@ -29,6 +36,7 @@ static OwningOpRef<Operation *> importONNX(const llvm::SourceMgr &sourceMgr,
       sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
   lowbit::ONNXImportOptions options;
   options.inferShapes = !noShapeInference;
+  options.foldShapes = !noFoldShapes;
   for (const std::string &spec : inputShapes)
     if (!lowbit::parseInputShape(spec, options)) {
       emitError(UnknownLoc::get(ctx))

@@ -9,6 +9,7 @@
 
 #include "lowbit/Import/ONNX/Importer.h"
 #include "ModelLoader.h"
+#include "ShapeFolding.h"
 #include "TensorImport.h"
 #include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -371,12 +372,21 @@ mlir::lowbit::importONNXModel(std::unique_ptr<llvm::MemoryBuffer> buffer,
   buffer.reset(); // the proto owns copies of everything it needs
   if (!model)
     return emitError(FileLineColLoc::get(ctx, modelPath, 0, 0)) << message;
+  if (!options.inputShapes.empty()) {
+    std::string unknown = specializeInputShapes(*model, options.inputShapes);
+    if (!unknown.empty())
+      return emitError(FileLineColLoc::get(ctx, modelPath, 0, 0))
+             << "--input-shape names '" << unknown
+             << "', which is not a graph input";
+  }
   if (options.inferShapes) {
     std::string warning;
     inferModelShapes(*model, warning);
     if (!warning.empty())
       emitWarning(FileLineColLoc::get(ctx, modelPath, 0, 0))
           << "ONNX shape inference stopped early: " << warning;
+    else if (options.foldShapes)
+      foldShapeSubgraphs(*model, warning);
   }
   return GraphImporter(ctx, *model, modelPath, options).run();
 }

@@ -91,3 +91,29 @@ void mlir::lowbit::inferModelShapes(::onnx::ModelProto &model,
   }
   graph->mutable_initializer()->Swap(&weights);
 }
+
+std::string mlir::lowbit::specializeInputShapes(
+    ::onnx::ModelProto &model,
+    const llvm::StringMap<llvm::SmallVector<int64_t>> &shapes) {
+  ::onnx::GraphProto *graph = model.mutable_graph();
+  for (const auto &entry : shapes) {
+    ::onnx::ValueInfoProto *input = nullptr;
+    for (auto &in : *graph->mutable_input())
+      if (in.name() == entry.getKey())
+        input = &in;
+    if (!input || !input->type().has_tensor_type())
+      return entry.getKey().str();
+    auto *shape = input->mutable_type()->mutable_tensor_type()->mutable_shape();
+    shape->clear_dim();
+    for (int64_t d : entry.getValue())
+      shape->add_dim()->set_dim_value(d);
+  }
+  // The exporter's intermediate and output shapes were computed for the
+  // dynamic inputs: drop them so that shape inference (with data
+  // propagation through Shape/Gather/Concat) recomputes them statically.
+  graph->clear_value_info();
+  for (auto &output : *graph->mutable_output())
+    if (output.type().has_tensor_type())
+      output.mutable_type()->mutable_tensor_type()->clear_shape();
+  return "";
+}

@@ -9,6 +9,8 @@
 #define LOWBIT_LIB_IMPORT_ONNX_MODELLOADER_H
 
 #include "ONNXProto.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <memory>
@@ -25,6 +27,13 @@ std::unique_ptr<::onnx::ModelProto> parseModelProto(llvm::StringRef bytes,
 /// type. Best effort: on failure leaves the model as it was and sets
 /// `warning`.
 void inferModelShapes(::onnx::ModelProto &model, std::string &warning);
+
+/// Gives the graph inputs named in `shapes` those static shapes and drops the
+/// model's intermediate and output shapes so that shape inference recomputes
+/// them. Returns the first name that is not a tensor graph input, or "".
+std::string specializeInputShapes(
+    ::onnx::ModelProto &model,
+    const llvm::StringMap<llvm::SmallVector<int64_t>> &shapes);
 
 } // namespace mlir::lowbit
 

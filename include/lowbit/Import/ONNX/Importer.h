@@ -25,6 +25,9 @@ struct ONNXImportOptions {
   llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
   /// Run ONNX shape inference for values the model leaves untyped.
   bool inferShapes = true;
+  /// Fold shape subgraphs (Shape -> Gather -> Concat -> Reshape, Range, ...)
+  /// whose inputs are constants or static shapes into initializers.
+  bool foldShapes = true;
   /// Name of the imported function.
   std::string functionName = "main";
   /// Tensors with at most this many elements become inline dense constants

@@ -208,6 +208,32 @@ def no_default_opset(out):
     onnx.save(m, out)
 
 
+def shape_subgraph(out):
+    """An exporter's reshape target and position range computed from the
+    input's shape: x [batch, seq, 8] -> [batch, seq, 2, 4], and positions
+    0..seq-1 added as floats."""
+    i64 = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)
+    nodes = [
+        helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+        helper.make_node("Gather", ["shape", "zero"], ["batch"], name="batch", axis=0),
+        helper.make_node("Gather", ["shape", "one"], ["seq"], name="seq", axis=0),
+        helper.make_node("Unsqueeze", ["batch", "axes0"], ["batch1"], name="batch1"),
+        helper.make_node("Unsqueeze", ["seq", "axes0"], ["seq1"], name="seq1"),
+        helper.make_node("Concat", ["batch1", "seq1", "heads"], ["target"],
+                         name="target", axis=0),
+        helper.make_node("Reshape", ["x", "target"], ["y"], name="split_heads"),
+        helper.make_node("Range", ["zero", "seq", "one"], ["pos"], name="positions"),
+        helper.make_node("Cast", ["pos"], ["posf"], name="posf", to=TensorProto.FLOAT),
+        helper.make_node("Unsqueeze", ["posf", "axes1"], ["pos2"], name="pos2"),
+        helper.make_node("Add", ["x", "pos2"], ["z"], name="add_pos"),
+    ]
+    inits = [i64("zero", 0), i64("one", 1), i64("axes0", [0]), i64("axes1", [1]),
+             i64("heads", [2, 4])]
+    m = model(nodes, [vi("x", TensorProto.FLOAT, ["batch", "seq", 8])],
+              [vi("y", TensorProto.FLOAT, None), vi("z", TensorProto.FLOAT, None)], inits)
+    onnx.save(m, out)
+
+
 if __name__ == "__main__":
     case, out = sys.argv[1], sys.argv[2]
     globals()[case](out)
