@@ -61,7 +61,7 @@ def constant_int_inputs(case):
     from onnx import numpy_helper
     model = onnx.ModelProto()
     model.CopyFrom(case.model)
-    inputs, _ = case.data_sets[0]
+    inputs = [as_array(v) for v in case.data_sets[0][0]]
     keep = []
     graph = model.graph
     for pos, (info, value) in enumerate(zip(list(graph.input), inputs)):
@@ -73,6 +73,17 @@ def constant_int_inputs(case):
         else:
             keep.append((info.name, value))
     return model, keep
+
+
+def as_array(value):
+    """A case's input or output as numpy: some cases store TensorProtos
+    (bfloat16, float8, int4 data); numpy scalars become 0-d arrays."""
+    from onnx import TensorProto, numpy_helper
+    if isinstance(value, TensorProto):
+        return numpy_helper.to_array(value)
+    if isinstance(value, np.generic):
+        return np.asarray(value)
+    return value
 
 
 def check(case, run: bool):
@@ -93,7 +104,7 @@ def check(case, run: bool):
             return "convert", first_error(e)
         if not run:
             return "pass", ""
-        _, expected = case.data_sets[0]
+        expected = [as_array(v) for v in case.data_sets[0][1]]
         try:
             outs = run_onnx(path, dict(feeds))
         except (tools.ToolError, ValueError) as e:
@@ -133,8 +144,10 @@ def evaluate(ops, run, jobs=2):
             results[op][stage] += 1
             if stage != "pass":
                 failures.append((op, case.name, stage, msg))
-            print(f"\r{i + 1}/{len(cases)} cases", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+            if sys.stderr.isatty():
+                print(f"\r{i + 1}/{len(cases)} cases", end="", file=sys.stderr, flush=True)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
     return results, failures
 
 

@@ -43,7 +43,7 @@ def run_onnx(path, feeds: dict):
     decls = set()
     kinds = []
     for i, t in enumerate(result_types):
-        elem = t.rstrip(">").split("x")[-1]
+        elem = t[len("tensor<"):-1].split("x")[-1]
         # f32 results are printed as their i32 bit patterns: exact, unlike
         # printMemrefF32's 6 significant digits.
         if elem == "f32":
@@ -66,13 +66,13 @@ def run_onnx(path, feeds: dict):
         elif elem in ("i64", "i32"):
             src = f"%out{i}"
             kinds.append(elem)
-        elif elem in ("i1", "i8", "i16"):
+        elif elem in ("i1", "i2", "i4", "i8", "i16"):
             # Widened to i32 for printing (booleans zero-extended).
             wide = t[: -len(elem + ">")] + "i32>"
             op = "arith.extui" if elem == "i1" else "arith.extsi"
             lines.append(f"  %w{i} = {op} %out{i} : {t} to {wide}")
             src, t = f"%w{i}", wide
-            kinds.append("bool" if elem == "i1" else elem)
+            kinds.append("bool" if elem == "i1" else "i8" if elem in ("i2", "i4") else elem)
             elem = "i32"
         printer = {"i64": "printMemrefI64", "i32": "printMemrefI32"}[elem]
         lines.append(f"  %u{i} = tensor.cast {src} : {t} to tensor<*x{elem}>")
@@ -105,4 +105,30 @@ def run_onnx(path, feeds: dict):
                "bool": lambda a: a.astype(bool),
                "i8": lambda a: a.astype(np.int8), "i16": lambda a: a.astype(np.int16),
                "i32": lambda a: a.astype(np.int32), "i64": lambda a: a.astype(np.int64)}
-    return [convert[k](a) for a, k in zip(arrays, kinds)]
+    outs = [convert[k](a) for a, k in zip(arrays, kinds)]
+    # Integers come back signless: the model's output types give signedness.
+    dtypes = output_dtypes(path)
+    result = []
+    for o, d in zip(outs, dtypes):
+        if d is not None and d.name in ("uint4", "uint2"):
+            o = o.astype(np.int64) & ((1 << int(d.name[-1])) - 1)
+        if d is not None and (d.kind in "iu" or d.name in ("int4", "uint4", "int2", "uint2")) \
+                and o.dtype.kind in "iu":
+            o = o.astype(d)
+        result.append(o)
+    return result
+
+
+def output_dtypes(path):
+    """The numpy dtypes of the model's graph outputs (None where unknown)."""
+    import onnx
+    from onnx import helper
+    model = onnx.load(str(path), load_external_data=False)
+    out = []
+    for o in model.graph.output:
+        t = o.type.tensor_type.elem_type if o.type.HasField("tensor_type") else 0
+        try:
+            out.append(np.dtype(helper.tensor_dtype_to_np_dtype(t)))
+        except Exception:
+            out.append(None)
+    return out

@@ -2,7 +2,8 @@
 //
 // Arithmetic, comparison, logic, Where, Cast, Clip and the unary math and
 // activation ops: one linalg.generic each, with numpy broadcasting. Float
-// and signless-integer element types; unsigned types are not handled yet.
+// and integer element types; unsigned operands are bitcast to signless and
+// take the unsigned arith ops (divui, cmpi ult, maxui, uitofp, ...).
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,10 +24,13 @@ using ScalarFn = std::function<Value(OpBuilder &, Location, ValueRange,
                                      Type resultElem, onnx::NodeOp)>;
 
 /// True for element types the elementwise patterns handle.
-bool isSupportedElement(Type t) {
-  if (auto it = dyn_cast<IntegerType>(t))
-    return it.isSignless();
-  return isa<FloatType>(t);
+bool isSupportedElement(Type t) { return isa<IntegerType, FloatType>(t); }
+
+/// True if the node's first operand is unsigned (ONNX ops take operands of
+/// one type, so this decides the signedness of the arithmetic).
+bool isUnsignedNode(onnx::NodeOp op) {
+  return !op.getInputs().empty() &&
+         isUnsignedElement(op.getInputs().front().getType());
 }
 
 Value constantLike(OpBuilder &b, Location loc, Type type, double value) {
@@ -50,7 +54,11 @@ public:
         !isSupportedElement(resultType.getElementType()))
       return rewriter.notifyMatchFailure(op, "unsupported result type");
     SmallVector<Value> inputs;
-    for (Value v : op.getInputs()) {
+    // CastLike's second operand only names the type.
+    ValueRange operands = op.getInputs();
+    if (getOpType() == "CastLike")
+      operands = operands.take_front(1);
+    for (Value v : operands) {
       if (isa<NoneType>(v.getType()))
         continue; // absent optional input (Clip's min/max)
       auto t = dyn_cast<RankedTensorType>(v.getType());
@@ -58,24 +66,26 @@ public:
         return rewriter.notifyMatchFailure(op, "unsupported operand type");
       if (floatOnly && !isa<FloatType>(t.getElementType()))
         return rewriter.notifyMatchFailure(op, "float-only op");
-      inputs.push_back(v);
+      inputs.push_back(toSignless(rewriter, op.getLoc(), v));
     }
     // Clip needs to know which bounds are present: pass them positionally.
     SmallVector<bool> present;
-    for (Value v : op.getInputs())
+    for (Value v : operands)
       present.push_back(!isa<NoneType>(v.getType()));
+    auto computeType = cast<RankedTensorType>(signlessType(resultType));
     FailureOr<Value> result = buildBroadcastGeneric(
-        rewriter, op.getLoc(), resultType, inputs,
+        rewriter, op.getLoc(), computeType, inputs,
         [&](OpBuilder &b, Location loc, ValueRange args) {
           SmallVector<Value> scalars;
           size_t next = 0;
           for (bool p : present)
             scalars.push_back(p ? args[next++] : Value());
-          return fn(b, loc, scalars, resultType.getElementType(), op);
+          return fn(b, loc, scalars, computeType.getElementType(), op);
         });
     if (failed(result))
       return rewriter.notifyMatchFailure(op, "shapes do not broadcast");
-    rewriter.replaceOp(op, *result);
+    rewriter.replaceOp(op, fromSignless(rewriter, op.getLoc(), *result,
+                                        resultType));
     return success();
   }
 
@@ -84,24 +94,28 @@ private:
   bool floatOnly;
 };
 
-/// A binary op with a float and an integer form.
-template <typename FOp, typename IOp>
+/// A binary op with a float, a signed and an unsigned integer form.
+template <typename FOp, typename IOp, typename UOp = IOp>
 ScalarFn binary() {
-  return [](OpBuilder &b, Location loc, ValueRange s, Type, onnx::NodeOp) {
+  return [](OpBuilder &b, Location loc, ValueRange s, Type, onnx::NodeOp op) {
     if (isa<FloatType>(s[0].getType()))
       return FOp::create(b, loc, s[0], s[1]).getResult();
+    if (isUnsignedNode(op))
+      return UOp::create(b, loc, s[0], s[1]).getResult();
     return IOp::create(b, loc, s[0], s[1]).getResult();
   };
 }
 
 /// A variadic op (Max, Min, Sum): folds the binary form over the operands.
-template <typename FOp, typename IOp>
+template <typename FOp, typename IOp, typename UOp = IOp>
 ScalarFn variadic() {
-  return [](OpBuilder &b, Location loc, ValueRange s, Type, onnx::NodeOp) {
+  return [](OpBuilder &b, Location loc, ValueRange s, Type, onnx::NodeOp op) {
     Value acc = s[0];
+    bool isUnsigned = isUnsignedNode(op);
     for (Value v : s.drop_front())
       acc = isa<FloatType>(v.getType()) ? FOp::create(b, loc, acc, v).getResult()
-                                        : IOp::create(b, loc, acc, v).getResult();
+            : isUnsigned               ? UOp::create(b, loc, acc, v).getResult()
+                                       : IOp::create(b, loc, acc, v).getResult();
     return acc;
   };
 }
@@ -113,11 +127,14 @@ ScalarFn unary() {
   };
 }
 
-ScalarFn compare(arith::CmpFPredicate fp, arith::CmpIPredicate ip) {
-  return [=](OpBuilder &b, Location loc, ValueRange s, Type, onnx::NodeOp) {
+ScalarFn compare(arith::CmpFPredicate fp, arith::CmpIPredicate ip,
+                 arith::CmpIPredicate up) {
+  return [=](OpBuilder &b, Location loc, ValueRange s, Type, onnx::NodeOp op) {
     if (isa<FloatType>(s[0].getType()))
       return arith::CmpFOp::create(b, loc, fp, s[0], s[1]).getResult();
-    return arith::CmpIOp::create(b, loc, ip, s[0], s[1]).getResult();
+    return arith::CmpIOp::create(b, loc, isUnsignedNode(op) ? up : ip, s[0],
+                                 s[1])
+        .getResult();
   };
 }
 
@@ -128,7 +145,10 @@ Value sigmoid(OpBuilder &b, Location loc, Value x) {
   return arith::DivFOp::create(b, loc, one, arith::AddFOp::create(b, loc, one, e));
 }
 
-Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
+/// Casts scalar `v` to `to` (both signless); `fromUnsigned` / `toUnsigned`
+/// give the ONNX signedness of the two integer types.
+Value castScalar(OpBuilder &b, Location loc, Value v, Type to,
+                 bool fromUnsigned = false, bool toUnsigned = false) {
   Type from = v.getType();
   if (from == to)
     return v;
@@ -144,16 +164,17 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v,
                                  constantLike(b, loc, from, 0));
   }
-  bool fromBool = from.isInteger(1);
+  bool zeroExtend = from.isInteger(1) || fromUnsigned;
   if (toF)
-    return fromBool ? arith::UIToFPOp::create(b, loc, to, v).getResult()
-                    : arith::SIToFPOp::create(b, loc, to, v).getResult();
+    return zeroExtend ? arith::UIToFPOp::create(b, loc, to, v).getResult()
+                      : arith::SIToFPOp::create(b, loc, to, v).getResult();
   if (fromF)
-    return arith::FPToSIOp::create(b, loc, to, v);
+    return toUnsigned ? arith::FPToUIOp::create(b, loc, to, v).getResult()
+                      : arith::FPToSIOp::create(b, loc, to, v).getResult();
   unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
   if (fw < tw)
-    return fromBool ? arith::ExtUIOp::create(b, loc, to, v).getResult()
-                    : arith::ExtSIOp::create(b, loc, to, v).getResult();
+    return zeroExtend ? arith::ExtUIOp::create(b, loc, to, v).getResult()
+                      : arith::ExtSIOp::create(b, loc, to, v).getResult();
   return arith::TruncIOp::create(b, loc, to, v);
 }
 
@@ -169,20 +190,40 @@ void mlir::lowbit::populateONNXElementwisePatterns(RewritePatternSet &patterns) 
   add("Add", binary<arith::AddFOp, arith::AddIOp>());
   add("Sub", binary<arith::SubFOp, arith::SubIOp>());
   add("Mul", binary<arith::MulFOp, arith::MulIOp>());
-  add("Div", binary<arith::DivFOp, arith::DivSIOp>());
-  add("Pow", [](OpBuilder &b, Location loc, ValueRange s, Type, onnx::NodeOp) {
-    return math::PowFOp::create(b, loc, s[0], s[1]).getResult();
-  }, /*floatOnly=*/true);
-  add("Max", variadic<arith::MaximumFOp, arith::MaxSIOp>());
-  add("Min", variadic<arith::MinimumFOp, arith::MinSIOp>());
+  add("Div", binary<arith::DivFOp, arith::DivSIOp, arith::DivUIOp>());
+  // Pow: the result has the base's type; the exponent may be int or float.
+  add("Pow", [](OpBuilder &b, Location loc, ValueRange s, Type t,
+                onnx::NodeOp op) {
+    Value base = s[0], exp = s[1];
+    bool floatBase = isa<FloatType>(base.getType());
+    bool floatExp = isa<FloatType>(exp.getType());
+    bool expUnsigned = isUnsignedElement(op.getInputs()[1].getType());
+    if (floatBase && floatExp) {
+      if (exp.getType() != t)
+        exp = castScalar(b, loc, exp, t);
+      return math::PowFOp::create(b, loc, base, exp).getResult();
+    }
+    if (floatBase)
+      return math::FPowIOp::create(b, loc, base, exp).getResult();
+    if (!floatExp) {
+      if (exp.getType() != t)
+        exp = castScalar(b, loc, exp, t, expUnsigned);
+      return math::IPowIOp::create(b, loc, base, exp).getResult();
+    }
+    // Integer base, float exponent: computed in the exponent's type.
+    Value fb = castScalar(b, loc, base, exp.getType(), isUnsignedNode(op));
+    Value r = math::PowFOp::create(b, loc, fb, exp);
+    return castScalar(b, loc, r, t, false, isUnsignedNode(op));
+  });
+  add("Max", variadic<arith::MaximumFOp, arith::MaxSIOp, arith::MaxUIOp>());
+  add("Min", variadic<arith::MinimumFOp, arith::MinSIOp, arith::MinUIOp>());
   add("Sum", variadic<arith::AddFOp, arith::AddIOp>());
-  add("Equal", compare(arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq));
-  add("Less", compare(arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt));
-  add("LessOrEqual",
-      compare(arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle));
-  add("Greater", compare(arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt));
-  add("GreaterOrEqual",
-      compare(arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge));
+  using P = arith::CmpIPredicate;
+  add("Equal", compare(arith::CmpFPredicate::OEQ, P::eq, P::eq));
+  add("Less", compare(arith::CmpFPredicate::OLT, P::slt, P::ult));
+  add("LessOrEqual", compare(arith::CmpFPredicate::OLE, P::sle, P::ule));
+  add("Greater", compare(arith::CmpFPredicate::OGT, P::sgt, P::ugt));
+  add("GreaterOrEqual", compare(arith::CmpFPredicate::OGE, P::sge, P::uge));
   add("And", binary<arith::AndIOp, arith::AndIOp>());
   add("Or", binary<arith::OrIOp, arith::OrIOp>());
   add("Xor", binary<arith::XOrIOp, arith::XOrIOp>());
@@ -285,18 +326,29 @@ void mlir::lowbit::populateONNXElementwisePatterns(RewritePatternSet &patterns) 
         .getResult();
   }, true, /*minOpset=*/20);
   // Clip (opset >= 11): optional min and max inputs.
-  add("Clip", [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp) {
+  add("Clip", [](OpBuilder &b, Location loc, ValueRange s, Type t,
+                 onnx::NodeOp op) {
     Value x = s[0];
-    bool isFloat = isa<FloatType>(t);
+    bool isFloat = isa<FloatType>(t), isUnsigned = isUnsignedNode(op);
     if (s.size() > 1 && s[1])
-      x = isFloat ? arith::MaximumFOp::create(b, loc, x, s[1]).getResult()
-                  : arith::MaxSIOp::create(b, loc, x, s[1]).getResult();
+      x = isFloat      ? arith::MaximumFOp::create(b, loc, x, s[1]).getResult()
+          : isUnsigned ? arith::MaxUIOp::create(b, loc, x, s[1]).getResult()
+                       : arith::MaxSIOp::create(b, loc, x, s[1]).getResult();
     if (s.size() > 2 && s[2])
-      x = isFloat ? arith::MinimumFOp::create(b, loc, x, s[2]).getResult()
-                  : arith::MinSIOp::create(b, loc, x, s[2]).getResult();
+      x = isFloat      ? arith::MinimumFOp::create(b, loc, x, s[2]).getResult()
+          : isUnsigned ? arith::MinUIOp::create(b, loc, x, s[2]).getResult()
+                       : arith::MinSIOp::create(b, loc, x, s[2]).getResult();
     return x;
   }, false, /*minOpset=*/11);
-  add("Cast", [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp) {
-    return castScalar(b, loc, s[0], t);
-  });
+  auto cast = [](OpBuilder &b, Location loc, ValueRange s, Type t,
+                 onnx::NodeOp op) {
+    return castScalar(b, loc, s[0], t, isUnsignedNode(op),
+                      isUnsignedElement(op->getResult(0).getType()));
+  };
+  add("Cast", cast);
+  // CastLike (opset >= 15): the cast to the second operand's type, which
+  // is the result type.
+  add("CastLike", [=](OpBuilder &b, Location loc, ValueRange s, Type t,
+                      onnx::NodeOp op) { return cast(b, loc, s, t, op); },
+      false, /*minOpset=*/15);
 }

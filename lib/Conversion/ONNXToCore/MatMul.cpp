@@ -65,51 +65,100 @@ FailureOr<Value> buildContraction(OpBuilder &b, Location loc,
   return generic.getResult(0);
 }
 
+/// MatMul of operands of rank >= 2 with numpy batch broadcasting.
+FailureOr<Value> buildMatMul(OpBuilder &b, Location loc,
+                             RankedTensorType resultType, Value lhs,
+                             Value rhs) {
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = resultType.getRank();
+  int64_t batch = rank - 2;
+  AffineExpr m = getAffineDimExpr(batch, ctx), n = getAffineDimExpr(batch + 1, ctx),
+             k = getAffineDimExpr(batch + 2, ctx);
+  SmallVector<std::pair<Value, int64_t>> sources(rank, {Value(), 0});
+  auto operandMap = [&](Value v, RankedTensorType t, AffineExpr row,
+                        AffineExpr col, int64_t rowDim, int64_t colDim) {
+    SmallVector<AffineExpr> exprs;
+    int64_t offset = batch - (t.getRank() - 2);
+    for (int64_t j = 0; j < t.getRank() - 2; ++j) {
+      int64_t d = j + offset;
+      bool broadcast = t.getDimSize(j) == 1 && resultType.getDimSize(d) != 1;
+      exprs.push_back(broadcast ? getAffineConstantExpr(0, ctx)
+                                : getAffineDimExpr(d, ctx));
+      if (!broadcast && !sources[d].first)
+        sources[d] = {v, j};
+    }
+    exprs.push_back(row);
+    exprs.push_back(col);
+    if (rowDim >= 0)
+      sources[rowDim] = {v, t.getRank() - 2};
+    if (colDim >= 0)
+      sources[colDim] = {v, t.getRank() - 1};
+    return AffineMap::get(rank + 1, 0, exprs, ctx);
+  };
+  AffineMap lhsMap = operandMap(lhs, lhsType, m, k, batch, -1);
+  AffineMap rhsMap = operandMap(rhs, rhsType, k, n, -1, batch + 1);
+  return buildContraction(b, loc, resultType, lhs, rhs, lhsMap, rhsMap,
+                          sources);
+}
+
+/// MatMul; a 1-D operand is promoted to a matrix (a row on the left, a
+/// column on the right) and the added dimension removed from the result.
 struct MatMulPattern : ONNXPattern {
   MatMulPattern(MLIRContext *ctx) : ONNXPattern(ctx, "MatMul") {}
 
   LogicalResult rewriteNode(onnx::NodeOp op,
                             PatternRewriter &rewriter) const override {
     RankedTensorType resultType = getResultType(op);
-    auto lhsType = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
-    auto rhsType = dyn_cast<RankedTensorType>(op.getInputs()[1].getType());
-    if (!resultType || !lhsType || !rhsType || lhsType.getRank() < 2 ||
-        rhsType.getRank() < 2 || resultType.getRank() < 2)
-      return rewriter.notifyMatchFailure(op, "needs ranked operands of rank >= 2");
-    MLIRContext *ctx = op.getContext();
-    int64_t rank = resultType.getRank();
-    int64_t batch = rank - 2;
-    AffineExpr m = getAffineDimExpr(batch, ctx), n = getAffineDimExpr(batch + 1, ctx),
-               k = getAffineDimExpr(batch + 2, ctx);
-    SmallVector<std::pair<Value, int64_t>> sources(rank, {Value(), 0});
-    auto operandMap = [&](Value v, RankedTensorType t, AffineExpr row,
-                          AffineExpr col, int64_t rowDim, int64_t colDim) {
-      SmallVector<AffineExpr> exprs;
-      int64_t offset = batch - (t.getRank() - 2);
-      for (int64_t j = 0; j < t.getRank() - 2; ++j) {
-        int64_t d = j + offset;
-        bool broadcast = t.getDimSize(j) == 1 && resultType.getDimSize(d) != 1;
-        exprs.push_back(broadcast ? getAffineConstantExpr(0, ctx)
-                                  : getAffineDimExpr(d, ctx));
-        if (!broadcast && !sources[d].first)
-          sources[d] = {v, j};
-      }
-      exprs.push_back(row);
-      exprs.push_back(col);
-      if (rowDim >= 0)
-        sources[rowDim] = {v, t.getRank() - 2};
-      if (colDim >= 0)
-        sources[colDim] = {v, t.getRank() - 1};
-      return AffineMap::get(rank + 1, 0, exprs, ctx);
-    };
     Value lhs = op.getInputs()[0], rhs = op.getInputs()[1];
-    AffineMap lhsMap = operandMap(lhs, lhsType, m, k, batch, -1);
-    AffineMap rhsMap = operandMap(rhs, rhsType, k, n, -1, batch + 1);
-    FailureOr<Value> result = buildContraction(
-        rewriter, op.getLoc(), resultType, lhs, rhs, lhsMap, rhsMap, sources);
+    auto lhsType = dyn_cast<RankedTensorType>(lhs.getType());
+    auto rhsType = dyn_cast<RankedTensorType>(rhs.getType());
+    if (!resultType || !lhsType || !rhsType || lhsType.getRank() < 1 ||
+        rhsType.getRank() < 1)
+      return rewriter.notifyMatchFailure(op, "needs ranked operands");
+    Location loc = op.getLoc();
+    bool lhsVector = lhsType.getRank() == 1, rhsVector = rhsType.getRank() == 1;
+    auto promote = [&](Value v, RankedTensorType t, bool asRow) {
+      SmallVector<int64_t> shape{1, t.getDimSize(0)};
+      SmallVector<Value> sizes{indexConst(rewriter, loc, 1),
+                               dimSize(rewriter, loc, v, 0)};
+      if (!asRow) {
+        std::swap(shape[0], shape[1]);
+        std::swap(sizes[0], sizes[1]);
+      }
+      return reshapeTo(rewriter, loc, v,
+                       RankedTensorType::get(shape, t.getElementType()), sizes);
+    };
+    if (lhsVector)
+      lhs = promote(lhs, lhsType, /*asRow=*/true);
+    if (rhsVector)
+      rhs = promote(rhs, rhsType, /*asRow=*/false);
+    // The full result type, with the promoted dimensions.
+    SmallVector<int64_t> shape(resultType.getShape());
+    if (lhsVector)
+      shape.insert(shape.end() - (rhsVector ? 0 : 1), 1);
+    if (rhsVector)
+      shape.push_back(1);
+    if (shape.size() < 2)
+      return rewriter.notifyMatchFailure(op, "result rank");
+    auto fullType = RankedTensorType::get(shape, resultType.getElementType());
+    FailureOr<Value> result = buildMatMul(rewriter, loc, fullType, lhs, rhs);
     if (failed(result))
       return rewriter.notifyMatchFailure(op, "cannot size the result");
-    rewriter.replaceOp(op, *result);
+    Value out = *result;
+    if (lhsVector || rhsVector) {
+      SmallVector<Value> sizes;
+      int64_t full = shape.size();
+      for (int64_t d = 0; d < full; ++d) {
+        bool dropped = (rhsVector && d == full - 1) ||
+                       (lhsVector && d == full - 2);
+        if (!dropped)
+          sizes.push_back(dimSize(rewriter, loc, out, d));
+      }
+      out = reshapeTo(rewriter, loc, out, resultType, sizes);
+    }
+    rewriter.replaceOp(op, out);
     return success();
   }
 };

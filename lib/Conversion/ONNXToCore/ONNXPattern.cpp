@@ -8,6 +8,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
 using namespace mlir;
@@ -141,4 +144,89 @@ Value mlir::lowbit::emptyLike(OpBuilder &b, Location loc, RankedTensorType type,
       dyn.push_back(tensor::DimOp::create(b, loc, source, d));
   return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
                                  dyn);
+}
+
+Type mlir::lowbit::signlessElement(Type t) {
+  if (auto it = dyn_cast<IntegerType>(t); it && !it.isSignless())
+    return IntegerType::get(t.getContext(), it.getWidth());
+  return t;
+}
+
+Type mlir::lowbit::signlessType(Type t) {
+  if (auto st = dyn_cast<ShapedType>(t))
+    return st.clone(signlessElement(st.getElementType()));
+  return signlessElement(t);
+}
+
+bool mlir::lowbit::isUnsignedElement(Type t) {
+  if (auto st = dyn_cast<ShapedType>(t))
+    t = st.getElementType();
+  auto it = dyn_cast<IntegerType>(t);
+  return it && it.isUnsigned();
+}
+
+Value mlir::lowbit::toSignless(OpBuilder &b, Location loc, Value v) {
+  Type t = signlessType(v.getType());
+  if (t == v.getType())
+    return v;
+  return tensor::BitcastOp::create(b, loc, t, v);
+}
+
+Value mlir::lowbit::fromSignless(OpBuilder &b, Location loc, Value v,
+                                 Type type) {
+  if (v.getType() == type)
+    return v;
+  return tensor::BitcastOp::create(b, loc, type, v);
+}
+
+void mlir::lowbit::eraseSignedness(Operation *root) {
+  MLIRContext *ctx = root->getContext();
+  auto unsignedAttr = UnitAttr::get(ctx);
+  root->walk([&](func::FuncOp func) {
+    FunctionType ft = func.getFunctionType();
+    SmallVector<Type> ins, outs;
+    for (auto [i, t] : llvm::enumerate(ft.getInputs())) {
+      if (isUnsignedElement(t))
+        func.setArgAttr(i, "lowbit.unsigned", unsignedAttr);
+      ins.push_back(signlessType(t));
+    }
+    for (auto [i, t] : llvm::enumerate(ft.getResults())) {
+      if (isUnsignedElement(t))
+        func.setResultAttr(i, "lowbit.unsigned", unsignedAttr);
+      outs.push_back(signlessType(t));
+    }
+    func.setFunctionType(FunctionType::get(ctx, ins, outs));
+  });
+  root->walk([&](Operation *op) {
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (BlockArgument arg : block.getArguments())
+          arg.setType(signlessType(arg.getType()));
+    for (OpResult r : op->getResults())
+      r.setType(signlessType(r.getType()));
+    if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
+      Attribute value = cst.getValue();
+      if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+        Type elem = signlessElement(dense.getElementType());
+        if (elem != dense.getElementType())
+          cst.setValueAttr(dense.bitcast(elem));
+      } else if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
+        auto type = cast<ShapedType>(signlessType(res.getType()));
+        if (type != res.getType())
+          cst.setValueAttr(
+              DenseResourceElementsAttr::get(type, res.getRawHandle()));
+      } else if (auto ia = dyn_cast<IntegerAttr>(value)) {
+        Type t = signlessType(ia.getType());
+        if (t != ia.getType())
+          cst.setValueAttr(IntegerAttr::get(t, ia.getValue()));
+      }
+    }
+  });
+  // Bitcasts between a signed and a signless type are now identities.
+  root->walk([&](tensor::BitcastOp op) {
+    if (op.getSource().getType() == op.getType()) {
+      op.getResult().replaceAllUsesWith(op.getSource());
+      op.erase();
+    }
+  });
 }

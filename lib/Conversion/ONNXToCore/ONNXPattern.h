@@ -75,6 +75,26 @@ std::optional<SmallVector<int64_t>> constantInts(Value v);
 Value reshapeTo(OpBuilder &b, Location loc, Value input,
                 RankedTensorType resultType, ArrayRef<Value> sizes);
 
+/// ONNX keeps integer signedness in types (ui8, i8 is signless = signed);
+/// upstream dialects want signless integers and say signedness in the op
+/// (divui, cmpi ult). Patterns bitcast ui/si operands to signless, compute,
+/// and bitcast back; the pass erases the remaining signed types at the end.
+
+/// The signless integer type of the same width for ui/si, else `t`.
+Type signlessElement(Type t);
+/// `t` with a signless element type.
+Type signlessType(Type t);
+/// True if `t` (a scalar or shaped type) has an unsigned integer element.
+bool isUnsignedElement(Type t);
+/// `v` bitcast to its signless type (itself if already signless).
+Value toSignless(OpBuilder &b, Location loc, Value v);
+/// Signless `v` bitcast back to `type` (itself if the types agree).
+Value fromSignless(OpBuilder &b, Location loc, Value v, Type type);
+/// Rewrites every ui/si integer type in `func` (arguments, results, values,
+/// constants) to the signless type of the same width, recording unsigned
+/// function arguments and results with a `lowbit.unsigned` attribute.
+void eraseSignedness(Operation *func);
+
 } // namespace mlir::lowbit
 
 #endif // LOWBIT_LIB_CONVERSION_ONNXTOCORE_ONNXPATTERN_H

@@ -7,6 +7,7 @@
 
 #include "lowbit/Conversion/ONNXToCore/ONNXToCore.h"
 #include "lowbit/Conversion/Passes.h"
+#include "ONNXPattern.h"
 #include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -34,6 +35,7 @@ void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
   populateONNXGeneratorPatterns(patterns);
   populateONNXSlicePatterns(patterns);
   populateONNXConvolutionPatterns(patterns);
+  populateONNXQuantizationPatterns(patterns);
 }
 
 LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {
@@ -84,7 +86,11 @@ struct ConvertONNXToCorePass
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     if (!allowUnsupported && failed(reportUnsupportedONNXNodes(getOperation())))
-      signalPassFailure();
+      return signalPassFailure();
+    // Core dialects use signless integers: erase ONNX's ui/si types once no
+    // onnx.node needs them.
+    if (!allowUnsupported)
+      eraseSignedness(getOperation());
   }
 };
 

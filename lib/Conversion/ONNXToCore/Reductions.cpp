@@ -223,9 +223,6 @@ struct LayerNormPattern : ONNXPattern {
     if (!type || !scaleType || !isa<FloatType>(type.getElementType()) ||
         getResultType(op) != type)
       return failure();
-    for (Value extra : op->getResults().drop_front())
-      if (!extra.use_empty())
-        return rewriter.notifyMatchFailure(op, "Mean/InvStdDev outputs are used");
     Value bias;
     if (op.getInputs().size() > 2 && !isa<NoneType>(op.getInputs()[2].getType()))
       bias = op.getInputs()[2];
@@ -291,8 +288,38 @@ struct LayerNormPattern : ONNXPattern {
             v = arith::AddFOp::create(b, l, v, s[3]);
           return v;
         });
-    // The optional Mean/InvStdDev results are unused (checked above).
-    rewriter.replaceAllUsesWith(op->getResult(0), y);
+    // The optional Mean and InvStdDev results: the statistics with the
+    // normalised dimensions kept as 1s.
+    SmallVector<Value> results{y};
+    for (unsigned i = 1; i < op->getNumResults(); ++i) {
+      RankedTensorType statType = getResultType(op, i);
+      if (!statType || statType.getRank() != rank ||
+          statType.getElementType() != t)
+        return rewriter.notifyMatchFailure(op, "statistics result type");
+      if (op->getResult(i).use_empty()) {
+        results.push_back(Value());
+        continue;
+      }
+      auto redType = cast<RankedTensorType>(sum.getType());
+      Value stat = buildMapped(
+          rewriter, loc, sum, i == 1 ? ValueRange{sum} : ValueRange{var},
+          {rewriter.getMultiDimIdentityMap(redType.getRank())},
+          [&](OpBuilder &b, Location l, ValueRange s) -> Value {
+            Value v = arith::DivFOp::create(b, l, s[0], n);
+            if (i == 1)
+              return v;
+            return math::RsqrtOp::create(b, l,
+                                         arith::AddFOp::create(b, l, v, eps));
+          });
+      SmallVector<Value> sizes;
+      for (int64_t d = 0; d < rank; ++d)
+        sizes.push_back(d < axis ? dimSize(rewriter, loc, x, d)
+                                 : indexConst(rewriter, loc, 1));
+      results.push_back(reshapeTo(rewriter, loc, stat, statType, sizes));
+    }
+    for (auto [r, v] : llvm::zip(op->getResults(), results))
+      if (v)
+        rewriter.replaceAllUsesWith(r, v);
     rewriter.eraseOp(op);
     return success();
   }
