@@ -52,6 +52,10 @@ def first_error(e: Exception) -> str:
     return next((l.strip() for l in lines if "error:" in l), lines[-1] if lines else "")
 
 
+# Float operands that are parameters (constants in exported models).
+PARAM_INPUTS = {"Resize": (1, 2, 3)}
+
+
 def constant_int_inputs(case):
     """The case's model with its small integer inputs after the first (axes,
     shapes, starts, ends, steps, ...) turned into initializers holding the
@@ -66,8 +70,9 @@ def constant_int_inputs(case):
     graph = model.graph
     for pos, (info, value) in enumerate(zip(list(graph.input), inputs)):
         v = value if isinstance(value, np.ndarray) else None  # sequences stay
-        if (pos > 0 and v is not None and v.dtype in (np.int64, np.int32)
-                and v.size <= 16):
+        param = pos in PARAM_INPUTS.get(graph.node[0].op_type if len(graph.node) == 1 else "", ())
+        if (pos > 0 and v is not None and v.size <= 16
+                and (v.dtype in (np.int64, np.int32) or param)):
             graph.initializer.append(numpy_helper.from_array(v, info.name))
             graph.input.remove(info)
         else:

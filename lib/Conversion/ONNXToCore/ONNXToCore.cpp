@@ -36,6 +36,7 @@ void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
   populateONNXSlicePatterns(patterns);
   populateONNXConvolutionPatterns(patterns);
   populateONNXQuantizationPatterns(patterns);
+  populateONNXResizePatterns(patterns);
 }
 
 LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {

@@ -35,6 +35,8 @@ void populateONNXGeneratorPatterns(RewritePatternSet &patterns);
 void populateONNXReductionPatterns(RewritePatternSet &patterns);
 /// Constant and Identity.
 void populateONNXConstantPatterns(RewritePatternSet &patterns);
+/// Resize (nearest, linear).
+void populateONNXResizePatterns(RewritePatternSet &patterns);
 /// QuantizeLinear, DequantizeLinear (per tensor, per axis, blocked).
 void populateONNXQuantizationPatterns(RewritePatternSet &patterns);
 /// Every family above.
