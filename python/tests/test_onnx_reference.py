@@ -250,3 +250,69 @@ def test_cnn_ops(tmp_path):
     path = save(tmp_path, nodes, [vi("x", F, [2, 3, 8, 6])],
                 [vi(n, F, None) for n in ["mp", "ap", "gap", "px", "fl"]], [w, b, dw, pads] + bn)
     compare(path, {"x": RNG.standard_normal((2, 3, 8, 6)).astype(np.float32)}, rtol=1e-5, atol=1e-5)
+
+
+def test_quantize_dequantize_linear(tmp_path):
+    """QDQ as exporters write it: a uint8 per-tensor activation pair, an int8
+    per-channel weight, and a blocked int4 weight (opset 21)."""
+    F = TensorProto.FLOAT
+    w8 = RNG.integers(-128, 128, (6, 4), dtype=np.int8)
+    w4 = RNG.integers(-8, 8, (8, 4)).astype(np.int8)
+    inits = [
+        numpy_helper.from_array(np.array(0.05, np.float32), "s_act"),
+        numpy_helper.from_array(np.array(128, np.uint8), "z_act"),
+        numpy_helper.from_array(w8, "w8"),
+        numpy_helper.from_array(RNG.uniform(0.01, 0.1, 4).astype(np.float32), "s_w8"),
+        helper.make_tensor("w4", TensorProto.INT4, [8, 4], w4.reshape(-1).tolist()),
+        numpy_helper.from_array(RNG.uniform(0.01, 0.1, (2, 4)).astype(np.float32), "s_w4"),
+    ]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "s_act", "z_act"], ["xq"]),
+        helper.make_node("DequantizeLinear", ["xq", "s_act", "z_act"], ["xd"]),
+        helper.make_node("DequantizeLinear", ["w8", "s_w8"], ["wd8"], axis=1),
+        helper.make_node("MatMul", ["xd", "wd8"], ["y8"]),
+        helper.make_node("DequantizeLinear", ["w4", "s_w4"], ["wd4"], axis=0, block_size=4),
+        # 4x4 @ (the first 4 rows of the 8x4 blocked weight) -> 4x4.
+        helper.make_node("Slice", ["wd4", "st", "en"], ["wd4s"]),
+        helper.make_node("MatMul", ["y8", "wd4s"], ["y"]),
+    ]
+    inits += [numpy_helper.from_array(np.array([0], np.int64), "st"),
+              numpy_helper.from_array(np.array([4], np.int64), "en")]
+    path = save(tmp_path, nodes, [vi("x", F, [4, 6])],
+                [vi("y", F, [4, 4]), vi("xq", TensorProto.UINT8, [4, 6])], inits, opset=21)
+    compare(path, {"x": RNG.uniform(-6, 6, (4, 6)).astype(np.float32)}, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode,coord", [("nearest", "asymmetric"), ("nearest", "half_pixel"),
+                                        ("linear", "half_pixel"), ("linear", "align_corners"),
+                                        ("linear", "pytorch_half_pixel")])
+def test_resize(tmp_path, mode, coord):
+    F = TensorProto.FLOAT
+    scales = numpy_helper.from_array(np.array([1, 1, 2, 1.5], np.float32), "scales")
+    nodes = [helper.make_node("Resize", ["x", "", "scales"], ["y"], mode=mode,
+                              coordinate_transformation_mode=coord)]
+    path = save(tmp_path, nodes, [vi("x", F, [1, 2, 3, 4])], [vi("y", F, [1, 2, 6, 6])],
+                [scales], opset=19)
+    compare(path, {"x": RNG.standard_normal((1, 2, 3, 4)).astype(np.float32)}, rtol=1e-5, atol=1e-5)
+
+
+def test_shape_subgraph_folds_with_input_shape(tmp_path):
+    """A dynamic reshape target from Shape/Gather/Concat folds away with
+    --input-shape; the specialised model still computes what onnxruntime does."""
+    from lowbit.reference import import_onnx
+    F = TensorProto.FLOAT
+    i64 = lambda n, v: numpy_helper.from_array(np.array(v, np.int64), n)
+    nodes = [
+        helper.make_node("Shape", ["x"], ["shape"]),
+        helper.make_node("Gather", ["shape", "zero"], ["batch"], axis=0),
+        helper.make_node("Unsqueeze", ["batch", "axes"], ["batch1"]),
+        helper.make_node("Concat", ["batch1", "rest"], ["target"], axis=0),
+        helper.make_node("Reshape", ["x", "target"], ["r"]),
+        helper.make_node("Softmax", ["r"], ["y"], axis=-1),
+    ]
+    path = save(tmp_path, nodes, [vi("x", F, ["n", 4, 6])], [vi("y", F, None)],
+                [i64("zero", 0), i64("axes", [0]), i64("rest", [3, 8])])
+    ir = import_onnx(path, "--input-shape", "x:2x4x6")
+    assert 'onnx.node "Shape"' not in ir and 'onnx.node "Concat"' not in ir
+    assert "tensor<2x3x8xf32>" in ir
+    compare(path, {"x": RNG.standard_normal((2, 4, 6)).astype(np.float32)})
