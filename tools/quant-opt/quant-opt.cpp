@@ -10,6 +10,7 @@
 #include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
 #include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
 #include "lowbit/Pipelines/Pipelines.h"
+#include "lowbit/Target/CPU/Passes.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -80,6 +81,7 @@ int main(int argc, char **argv) {
   lowbit::registerLowbitConversionPasses();
   lowbit::registerLowbitPasses();
   lowbit::registerLowbitPipelines();
+  lowbit::registerCPUPipeline();
   registerUpstreamPasses();
 
   return asMainReturnCode(

@@ -297,6 +297,8 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
     func.setArgAttr(arg.getArgNumber(), "onnx.name",
                     b.getStringAttr(info->name()));
   }
+  for (auto [i, output] : llvm::enumerate(graph.output()))
+    func.setResultAttr(i, "onnx.name", b.getStringAttr(output.name()));
 
   StringRef modelDir = llvm::sys::path::parent_path(modelPath);
   for (::onnx::TensorProto &tensor : *graph.mutable_initializer()) {

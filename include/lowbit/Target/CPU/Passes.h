@@ -1,0 +1,46 @@
+//===- Passes.h - Passes of the CPU compile path ----------------*- C++ -*-===//
+//
+// Declarations and registration of the passes in Target/CPU/Passes.td and
+// the CPU pipeline.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_TARGET_CPU_PASSES_H
+#define LOWBIT_TARGET_CPU_PASSES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+#include <string>
+
+namespace mlir {
+class OpPassManager;
+namespace lowbit {
+
+#define GEN_PASS_DECL
+#include "lowbit/Target/CPU/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "lowbit/Target/CPU/Passes.h.inc"
+
+/// Options of the CPU pipeline (`--lowbit-cpu-pipeline`).
+struct CPUPipelineOptions {
+  /// Entry function of the model.
+  std::string entry = "main";
+  /// Tile, vectorize and parallelise (off: scalar loops, one thread).
+  bool optimize = true;
+};
+
+/// Core IR (linalg/tensor/arith/math, lowbit) -> LLVM dialect: weights as
+/// arguments, one function per kernel, tiled and vectorized contractions,
+/// OpenMP threads, bufferized with outputs as arguments, and the entry
+/// function given a C interface (`_mlir_ciface_<entry>`).
+void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
+
+/// Registers `--lowbit-cpu-pipeline` (and `--lowbit-cpu-pipeline-O0`).
+void registerCPUPipeline();
+
+} // namespace lowbit
+} // namespace mlir
+
+#endif // LOWBIT_TARGET_CPU_PASSES_H

@@ -1,0 +1,58 @@
+//===- Passes.td - Passes of the CPU compile path -----------*- tablegen -*-===//
+//
+// The passes that take converted core IR (linalg on tensors) to a native
+// artifact: weights out of the code, one function per kernel, tiling and
+// vectorization, threads.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_TARGET_CPU_PASSES_TD
+#define LOWBIT_TARGET_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def OutlineWeightsPass : Pass<"lowbit-outline-weights", "ModuleOp"> {
+  let summary = "Turn large constants of the entry function into arguments";
+  let description = [{
+    Every `arith.constant` of the entry function holding more than
+    `min-elements` elements becomes a new trailing argument of the function
+    with a `lowbit.weight` attribute that keeps the constant's value. The
+    artifact writer stores these values in the weights file and the runtime
+    passes them in from a memory-mapped file, so weights are never compiled
+    into code (no multi-gigabyte LLVM constants, one copy on disk, pages
+    shared between processes).
+
+    ```mlir
+    %w = arith.constant dense_resource<w> : tensor<576x576xf32>
+    // becomes
+    func.func @main(%x: ..., %w: tensor<576x576xf32>
+                    {lowbit.weight = dense_resource<w> : tensor<576x576xf32>})
+    ```
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", "\"main\"",
+           "name of the entry function">,
+    Option<"minElements", "min-elements", "int64_t", "65",
+           "constants with at least this many elements are outlined">,
+  ];
+}
+
+def OutlineKernelsPass : Pass<"lowbit-outline-kernels", "ModuleOp"> {
+  let summary = "Move each linalg op of the entry function into its own function";
+  let description = [{
+    Each linalg op at the top level of the entry function moves into a new
+    private function (`@<entry>_kernel_<n>`), with the `linalg.fill` that
+    initialises its outputs and the small constants it reads; the entry
+    function calls it. Kernels bufferize with function boundaries (their
+    results are their `outs` operands) and are optimised by LLVM one at a
+    time: a model of thousands of ops compiles in seconds, not minutes, and
+    a profile names the kernel where time goes.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", "\"main\"",
+           "name of the entry function">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
+#endif // LOWBIT_TARGET_CPU_PASSES_TD
