@@ -50,8 +50,8 @@ struct EmitCInterfacePass
 
 } // namespace
 
-void mlir::lowbit::buildCPUPipeline(OpPassManager &pm,
-                                    const CPUPipelineOptions &options) {
+void mlir::lowbit::buildCPUPipelineFront(OpPassManager &pm,
+                                         const CPUPipelineOptions &options) {
   pm.addPass(createConvertLowbitToLinalgPass());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
@@ -63,6 +63,10 @@ void mlir::lowbit::buildCPUPipeline(OpPassManager &pm,
   OutlineWeightsPassOptions weights;
   weights.entry = options.entry;
   pm.addPass(createOutlineWeightsPass(weights));
+}
+
+void mlir::lowbit::buildCPUPipelineBack(OpPassManager &pm,
+                                        const CPUPipelineOptions &options) {
   OutlineKernelsPassOptions kernels;
   kernels.entry = options.entry;
   pm.addPass(createOutlineKernelsPass(kernels));
@@ -97,6 +101,12 @@ void mlir::lowbit::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void mlir::lowbit::buildCPUPipeline(OpPassManager &pm,
+                                    const CPUPipelineOptions &options) {
+  buildCPUPipelineFront(pm, options);
+  buildCPUPipelineBack(pm, options);
 }
 
 void mlir::lowbit::registerCPUPipeline() {

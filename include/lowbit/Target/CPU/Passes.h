@@ -37,7 +37,13 @@ struct CPUPipelineOptions {
 /// function given a C interface (`_mlir_ciface_<entry>`).
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
-/// Registers `--lowbit-cpu-pipeline` (and `--lowbit-cpu-pipeline-O0`).
+/// The two halves of buildCPUPipeline: up to and including
+/// lowbit-outline-weights (the artifact writer reads the weights between
+/// them), then the rest.
+void buildCPUPipelineFront(OpPassManager &pm, const CPUPipelineOptions &options);
+void buildCPUPipelineBack(OpPassManager &pm, const CPUPipelineOptions &options);
+
+/// Registers `--lowbit-cpu-pipeline` and the CPU passes.
 void registerCPUPipeline();
 
 } // namespace lowbit

@@ -1,0 +1,62 @@
+//===- Artifact.h - Writing a native CPU artifact ---------------*- C++ -*-===//
+//
+// quant-compile's back end: core IR in, a directory out with
+//
+//   model.so       the compiled model (LLVM TargetMachine -> object ->
+//                  `cc -shared`) with a small C wrapper: `lowbit_entry` and
+//                  `lowbit_metadata` (the text the runtime reads)
+//   weights.bin    every large constant, 64-byte aligned, memory-mapped by
+//                  the runtime at load
+//   manifest.json  inputs, outputs, shapes, dtypes, target, weights,
+//                  versions: for people and tools
+//
+// The format is described in docs/artifact.md; runtime/ reads it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_TARGET_CPU_ARTIFACT_H
+#define LOWBIT_TARGET_CPU_ARTIFACT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LLVM.h"
+
+#include <string>
+
+namespace mlir::lowbit {
+
+/// The version of the artifact format (metadata text, calling convention,
+/// weights file); the runtime refuses other versions.
+constexpr int kArtifactFormatVersion = 1;
+
+struct ArtifactOptions {
+  /// Output directory (created if missing).
+  std::string outDir;
+  /// host, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or aarch64.
+  std::string target = "host";
+  /// Entry function of the module.
+  std::string entry = "main";
+  /// Tile, vectorize and thread (off: scalar loops).
+  bool optimize = true;
+  /// Source model, recorded in the manifest.
+  std::string source;
+  /// Also write the LLVM dialect module (model.ll.mlir) and LLVM IR
+  /// (model.ll) next to the artifact, for inspection.
+  bool keepIntermediates = false;
+};
+
+/// The LLVM target triple, CPU and feature string for `target`, and the CPU
+/// features the artifact requires at load (runtime names: avx2, fma, ...).
+struct TargetSpec {
+  std::string triple, cpu, features;
+  SmallVector<std::string> required;
+};
+FailureOr<TargetSpec> resolveTarget(StringRef target, std::string &error);
+
+/// Compiles `module` (core IR: linalg/tensor/arith/math/lowbit on tensors,
+/// static shapes) into an artifact. Progress and timings go to `log`.
+LogicalResult writeArtifact(ModuleOp module, const ArtifactOptions &options,
+                            raw_ostream &log);
+
+} // namespace mlir::lowbit
+
+#endif // LOWBIT_TARGET_CPU_ARTIFACT_H

@@ -1,0 +1,83 @@
+/*===- runtime.h - Lowbit's C runtime ------------------------------*- C -*-===//
+ *
+ * Loads a Lowbit artifact (a directory written by quant-compile: model.so,
+ * weights.bin, manifest.json), describes its inputs and outputs, and runs it.
+ *
+ *   lowbit_model *m;
+ *   char err[512];
+ *   if (lowbit_model_load("out/", &m, err, sizeof err)) { puts(err); ... }
+ *   const void *in[] = {input_ids};
+ *   void *out[] = {logits};               // caller-allocated, dense
+ *   lowbit_model_run(m, in, out, 2, err, sizeof err);
+ *   lowbit_model_free(m);
+ *
+ * No global state: each model owns its library handle and its mapping of
+ * the weights, so two models (even two copies of one) can be loaded in one
+ * process. A model may be run from several threads at once.
+ *
+ * Every function returning int returns 0 on success and non-zero on error,
+ * with a message in `err` (if not null).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef LOWBIT_RUNTIME_H
+#define LOWBIT_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(LOWBIT_RUNTIME_BUILD)
+#define LOWBIT_API __attribute__((visibility("default")))
+#else
+#define LOWBIT_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The artifact format version this runtime reads. */
+#define LOWBIT_ARTIFACT_FORMAT_VERSION 1
+
+typedef struct lowbit_model lowbit_model;
+
+/** Description of one input or output tensor (valid while the model lives).
+ * dtype: "f32", "f16", "bf16", "f64", "i8".."i64", "u8".."u64", "bool". */
+typedef struct {
+  const char *name;
+  const char *dtype;
+  int32_t rank;
+  const int64_t *shape;
+  int64_t element_bytes;
+  int64_t num_elements;
+} lowbit_tensor_info;
+
+/** Loads the artifact in directory `dir`. Checks the format version, the
+ * CPU features it was compiled for, and that weights.bin matches. */
+LOWBIT_API int lowbit_model_load(const char *dir, lowbit_model **model, char *err,
+                      size_t err_len);
+
+LOWBIT_API int32_t lowbit_model_num_inputs(const lowbit_model *model);
+LOWBIT_API int32_t lowbit_model_num_outputs(const lowbit_model *model);
+/** Info of input/output `i`; null if out of range. */
+LOWBIT_API const lowbit_tensor_info *lowbit_model_input(const lowbit_model *model,
+                                             int32_t i);
+LOWBIT_API const lowbit_tensor_info *lowbit_model_output(const lowbit_model *model,
+                                              int32_t i);
+/** The target triple and CPU the artifact was compiled for. */
+LOWBIT_API const char *lowbit_model_target(const lowbit_model *model);
+
+/** Runs the model: `inputs[i]` and `outputs[i]` point to dense row-major
+ * buffers of the described shapes and dtypes (outputs written). Up to
+ * `num_threads` threads (<= 0: all cores). */
+LOWBIT_API int lowbit_model_run(lowbit_model *model, const void *const *inputs,
+                     void *const *outputs, int32_t num_threads, char *err,
+                     size_t err_len);
+
+LOWBIT_API void lowbit_model_free(lowbit_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LOWBIT_RUNTIME_H */

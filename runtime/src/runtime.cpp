@@ -1,0 +1,372 @@
+//===- runtime.cpp - Lowbit's C runtime -------------------------*- C++ -*-===//
+//
+// Loads an artifact: dlopen(model.so, RTLD_LOCAL) so that two models keep
+// their symbols apart, parses the metadata text model.so carries, checks the
+// version, the CPU features and weights.bin (size and fingerprint), maps
+// weights.bin read-only, and calls `lowbit_entry` with memref descriptors
+// for inputs, weights and outputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/runtime.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+struct Tensor {
+  std::string name, dtype;
+  std::vector<int64_t> shape;
+  uint64_t offset = 0, bytes = 0; // weights
+  lowbit_tensor_info info{};
+};
+
+int64_t dtypeBytes(const std::string &d) {
+  if (d == "f32" || d == "i32" || d == "u32") return 4;
+  if (d == "f16" || d == "bf16" || d == "i16" || d == "u16") return 2;
+  if (d == "f64" || d == "i64" || d == "u64") return 8;
+  if (d == "i8" || d == "u8" || d == "bool") return 1;
+  return 0;
+}
+
+int fail(char *err, size_t len, const char *fmt, ...) {
+  if (err && len) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+  }
+  return 1;
+}
+
+std::string decodeName(const std::string &s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += (char)std::stoi(s.substr(i + 1, 2), nullptr, 16);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+/// The CPU feature flags of this machine, as /proc/cpuinfo names them.
+std::string cpuFlags() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("flags", 0) == 0 || line.rfind("Features", 0) == 0)
+      return " " + line.substr(line.find(':') + 1) + " ";
+  return "";
+}
+
+/// True if this CPU has LLVM feature `f`.
+bool hasFeature(const std::string &flags, const std::string &f) {
+  static const char *const aliases[][2] = {
+      {"avx512vnni", "avx512_vnni"}, {"avx512bf16", "avx512_bf16"},
+      {"neon", "asimd"},             {"dotprod", "asimddp"},
+      {"fullfp16", "asimdhp"},       {"f16c", "f16c"}};
+  std::string name = f;
+  for (const auto &a : aliases)
+    if (f == a[0])
+      name = a[1];
+  return flags.find(" " + name + " ") != std::string::npos;
+}
+
+uint64_t fingerprint(const char *data, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](const char *p, size_t k) {
+    for (size_t i = 0; i < k; ++i) {
+      h ^= (unsigned char)p[i];
+      h *= 1099511628211ull;
+    }
+  };
+  size_t k = n < 4096 ? n : 4096;
+  mix(data, k);
+  mix(data + n - k, k);
+  for (int i = 0; i < 8; ++i) {
+    char c = (char)((n >> (8 * i)) & 0xff);
+    mix(&c, 1);
+  }
+  return h;
+}
+
+} // namespace
+
+struct lowbit_model {
+  void *library = nullptr;
+  void (*entry)(void **) = nullptr;
+  void (*setThreads)(int) = nullptr;
+  void *weights = nullptr;
+  size_t weightsBytes = 0;
+  std::string target;
+  std::vector<Tensor> inputs, outputs, weightTensors;
+};
+
+namespace {
+
+/// Parses the metadata text into `m`; returns an error message or "".
+std::string parseMetadata(const char *text, lowbit_model &m,
+                          std::string &weightsFile, uint64_t &weightsSize,
+                          uint64_t &weightsHash,
+                          std::vector<std::string> &features) {
+  std::istringstream in(text);
+  std::string line;
+  bool versionSeen = false;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string kind;
+    ls >> kind;
+    if (kind == "lowbit-artifact") {
+      int v = 0;
+      ls >> v;
+      if (v != LOWBIT_ARTIFACT_FORMAT_VERSION)
+        return "artifact format version " + std::to_string(v) +
+               ", this runtime reads version " +
+               std::to_string(LOWBIT_ARTIFACT_FORMAT_VERSION) +
+               " (recompile the model with this Lowbit)";
+      versionSeen = true;
+    } else if (kind == "target") {
+      std::string triple, cpu;
+      ls >> triple >> cpu;
+      m.target = triple + " " + cpu;
+    } else if (kind == "features") {
+      std::string f;
+      while (ls >> f)
+        features.push_back(f);
+    } else if (kind == "weights") {
+      ls >> weightsFile >> weightsSize >> weightsHash;
+    } else if (kind == "input" || kind == "output" || kind == "weight") {
+      Tensor t;
+      int rank = -1;
+      ls >> t.name >> t.dtype >> rank;
+      if (rank < 0 || rank > 16 || dtypeBytes(t.dtype) == 0)
+        return "bad tensor line in the metadata: " + line;
+      t.name = decodeName(t.name);
+      for (int i = 0; i < rank; ++i) {
+        int64_t d = -1;
+        ls >> d;
+        if (d < 0)
+          return "bad shape in the metadata: " + line;
+        t.shape.push_back(d);
+      }
+      if (kind == "weight")
+        ls >> t.offset >> t.bytes;
+      if (!ls)
+        return "truncated metadata line: " + line;
+      (kind == "input"    ? m.inputs
+       : kind == "output" ? m.outputs
+                          : m.weightTensors)
+          .push_back(std::move(t));
+    }
+  }
+  if (!versionSeen)
+    return "model.so carries no Lowbit metadata header";
+  return "";
+}
+
+void finishInfo(std::vector<Tensor> &ts) {
+  for (Tensor &t : ts) {
+    int64_t n = 1;
+    for (int64_t d : t.shape)
+      n *= d;
+    t.info = {t.name.c_str(), t.dtype.c_str(), (int32_t)t.shape.size(),
+              t.shape.data(), dtypeBytes(t.dtype), n};
+  }
+}
+
+} // namespace
+
+extern "C" {
+
+int lowbit_model_load(const char *dir, lowbit_model **out, char *err,
+                      size_t errLen) {
+  if (!dir || !out)
+    return fail(err, errLen, "lowbit_model_load: null argument");
+  *out = nullptr;
+  std::string base(dir);
+  std::string manifest = base + "/manifest.json";
+  {
+    std::ifstream in(manifest);
+    if (!in)
+      return fail(err, errLen, "%s: not a Lowbit artifact (no manifest.json)",
+                  dir);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string want = "\"format_version\": " +
+                       std::to_string(LOWBIT_ARTIFACT_FORMAT_VERSION);
+    if (ss.str().find("\"lowbit-artifact\"") == std::string::npos)
+      return fail(err, errLen, "%s: manifest.json is not a Lowbit manifest",
+                  manifest.c_str());
+    if (ss.str().find(want) == std::string::npos)
+      return fail(err, errLen,
+                  "%s: manifest from another artifact format version (this "
+                  "runtime reads version %d); recompile the model",
+                  manifest.c_str(), LOWBIT_ARTIFACT_FORMAT_VERSION);
+  }
+  std::string so = base + "/model.so";
+  auto m = new lowbit_model();
+  auto cleanup = [&](int rc) {
+    lowbit_model_free(m);
+    return rc;
+  };
+  m->library = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!m->library)
+    return cleanup(fail(err, errLen, "%s: cannot load: %s", so.c_str(),
+                        dlerror()));
+  auto metadata = (const char *(*)())dlsym(m->library, "lowbit_metadata");
+  m->entry = (void (*)(void **))dlsym(m->library, "lowbit_entry");
+  if (!metadata || !m->entry)
+    return cleanup(fail(err, errLen,
+                        "%s: not a Lowbit model (no lowbit_metadata / "
+                        "lowbit_entry)",
+                        so.c_str()));
+  m->setThreads = (void (*)(int))dlsym(m->library, "omp_set_num_threads");
+  std::string weightsFile;
+  uint64_t weightsSize = 0, weightsHash = 0;
+  std::vector<std::string> features;
+  std::string message = parseMetadata(metadata(), *m, weightsFile, weightsSize,
+                                      weightsHash, features);
+  if (!message.empty())
+    return cleanup(fail(err, errLen, "%s: %s", so.c_str(), message.c_str()));
+  std::string flags = cpuFlags();
+  std::string missing;
+  for (const std::string &f : features)
+    if (!flags.empty() && !hasFeature(flags, f))
+      missing += (missing.empty() ? "" : ", ") + f;
+  if (!missing.empty())
+    return cleanup(fail(err, errLen,
+                        "%s was compiled for %s and needs CPU features this "
+                        "CPU lacks: %s (recompile with --target=x86-64-v3 or "
+                        "an older target)",
+                        dir, m->target.c_str(), missing.c_str()));
+  if (weightsFile.empty() || weightsFile.find('/') != std::string::npos)
+    return cleanup(fail(err, errLen, "%s: bad weights file name", so.c_str()));
+  std::string wpath = base + "/" + weightsFile;
+  int fd = open(wpath.c_str(), O_RDONLY);
+  if (fd < 0)
+    return cleanup(fail(err, errLen, "%s: cannot open: %s", wpath.c_str(),
+                        strerror(errno)));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != weightsSize) {
+    close(fd);
+    return cleanup(fail(err, errLen,
+                        "%s: %lld bytes, the model expects %llu (not this "
+                        "model's weights, or truncated)",
+                        wpath.c_str(), (long long)st.st_size,
+                        (unsigned long long)weightsSize));
+  }
+  m->weightsBytes = weightsSize;
+  m->weights = mmap(nullptr, weightsSize, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (m->weights == MAP_FAILED) {
+    m->weights = nullptr;
+    return cleanup(fail(err, errLen, "%s: mmap failed: %s", wpath.c_str(),
+                        strerror(errno)));
+  }
+  if (fingerprint((const char *)m->weights, weightsSize) != weightsHash)
+    return cleanup(fail(err, errLen,
+                        "%s does not belong to %s (fingerprint mismatch)",
+                        wpath.c_str(), so.c_str()));
+  for (const Tensor &w : m->weightTensors)
+    if (w.offset % 64 || w.offset + w.bytes > weightsSize)
+      return cleanup(fail(err, errLen, "%s: weight '%s' lies outside the file",
+                          wpath.c_str(), w.name.c_str()));
+  finishInfo(m->inputs);
+  finishInfo(m->outputs);
+  *out = m;
+  return 0;
+}
+
+int32_t lowbit_model_num_inputs(const lowbit_model *m) {
+  return m ? (int32_t)m->inputs.size() : 0;
+}
+int32_t lowbit_model_num_outputs(const lowbit_model *m) {
+  return m ? (int32_t)m->outputs.size() : 0;
+}
+const lowbit_tensor_info *lowbit_model_input(const lowbit_model *m, int32_t i) {
+  if (!m || i < 0 || i >= (int32_t)m->inputs.size())
+    return nullptr;
+  return &m->inputs[i].info;
+}
+const lowbit_tensor_info *lowbit_model_output(const lowbit_model *m,
+                                              int32_t i) {
+  if (!m || i < 0 || i >= (int32_t)m->outputs.size())
+    return nullptr;
+  return &m->outputs[i].info;
+}
+const char *lowbit_model_target(const lowbit_model *m) {
+  return m ? m->target.c_str() : "";
+}
+
+int lowbit_model_run(lowbit_model *m, const void *const *inputs,
+                     void *const *outputs, int32_t numThreads, char *err,
+                     size_t errLen) {
+  if (!m || (!inputs && !m->inputs.empty()) ||
+      (!outputs && !m->outputs.empty()))
+    return fail(err, errLen, "lowbit_model_run: null argument");
+  // One descriptor per argument, in the entry's order: inputs, weights,
+  // outputs. {allocated, aligned, offset, sizes[rank], strides[rank]}.
+  size_t total = m->inputs.size() + m->weightTensors.size() + m->outputs.size();
+  std::vector<std::vector<int64_t>> descs;
+  descs.reserve(total);
+  std::vector<void *> args;
+  auto add = [&](const Tensor &t, const void *data) {
+    std::vector<int64_t> d(3 + 2 * t.shape.size());
+    d[0] = d[1] = (int64_t)(intptr_t)data;
+    d[2] = 0;
+    int64_t stride = 1;
+    for (size_t i = t.shape.size(); i-- > 0;) {
+      d[3 + i] = t.shape[i];
+      d[3 + t.shape.size() + i] = stride;
+      stride *= t.shape[i];
+    }
+    descs.push_back(std::move(d));
+    args.push_back(descs.back().data());
+  };
+  for (size_t i = 0; i < m->inputs.size(); ++i) {
+    if (!inputs[i])
+      return fail(err, errLen, "input %zu ('%s') is null", i,
+                  m->inputs[i].name.c_str());
+    add(m->inputs[i], inputs[i]);
+  }
+  for (const Tensor &w : m->weightTensors)
+    add(w, (const char *)m->weights + w.offset);
+  for (size_t i = 0; i < m->outputs.size(); ++i) {
+    if (!outputs[i])
+      return fail(err, errLen, "output %zu ('%s') is null", i,
+                  m->outputs[i].name.c_str());
+    add(m->outputs[i], outputs[i]);
+  }
+  if (m->setThreads) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    m->setThreads(numThreads > 0 ? numThreads : (int)(cores > 0 ? cores : 1));
+  }
+  m->entry(args.data());
+  return 0;
+}
+
+void lowbit_model_free(lowbit_model *m) {
+  if (!m)
+    return;
+  if (m->weights)
+    munmap(m->weights, m->weightsBytes);
+  if (m->library)
+    dlclose(m->library);
+  delete m;
+}
+
+} // extern "C"
