@@ -80,6 +80,7 @@ int main(int argc, char **argv) {
   linalg::registerBufferizableOpInterfaceExternalModels(registry);
   scf::registerBufferizableOpInterfaceExternalModels(registry);
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  lowbit::registerCPUInterfaces(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
 

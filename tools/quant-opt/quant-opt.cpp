@@ -77,6 +77,7 @@ int main(int argc, char **argv) {
   linalg::registerBufferizableOpInterfaceExternalModels(registry);
   scf::registerBufferizableOpInterfaceExternalModels(registry);
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  lowbit::registerCPUInterfaces(registry);
 
   lowbit::registerLowbitConversionPasses();
   lowbit::registerLowbitPasses();

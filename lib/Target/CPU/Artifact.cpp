@@ -236,6 +236,12 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   CPUPipelineOptions pipeline;
   pipeline.entry = options.entry;
   pipeline.optimize = options.optimize;
+  auto has = [&](StringRef f) { return llvm::is_contained(spec->required, f); };
+  pipeline.vectorBits = has("avx512f") ? 512 : has("avx2") ? 256 : 128;
+  // Threads through LLVM's OpenMP runtime, which exists for the host only.
+  bool cross = options.target == "aarch64" &&
+               !StringRef(llvm::sys::getDefaultTargetTriple()).starts_with("aarch64");
+  pipeline.threads = options.optimize && !cross;
   PassManager front(ctx);
   buildCPUPipelineFront(front, pipeline);
   if (failed(front.run(module)))
@@ -326,6 +332,8 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   if (!target)
     return emitError(loc) << "target " << spec->triple << ": " << error;
   llvm::TargetOptions targetOptions;
+  // Multiply-adds fuse into FMAs (as onnxruntime's kernels do).
+  targetOptions.AllowFPOpFusion = llvm::FPOpFusion::Fast;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
       llvm::Triple(spec->triple), spec->cpu, spec->features, targetOptions,
       llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
@@ -437,14 +445,18 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
       return emitError(loc) << "cannot write the wrapper: " << ec.message();
     os << wrapper;
   }
-  bool cross = options.target == "aarch64" &&
-               !StringRef(llvm::sys::getDefaultTargetTriple()).starts_with("aarch64");
   StringRef cc = cross ? "aarch64-linux-gnu-gcc" : "cc";
   std::string soPath = path("model.so");
-  if (failed(runCommand(cc,
-                        {"-shared", "-fPIC", "-O2", "-o", soPath, objectPath,
-                         wrapperPath, "-lm"},
-                        log, loc)))
+  SmallVector<StringRef> linkArgs{"-shared", "-fPIC", "-O2", "-o", soPath,
+                                  objectPath, wrapperPath, "-lm"};
+  std::string ompDir = LOWBIT_OPENMP_LIBRARY_DIR;
+  std::string ompLink = "-L" + ompDir, ompRpath = "-Wl,-rpath," + ompDir;
+  if (pipeline.threads) {
+    linkArgs.push_back(ompLink);
+    linkArgs.push_back(ompRpath);
+    linkArgs.push_back("-lomp");
+  }
+  if (failed(runCommand(cc, linkArgs, log, loc)))
     return failure();
   llvm::sys::fs::remove(objectPath);
   if (!options.keepIntermediates)

@@ -20,11 +20,28 @@
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/Transforms/TilingInterfaceImpl.h"
+#include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/IR/TensorTilingInterfaceImpl.h"
+#include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -48,6 +65,74 @@ struct EmitCInterfacePass
   std::string entry;
 };
 
+/// Hoists loop-invariant vector transfers (the accumulator of a register
+/// tile) out of scf.for loops on buffers.
+struct HoistTransfersPass
+    : PassWrapper<HoistTransfersPass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(HoistTransfersPass)
+  StringRef getArgument() const override { return "lowbit-hoist-transfers"; }
+  void runOnOperation() override {
+    linalg::hoistRedundantVectorTransfers(getOperation(),
+                                          /*verifyNonZeroTrip=*/true);
+  }
+};
+
+/// Producer-consumer fusion of elementwise linalg ops, but never into an op
+/// with a reduction (a matmul would recompute its fused producer once per
+/// output column; upstream's pass does that).
+struct FuseElementwisePass
+    : PassWrapper<FuseElementwisePass, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FuseElementwisePass)
+  StringRef getArgument() const override { return "lowbit-fuse-elementwise"; }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<linalg::LinalgDialect, tensor::TensorDialect>();
+  }
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    linalg::populateElementwiseOpsFusionPatterns(
+        patterns, [](OpOperand *operand) {
+          auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
+          Operation *producer = operand->get().getDefiningOp();
+          return consumer && producer &&
+                 consumer.getNumReductionLoops() == 0 && producer->hasOneUse();
+        });
+    linalg::populateFoldReshapeOpsByExpansionPatterns(
+        patterns, [](OpOperand *) { return false; });
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+/// convert-scf-to-openmp wraps each parallel body in memref.alloca_scope,
+/// which must stay a single block; bodies without allocas (ours: transfers
+/// are fully unrolled) are inlined so that scf-to-cf can run inside them.
+struct InlineAllocaScopesPass
+    : PassWrapper<InlineAllocaScopesPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(InlineAllocaScopesPass)
+  StringRef getArgument() const override {
+    return "lowbit-inline-alloca-scopes";
+  }
+  void runOnOperation() override {
+    SmallVector<memref::AllocaScopeOp> scopes;
+    getOperation().walk([&](memref::AllocaScopeOp op) {
+      bool hasAlloca = false;
+      op.walk([&](memref::AllocaOp) { hasAlloca = true; });
+      if (!hasAlloca)
+        scopes.push_back(op);
+    });
+    for (memref::AllocaScopeOp op : scopes) {
+      Block &body = op.getBodyRegion().front();
+      auto ret = cast<memref::AllocaScopeReturnOp>(body.getTerminator());
+      SmallVector<Value> results(ret.getResults());
+      ret.erase();
+      op->getBlock()->getOperations().splice(op->getIterator(),
+                                             body.getOperations());
+      op->replaceAllUsesWith(results);
+      op.erase();
+    }
+  }
+};
+
 } // namespace
 
 void mlir::lowbit::buildCPUPipelineFront(OpPassManager &pm,
@@ -57,7 +142,7 @@ void mlir::lowbit::buildCPUPipelineFront(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   // Producer-consumer fusion of elementwise generics: fewer temporaries.
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addNestedPass<func::FuncOp>(std::make_unique<FuseElementwisePass>());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   OutlineWeightsPassOptions weights;
@@ -70,6 +155,19 @@ void mlir::lowbit::buildCPUPipelineBack(OpPassManager &pm,
   OutlineKernelsPassOptions kernels;
   kernels.entry = options.entry;
   pm.addPass(createOutlineKernelsPass(kernels));
+  if (options.optimize) {
+    // Register tile: rows x (2 vector registers of columns), sized to the
+    // register file (32 zmm / 16 ymm / 32 q registers).
+    TileAndVectorizePassOptions tiling;
+    int64_t lanes = std::max<int64_t>(4, options.vectorBits / 32);
+    tiling.tileN = 2 * lanes;
+    tiling.tileM = options.vectorBits == 256 ? 4 : 8;
+    if (!options.threads)
+      tiling.threadChunks = 0;
+    pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass(tiling));
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
 
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
@@ -85,14 +183,32 @@ void mlir::lowbit::buildCPUPipelineBack(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createCanonicalizerPass());
-
+  if (options.optimize) {
+    // Accumulators stay in registers across the K loop.
+    pm.addNestedPass<func::FuncOp>(std::make_unique<HoistTransfersPass>());
+    pm.addPass(createCanonicalizerPass());
+  }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  VectorTransferToSCFOptions transfers;
+  transfers.enableFullUnroll(); // no temporary buffers
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(transfers));
+  if (options.optimize) {
+    pm.addPass(createForallToParallelLoopPass());
+    if (options.threads) {
+      pm.addPass(createConvertSCFToOpenMPPass());
+      pm.addPass(std::make_unique<InlineAllocaScopesPass>());
+    }
+  }
   pm.addPass(createConvertMathToFuncs()); // ipowi, fpowi
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(std::make_unique<EmitCInterfacePass>(options.entry));
-  pm.addPass(createConvertVectorToLLVMPass());
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.vectorContractLowering =
+      vector::VectorContractLowering::OuterProduct;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
@@ -100,6 +216,7 @@ void mlir::lowbit::buildCPUPipelineBack(OpPassManager &pm,
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
@@ -107,6 +224,18 @@ void mlir::lowbit::buildCPUPipeline(OpPassManager &pm,
                                     const CPUPipelineOptions &options) {
   buildCPUPipelineFront(pm, options);
   buildCPUPipelineBack(pm, options);
+}
+
+void mlir::lowbit::registerCPUInterfaces(DialectRegistry &registry) {
+  arith::registerBufferizableOpInterfaceExternalModels(registry);
+  bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
+      registry);
+  linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  linalg::registerTilingInterfaceExternalModels(registry);
+  scf::registerBufferizableOpInterfaceExternalModels(registry);
+  tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  tensor::registerTilingInterfaceExternalModels(registry);
+  vector::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
 void mlir::lowbit::registerCPUPipeline() {

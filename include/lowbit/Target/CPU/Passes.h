@@ -29,6 +29,10 @@ struct CPUPipelineOptions {
   std::string entry = "main";
   /// Tile, vectorize and parallelise (off: scalar loops, one thread).
   bool optimize = true;
+  /// Width of the target's vector registers in bits (register tile choice).
+  int64_t vectorBits = 512;
+  /// Split work across threads (OpenMP; the artifact links libomp).
+  bool threads = true;
 };
 
 /// Core IR (linalg/tensor/arith/math, lowbit) -> LLVM dialect: weights as
@@ -42,6 +46,10 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 /// them), then the rest.
 void buildCPUPipelineFront(OpPassManager &pm, const CPUPipelineOptions &options);
 void buildCPUPipelineBack(OpPassManager &pm, const CPUPipelineOptions &options);
+
+/// Registers the external interface models the CPU pipeline needs
+/// (bufferization of arith/linalg/scf/tensor/func, linalg tiling).
+void registerCPUInterfaces(DialectRegistry &registry);
 
 /// Registers `--lowbit-cpu-pipeline` and the CPU passes.
 void registerCPUPipeline();

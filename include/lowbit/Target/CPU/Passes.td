@@ -55,4 +55,33 @@ def OutlineKernelsPass : Pass<"lowbit-outline-kernels", "ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def TileAndVectorizePass : Pass<"lowbit-cpu-tile-and-vectorize", "func::FuncOp"> {
+  let summary = "Tile linalg ops for threads and registers, and vectorize them";
+  let description = [{
+    For each linalg op: the outermost parallel dimensions are tiled into an
+    `scf.forall` (one chunk per thread, later OpenMP); contractions
+    (matmul-like generics) are then tiled to a register block of
+    `tile-m` x `tile-n` with a K loop and vectorized to `vector.contract`,
+    which lowers to FMAs on the target's vector width; elementwise ops keep
+    scalar loops that LLVM's loop vectorizer handles. exp, tanh and erf
+    become polynomial approximations (vectorizable, no libm calls).
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", "8", "register rows">,
+    Option<"tileN", "tile-n", "int64_t", "32", "register columns (elements)">,
+    Option<"threadChunks", "thread-chunks", "int64_t", "16",
+           "parallel chunks per op (0: no scf.forall, one thread)">,
+    Option<"minParallelElements", "min-parallel-elements", "int64_t", "16384",
+           "ops with fewer result elements are not split across threads">,
+  ];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::affine::AffineDialect",
+  ];
+}
+
 #endif // LOWBIT_TARGET_CPU_PASSES_TD
