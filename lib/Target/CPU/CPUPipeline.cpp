@@ -240,6 +240,9 @@ void mlir::lowbit::registerCPUInterfaces(DialectRegistry &registry) {
 
 void mlir::lowbit::registerCPUPipeline() {
   registerLowbitCPUPasses();
+  PassRegistration<FuseElementwisePass>();
+  PassRegistration<HoistTransfersPass>();
+  PassRegistration<InlineAllocaScopesPass>();
   PassPipelineRegistration<>(
       "lowbit-cpu-pipeline",
       "Core IR to the LLVM dialect for CPUs (what quant-compile runs)",

@@ -5,11 +5,11 @@
 //  1. every linalg op with enough work is tiled along its outer parallel
 //     dimensions into an scf.forall of about `thread-chunks` chunks (later
 //     scf.parallel, then OpenMP);
-//  2. contractions (matmul, batch matmul, and generics that are one) are
-//     tiled again to a register block (batch 1, M `tile-m`, N `tile-n`,
-//     K 1) inside scf.for loops and vectorized to vector.contract; the
-//     accumulator's transfers are hoisted out of the K loop after
-//     bufferization (see CPUPipeline.cpp);
+//  2. contractions (matmul, batch matmul, and generics that are one, f32)
+//     are tiled again to register blocks (batch 1, M `tile-m`, N `tile-n`,
+//     all of K) and each block becomes a microkernel: M accumulator vectors
+//     carried through an scf.for over K, one row of B loaded, one element of
+//     A broadcast per row, M vector FMAs per step;
 //  3. exp, tanh and erf become polynomial approximations.
 //
 //===----------------------------------------------------------------------===//
@@ -49,6 +49,118 @@ SmallVector<OpFoldResult> asFoldResults(OpBuilder &b, ArrayRef<int64_t> v) {
   for (int64_t x : v)
     out.push_back(b.getIndexAttr(x));
   return out;
+}
+
+
+/// True if `op` is a contraction the microkernel handles: body acc + a * b
+/// (f32), A indexed (..., m, k), B (..., k, n), C (..., m, n), batch dims
+/// as plain dims or broadcast (constant 0).
+bool isMicrokernelForm(linalg::LinalgOp op,
+                       const linalg::ContractionDimensions &dims) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
+    return false;
+  if (!getElementTypeOrSelf(op->getResult(0).getType()).isF32())
+    return false;
+  for (OpOperand &o : op->getOpOperands())
+    if (!getElementTypeOrSelf(o.get().getType()).isF32())
+      return false;
+  unsigned m = dims.m.back(), n = dims.n[0], k = dims.k[0];
+  auto lastTwo = [](AffineMap map, unsigned row, unsigned col) {
+    unsigned r = map.getNumResults();
+    return r >= 2 && map.getResult(r - 2) == getAffineDimExpr(row, map.getContext()) &&
+           map.getResult(r - 1) == getAffineDimExpr(col, map.getContext());
+  };
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  return lastTwo(maps[0], m, k) && lastTwo(maps[1], k, n) &&
+         lastTwo(maps[2], m, n);
+}
+
+/// Indices into an operand read through `map` with the loop values `loops`
+/// (index values; constants where a dim is fixed).
+SmallVector<Value> indicesFor(OpBuilder &b, Location loc, AffineMap map,
+                              ArrayRef<Value> loops) {
+  SmallVector<Value> out;
+  for (AffineExpr e : map.getResults()) {
+    if (auto d = dyn_cast<AffineDimExpr>(e))
+      out.push_back(loops[d.getPosition()]);
+    else
+      out.push_back(arith::ConstantIndexOp::create(
+          b, loc, cast<AffineConstantExpr>(e).getValue()));
+  }
+  return out;
+}
+
+/// Replaces a register tile (static, M x N rows of C, all of K) by explicit
+/// vector code: the M accumulator rows (vector<N x f32>) live in scf.for
+/// iter_args across K; each step loads one row of B, broadcasts one element
+/// of A per row and issues M fused multiply-adds.
+FailureOr<Value> buildMicrokernel(RewriterBase &b, linalg::LinalgOp op) {
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.empty() || dims->n.size() != 1 ||
+      dims->k.size() != 1 || !isMicrokernelForm(op, *dims))
+    return failure();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  unsigned mDim = dims->m.back(), nDim = dims->n[0], kDim = dims->k[0];
+  int64_t M = ranges[mDim], N = ranges[nDim], K = ranges[kDim];
+  for (unsigned d = 0; d < ranges.size(); ++d)
+    if (d != mDim && d != nDim && d != kDim && ranges[d] != 1)
+      return failure();
+  Location loc = op.getLoc();
+  Type f32 = b.getF32Type();
+  auto vecType = VectorType::get({N}, f32);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  Value A = op.getDpsInputs()[0], B = op.getDpsInputs()[1];
+  Value C = op.getDpsInits()[0];
+  auto loopValues = [&](Value m, Value k) {
+    SmallVector<Value> loops(ranges.size(), zero);
+    loops[mDim] = m;
+    loops[kDim] = k;
+    return loops;
+  };
+  auto minorMap = [&](Value source) {
+    int64_t rank = cast<ShapedType>(source.getType()).getRank();
+    return AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, b.getContext()));
+  };
+  SmallVector<Value> acc;
+  for (int64_t i = 0; i < M; ++i) {
+    Value mi = arith::ConstantIndexOp::create(b, loc, i);
+    acc.push_back(vector::TransferReadOp::create(
+        b, loc, vecType, C, indicesFor(b, loc, maps[2], loopValues(mi, zero)),
+        AffineMapAttr::get(minorMap(C)), pad, Value(),
+        b.getBoolArrayAttr({true})));
+  }
+  Value kUpper = arith::ConstantIndexOp::create(b, loc, K);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto loop = scf::ForOp::create(
+      b, loc, zero, kUpper, one, acc,
+      [&](OpBuilder &lb, Location l, Value k, ValueRange iter) {
+        Value row = vector::TransferReadOp::create(
+            lb, l, vecType, B, indicesFor(lb, l, maps[1], loopValues(zero, k)),
+            AffineMapAttr::get(minorMap(B)), pad, Value(),
+            lb.getBoolArrayAttr({true}));
+        SmallVector<Value> next;
+        for (int64_t i = 0; i < M; ++i) {
+          Value mi = arith::ConstantIndexOp::create(lb, l, i);
+          Value a = tensor::ExtractOp::create(
+              lb, l, A, indicesFor(lb, l, maps[0], loopValues(mi, k)));
+          Value splat = vector::BroadcastOp::create(lb, l, vecType, a);
+          next.push_back(vector::FMAOp::create(lb, l, splat, row, iter[i]));
+        }
+        scf::YieldOp::create(lb, l, next);
+      });
+  Value result = C;
+  for (int64_t i = 0; i < M; ++i) {
+    Value mi = arith::ConstantIndexOp::create(b, loc, i);
+    result = vector::TransferWriteOp::create(
+                 b, loc, loop.getResult(i), result,
+                 indicesFor(b, loc, maps[2], loopValues(mi, zero)),
+                 AffineMapAttr::get(minorMap(C)), b.getBoolArrayAttr({true}))
+                 .getResult();
+  }
+  return result;
 }
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -117,14 +229,21 @@ struct TileAndVectorizePass
       return {};
     if (!isa<FloatType>(getElementTypeOrSelf(op->getResult(0).getType())))
       return {};
+    // Outer M dims (a 3-D activation times a 2-D weight) tile like batch
+    // dims, to 1; the microkernel runs over the innermost M, N and K.
+    if (cdims->n.size() != 1 || cdims->k.size() != 1 ||
+        !isMicrokernelForm(op, *cdims))
+      return {};
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     SmallVector<int64_t> tiles(ranges.size(), 1);
-    unsigned m = cdims->m.back(), n = cdims->n.back();
-    if (ShapedType::isDynamic(ranges[m]) || ShapedType::isDynamic(ranges[n]))
+    unsigned m = cdims->m.back(), n = cdims->n.back(), k = cdims->k.back();
+    if (ShapedType::isDynamic(ranges[m]) || ShapedType::isDynamic(ranges[n]) ||
+        ShapedType::isDynamic(ranges[k]))
       return {};
     tiles[m] = std::min<int64_t>(tileM, ranges[m]);
     tiles[n] = std::min<int64_t>(tileN, ranges[n]);
-    if (ranges[m] % tiles[m] || ranges[n] % tiles[n])
+    tiles[k] = 0; // the microkernel loops over all of K
+    if (ranges[m] % tiles[m] || ranges[n] % tiles[n] || tiles[n] % 4)
       return {};
     return tiles;
   }
@@ -179,36 +298,24 @@ struct TileAndVectorizePass
         return signalPassFailure();
     }
 
-    SmallVector<linalg::LinalgOp> toVectorize;
+    SmallVector<linalg::LinalgOp> tiles;
     func.walk([&](linalg::LinalgOp op) {
       if (op->hasAttr(kRegisterTile))
-        toVectorize.push_back(op);
+        tiles.push_back(op);
     });
-    for (linalg::LinalgOp op : toVectorize) {
+    for (linalg::LinalgOp op : tiles) {
       op->removeAttr(kRegisterTile);
       if (!op.hasPureTensorSemantics() ||
           llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
         continue;
       rewriter.setInsertionPoint(op);
-      FailureOr<linalg::VectorizationResult> result = linalg::vectorize(
-          rewriter, op, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
-          /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
-          /*assumeDynamicDimsMatchVecSizes=*/false,
-          /*createNamedContraction=*/false);
-      if (succeeded(result))
-        rewriter.replaceOp(op, result->replacements);
+      if (FailureOr<Value> result = buildMicrokernel(rewriter, op);
+          succeeded(result))
+        rewriter.replaceOp(op, *result);
     }
 
-    // Vector cleanup: drop unit dims, turn contractions into outer products,
-    // and polynomial approximations of exp/tanh/erf.
+    // Polynomial approximations of exp/tanh/erf.
     RewritePatternSet patterns(ctx);
-    // With K tiled to 1 the register tile is acc[m][n] += a[m] * b[n]: the
-    // unit reduction folds away and what is left is one broadcast-multiply-
-    // add per row (FMAs once fp-contraction fuses them).
-    vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
-    vector::populateVectorTransferDropUnitDimsPatterns(patterns);
-    vector::populateVectorMultiReductionLoweringPatterns(
-        patterns, vector::VectorMultiReductionLowering::InnerParallel);
     vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
     vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
     MathPolynomialApproximationOptions approx;
