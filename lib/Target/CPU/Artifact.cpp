@@ -141,6 +141,65 @@ LogicalResult runCommand(StringRef program, ArrayRef<StringRef> args,
   return success();
 }
 
+/// The allocator the generated code calls (finalize-memref-to-llvm with
+/// generic functions): 64-byte aligned blocks, rounded up to 4 KiB classes
+/// above 4 KiB, and freed blocks kept per class for the next run. Memory
+/// stays at the peak of one run and is never returned to the system while
+/// the process lives (documented in docs/artifact.md).
+constexpr const char *kAllocatorSource = R"c(
+#include <pthread.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#define LOWBIT_CLASSES 4096
+typedef struct lowbit_block { struct lowbit_block *next; size_t size; } lowbit_block;
+static struct { size_t size; lowbit_block *free; } lowbit_cache[LOWBIT_CLASSES];
+static pthread_mutex_t lowbit_lock = PTHREAD_MUTEX_INITIALIZER;
+static size_t lowbit_round(size_t n) {
+  return n <= 4096 ? (n + 63) & ~(size_t)63 : (n + 4095) & ~(size_t)4095;
+}
+static void *lowbit_alloc(size_t n) {
+  size_t size = lowbit_round(n ? n : 1);
+  pthread_mutex_lock(&lowbit_lock);
+  for (int i = 0; i < LOWBIT_CLASSES && lowbit_cache[i].size; ++i)
+    if (lowbit_cache[i].size == size && lowbit_cache[i].free) {
+      lowbit_block *b = lowbit_cache[i].free;
+      lowbit_cache[i].free = b->next;
+      pthread_mutex_unlock(&lowbit_lock);
+      return (char *)b + 64;
+    }
+  pthread_mutex_unlock(&lowbit_lock);
+  void *p = 0;
+  if (posix_memalign(&p, 64, size + 64))
+    return 0;
+  ((lowbit_block *)p)->size = size;
+  return (char *)p + 64;
+}
+void *_mlir_memref_to_llvm_alloc(size_t n) { return lowbit_alloc(n); }
+void *_mlir_memref_to_llvm_aligned_alloc(size_t align, size_t n) {
+  (void)align; /* every block is 64-byte aligned */
+  return lowbit_alloc(n);
+}
+void _mlir_memref_to_llvm_free(void *q) {
+  if (!q)
+    return;
+  lowbit_block *b = (lowbit_block *)((char *)q - 64);
+  pthread_mutex_lock(&lowbit_lock);
+  int i = 0;
+  while (i < LOWBIT_CLASSES && lowbit_cache[i].size && lowbit_cache[i].size != b->size)
+    ++i;
+  if (i == LOWBIT_CLASSES) {
+    pthread_mutex_unlock(&lowbit_lock);
+    free(b);
+    return;
+  }
+  lowbit_cache[i].size = b->size;
+  b->next = lowbit_cache[i].free;
+  lowbit_cache[i].free = b;
+  pthread_mutex_unlock(&lowbit_lock);
+}
+)c";
+
 class StepTimer {
 public:
   explicit StepTimer(raw_ostream &log) : log(log) {}
@@ -242,6 +301,7 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   bool cross = options.target == "aarch64" &&
                !StringRef(llvm::sys::getDefaultTargetTriple()).starts_with("aarch64");
   pipeline.threads = options.optimize && !cross;
+  pipeline.cachingAllocator = true;
   PassManager front(ctx);
   buildCPUPipelineFront(front, pipeline);
   if (failed(front.run(module)))
@@ -433,6 +493,7 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
       c << ch;
   }
   c << "\";\n}\n";
+  c << kAllocatorSource;
   c << "void lowbit_entry(void **d) {\n  _mlir_ciface_" << options.entry << "(";
   for (unsigned i = 0; i < numArgs; ++i)
     c << (i ? ", " : "") << "d[" << i << "]";

@@ -204,12 +204,20 @@ void mlir::lowbit::buildCPUPipelineBack(OpPassManager &pm,
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(std::make_unique<EmitCInterfacePass>(options.entry));
+  // Allocations go through _mlir_memref_to_llvm_alloc/free, which the
+  // artifact's C wrapper implements with a cache of freed blocks: a model
+  // run reuses the buffers of the previous one instead of faulting in fresh
+  // pages.
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useGenericFunctions = options.cachingAllocator;
+  // (Before the vector and OpenMP conversions, which would otherwise lower
+  // allocations inside their regions to plain malloc.)
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
   ConvertVectorToLLVMPassOptions vectorToLLVM;
   vectorToLLVM.vectorContractLowering =
       vector::VectorContractLowering::OuterProduct;
   pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createConvertOpenMPToLLVMPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());

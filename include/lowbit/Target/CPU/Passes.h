@@ -33,6 +33,9 @@ struct CPUPipelineOptions {
   int64_t vectorBits = 512;
   /// Split work across threads (OpenMP; the artifact links libomp).
   bool threads = true;
+  /// Allocate through _mlir_memref_to_llvm_alloc/free (the artifact's
+  /// caching allocator) instead of malloc/free.
+  bool cachingAllocator = false;
 };
 
 /// Core IR (linalg/tensor/arith/math, lowbit) -> LLVM dialect: weights as
