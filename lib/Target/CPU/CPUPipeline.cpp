@@ -174,6 +174,8 @@ void mlir::lowbit::buildCPUPipelineBack(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Kernels write their outputs in place: results equal to arguments go.
+  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   // Outputs become arguments the runtime allocates.
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.hoistStaticAllocs = true;
@@ -182,6 +184,9 @@ void mlir::lowbit::buildCPUPipelineBack(OpPassManager &pm,
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // CSE makes the two subviews of an insert_slice's source and destination
+  // one value, and canonicalization then drops the self-copies.
+  pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   if (options.optimize) {
     // Accumulators stay in registers across the K loop.

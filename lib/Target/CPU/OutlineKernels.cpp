@@ -9,6 +9,7 @@
 #include "lowbit/Target/CPU/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -78,8 +79,12 @@ struct OutlineKernelsPass
       args.insert(v);
     };
     for (Value v : op->getOperands()) {
+      // A fill of the outputs moves into the kernel (a copy per user when
+      // CSE merged the fills of several ops: each recomputes its own, which
+      // is cheaper than the copies bufferization would make of one).
       auto fill = v.getDefiningOp<linalg::FillOp>();
-      if (fill && fill->hasOneUse()) {
+      if (fill && (fill->hasOneUse() ||
+                   fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>())) {
         addOperand(fill.getInputs()[0]);
         addOperand(fill.getOutputs()[0]);
         cloned.push_back(fill);
