@@ -180,6 +180,37 @@ void *_mlir_memref_to_llvm_aligned_alloc(size_t align, size_t n) {
   (void)align; /* every block is 64-byte aligned */
   return lowbit_alloc(n);
 }
+/* memref.copy between non-contiguous layouts (what MLIR's runner utils
+   provide as memrefCopy): an element-by-element strided copy. */
+typedef struct { int64_t rank; void *descriptor; } lowbit_unranked;
+void memrefCopy(int64_t elem, lowbit_unranked *src, lowbit_unranked *dst) {
+  int64_t rank = src->rank;
+  int64_t *s = (int64_t *)src->descriptor, *d = (int64_t *)dst->descriptor;
+  char *sp = (char *)s[1] + s[2] * elem, *dp = (char *)d[1] + d[2] * elem;
+  int64_t *sizes = s + 3, *ss = s + 3 + rank, *ds = d + 3 + rank;
+  int64_t total = 1, index[64] = {0};
+  for (int64_t i = 0; i < rank; ++i)
+    total *= sizes[i];
+  if (total == 0)
+    return;
+  if (rank == 0) {
+    memcpy(dp, sp, elem);
+    return;
+  }
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t so = 0, dof = 0;
+    for (int64_t i = 0; i < rank; ++i) {
+      so += index[i] * ss[i];
+      dof += index[i] * ds[i];
+    }
+    memcpy(dp + dof * elem, sp + so * elem, elem);
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      if (++index[i] < sizes[i])
+        break;
+      index[i] = 0;
+    }
+  }
+}
 void _mlir_memref_to_llvm_free(void *q) {
   if (!q)
     return;
