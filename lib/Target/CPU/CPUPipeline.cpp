@@ -142,6 +142,7 @@ void mlir::lowbit::buildCPUPipelineFront(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   // Producer-consumer fusion of elementwise generics: fewer temporaries.
+  pm.addNestedPass<func::FuncOp>(createFoldConstantTransposesPass());
   pm.addNestedPass<func::FuncOp>(std::make_unique<FuseElementwisePass>());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -166,6 +166,25 @@ FailureOr<Value> buildMicrokernel(RewriterBase &b, linalg::LinalgOp op) {
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t roundUp(int64_t a, int64_t b) { return ceilDiv(a, b) * b; }
 
+/// True for contractions whose B operand (K x N) is larger than A (M x K
+/// over all M dims), like an output head: B should then be streamed once,
+/// with N outermost, instead of once per row block of A.
+bool streamsB(linalg::LinalgOp op) {
+  if (!linalg::isaContractionOpInterface(op))
+    return false;
+  FailureOr<linalg::ContractionDimensions> d = linalg::inferContractionDims(op);
+  if (failed(d))
+    return false;
+  SmallVector<int64_t> r = op.getStaticLoopRanges();
+  if (llvm::any_of(r, ShapedType::isDynamic))
+    return false;
+  int64_t m = 1, n = 1, k = 1;
+  for (unsigned x : d->m) m *= r[x];
+  for (unsigned x : d->n) n *= r[x];
+  for (unsigned x : d->k) k *= r[x];
+  return n * k > m * k;
+}
+
 struct TileAndVectorizePass
     : lowbit::impl::TileAndVectorizePassBase<TileAndVectorizePass> {
   using Base::Base;
@@ -194,8 +213,12 @@ struct TileAndVectorizePass
             : FailureOr<linalg::ContractionDimensions>(failure());
     int64_t remaining = threadChunks;
     bool any = false;
+    bool nFirst = succeeded(cdims) && !cdims->n.empty() && streamsB(op);
     for (size_t d = 0; d < ranges.size() && remaining > 1; ++d) {
       if (iters[d] != utils::IteratorType::parallel)
+        continue;
+      // Streaming B: chunk only along N, so each thread reads its part once.
+      if (nFirst && d != cdims->n.back())
         continue;
       int64_t r = ranges[d];
       int64_t quantum = 1;
@@ -260,6 +283,7 @@ struct TileAndVectorizePass
     });
     for (linalg::LinalgOp op : ops) {
       SmallVector<int64_t> regTiles = registerTiles(op);
+      bool nOuter = streamsB(op);
       linalg::LinalgOp current = op;
       SmallVector<int64_t> tTiles = threadTiles(op);
       if (!tTiles.empty()) {
@@ -280,6 +304,15 @@ struct TileAndVectorizePass
       scf::SCFTilingOptions options;
       rewriter.setInsertionPoint(current);
       options.setTileSizes(asFoldResults(rewriter, regTiles));
+      if (nOuter) {
+        // N tiles outside M tiles: a K x tile-n panel of B stays in cache
+        // while every row block of A passes over it.
+        auto cdims = linalg::inferContractionDims(current);
+        SmallVector<int64_t> order =
+            llvm::to_vector(llvm::seq<int64_t>(0, regTiles.size()));
+        std::swap(order[cdims->m.back()], order[cdims->n.back()]);
+        options.setInterchange(order);
+      }
       FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
           rewriter, cast<TilingInterface>(current.getOperation()), options);
       if (failed(tiled))

@@ -37,6 +37,19 @@ def OutlineWeightsPass : Pass<"lowbit-outline-weights", "ModuleOp"> {
   ];
 }
 
+def FoldConstantTransposesPass
+    : Pass<"lowbit-fold-constant-transposes", "func::FuncOp"> {
+  let summary = "Transpose constant weights at compile time";
+  let description = [{
+    A `linalg.transpose` of an `arith.constant` (exporters write `x @ W^T`
+    as Transpose + MatMul, and tied embeddings reuse the embedding matrix
+    transposed as the output head) becomes a constant holding the
+    transposed data, so the artifact does not transpose weights on every
+    run. Constants of any size; the original stays if something else uses
+    it (the weights file then holds both layouts).
+  }];
+}
+
 def OutlineKernelsPass : Pass<"lowbit-outline-kernels", "ModuleOp"> {
   let summary = "Move each linalg op of the entry function into its own function";
   let description = [{
