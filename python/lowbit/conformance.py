@@ -91,9 +91,20 @@ def as_array(value):
     return value
 
 
-def check(case, run: bool):
+def run_compiled(path, feeds):
+    """Runs model `path` compiled by quant-compile (static shapes from the
+    feeds) through the runtime."""
+    from .runtime import Model, compile_onnx
+    art = Path(path).parent / "artifact"
+    compile_onnx(path, art, {n: np.asarray(v).shape for n, v in feeds.items()})
+    with Model(art, threads=1) as m:
+        return m.run(**{n: np.asarray(v) for n, v in feeds.items()})
+
+
+def check(case, run: bool, compiled: bool = False):
     """Returns (stage reached, message): 'import', 'convert' or 'run' failed,
-    or 'pass'."""
+    or 'pass'. `compiled` runs the native artifact instead of the reference
+    lowering."""
     from .reference import run_onnx
     model, feeds = constant_int_inputs(case)
     with tempfile.TemporaryDirectory() as d:
@@ -111,7 +122,7 @@ def check(case, run: bool):
             return "pass", ""
         expected = [as_array(v) for v in case.data_sets[0][1]]
         try:
-            outs = run_onnx(path, dict(feeds))
+            outs = (run_compiled if compiled else run_onnx)(path, dict(feeds))
         except (tools.ToolError, ValueError) as e:
             return "run", first_error(e)
         except Exception as e:  # a harness limit, reported as a failure
@@ -127,22 +138,25 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ops", help="comma-separated op types (default: all)")
     ap.add_argument("--run", action="store_true", help="also compute and compare outputs")
+    ap.add_argument("--compiled", action="store_true",
+                    help="with --run: compile with quant-compile and run the artifact "
+                         "(default: the reference lowering)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--verbose", action="store_true", help="print every failure")
     args = ap.parse_args(argv)
     ops = set(args.ops.split(",")) if args.ops else None
-    results, failures = evaluate(ops, args.run, args.jobs)
+    results, failures = evaluate(ops, args.run, args.jobs, args.compiled)
     report(results, failures, args.run, args.verbose)
     return 0 if not failures else 1
 
 
-def evaluate(ops, run, jobs=2):
+def evaluate(ops, run, jobs=2, compiled=False):
     """{op: {stage: count}} and [(op, case, stage, message)] for the cases."""
     cases = collect(ops)
     results = defaultdict(lambda: defaultdict(int))
     failures = []
     with cf.ThreadPoolExecutor(jobs) as pool:
-        futures = {pool.submit(check, case, run): (op, case) for op, case in cases}
+        futures = {pool.submit(check, case, run, compiled): (op, case) for op, case in cases}
         for i, fut in enumerate(cf.as_completed(futures)):
             op, case = futures[fut]
             stage, msg = fut.result()

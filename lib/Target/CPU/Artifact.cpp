@@ -197,14 +197,19 @@ void memrefCopy(int64_t elem, lowbit_unranked *src, lowbit_unranked *dst) {
     memcpy(dp, sp, elem);
     return;
   }
-  for (int64_t n = 0; n < total; ++n) {
+  /* Rows of the innermost dimension are copied whole when both sides are
+     contiguous along it. */
+  int64_t inner = sizes[rank - 1];
+  int contiguous = ss[rank - 1] == 1 && ds[rank - 1] == 1;
+  int64_t run = contiguous ? inner : 1;
+  for (int64_t n = 0; n < total; n += run) {
     int64_t so = 0, dof = 0;
     for (int64_t i = 0; i < rank; ++i) {
       so += index[i] * ss[i];
       dof += index[i] * ds[i];
     }
-    memcpy(dp + dof * elem, sp + so * elem, elem);
-    for (int64_t i = rank - 1; i >= 0; --i) {
+    memcpy(dp + dof * elem, sp + so * elem, run * elem);
+    for (int64_t i = contiguous ? rank - 2 : rank - 1; i >= 0; --i) {
       if (++index[i] < sizes[i])
         break;
       index[i] = 0;
