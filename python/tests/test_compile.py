@@ -1,0 +1,249 @@
+"""quant-compile artifacts run through the runtime (C ABI, Python binding and
+quant-run) and agree with onnxruntime; bad artifacts and inputs are refused
+with clear errors."""
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from lowbit import tools
+from lowbit.runtime import LowbitError, Model, compile_onnx
+
+RNG = np.random.default_rng(11)
+
+
+def vi(name, elem, shape):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def mlp_model(path, hidden=64):
+    """x[?, 32] -> MatMul -> Add -> Gelu-ish (Erf) -> MatMul -> Softmax."""
+    w1 = numpy_helper.from_array(RNG.standard_normal((32, hidden)).astype(np.float32) * 0.2, "w1")
+    b1 = numpy_helper.from_array(RNG.standard_normal(hidden).astype(np.float32), "b1")
+    w2 = numpy_helper.from_array(RNG.standard_normal((hidden, 16)).astype(np.float32) * 0.2, "w2")
+    half = numpy_helper.from_array(np.array(0.5, np.float32), "half")
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["h"]),
+        helper.make_node("Add", ["h", "b1"], ["hb"]),
+        helper.make_node("Erf", ["hb"], ["e"]),
+        helper.make_node("Mul", ["e", "half"], ["g"]),
+        helper.make_node("MatMul", ["g", "w2"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["y"], axis=-1),
+    ]
+    graph = helper.make_graph(nodes, "mlp", [vi("x", TensorProto.FLOAT, ["n", 32])],
+                              [vi("y", TensorProto.FLOAT, ["n", 16])], [w1, b1, w2, half])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def mlp(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mlp")
+    model = mlp_model(d / "mlp.onnx")
+    art = compile_onnx(model, d / "art", {"x": (64, 32)})
+    return model, art
+
+
+def test_artifact_layout_and_manifest(mlp):
+    _, art = mlp
+    manifest = json.loads((art / "manifest.json").read_text())
+    assert manifest["format"] == "lowbit-artifact"
+    assert manifest["inputs"] == [{"name": "x", "dtype": "f32", "shape": [64, 32]}]
+    assert manifest["outputs"] == [{"name": "y", "dtype": "f32", "shape": [64, 16]}]
+    # w1 and w2 live in weights.bin (64-byte header, 64-byte aligned); the
+    # 64-element bias stays a constant in the code.
+    assert manifest["weights"]["count"] == 2
+    size = (art / "weights.bin").stat().st_size
+    assert size == manifest["weights"]["file_bytes"] and size % 64 == 0
+    assert (art / "weights.bin").read_bytes()[:8] == b"LOWBITW1"
+
+
+def test_compiled_matches_onnxruntime(mlp):
+    model, art = mlp
+    x = RNG.standard_normal((64, 32)).astype(np.float32)
+    ref = ort.InferenceSession(str(model)).run(None, {"x": x})[0]
+    for threads in (1, 2):
+        with Model(art, threads=threads) as m:
+            assert m.inputs[0].shape == (64, 32) and m.outputs[0].dtype == np.float32
+            y, = m.run(x=x)
+        np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_two_models_in_one_process(mlp, tmp_path):
+    model, art = mlp
+    other = compile_onnx(mlp_model(tmp_path / "m2.onnx", hidden=128), tmp_path / "art2",
+                         {"x": (8, 32)})
+    a, b = Model(art), Model(other)
+    xa = RNG.standard_normal((64, 32)).astype(np.float32)
+    xb = RNG.standard_normal((8, 32)).astype(np.float32)
+    ya, = a.run(xa)
+    yb, = b.run(xb)
+    np.testing.assert_allclose(ya, ort.InferenceSession(str(model)).run(None, {"x": xa})[0],
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(yb, ort.InferenceSession(str(tmp_path / "m2.onnx")).run(
+        None, {"x": xb})[0], rtol=1e-5, atol=1e-6)
+    a.close()
+    b.close()
+
+
+def test_bad_inputs_are_refused(mlp):
+    _, art = mlp
+    with Model(art) as m:
+        with pytest.raises(LowbitError, match=r"input 'x': expected float32 \[64, 32\], got float32 \[8, 32\]"):
+            m.run(x=np.zeros((8, 32), np.float32))
+        with pytest.raises(LowbitError, match="expected float32"):
+            m.run(x=np.zeros((64, 32), np.float64))
+        with pytest.raises(LowbitError, match=r"missing \['x'\]"):
+            m.run(z=np.zeros((64, 32), np.float32))
+
+
+def copy_artifact(art, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(art, out)
+    return out
+
+
+def test_bad_artifacts_are_refused(mlp, tmp_path):
+    _, art = mlp
+    with pytest.raises(LowbitError, match="no manifest.json"):
+        Model(tmp_path / "nowhere")
+    bad = copy_artifact(art, tmp_path)
+    (bad / "manifest.json").write_text(
+        (bad / "manifest.json").read_text().replace('"format_version": 1', '"format_version": 99'))
+    with pytest.raises(LowbitError, match="another artifact format version"):
+        Model(bad)
+    shutil.rmtree(bad)
+    bad = copy_artifact(art, tmp_path)
+    data = (bad / "weights.bin").read_bytes()
+    (bad / "weights.bin").write_bytes(data[:-64])
+    with pytest.raises(LowbitError, match="truncated"):
+        Model(bad)
+    (bad / "weights.bin").write_bytes(data[:64] + bytes(len(data) - 64))
+    with pytest.raises(LowbitError, match="does not belong"):
+        Model(bad)
+    shutil.rmtree(bad)
+    bad = copy_artifact(art, tmp_path)
+    (bad / "model.so").write_bytes(b"\x7fELF garbage")
+    with pytest.raises(LowbitError, match="cannot load"):
+        Model(bad)
+
+
+def test_missing_cpu_features_are_refused(tmp_path):
+    model = mlp_model(tmp_path / "m.onnx")
+    art = compile_onnx(model, tmp_path / "v3", {"x": (4, 32)}, target="x86-64-v3")
+    manifest = json.loads((art / "manifest.json").read_text())
+    assert "avx2" in manifest["target"]["required_features"]
+    os.environ["LOWBIT_CPU_FEATURES"] = "sse2 sse4_2"
+    try:
+        with pytest.raises(LowbitError, match="needs CPU features this CPU lacks: avx, avx2, fma"):
+            Model(art)
+    finally:
+        del os.environ["LOWBIT_CPU_FEATURES"]
+    Model(art).close()
+
+
+def test_dynamic_shapes_need_input_shape(tmp_path):
+    model = mlp_model(tmp_path / "m.onnx")
+    r = subprocess.run([tools.tool("quant-compile"), model, "-o", tmp_path / "art"],
+                       capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "input 'x' has a dynamic shape" in r.stderr and "--input-shape" in r.stderr
+    assert not (tmp_path / "art" / "model.so").exists()
+
+
+def write_case(case_dir, model, inputs, outputs):
+    (case_dir / "test_data_set_0").mkdir(parents=True)
+    onnx.save(model, case_dir / "model.onnx")
+    for i, a in enumerate(inputs):
+        (case_dir / "test_data_set_0" / f"input_{i}.pb").write_bytes(
+            numpy_helper.from_array(a).SerializeToString())
+    for i, a in enumerate(outputs):
+        (case_dir / "test_data_set_0" / f"output_{i}.pb").write_bytes(
+            numpy_helper.from_array(a).SerializeToString())
+
+
+def test_quant_run(mlp, tmp_path):
+    model, art = mlp
+    x = RNG.standard_normal((64, 32)).astype(np.float32)
+    ref = ort.InferenceSession(str(model)).run(None, {"x": x})[0]
+    np.save(tmp_path / "x.npy", x)
+    (tmp_path / "y.pb").write_bytes(numpy_helper.from_array(ref, "y").SerializeToString())
+    run = [tools.tool("quant-run")]
+    # An artifact, .npy in, .pb expected, outputs written, timed.
+    r = subprocess.run(run + [art, f"--input=x={tmp_path / 'x.npy'}", f"--expect={tmp_path / 'y.pb'}",
+                              f"--output-dir={tmp_path / 'out'}", "--bench=3"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "max abs error" in r.stdout and ": ok" in r.stdout and "median" in r.stdout
+    np.testing.assert_allclose(np.load(tmp_path / "out" / "y.npy"), ref, rtol=1e-5, atol=1e-6)
+    # A wrong expectation fails with exit code 2 and the error size.
+    (tmp_path / "bad.pb").write_bytes(numpy_helper.from_array(ref + 1, "y").SerializeToString())
+    r = subprocess.run(run + [art, f"--input=x={tmp_path / 'x.npy'}", f"--expect={tmp_path / 'bad.pb'}"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "FAIL" in r.stdout
+    # A wrong input shape is an error naming the input.
+    np.save(tmp_path / "x2.npy", x[:8])
+    r = subprocess.run(run + [art, f"--input=x={tmp_path / 'x2.npy'}"], capture_output=True, text=True)
+    assert r.returncode == 1 and "input 'x' must be f32 [64 32 ]" in r.stderr
+    # An ONNX backend test-case directory, compiled on the fly.
+    node = helper.make_node("Relu", ["a"], ["b"])
+    graph = helper.make_graph([node], "relu", [vi("a", TensorProto.FLOAT, [3, 4])],
+                              [vi("b", TensorProto.FLOAT, [3, 4])])
+    a = RNG.standard_normal((3, 4)).astype(np.float32)
+    write_case(tmp_path / "test_relu", helper.make_model(graph), [a], [np.maximum(a, 0)])
+    r = subprocess.run(run + [tmp_path / "test_relu"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "test_data_set_0: output 'b': max abs error 0.00e+00" in r.stdout
+
+
+def test_minilm_compiled_matches_onnxruntime(tmp_path):
+    """Real sentences of WikiText-2, tokenized by the model's tokenizer:
+    embeddings of the compiled model against onnxruntime."""
+    from lowbit.models import cache_dir
+    from lowbit.models.export_minilm import batch, export, sentences
+    from lowbit.models.minilm import MiniLM
+    path = cache_dir() / "all-MiniLM-L6-v2" / "model.onnx"
+    if not path.exists():
+        export(path.parent)
+    ids, mask = batch(MiniLM.load(), sentences(8), max_len=48)
+    ids = np.pad(ids, ((0, 0), (0, 48 - ids.shape[1])))
+    mask = np.pad(mask, ((0, 0), (0, 48 - mask.shape[1])))
+    art = compile_onnx(path, tmp_path / "minilm", {"input_ids": ids.shape, "attention_mask": ids.shape})
+    with Model(art, threads=2) as m:
+        hidden, emb = m.run(input_ids=ids, attention_mask=mask)
+    ref_hidden, ref_emb = ort.InferenceSession(str(path)).run(
+        None, {"input_ids": ids, "attention_mask": mask})
+    cos = (emb * ref_emb).sum(-1) / np.linalg.norm(emb, axis=-1) / np.linalg.norm(ref_emb, axis=-1)
+    assert cos.min() >= 0.99999
+    assert np.abs(hidden - ref_hidden).max() < 1e-4
+
+
+def test_smollm2_compiled_matches_onnxruntime(tmp_path):
+    """64 tokens of WikiText-2 test through the compiled SmolLM2: logits
+    against onnxruntime, identical argmax, equal perplexity."""
+    from lowbit.models import cache_dir
+    from lowbit.models.export_smollm2 import export, text_ids
+    path = cache_dir() / "SmolLM2-135M-Instruct" / "model.onnx"
+    if not path.exists():
+        export(path.parent)
+    ids = text_ids(64)[None, :]
+    art = compile_onnx(path, tmp_path / "smollm2", {"input_ids": ids.shape})
+    with Model(art, threads=2) as m:
+        logits, = m.run(input_ids=ids)
+    ref, = ort.InferenceSession(str(path)).run(None, {"input_ids": ids})
+
+    def ppl(lg):
+        lg = lg[0].astype(np.float64)
+        lg = lg - lg.max(-1, keepdims=True)
+        lp = lg - np.log(np.exp(lg).sum(-1, keepdims=True))
+        return float(np.exp(-lp[np.arange(ids.shape[1] - 1), ids[0, 1:]].mean()))
+
+    assert np.abs(logits - ref).max() < 5e-3
+    assert (logits.argmax(-1) == ref.argmax(-1)).mean() >= 0.999
+    assert abs(ppl(logits) - ppl(ref)) / ppl(ref) < 1e-4

@@ -1,0 +1,54 @@
+// RUN: quant-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-cpu-tile-and-vectorize{tile-m=8 tile-n=32 thread-chunks=4 min-parallel-elements=1}))' | FileCheck %s
+
+// A 256x384 @ 384x64 matmul: thread chunks of 64 rows (scf.forall), 8x32
+// register tiles, and the microkernel: 8 accumulator rows of vector<32xf32>
+// carried by an scf.for over all of K, one row of B loaded and 8 FMAs per
+// step.
+// CHECK-LABEL: func.func @matmul
+// CHECK: scf.forall (%{{.*}}) = (0) to (256) step (64)
+// CHECK:   scf.for %{{.*}} = %c0 to %c64 step %c8
+// CHECK:     scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK-COUNT-8: vector.transfer_read {{.*}} : tensor<8x32xf32>, vector<32xf32>
+// CHECK:       scf.for %{{.*}} = %c0 to %c384 step %c1 iter_args({{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
+// CHECK:         vector.transfer_read {{.*}} : tensor<384x32xf32>, vector<32xf32>
+// CHECK:         tensor.extract
+// CHECK:         vector.broadcast
+// CHECK:         vector.fma
+// CHECK-COUNT-7: vector.fma
+// CHECK:         scf.yield
+// CHECK-COUNT-8: vector.transfer_write
+func.func @matmul(%a: tensor<256x384xf32>, %b: tensor<384x64xf32>, %c: tensor<256x64xf32>) -> tensor<256x64xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<256x384xf32>, tensor<384x64xf32>) outs(%c : tensor<256x64xf32>) -> tensor<256x64xf32>
+  return %r : tensor<256x64xf32>
+}
+
+// -----
+
+// An output head (B larger than A): threads split N, and N tiles run
+// outside M tiles so each K x 32 panel of B is read once.
+// CHECK-LABEL: func.func @head
+// CHECK: scf.forall (%{{.*}}) = (0) to (4096) step (1024)
+// CHECK:   scf.for %{{.*}} = %c0 to %c1024 step %c32
+// CHECK:     scf.for %{{.*}} = %c0 to %c16 step %c8
+// CHECK:       scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args
+func.func @head(%a: tensor<16x64xf32>, %b: tensor<64x4096xf32>, %c: tensor<16x4096xf32>) -> tensor<16x4096xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<16x64xf32>, tensor<64x4096xf32>) outs(%c : tensor<16x4096xf32>) -> tensor<16x4096xf32>
+  return %r : tensor<16x4096xf32>
+}
+
+// -----
+
+// exp becomes a polynomial approximation; the elementwise op is split into
+// thread chunks but not register-tiled.
+// CHECK-LABEL: func.func @exp
+// CHECK: scf.forall
+// CHECK-NOT: math.exp
+// CHECK: math.fma
+func.func @exp(%x: tensor<64x128xf32>, %o: tensor<64x128xf32>) -> tensor<64x128xf32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<64x128xf32>) outs(%o : tensor<64x128xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %e = math.exp %in : f32
+    linalg.yield %e : f32
+  } -> tensor<64x128xf32>
+  return %r : tensor<64x128xf32>
+}
