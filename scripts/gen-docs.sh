@@ -8,5 +8,6 @@ build=${LOWBIT_BUILD_DIR:-$root/build}
 mkdir -p "$root/docs/generated"
 cp "$build/docs/Dialects/LowbitDialect.md" "$build/docs/Dialects/ONNXDialect.md" \
    "$build/docs/LowbitPasses.md" \
-   "$build/docs/LowbitConversionPasses.md" "$root/docs/generated/"
+   "$build/docs/LowbitConversionPasses.md" "$build/docs/LowbitCPUPasses.md" \
+   "$root/docs/generated/"
 echo "docs/generated updated"

@@ -69,15 +69,25 @@ def OutlineKernelsPass : Pass<"lowbit-outline-kernels", "ModuleOp"> {
 }
 
 def TileAndVectorizePass : Pass<"lowbit-cpu-tile-and-vectorize", "func::FuncOp"> {
-  let summary = "Tile linalg ops for threads and registers, and vectorize them";
+  let summary = "Tile linalg ops for threads and registers; matmul microkernels";
   let description = [{
-    For each linalg op: the outermost parallel dimensions are tiled into an
-    `scf.forall` (one chunk per thread, later OpenMP); contractions
-    (matmul-like generics) are then tiled to a register block of
-    `tile-m` x `tile-n` with a K loop and vectorized to `vector.contract`,
-    which lowers to FMAs on the target's vector width; elementwise ops keep
-    scalar loops that LLVM's loop vectorizer handles. exp, tanh and erf
-    become polynomial approximations (vectorizable, no libm calls).
+    For each linalg op with at least `min-parallel-elements` of parallel
+    work, the outer parallel dimensions are tiled into an `scf.forall` of
+    about `thread-chunks` chunks (later `scf.parallel`, then OpenMP).
+
+    Contractions on f32 whose operands are read as A[..., m, k],
+    B[..., k, n] and C[..., m, n] (matmul, batch matmul, a 3-D activation
+    times a 2-D weight) are then tiled to register blocks of `tile-m` rows
+    by `tile-n` columns over all of K, and each block becomes a microkernel:
+    `tile-m` accumulator vectors (`vector<tile-n x f32>`) carried through an
+    `scf.for` over K, one row of B loaded and one element of A broadcast per
+    row, `tile-m` `vector.fma` per step. When B is larger than A (an output
+    head), threads split N and N tiles run outside M tiles, so B is read
+    once.
+
+    Elementwise ops keep scalar loops, which LLVM's loop vectorizer
+    handles; exp, tanh and erf become polynomial approximations
+    (vectorizable, no libm calls).
   }];
   let options = [
     Option<"tileM", "tile-m", "int64_t", "8", "register rows">,
