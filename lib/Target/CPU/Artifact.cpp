@@ -197,21 +197,41 @@ void memrefCopy(int64_t elem, lowbit_unranked *src, lowbit_unranked *dst) {
     memcpy(dp, sp, elem);
     return;
   }
-  /* Rows of the innermost dimension are copied whole when both sides are
-     contiguous along it. */
-  int64_t inner = sizes[rank - 1];
-  int contiguous = ss[rank - 1] == 1 && ds[rank - 1] == 1;
-  int64_t run = contiguous ? inner : 1;
-  for (int64_t n = 0; n < total; n += run) {
-    int64_t so = 0, dof = 0;
-    for (int64_t i = 0; i < rank; ++i) {
-      so += index[i] * ss[i];
-      dof += index[i] * ds[i];
+  /* Unit dimensions are dropped; the innermost remaining one is the row. A
+     row contiguous on both sides is one memcpy; otherwise a strided loop. */
+  int64_t dims[64], sst[64], tst[64], r = 0;
+  for (int64_t i = 0; i < rank && r < 64; ++i)
+    if (sizes[i] != 1) {
+      dims[r] = sizes[i];
+      sst[r] = ss[i];
+      tst[r] = ds[i];
+      ++r;
     }
-    memcpy(dp + dof * elem, sp + so * elem, run * elem);
-    for (int64_t i = contiguous ? rank - 2 : rank - 1; i >= 0; --i) {
-      if (++index[i] < sizes[i])
+  if (r == 0) {
+    memcpy(dp, sp, elem);
+    return;
+  }
+  int64_t inner = dims[r - 1], is = sst[r - 1] * elem, id = tst[r - 1] * elem;
+  int contiguous = sst[r - 1] == 1 && tst[r - 1] == 1;
+  int64_t rows = total / inner, so = 0, dof = 0;
+  for (int64_t row = 0; row < rows; ++row) {
+    char *s0 = sp + so * elem, *d0 = dp + dof * elem;
+    if (contiguous)
+      memcpy(d0, s0, inner * elem);
+    else if (elem == 4)
+      for (int64_t k = 0; k < inner; ++k)
+        *(uint32_t *)(d0 + k * id) = *(const uint32_t *)(s0 + k * is);
+    else
+      for (int64_t k = 0; k < inner; ++k)
+        memcpy(d0 + k * id, s0 + k * is, elem);
+    /* Odometer over the outer dimensions, offsets kept incrementally. */
+    for (int64_t i = r - 2; i >= 0; --i) {
+      so += sst[i];
+      dof += tst[i];
+      if (++index[i] < dims[i])
         break;
+      so -= sst[i] * dims[i];
+      dof -= tst[i] * dims[i];
       index[i] = 0;
     }
   }

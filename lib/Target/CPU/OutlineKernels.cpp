@@ -79,6 +79,17 @@ struct OutlineKernelsPass
       args.insert(v);
     };
     for (Value v : op->getOperands()) {
+      // A slice of an input is taken inside the kernel: passed across the
+      // call it would be a strided view, which function boundaries copy to
+      // a contiguous buffer.
+      if (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+          slice && llvm::is_contained(op.getDpsInputs(), v)) {
+        for (Value operand : slice->getOperands())
+          addOperand(operand);
+        if (!llvm::is_contained(cloned, slice.getOperation()))
+          cloned.push_back(slice);
+        continue;
+      }
       // A fill of the outputs moves into the kernel (a copy per user when
       // CSE merged the fills of several ops: each recomputes its own, which
       // is cheaper than the copies bufferization would make of one).
