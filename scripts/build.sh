@@ -9,4 +9,4 @@ jobs=${LOWBIT_JOBS:-2}
 if [ ! -f "$build/build.ninja" ]; then
   cmake -G Ninja -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
 fi
-ninja -C "$build" -j "$jobs" quant-opt quant-translate quant-compile quant-run lowbit_runtime LowbitUnitTests mlir-doc
+ninja -C "$build" -j "$jobs" quant-opt quant-translate quant-compile quant-run lowbit_runtime lowbit_run_raw LowbitUnitTests mlir-doc

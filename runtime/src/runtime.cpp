@@ -80,6 +80,12 @@ std::string cpuFlags() {
 
 /// True if this CPU has LLVM feature `f`.
 bool hasFeature(const std::string &flags, const std::string &f) {
+#if defined(__aarch64__)
+  // Advanced SIMD is part of every ARMv8-A core (and emulators do not
+  // always list it in /proc/cpuinfo).
+  if (f == "neon")
+    return true;
+#endif
   static const char *const aliases[][2] = {
       {"avx512vnni", "avx512_vnni"}, {"avx512bf16", "avx512_bf16"},
       {"neon", "asimd"},             {"dotprod", "asimddp"},
@@ -255,8 +261,8 @@ int lowbit_model_load(const char *dir, lowbit_model **out, char *err,
   if (!missing.empty())
     return cleanup(fail(err, errLen,
                         "%s was compiled for %s and needs CPU features this "
-                        "CPU lacks: %s (recompile with --target=x86-64-v3 or "
-                        "an older target)",
+                        "CPU lacks: %s (recompile for an older --target, e.g. "
+                        "x86-64-v3 instead of x86-64-v4 or host)",
                         dir, m->target.c_str(), missing.c_str()));
   if (weightsFile.empty() || weightsFile.find('/') != std::string::npos)
     return cleanup(fail(err, errLen, "%s: bad weights file name", so.c_str()));
