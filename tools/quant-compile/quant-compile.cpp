@@ -53,7 +53,8 @@ static cl::opt<std::string> outDir("o", cl::Required,
                                    cl::desc("output directory of the artifact"));
 static cl::list<std::string> inputShapes(
     "input-shape", cl::CommaSeparated,
-    cl::desc("static shape of graph inputs, name:1x512[,name2:1x512]"));
+    cl::desc("static shape of graph inputs, name:1x512[,name2:1x512]; "
+             "name: for a scalar"));
 static cl::opt<std::string> target(
     "target", cl::init("host"),
     cl::desc("host | x86-64 | x86-64-v2 | x86-64-v3 | x86-64-v4 | aarch64"));

@@ -395,9 +395,13 @@ mlir::lowbit::importONNXModel(std::unique_ptr<llvm::MemoryBuffer> buffer,
 
 bool mlir::lowbit::parseInputShape(StringRef spec, ONNXImportOptions &options) {
   auto [name, dims] = spec.rsplit(':');
-  if (name.empty() || dims.empty())
+  if (name.empty() || !spec.contains(':'))
     return false;
   SmallVector<int64_t> shape;
+  if (dims.empty()) { // "name:" is a scalar (rank 0)
+    options.inputShapes[name] = shape;
+    return true;
+  }
   SmallVector<StringRef> parts;
   dims.split(parts, 'x');
   for (StringRef p : parts) {

@@ -96,6 +96,7 @@ std::string mlir::lowbit::specializeInputShapes(
     ::onnx::ModelProto &model,
     const llvm::StringMap<llvm::SmallVector<int64_t>> &shapes) {
   ::onnx::GraphProto *graph = model.mutable_graph();
+  bool changed = false;
   for (const auto &entry : shapes) {
     ::onnx::ValueInfoProto *input = nullptr;
     for (auto &in : *graph->mutable_input())
@@ -104,10 +105,21 @@ std::string mlir::lowbit::specializeInputShapes(
     if (!input || !input->type().has_tensor_type())
       return entry.getKey().str();
     auto *shape = input->mutable_type()->mutable_tensor_type()->mutable_shape();
+    bool same = input->type().tensor_type().has_shape() &&
+                shape->dim_size() == (int)entry.getValue().size();
+    for (int i = 0; same && i < shape->dim_size(); ++i)
+      same = shape->dim(i).has_dim_value() &&
+             shape->dim(i).dim_value() == entry.getValue()[i];
+    if (same)
+      continue;
+    changed = true;
     shape->clear_dim();
     for (int64_t d : entry.getValue())
       shape->add_dim()->set_dim_value(d);
   }
+  // Shapes the model already has: its value_info stays valid.
+  if (!changed)
+    return "";
   // The exporter's intermediate and output shapes were computed for the
   // dynamic inputs: drop them so that shape inference (with data
   // propagation through Shape/Gather/Concat) recomputes them statically.
