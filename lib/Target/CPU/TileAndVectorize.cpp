@@ -64,7 +64,7 @@ bool isMicrokernelForm(linalg::LinalgOp op,
   for (OpOperand &o : op->getOpOperands())
     if (!getElementTypeOrSelf(o.get().getType()).isF32())
       return false;
-  unsigned m = dims.m.back(), n = dims.n[0], k = dims.k[0];
+  unsigned m = dims.m.back(), n = dims.n.back(), k = dims.k[0];
   auto lastTwo = [](AffineMap map, unsigned row, unsigned col) {
     unsigned r = map.getNumResults();
     return r >= 2 && map.getResult(r - 2) == getAffineDimExpr(row, map.getContext()) &&
@@ -97,11 +97,11 @@ SmallVector<Value> indicesFor(OpBuilder &b, Location loc, AffineMap map,
 FailureOr<Value> buildMicrokernel(RewriterBase &b, linalg::LinalgOp op) {
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
-  if (failed(dims) || dims->m.empty() || dims->n.size() != 1 ||
+  if (failed(dims) || dims->m.empty() || dims->n.empty() ||
       dims->k.size() != 1 || !isMicrokernelForm(op, *dims))
     return failure();
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  unsigned mDim = dims->m.back(), nDim = dims->n[0], kDim = dims->k[0];
+  unsigned mDim = dims->m.back(), nDim = dims->n.back(), kDim = dims->k[0];
   int64_t M = ranges[mDim], N = ranges[nDim], K = ranges[kDim];
   for (unsigned d = 0; d < ranges.size(); ++d)
     if (d != mDim && d != nDim && d != kDim && ranges[d] != 1)
@@ -252,10 +252,10 @@ struct TileAndVectorizePass
       return {};
     if (!isa<FloatType>(getElementTypeOrSelf(op->getResult(0).getType())))
       return {};
-    // Outer M dims (a 3-D activation times a 2-D weight) tile like batch
-    // dims, to 1; the microkernel runs over the innermost M, N and K.
-    if (cdims->n.size() != 1 || cdims->k.size() != 1 ||
-        !isMicrokernelForm(op, *cdims))
+    // Outer M and N dims (a 3-D activation times a 2-D weight; the image
+    // index of an im2col'd convolution) tile like batch dims, to 1; the
+    // microkernel runs over the innermost M, N and K.
+    if (cdims->k.size() != 1 || !isMicrokernelForm(op, *cdims))
       return {};
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     SmallVector<int64_t> tiles(ranges.size(), 1);
@@ -275,6 +275,16 @@ struct TileAndVectorizePass
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
     IRRewriter rewriter(ctx);
+
+    // 2-D convolutions become im2col + a contraction, which the matmul
+    // microkernel then handles (the weight is the A operand, the image
+    // columns are B, contiguous along output pixels).
+    SmallVector<linalg::Conv2DNchwFchwOp> convs;
+    func.walk([&](linalg::Conv2DNchwFchwOp op) { convs.push_back(op); });
+    for (linalg::Conv2DNchwFchwOp conv : convs) {
+      rewriter.setInsertionPoint(conv);
+      (void)linalg::rewriteInIm2Col(rewriter, conv);
+    }
 
     SmallVector<linalg::LinalgOp> ops;
     func.walk([&](linalg::LinalgOp op) {

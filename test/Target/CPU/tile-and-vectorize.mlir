@@ -52,3 +52,18 @@ func.func @exp(%x: tensor<64x128xf32>, %o: tensor<64x128xf32>) -> tensor<64x128x
   } -> tensor<64x128xf32>
   return %r : tensor<64x128xf32>
 }
+
+// -----
+
+// A 2-D convolution becomes im2col + a contraction of the (collapsed)
+// weight with the image columns, which gets the microkernel.
+// CHECK-LABEL: func.func @conv
+// CHECK: tensor.collapse_shape %arg1 {{.*}} into tensor<16x72xf32>
+// CHECK: scf.forall
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x10x10xf32>) outs(%{{.*}} : tensor<1x18x64xf32>)
+// CHECK: scf.for %{{.*}} = %c0 to %c72 step %c1 iter_args
+// CHECK-COUNT-8: vector.fma
+func.func @conv(%x: tensor<1x8x10x10xf32>, %w: tensor<16x8x3x3xf32>, %o: tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32> {
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x8x10x10xf32>, tensor<16x8x3x3xf32>) outs(%o : tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32>
+  return %r : tensor<1x16x8x8xf32>
+}
