@@ -43,6 +43,7 @@ using namespace mlir::lowbit;
 namespace {
 
 constexpr StringLiteral kRegisterTile = "lowbit.register_tile";
+constexpr StringLiteral kPackB = "lowbit.pack_b";
 
 SmallVector<OpFoldResult> asFoldResults(OpBuilder &b, ArrayRef<int64_t> v) {
   SmallVector<OpFoldResult> out;
@@ -183,6 +184,30 @@ bool streamsB(linalg::LinalgOp op) {
   for (unsigned x : d->n) n *= r[x];
   for (unsigned x : d->k) k *= r[x];
   return n * k > m * k;
+}
+
+/// For a register tile whose N loop is outside its M loop: copies the
+/// K x tile-n panel of B into a contiguous buffer once per N tile (before
+/// the M loop), so the microkernel reads consecutive rows instead of rows a
+/// whole B row apart (an output head's rows are 196 KB apart: one page per
+/// K step). Packing at run time costs one read of B.
+void packB(RewriterBase &rewriter, linalg::LinalgOp op) {
+  auto slice = op.getDpsInputs()[1].getDefiningOp<tensor::ExtractSliceOp>();
+  auto mLoop = op->getParentOfType<scf::ForOp>();
+  if (!slice || !mLoop || !slice.getType().hasStaticShape() ||
+      !llvm::all_of(slice->getOperands(), [&](Value v) {
+        return mLoop.isDefinedOutsideOfLoop(v);
+      }))
+    return;
+  rewriter.setInsertionPoint(mLoop);
+  auto outside = cast<tensor::ExtractSliceOp>(rewriter.clone(*slice));
+  Value empty = tensor::EmptyOp::create(rewriter, op.getLoc(),
+                                        slice.getType().getShape(),
+                                        slice.getType().getElementType());
+  Value panel = linalg::CopyOp::create(rewriter, op.getLoc(),
+                                       outside.getResult(), empty)
+                    .getResult(0);
+  rewriter.modifyOpInPlace(op, [&] { op->setOperand(1, panel); });
 }
 
 struct TileAndVectorizePass
@@ -329,6 +354,8 @@ struct TileAndVectorizePass
         continue;
       rewriter.replaceOp(current, tiled->replacements);
       tiled->tiledOps.back()->setAttr(kRegisterTile, UnitAttr::get(ctx));
+      if (nOuter)
+        tiled->tiledOps.back()->setAttr(kPackB, UnitAttr::get(ctx));
     }
 
     // Clean up the tiled IR so the register tiles have static shapes.
@@ -351,6 +378,10 @@ struct TileAndVectorizePass
       if (!op.hasPureTensorSemantics() ||
           llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
         continue;
+      if (op->hasAttr(kPackB)) {
+        op->removeAttr(kPackB);
+        packB(rewriter, op);
+      }
       rewriter.setInsertionPoint(op);
       if (FailureOr<Value> result = buildMicrokernel(rewriter, op);
           succeeded(result))

@@ -24,13 +24,16 @@ func.func @matmul(%a: tensor<256x384xf32>, %b: tensor<384x64xf32>, %c: tensor<25
 
 // -----
 
-// An output head (B larger than A): threads split N, and N tiles run
-// outside M tiles so each K x 32 panel of B is read once.
+// An output head (B larger than A): threads split N, N tiles run outside M
+// tiles, and each K x 32 panel of B is copied to a contiguous buffer once
+// per N tile, before the M loop.
 // CHECK-LABEL: func.func @head
 // CHECK: scf.forall (%{{.*}}) = (0) to (4096) step (1024)
 // CHECK:   scf.for %{{.*}} = %c0 to %c1024 step %c32
+// CHECK:     %[[PANEL:.*]] = linalg.copy ins(%{{.*}} : tensor<64x32xf32>) outs(%{{.*}} : tensor<64x32xf32>)
 // CHECK:     scf.for %{{.*}} = %c0 to %c16 step %c8
 // CHECK:       scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args
+// CHECK:         vector.transfer_read %[[PANEL]]
 func.func @head(%a: tensor<16x64xf32>, %b: tensor<64x4096xf32>, %c: tensor<16x4096xf32>) -> tensor<16x4096xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<16x64xf32>, tensor<64x4096xf32>) outs(%c : tensor<16x4096xf32>) -> tensor<16x4096xf32>
   return %r : tensor<16x4096xf32>
