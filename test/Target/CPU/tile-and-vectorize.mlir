@@ -1,16 +1,17 @@
 // RUN: quant-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-cpu-tile-and-vectorize{tile-m=8 tile-n=32 thread-chunks=4 min-parallel-elements=1}))' | FileCheck %s
 
-// A 256x384 @ 384x64 matmul: thread chunks of 64 rows (scf.forall), 8x32
-// register tiles, and the microkernel: 8 accumulator rows of vector<32xf32>
-// carried by an scf.for over all of K, one row of B loaded and 8 FMAs per
-// step.
+// A 256x384 @ 384x64 matmul: thread chunks of 64 rows (scf.forall), K in
+// blocks of 128 (outermost, so a block of B stays in cache), 8x32 register
+// tiles, and the microkernel: 8 accumulator rows of vector<32xf32> carried
+// by an scf.for over the K block, one row of B loaded and 8 FMAs per step.
 // CHECK-LABEL: func.func @matmul
 // CHECK: scf.forall (%{{.*}}) = (0) to (256) step (64)
-// CHECK:   scf.for %{{.*}} = %c0 to %c64 step %c8
-// CHECK:     scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK:   scf.for %{{.*}} = %c0 to %c384 step %c128
+// CHECK:     scf.for %{{.*}} = %c0 to %c64 step %c8
+// CHECK:       scf.for %{{.*}} = %c0 to %c64 step %c32
 // CHECK-COUNT-8: vector.transfer_read {{.*}} : tensor<8x32xf32>, vector<32xf32>
-// CHECK:       scf.for %{{.*}} = %c0 to %c384 step %c1 iter_args({{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
-// CHECK:         vector.transfer_read {{.*}} : tensor<384x32xf32>, vector<32xf32>
+// CHECK:         scf.for %{{.*}} = %c0 to %c128 step %c1 iter_args({{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
+// CHECK:           vector.transfer_read {{.*}} : tensor<128x32xf32>, vector<32xf32>
 // CHECK:         tensor.extract
 // CHECK:         vector.broadcast
 // CHECK:         vector.fma
