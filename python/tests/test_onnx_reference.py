@@ -316,3 +316,12 @@ def test_shape_subgraph_folds_with_input_shape(tmp_path):
     assert 'onnx.node "Shape"' not in ir and 'onnx.node "Concat"' not in ir
     assert "tensor<2x3x8xf32>" in ir
     compare(path, {"x": RNG.standard_normal((2, 4, 6)).astype(np.float32)})
+
+
+@pytest.mark.parametrize("mode", ["edge", "reflect", "wrap"])
+def test_pad_modes(tmp_path, mode):
+    F = TensorProto.FLOAT
+    pads = numpy_helper.from_array(np.array([0, 1, 2, 0, 2, 1], np.int64), "pads")
+    nodes = [helper.make_node("Pad", ["x", "pads"], ["y"], mode=mode)]
+    path = save(tmp_path, nodes, [vi("x", F, [2, 3, 4])], [vi("y", F, [2, 6, 7])], [pads], opset=19)
+    compare(path, {"x": RNG.standard_normal((2, 3, 4)).astype(np.float32)})

@@ -313,9 +313,14 @@ struct PadPattern : ONNXPattern {
     Value x = op.getInputs()[0];
     auto xt = dyn_cast<RankedTensorType>(x.getType());
     RankedTensorType rt = getResultType(op);
-    auto mode = op.getOnnxAttrs().getAs<StringAttr>("mode");
-    if (!xt || !rt || (mode && mode.getValue() != "constant"))
-      return rewriter.notifyMatchFailure(op, "constant mode only");
+    auto modeAttr = op.getOnnxAttrs().getAs<StringAttr>("mode");
+    StringRef mode = modeAttr ? modeAttr.getValue() : "constant";
+    if (!xt || !rt ||
+        (mode != "constant" && mode != "edge" && mode != "reflect" &&
+         mode != "wrap"))
+      return rewriter.notifyMatchFailure(op, "unknown mode");
+    if (mode != "constant" && (!xt.hasStaticShape() || !rt.hasStaticShape()))
+      return rewriter.notifyMatchFailure(op, "edge/reflect/wrap need static shapes");
     std::optional<SmallVector<int64_t>> pads = constantInts(op.getInputs()[1]);
     int64_t rank = xt.getRank();
     if (!pads)
@@ -340,6 +345,53 @@ struct PadPattern : ONNXPattern {
     for (size_t i = 0; i < axes.size(); ++i) {
       lo[axes[i]] = rewriter.getIndexAttr((*pads)[i]);
       hi[axes[i]] = rewriter.getIndexAttr((*pads)[axes.size() + i]);
+    }
+    if (mode != "constant") {
+      // out[i] = x[src(i)] with src the clamped (edge), mirrored without the
+      // border (reflect) or periodic (wrap) index of i - pad_begin.
+      SmallVector<int64_t> begin(rank, 0);
+      for (size_t i = 0; i < axes.size(); ++i)
+        begin[axes[i]] = (*pads)[i];
+      Value init = tensor::EmptyOp::create(rewriter, loc, rt.getShape(),
+                                           rt.getElementType());
+      auto generic = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{rt}, ValueRange{}, ValueRange{init},
+          SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+          [&](OpBuilder &b, Location l, ValueRange) {
+            SmallVector<Value> src;
+            for (int64_t d = 0; d < rank; ++d) {
+              Value i = linalg::IndexOp::create(b, l, d);
+              int64_t n = xt.getDimSize(d);
+              if (begin[d] == 0 && rt.getDimSize(d) == n) {
+                src.push_back(i);
+                continue;
+              }
+              Value j = arith::SubIOp::create(b, l, i, indexConst(b, l, begin[d]));
+              Value zero = indexConst(b, l, 0), last = indexConst(b, l, n - 1);
+              if (mode == "edge") {
+                j = arith::MaxSIOp::create(b, l, j, zero);
+                j = arith::MinSIOp::create(b, l, j, last);
+              } else if (mode == "reflect") {
+                // |j|, then 2(n-1) - j past the end (pads < n, as ONNX asks).
+                Value neg = arith::SubIOp::create(b, l, zero, j);
+                j = arith::MaxSIOp::create(b, l, j, neg);
+                Value over = arith::SubIOp::create(
+                    b, l, indexConst(b, l, 2 * (n - 1)), j);
+                j = arith::MinSIOp::create(b, l, j, over);
+              } else {
+                Value nn = indexConst(b, l, n);
+                j = arith::RemSIOp::create(
+                    b, l, arith::AddIOp::create(b, l, arith::RemSIOp::create(b, l, j, nn), nn),
+                    nn);
+              }
+              src.push_back(j);
+            }
+            linalg::YieldOp::create(b, l,
+                                    tensor::ExtractOp::create(b, l, x, src).getResult());
+          });
+      rewriter.replaceOp(op, generic.getResult(0));
+      return success();
     }
     Value value;
     if (op.getInputs().size() > 2 && !isa<NoneType>(op.getInputs()[2].getType()))

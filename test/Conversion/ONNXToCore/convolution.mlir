@@ -35,3 +35,19 @@ func.func @pools(%x: tensor<1x4x8x8xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x4x
   %2 = onnx.node "GlobalAveragePool"(%x) {domain = "", node_name = "", onnx_attrs = {}, opset = 1 : i64} : (tensor<1x4x8x8xf32>) -> tensor<1x4x1x1xf32>
   return %0, %1, %2 : tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>, tensor<1x4x1x1xf32>
 }
+
+// -----
+
+// Edge padding: each output index reads the clamped input index.
+// CHECK-LABEL: func.func @pad_edge
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x7xf32>)
+// CHECK:   linalg.index 1
+// CHECK:   arith.subi
+// CHECK:   arith.maxsi
+// CHECK:   arith.minsi
+// CHECK:   tensor.extract %arg0
+func.func @pad_edge(%x: tensor<2x4xf32>) -> tensor<2x7xf32> {
+  %pads = arith.constant dense<[0, 1, 0, 2]> : tensor<4xi64>
+  %0 = onnx.node "Pad"(%x, %pads) {domain = "", node_name = "pad", onnx_attrs = {mode = "edge"}, opset = 19 : i64} : (tensor<2x4xf32>, tensor<4xi64>) -> tensor<2x7xf32>
+  return %0 : tensor<2x7xf32>
+}
