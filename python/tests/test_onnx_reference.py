@@ -325,3 +325,13 @@ def test_pad_modes(tmp_path, mode):
     nodes = [helper.make_node("Pad", ["x", "pads"], ["y"], mode=mode)]
     path = save(tmp_path, nodes, [vi("x", F, [2, 3, 4])], [vi("y", F, [2, 6, 7])], [pads], opset=19)
     compare(path, {"x": RNG.standard_normal((2, 3, 4)).astype(np.float32)})
+
+
+@pytest.mark.parametrize("op,extra", [("MaxPool", {}), ("AveragePool", {"count_include_pad": 0}),
+                                      ("AveragePool", {"count_include_pad": 1})])
+def test_pool_ceil_mode(tmp_path, op, extra):
+    F = TensorProto.FLOAT
+    nodes = [helper.make_node(op, ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
+                              pads=[1, 1, 0, 0], ceil_mode=1, **extra)]
+    path = save(tmp_path, nodes, [vi("x", F, [1, 2, 8, 7])], [vi("y", F, None)])
+    compare(path, {"x": RNG.standard_normal((1, 2, 8, 7)).astype(np.float32)})

@@ -190,9 +190,11 @@ struct PoolPattern : ONNXPattern {
     Value x = op.getInputs()[0];
     auto xt = dyn_cast<RankedTensorType>(x.getType());
     RankedTensorType rt = getResultType(op);
+    bool ceil = getIntAttr(op, "ceil_mode", 0);
     if (!xt || !rt || xt.getRank() != 4 || op->getNumResults() != 1 ||
-        getIntAttr(op, "ceil_mode", 0) || !isa<FloatType>(xt.getElementType()))
-      return rewriter.notifyMatchFailure(op, "2-D pooling, ceil_mode 0");
+        !isa<FloatType>(xt.getElementType()) ||
+        (ceil && (!xt.hasStaticShape() || !rt.hasStaticShape())))
+      return rewriter.notifyMatchFailure(op, "2-D pooling (static for ceil_mode)");
     SmallVector<int64_t> kernel = intsAttr(op, "kernel_shape", {});
     if (kernel.size() != 2)
       return failure();
@@ -205,6 +207,18 @@ struct PoolPattern : ONNXPattern {
     Type t = xt.getElementType();
     double padValue = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
     Value padded = padSpatial(rewriter, loc, x, *pads, floatConst(rewriter, loc, t, padValue));
+    // ceil_mode: the last windows run past the padded input; pad it further
+    // on the bottom/right (with -inf for max; those elements are not counted
+    // in an average either way).
+    SmallVector<int64_t> extra(4, 0);
+    if (ceil)
+      for (int i = 0; i < 2; ++i) {
+        int64_t have = xt.getDimSize(2 + i) + (*pads)[i] + (*pads)[2 + i];
+        int64_t need = (rt.getDimSize(2 + i) - 1) * strides[i] +
+                       (kernel[i] - 1) * dilations[i] + 1;
+        extra[2 + i] = std::max<int64_t>(0, need - have);
+      }
+    padded = padSpatial(rewriter, loc, padded, extra, floatConst(rewriter, loc, t, padValue));
     Value window = tensor::EmptyOp::create(rewriter, loc, kernel, t);
     auto stridesAttr = rewriter.getI64TensorAttr(strides);
     auto dilationsAttr = rewriter.getI64TensorAttr(dilations);
@@ -226,12 +240,19 @@ struct PoolPattern : ONNXPattern {
     // real elements in it, computed by pooling a padded tensor of ones.
     Value divisor;
     bool anyPad = llvm::any_of(*pads, [](int64_t p) { return p != 0; });
-    if (getIntAttr(op, "count_include_pad", 0) || !anyPad) {
+    bool includePad = getIntAttr(op, "count_include_pad", 0);
+    bool anyExtra = llvm::any_of(extra, [](int64_t p) { return p != 0; });
+    if ((includePad || !anyPad) && !anyExtra) {
       Value n = floatConst(rewriter, loc, t, kernel[0] * kernel[1]);
       divisor = filledLike(rewriter, loc, rt, x, n);
     } else {
+      // Ones over the input (and its explicit pads if they count), zeros
+      // over whatever else a window covers.
       Value ones = filledLike(rewriter, loc, xt, x, floatConst(rewriter, loc, t, 1.0));
-      Value paddedOnes = padSpatial(rewriter, loc, ones, *pads, floatConst(rewriter, loc, t, 0));
+      Value paddedOnes = padSpatial(rewriter, loc, ones, *pads,
+                                    floatConst(rewriter, loc, t, includePad ? 1.0 : 0.0));
+      paddedOnes = padSpatial(rewriter, loc, paddedOnes, extra,
+                              floatConst(rewriter, loc, t, 0));
       Value zeros = filledLike(rewriter, loc, rt, x, floatConst(rewriter, loc, t, 0));
       divisor = linalg::PoolingNchwSumOp::create(
                     rewriter, loc, TypeRange{rt}, ValueRange{paddedOnes, window},
