@@ -17,7 +17,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment(
     "PATH", [config.lowbit_tools_dir, config.llvm_tools_dir], append_path=True)
 
-tools = ["quant-opt", "quant-translate", "mlir-runner"]
+tools = ["quant-opt", "quant-translate", "quant-compile", "quant-run", "mlir-runner"]
 llvm_config.add_tool_substitutions(
     tools, [config.lowbit_tools_dir, config.llvm_tools_dir])
 

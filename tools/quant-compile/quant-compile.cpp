@@ -85,6 +85,20 @@ int main(int argc, char **argv) {
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
 
+  // Flags are checked before anything is read.
+  lowbit::ONNXImportOptions importOptions;
+  for (const std::string &spec : inputShapes)
+    if (!lowbit::parseInputShape(spec, importOptions)) {
+      llvm::errs() << "error: --input-shape '" << spec
+                   << "' is not name:DIMxDIM...\n";
+      return 1;
+    }
+  std::string targetError;
+  if (failed(lowbit::resolveTarget(target, targetError))) {
+    llvm::errs() << "error: " << targetError << "\n";
+    return 1;
+  }
+
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
   auto file = llvm::MemoryBuffer::getFile(inputPath, /*IsText=*/false,
@@ -102,15 +116,8 @@ int main(int argc, char **argv) {
     if (!module)
       return 1;
   } else {
-    lowbit::ONNXImportOptions options;
-    for (const std::string &spec : inputShapes)
-      if (!lowbit::parseInputShape(spec, options)) {
-        llvm::errs() << "error: --input-shape '" << spec
-                     << "' is not name:DIMxDIM...\n";
-        return 1;
-      }
     FailureOr<OwningOpRef<ModuleOp>> imported =
-        lowbit::importONNXModel(std::move(*file), inputPath, &ctx, options);
+        lowbit::importONNXModel(std::move(*file), inputPath, &ctx, importOptions);
     if (failed(imported))
       return 1;
     module = std::move(*imported);
