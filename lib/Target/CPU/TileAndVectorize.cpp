@@ -28,6 +28,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -44,6 +45,9 @@ namespace {
 
 constexpr StringLiteral kRegisterTile = "lowbit.register_tile";
 constexpr StringLiteral kPackB = "lowbit.pack_b";
+/// The contraction's accumulator starts at zero (its fill was dropped): the
+/// microkernel initialises registers instead of reading C.
+constexpr StringLiteral kZeroAcc = "lowbit.zero_acc";
 
 SmallVector<OpFoldResult> asFoldResults(OpBuilder &b, ArrayRef<int64_t> v) {
   SmallVector<OpFoldResult> out;
@@ -126,8 +130,15 @@ FailureOr<Value> buildMicrokernel(RewriterBase &b, linalg::LinalgOp op) {
     return AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, b.getContext()));
   };
   SmallVector<Value> acc;
+  bool zeroAcc = op->hasAttr(kZeroAcc);
+  Value zeros = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0)));
   for (int64_t i = 0; i < M; ++i) {
     Value mi = arith::ConstantIndexOp::create(b, loc, i);
+    if (zeroAcc) {
+      acc.push_back(zeros);
+      continue;
+    }
     acc.push_back(vector::TransferReadOp::create(
         b, loc, vecType, C, indicesFor(b, loc, maps[2], loopValues(mi, zero)),
         AffineMapAttr::get(minorMap(C)), pad, Value(),
@@ -328,6 +339,20 @@ struct TileAndVectorizePass
     for (linalg::LinalgOp op : ops) {
       SmallVector<int64_t> regTiles = registerTiles(op);
       bool nOuter = streamsB(op);
+      // C = 0 + A B in one pass over K: drop the fill of C and start the
+      // accumulators at zero (saves a memset and a read of C).
+      if (!regTiles.empty()) {
+        auto cdims = linalg::inferContractionDims(op);
+        auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+        if (fill && fill->hasOneUse() && regTiles[cdims->k.back()] == 0 &&
+            matchPattern(fill.getInputs()[0], m_AnyZeroFloat())) {
+          rewriter.modifyOpInPlace(op, [&] {
+            op.getDpsInitsMutable()[0].set(fill.getOutputs()[0]);
+            op->setAttr(kZeroAcc, UnitAttr::get(ctx));
+          });
+          rewriter.eraseOp(fill);
+        }
+      }
       linalg::LinalgOp current = op;
       SmallVector<int64_t> tTiles = threadTiles(op);
       if (!tTiles.empty()) {
@@ -400,10 +425,26 @@ struct TileAndVectorizePass
         packB(rewriter, op);
       }
       rewriter.setInsertionPoint(op);
-      if (FailureOr<Value> result = buildMicrokernel(rewriter, op);
-          succeeded(result))
+      FailureOr<Value> result = buildMicrokernel(rewriter, op);
+      if (succeeded(result)) {
         rewriter.replaceOp(op, *result);
+      } else if (op->hasAttr(kZeroAcc)) {
+        // Its fill is gone: without the microkernel it would read garbage.
+        op.emitError("internal: zero-initialised contraction without a "
+                     "microkernel");
+        return signalPassFailure();
+      }
     }
+
+    // Every contraction whose fill was dropped got its microkernel.
+    WalkResult leftover = func.walk([&](linalg::LinalgOp op) {
+      if (!op->hasAttr(kZeroAcc))
+        return WalkResult::advance();
+      op.emitError("internal: zero-initialised contraction was not tiled");
+      return WalkResult::interrupt();
+    });
+    if (leftover.wasInterrupted())
+      return signalPassFailure();
 
     // Polynomial approximations of exp/tanh/erf.
     RewritePatternSet patterns(ctx);
