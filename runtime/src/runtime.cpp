@@ -33,14 +33,6 @@ struct Tensor {
   lowbit_tensor_info info{};
 };
 
-int64_t dtypeBytes(const std::string &d) {
-  if (d == "f32" || d == "i32" || d == "u32") return 4;
-  if (d == "f16" || d == "bf16" || d == "i16" || d == "u16") return 2;
-  if (d == "f64" || d == "i64" || d == "u64") return 8;
-  if (d == "i8" || d == "u8" || d == "bool") return 1;
-  return 0;
-}
-
 int fail(char *err, size_t len, const char *fmt, ...) {
   if (err && len) {
     va_list ap;
@@ -164,7 +156,7 @@ std::string parseMetadata(const char *text, lowbit_model &m,
       Tensor t;
       int rank = -1;
       ls >> t.name >> t.dtype >> rank;
-      if (rank < 0 || rank > 16 || dtypeBytes(t.dtype) == 0)
+      if (rank < 0 || rank > 16 || lowbit_dtype_bytes(t.dtype.c_str()) == 0)
         return "bad tensor line in the metadata: " + line;
       t.name = decodeName(t.name);
       for (int i = 0; i < rank; ++i) {
@@ -195,13 +187,24 @@ void finishInfo(std::vector<Tensor> &ts) {
     for (int64_t d : t.shape)
       n *= d;
     t.info = {t.name.c_str(), t.dtype.c_str(), (int32_t)t.shape.size(),
-              t.shape.data(), dtypeBytes(t.dtype), n};
+              t.shape.data(), lowbit_dtype_bytes(t.dtype.c_str()), n};
   }
 }
 
 } // namespace
 
 extern "C" {
+
+int64_t lowbit_dtype_bytes(const char *dtype) {
+  if (!dtype)
+    return 0;
+  std::string d(dtype);
+  if (d == "f32" || d == "i32" || d == "u32") return 4;
+  if (d == "f16" || d == "bf16" || d == "i16" || d == "u16") return 2;
+  if (d == "f64" || d == "i64" || d == "u64") return 8;
+  if (d == "i8" || d == "u8" || d == "bool") return 1;
+  return 0;
+}
 
 int lowbit_model_load(const char *dir, lowbit_model **out, char *err,
                       size_t errLen) {

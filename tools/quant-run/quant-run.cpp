@@ -69,12 +69,7 @@ struct Tensor {
 }
 
 int64_t bytesOf(StringRef dtype) {
-  return llvm::StringSwitch<int64_t>(dtype)
-      .Cases({"f32", "i32", "u32"}, 4)
-      .Cases({"f16", "bf16", "i16", "u16"}, 2)
-      .Cases({"f64", "i64", "u64"}, 8)
-      .Cases({"i8", "u8", "bool"}, 1)
-      .Default(0);
+  return lowbit_dtype_bytes(dtype.str().c_str());
 }
 
 int64_t numel(const std::vector<int64_t> &s) {
@@ -441,26 +436,22 @@ int main(int argc, char **argv) {
         die(modelInDir + ": cannot parse");
     }
     for (const std::string &d : dirs) {
-      std::vector<Tensor> in, out;
-      for (int i = 0; i < proto.graph().input_size(); ++i) {
-        llvm::SmallString<256> p(d);
-        llvm::sys::path::append(p, "input_" + std::to_string(i) + ".pb");
-        if (!llvm::sys::fs::exists(p))
-          break;
-        Tensor t = readPb(p);
-        t.name = proto.graph().input(i).name();
-        in.push_back(std::move(t));
-      }
-      for (int i = 0; i < proto.graph().output_size(); ++i) {
-        llvm::SmallString<256> p(d);
-        llvm::sys::path::append(p, "output_" + std::to_string(i) + ".pb");
-        if (!llvm::sys::fs::exists(p))
-          break;
-        Tensor t = readPb(p);
-        t.name = proto.graph().output(i).name();
-        out.push_back(std::move(t));
-      }
-      dataSets.push_back({std::move(in), std::move(out)});
+      // <prefix>_<i>.pb for the graph's inputs (outputs), named after them.
+      auto readAll = [&](StringRef prefix, const auto &infos) {
+        std::vector<Tensor> tensors;
+        for (int i = 0; i < infos.size(); ++i) {
+          llvm::SmallString<256> p(d);
+          llvm::sys::path::append(p, prefix + "_" + std::to_string(i) + ".pb");
+          if (!llvm::sys::fs::exists(p))
+            break;
+          Tensor t = readPb(p);
+          t.name = infos.Get(i).name();
+          tensors.push_back(std::move(t));
+        }
+        return tensors;
+      };
+      dataSets.push_back({readAll("input", proto.graph().input()),
+                          readAll("output", proto.graph().output())});
     }
     if (dataSets.empty())
       die(target + ": no test_data_set_* directories");

@@ -118,6 +118,16 @@ std::optional<SmallVector<int64_t>> mlir::lowbit::constantInts(Value v) {
   return out;
 }
 
+std::optional<SmallVector<double>> mlir::lowbit::constantFloats(Value v) {
+  DenseFPElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  SmallVector<double> out;
+  for (const APFloat &x : attr.getValues<APFloat>())
+    out.push_back(x.convertToDouble());
+  return out;
+}
+
 /// tensor.reshape of `input` to `resultType` with the dimension sizes
 /// `sizes` (index values).
 Value mlir::lowbit::reshapeTo(OpBuilder &b, Location loc, Value input,

@@ -71,6 +71,8 @@ Value i64Const(OpBuilder &b, Location loc, int64_t v);
 Value dimSize(OpBuilder &b, Location loc, Value v, int64_t d);
 /// The values of a constant integer tensor operand.
 std::optional<SmallVector<int64_t>> constantInts(Value v);
+/// The values of a constant float tensor operand.
+std::optional<SmallVector<double>> constantFloats(Value v);
 /// tensor.reshape of `input` to `resultType`, dimension sizes `sizes`.
 Value reshapeTo(OpBuilder &b, Location loc, Value input,
                 RankedTensorType resultType, ArrayRef<Value> sizes);

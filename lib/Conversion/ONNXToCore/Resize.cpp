@@ -19,7 +19,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/Matchers.h"
 
 #include <cmath>
 
@@ -27,16 +26,6 @@ using namespace mlir;
 using namespace mlir::lowbit;
 
 namespace {
-
-std::optional<SmallVector<double>> constantFloats(Value v) {
-  DenseFPElementsAttr attr;
-  if (!matchPattern(v, m_Constant(&attr)))
-    return std::nullopt;
-  SmallVector<double> out;
-  for (const APFloat &x : attr.getValues<APFloat>())
-    out.push_back(x.convertToDouble());
-  return out;
-}
 
 /// A non-empty constant operand `i` of the node, or nothing.
 Value presentInput(onnx::NodeOp op, unsigned i) {

@@ -52,6 +52,10 @@ typedef struct {
   int64_t num_elements;
 } lowbit_tensor_info;
 
+/** Bytes per element of an artifact dtype name ("f32", "u8", ...); 0 for an
+ * unknown name. */
+LOWBIT_API int64_t lowbit_dtype_bytes(const char *dtype);
+
 /** Loads the artifact in directory `dir`. Checks the format version, the
  * CPU features it was compiled for, and that weights.bin matches. */
 LOWBIT_API int lowbit_model_load(const char *dir, lowbit_model **model, char *err,
