@@ -1,13 +1,23 @@
 //===- quant-compile.cpp - Lowbit's compiler driver -------------*- C++ -*-===//
 //
 //   quant-compile model.onnx -o out/ [--input-shape=x:1x512] [--target=host]
+//       [--recipe=r.yaml | --method=gptq --bits=4 --group=128 ...]
+//       [--calib=data.npy|dir/] [--calib-samples=N] [--calib-cache=stats.lbcal]
 //
-// Imports an ONNX model (or reads core MLIR), converts it to core dialects
-// and writes a native artifact (model.so, weights.bin, manifest.json).
+// Imports an ONNX model (or reads core MLIR), converts it to core dialects,
+// optionally calibrates it on sample data and quantizes its linear layers
+// (a recipe compiled to lowbit passes), and writes a native artifact
+// (model.so, weights.bin, manifest.json, and quant-report.json).
 //
 //===----------------------------------------------------------------------===//
 
+#include "Report.h"
+#include "lowbit/Calibration/Calibrate.h"
 #include "lowbit/Conversion/Passes.h"
+#include "lowbit/Dialect/Lowbit/Transforms/LinearLayers.h"
+#include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
+#include "lowbit/Quantization/Recipe.h"
+#include "lowbit/Support/Progress.h"
 #include "lowbit/Dialect/Lowbit/IR/LowbitDialect.h"
 #include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
 #include "lowbit/Import/ONNX/Importer.h"
@@ -38,6 +48,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <sys/resource.h>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -57,6 +68,238 @@ static cl::opt<bool> noOptimize(
     "O0", cl::desc("scalar loops, one thread (the reference lowering)"));
 static cl::opt<bool> keep("keep-intermediates",
                           cl::desc("also write model.ll and the C wrapper"));
+
+static cl::OptionCategory quantCat("Quantization (a recipe, or flags over it)");
+static cl::opt<std::string> recipePath(
+    "recipe", cl::desc("quantization recipe (YAML or JSON)"), cl::cat(quantCat));
+static cl::opt<std::string> methodFlag("method", cl::desc("rtn | gptq"),
+                                       cl::cat(quantCat));
+static cl::opt<unsigned> bitsFlag("bits", cl::desc("code bits (2-8)"),
+                                  cl::cat(quantCat));
+static cl::opt<int64_t> groupFlag(
+    "group", cl::desc("weights per scale along K (0: per output channel)"),
+    cl::cat(quantCat));
+static cl::opt<bool> asymFlag("asym", cl::desc("asymmetric codes (zero points)"),
+                              cl::cat(quantCat));
+static cl::opt<bool> clipFlag("clip-search",
+                              cl::desc("MSE-optimal clipping of group ranges"),
+                              cl::cat(quantCat));
+static cl::opt<bool> actOrderFlag("act-order",
+                                  cl::desc("gptq: inputs by decreasing H_ii"),
+                                  cl::cat(quantCat));
+static cl::opt<double> dampFlag("damp", cl::desc("gptq: dampening fraction"),
+                                cl::cat(quantCat));
+static cl::opt<std::string> includeFlag(
+    "include", cl::desc("quantize only layers matching this regex"),
+    cl::cat(quantCat));
+static cl::opt<std::string> excludeFlag(
+    "exclude", cl::desc("leave layers matching this regex in float (default: "
+                        "embeddings and output heads)"),
+    cl::cat(quantCat));
+static cl::opt<std::string> calibPath(
+    "calib", cl::desc("calibration inputs: a .npy (one-input models) or a "
+                      "directory of <input>.npy, samples first"),
+    cl::cat(quantCat));
+static cl::opt<int64_t> calibSamples(
+    "calib-samples", cl::desc("use at most this many calibration samples"),
+    cl::cat(quantCat));
+static cl::opt<std::string> calibCache(
+    "calib-cache", cl::desc("statistics file: read if it exists, else written "
+                            "after calibration"),
+    cl::cat(quantCat));
+static cl::opt<int> threadsFlag("threads",
+                                cl::desc("threads for calibration runs (0: all)"),
+                                cl::init(0), cl::cat(quantCat));
+static cl::opt<bool> quietFlag("quiet", cl::desc("no progress bars or table"),
+                               cl::cat(quantCat));
+
+namespace {
+
+/// The recipe from --recipe with the flags over it; std::nullopt (no
+/// quantization) when neither is given.
+std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
+  bool anyFlag = methodFlag.getNumOccurrences() || bitsFlag.getNumOccurrences() ||
+                 groupFlag.getNumOccurrences() || asymFlag || clipFlag ||
+                 actOrderFlag || dampFlag.getNumOccurrences() ||
+                 includeFlag.getNumOccurrences() || excludeFlag.getNumOccurrences();
+  lowbit::Recipe recipe;
+  if (!recipePath.empty()) {
+    llvm::Expected<lowbit::Recipe> loaded = lowbit::Recipe::load(recipePath);
+    if (!loaded) {
+      error = llvm::toString(loaded.takeError());
+      return std::nullopt;
+    }
+    recipe = std::move(*loaded);
+  } else if (!anyFlag) {
+    return std::nullopt;
+  }
+  lowbit::QuantSettings &s = recipe.settings;
+  if (methodFlag.getNumOccurrences())
+    s.method = methodFlag;
+  if (bitsFlag.getNumOccurrences())
+    s.bits = bitsFlag;
+  if (groupFlag.getNumOccurrences())
+    s.group = groupFlag;
+  if (asymFlag)
+    s.symmetric = false;
+  if (clipFlag)
+    s.clipSearch = true;
+  if (actOrderFlag)
+    s.actOrder = true;
+  if (dampFlag.getNumOccurrences())
+    s.damp = dampFlag;
+  if (includeFlag.getNumOccurrences())
+    recipe.include = includeFlag;
+  if (excludeFlag.getNumOccurrences())
+    recipe.exclude = excludeFlag;
+  if (calibSamples.getNumOccurrences())
+    recipe.calibrationSamples = calibSamples;
+  if (llvm::Error e = recipe.validate()) {
+    error = llvm::toString(std::move(e));
+    return std::nullopt;
+  }
+  return recipe;
+}
+
+/// Adds the recipe's quantization passes to `pm`.
+void addQuantizationPasses(OpPassManager &pm, const lowbit::Recipe &recipe) {
+  for (const lowbit::Recipe::Pass &p : recipe.passes()) {
+    const lowbit::QuantSettings &s = p.settings;
+    if (*s.method == "gptq") {
+      lowbit::LowbitGptqPassOptions o;
+      o.bits = *s.bits;
+      o.groupSize = *s.group;
+      o.symmetric = *s.symmetric;
+      o.clipSearch = *s.clipSearch;
+      o.minSize = *s.minSize;
+      o.include = p.include;
+      o.exclude = p.exclude;
+      o.damp = *s.damp;
+      o.blockSize = *s.blockSize;
+      o.actOrder = *s.actOrder;
+      pm.addPass(lowbit::createLowbitGptqPass(o));
+    } else {
+      lowbit::LowbitQuantizeRtnPassOptions o;
+      o.bits = *s.bits;
+      o.groupSize = *s.group;
+      o.symmetric = *s.symmetric;
+      o.clipSearch = *s.clipSearch;
+      o.minSize = *s.minSize;
+      o.include = p.include;
+      o.exclude = p.exclude;
+      pm.addPass(lowbit::createLowbitQuantizeRtnPass(o));
+    }
+  }
+}
+
+double secondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
+      .count();
+}
+
+/// Calibrates and quantizes `module` as `recipe` says; fills `report`.
+LogicalResult quantize(ModuleOp module, const lowbit::Recipe &recipe,
+                       llvm::json::Object &report) {
+  MLIRContext *ctx = module.getContext();
+  // Every rule must name some layer.
+  std::string error;
+  FailureOr<lowbit::LayerFilter> all = lowbit::LayerFilter::create("", "", error);
+  std::vector<lowbit::LinearLayer> layers = lowbit::collectLinearLayers(module, *all);
+  if (layers.empty()) {
+    llvm::errs() << inputPath << ": the model has no linear layer with a "
+                 << "constant f32 weight to quantize\n";
+    return failure();
+  }
+  for (auto [i, rule] : llvm::enumerate(recipe.rules)) {
+    llvm::Regex re(rule.match);
+    if (llvm::none_of(layers, [&](const lowbit::LinearLayer &l) {
+          return re.match(l.name);
+        })) {
+      llvm::errs() << recipe.source << ": rule " << i + 1 << " (match '"
+                   << rule.match << "') matches no layer of " << inputPath
+                   << "; layers are named like '" << layers.front().name
+                   << "'\n";
+      return failure();
+    }
+  }
+  int64_t bytesBefore = lowbit::constantBytes(module);
+  lowbit::ReportTimes times;
+
+  bool needStats = recipe.needsCalibration();
+  if (needStats || !calibPath.empty() || !calibCache.empty()) {
+    PassManager pm(ctx);
+    lowbit::LowbitInsertCalibrationPassOptions sites;
+    sites.include = "";
+    sites.exclude = "";
+    pm.addPass(lowbit::createLowbitInsertCalibrationPass(sites));
+    if (failed(pm.run(module)))
+      return failure();
+    auto t0 = std::chrono::steady_clock::now();
+    std::optional<lowbit::CalibrationStats> stats;
+    if (!calibCache.empty() && llvm::sys::fs::exists(calibCache)) {
+      llvm::Expected<lowbit::CalibrationStats> loaded =
+          lowbit::CalibrationStats::load(calibCache);
+      if (!loaded) {
+        llvm::errs() << "error: " << llvm::toString(loaded.takeError()) << "\n";
+        return failure();
+      }
+      llvm::errs() << "calibration: statistics from " << calibCache << " ("
+                   << loaded->samples << " samples)\n";
+      stats = std::move(*loaded);
+    } else if (!calibPath.empty()) {
+      FailureOr<lowbit::CalibrationData> data =
+          lowbit::loadCalibrationData(calibPath, module, "main", error);
+      if (failed(data)) {
+        llvm::errs() << "error: " << error << "\n";
+        return failure();
+      }
+      lowbit::CalibrationOptions options;
+      options.maxSamples = recipe.calibrationSamples;
+      options.threads = threadsFlag;
+      options.workDir = outDir + "/calibration.tmp";
+      FailureOr<lowbit::CalibrationStats> collected =
+          lowbit::runCalibration(module, *data, options, llvm::errs());
+      llvm::sys::fs::remove_directories(options.workDir);
+      if (failed(collected))
+        return failure();
+      stats = std::move(*collected);
+      if (!calibCache.empty()) {
+        if (llvm::Error e = stats->save(calibCache)) {
+          llvm::errs() << "error: " << llvm::toString(std::move(e)) << "\n";
+          return failure();
+        }
+        llvm::errs() << "calibration: statistics saved to " << calibCache << "\n";
+      }
+    } else if (needStats) {
+      llvm::errs() << "error: the recipe uses gptq, which needs calibration "
+                      "data: give --calib (and optionally --calib-cache)\n";
+      return failure();
+    }
+    if (stats &&
+        failed(lowbit::attachStatistics(
+            module, *stats, calibCache.empty() ? calibPath : calibCache)))
+      return failure();
+    times.calibration = secondsSince(t0);
+  }
+
+  auto t1 = std::chrono::steady_clock::now();
+  PassManager pm(ctx);
+  addQuantizationPasses(pm, recipe);
+  std::string pipeline;
+  llvm::raw_string_ostream pipelineOs(pipeline);
+  pm.printAsTextualPipeline(pipelineOs);
+  llvm::errs() << "quantization: " << pipeline << "\n";
+  if (failed(pm.run(module)))
+    return failure();
+  times.quantization = secondsSince(t1);
+  llvm::json::Object summary = lowbit::printQuantReport(
+      module, bytesBefore, times, quietFlag ? llvm::nulls() : llvm::errs());
+  report = std::move(summary);
+  report["pipeline"] = pipeline;
+  return success();
+}
+
+} // namespace
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -89,6 +332,16 @@ int main(int argc, char **argv) {
     llvm::errs() << "error: " << targetError << "\n";
     return 1;
   }
+  std::string recipeError;
+  std::optional<lowbit::Recipe> recipe = buildRecipe(recipeError);
+  if (!recipe && !recipeError.empty()) {
+    llvm::errs() << "error: " << recipeError << "\n";
+    return 1;
+  }
+  if (!recipe && (!calibPath.empty() || !calibCache.empty()))
+    llvm::errs() << "warning: --calib/--calib-cache without a recipe or "
+                    "quantization flags: nothing is quantized\n";
+  lowbit::Progress::setEnabled(!quietFlag);
 
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
@@ -117,6 +370,11 @@ int main(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return 1;
   }
+  llvm::json::Object report;
+  if (recipe) {
+    if (failed(quantize(*module, *recipe, report)))
+      return 1;
+  }
   llvm::errs() << "quant-compile " << inputPath << " -> " << outDir
                << " (target " << target << ")\n";
   lowbit::ArtifactOptions options;
@@ -131,9 +389,21 @@ int main(int argc, char **argv) {
     llvm::sys::fs::remove(outDir + "/manifest.json");
     return 1;
   }
-  llvm::errs() << llvm::formatv(
-      "  total {0:f2} s\n",
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count());
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  double total = secondsSince(start);
+  llvm::errs() << llvm::formatv("  total {0:f2} s, peak memory {1:f0} MB\n",
+                                total, usage.ru_maxrss / 1024.0);
+  if (recipe) {
+    report["total_seconds"] = total;
+    report["peak_rss_mb"] = usage.ru_maxrss / 1024.0;
+    std::error_code ec;
+    llvm::raw_fd_ostream os(outDir + "/quant-report.json", ec);
+    if (ec) {
+      llvm::errs() << outDir << "/quant-report.json: " << ec.message() << "\n";
+      return 1;
+    }
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
+  }
   return 0;
 }

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lowbit/Support/Npy.h"
 #include "lowbit/runtime.h"
 #include "onnx/onnx_pb.h"
 
@@ -35,6 +36,8 @@
 #include <vector>
 
 namespace cl = llvm::cl;
+using mlir::lowbit::NpyArray;
+namespace lowbit = mlir::lowbit;
 using llvm::StringRef;
 
 static cl::opt<std::string> target(cl::Positional, cl::Required,
@@ -148,77 +151,16 @@ Tensor readPb(StringRef path) {
 
 /// NumPy .npy (version 1-3, little-endian, C order).
 Tensor readNpy(StringRef path) {
-  auto buf = llvm::MemoryBuffer::getFile(path);
-  if (!buf)
-    die(path + ": cannot read: " + buf.getError().message());
-  StringRef b = (*buf)->getBuffer();
-  if (!b.starts_with("\x93NUMPY") || b.size() < 10)
-    die(path + ": not a .npy file");
-  int major = (unsigned char)b[6];
-  size_t hlen = major == 1 ? ((unsigned char)b[8] | (unsigned char)b[9] << 8)
-                           : ((unsigned char)b[8] | (unsigned char)b[9] << 8 |
-                              (unsigned char)b[10] << 16 | (unsigned char)b[11] << 24);
-  size_t start = (major == 1 ? 10 : 12) + hlen;
-  if (start > b.size())
-    die(path + ": truncated header");
-  StringRef header = b.slice(major == 1 ? 10 : 12, start);
-  auto field = [&](StringRef key) {
-    size_t p = header.find(key);
-    if (p == StringRef::npos)
-      die(path + ": header lacks " + key);
-    return header.drop_front(p + key.size()).ltrim(" :");
-  };
-  StringRef descr = field("'descr'").drop_front(1);
-  descr = descr.take_until([](char c) { return c == '\''; });
-  if (field("'fortran_order'").starts_with("True"))
-    die(path + ": Fortran-order arrays are not supported");
-  static const std::map<std::string, std::string> kinds = {
-      {"<f4", "f32"}, {"<f8", "f64"}, {"<f2", "f16"}, {"<i8", "i64"},
-      {"<i4", "i32"}, {"<i2", "i16"}, {"|i1", "i8"},  {"|u1", "u8"},
-      {"<u2", "u16"}, {"<u4", "u32"}, {"<u8", "u64"}, {"|b1", "bool"}};
-  auto kind = kinds.find(descr.str());
-  if (kind == kinds.end())
-    die(path + ": unsupported dtype " + descr);
-  Tensor out{"", kind->second, {}, {}};
-  StringRef shape = field("'shape'").drop_front(1);
-  shape = shape.take_until([](char c) { return c == ')'; });
-  llvm::SmallVector<StringRef> dims;
-  shape.split(dims, ',', -1, false);
-  for (StringRef d : dims) {
-    int64_t v;
-    if (d.trim().getAsInteger(10, v))
-      die(path + ": bad shape");
-    out.shape.push_back(v);
-  }
-  size_t bytes = numel(out.shape) * bytesOf(out.dtype);
-  if (b.size() - start != bytes)
-    die(path + ": data has " + llvm::Twine(b.size() - start) +
-        " bytes, the shape needs " + llvm::Twine(bytes));
-  out.data.assign(b.begin() + start, b.end());
-  return out;
+  llvm::Expected<NpyArray> array = lowbit::readNpy(path);
+  if (!array)
+    die(llvm::toString(array.takeError()));
+  return Tensor{"", array->dtype, std::move(array->shape),
+                std::move(array->data)};
 }
 
 void writeNpy(StringRef path, const Tensor &t) {
-  static const std::map<std::string, std::string> descr = {
-      {"f32", "<f4"}, {"f64", "<f8"}, {"f16", "<f2"}, {"i64", "<i8"},
-      {"i32", "<i4"}, {"i16", "<i2"}, {"i8", "|i1"},  {"u8", "|u1"},
-      {"u16", "<u2"}, {"u32", "<u4"}, {"u64", "<u8"}, {"bool", "|b1"}};
-  std::string shape = "(";
-  for (int64_t d : t.shape)
-    shape += std::to_string(d) + ",";
-  shape += ")";
-  std::string header = "{'descr': '" + descr.at(t.dtype) +
-                       "', 'fortran_order': False, 'shape': " + shape + ", }";
-  while ((10 + header.size() + 1) % 64)
-    header += ' ';
-  header += '\n';
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
-  if (ec)
-    die(path + ": " + ec.message());
-  os << "\x93NUMPY" << (char)1 << (char)0 << (char)(header.size() & 0xff)
-     << (char)(header.size() >> 8) << header;
-  os.write(t.data.data(), t.data.size());
+  if (llvm::Error e = lowbit::writeNpy(path, NpyArray{t.dtype, t.shape, t.data}))
+    die(llvm::toString(std::move(e)));
 }
 
 Tensor readTensor(StringRef path) {

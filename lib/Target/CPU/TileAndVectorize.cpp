@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/Target/CPU/Passes.h"
+#include "llvm/ADT/SmallBitVector.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -247,11 +248,22 @@ struct TileAndVectorizePass
         linalg::isaContractionOpInterface(op)
             ? linalg::inferContractionDims(op)
             : FailureOr<linalg::ContractionDimensions>(failure());
+    // Dims inside a compound index (the `d0 floordiv G` of group scales) are
+    // not chunked: a tiled op keeps its maps, and `(off + i) floordiv G` is
+    // `i floordiv G` of the slice only when `off` is a multiple of G.
+    llvm::SmallBitVector compound(ranges.size());
+    for (AffineMap map : op.getIndexingMapsArray())
+      for (AffineExpr e : map.getResults())
+        if (!isa<AffineDimExpr, AffineConstantExpr>(e))
+          e.walk([&](AffineExpr sub) {
+            if (auto dim = dyn_cast<AffineDimExpr>(sub))
+              compound.set(dim.getPosition());
+          });
     int64_t remaining = threadChunks;
     bool any = false;
     bool nFirst = succeeded(cdims) && !cdims->n.empty() && streamsB(op);
     for (size_t d = 0; d < ranges.size() && remaining > 1; ++d) {
-      if (iters[d] != utils::IteratorType::parallel)
+      if (iters[d] != utils::IteratorType::parallel || compound.test(d))
         continue;
       // Streaming B: chunk only along N, so each thread reads its part once.
       if (nFirst && d != cdims->n.back())

@@ -118,11 +118,11 @@ def export(out: Path) -> Path:
     return path
 
 
-def sentences(count: int):
-    """The first `count` real sentences of WikiText-2 valid."""
+def sentences(count: int, split: str = "valid"):
+    """The first `count` real sentences of a WikiText-2 split."""
     from ..demo import DATA
     out = []
-    for line in (DATA / "valid.txt").read_text(encoding="utf-8").splitlines():
+    for line in (DATA / f"{split}.txt").read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if line and not line.startswith("="):
             for s in line.split(" . "):

@@ -11,7 +11,7 @@
 // CHECK: %[[CODES:.*]] = lowbit.unpack_codes %[[BYTES]] : tensor<4xi8> -> tensor<4x2xi4>
 // CHECK: %[[SCALES:.*]] = arith.constant dense<{{\[\[}}0.142857{{[0-9]*}}, 0.571428{{[0-9]*}}], [1.000000e+00, 5.000000e-01]]> : tensor<2x2xf32>
 // CHECK: %[[W:.*]] = lowbit.pack %[[CODES]], %[[SCALES]] : !lowbit.qtensor<4x2xf32, #lowbit.scheme<int4, sym, group = 2, axis = 0, scale = f32>>
-// CHECK: %[[Y:.*]] = lowbit.matmul %[[X]], %[[W]] {lowbit.weight_error = {{.*}} : f32}
+// CHECK: %[[Y:.*]] = lowbit.matmul %[[X]], %[[W]] {lowbit.layer = "linear.0", lowbit.method = "rtn", lowbit.time_ms = {{.*}}, lowbit.weight_error = {{.*}} : f32}
 // CHECK-NOT: linalg.matmul
 // CHECK-NOT: dense<{{\[\[}}1.0
 // CHECK: return %[[Y]]

@@ -9,37 +9,155 @@
 
 include "mlir/Pass/PassBase.td"
 
+// Options every weight-quantization pass takes: the scheme and which layers.
+defvar WeightSchemeOptions = [
+  Option<"bits", "bits", "unsigned", "4", "code bit width (2-8)">,
+  Option<"groupSize", "group-size", "int64_t", "128",
+         "weights per scale along K, any divisor of K (0: per output channel)">,
+  Option<"symmetric", "symmetric", "bool", "true",
+         "symmetric codes (no zero point)">,
+  Option<"clipSearch", "clip-search", "bool", "false",
+         "MSE-optimal clipping: each group's range shrunk to least squared error">,
+  Option<"minSize", "min-size", "int64_t", "1",
+         "leave weights with K or N below this in float">,
+  Option<"include", "include", "std::string", "\"\"",
+         "quantize only layers whose name matches this regex (empty: all)">,
+  Option<"exclude", "exclude", "std::string",
+         "\"(^|[._/])(embed|embeddings|embed_tokens|word_embeddings|wte|wpe|lm_head)([._/]|$)\"",
+         "leave layers whose name matches this regex in float (default: "
+         "embeddings and output heads; '' for none)">,
+];
+
 def LowbitQuantizeRtnPass : Pass<"lowbit-quantize-rtn", "ModuleOp"> {
-  let summary = "Round-to-nearest weight quantization of matmuls with constant weights";
+  let summary = "Round-to-nearest weight quantization of linear layers";
   let description = [{
-    Rewrites every `linalg.matmul` whose right operand is a constant f32
-    `K x N` weight and whose init is a zero fill into `lowbit.matmul` on a
-    quantized weight computed at compile time:
+    Rewrites every linear layer (a `linalg.matmul`, or the contraction ONNX
+    MatMul/Gemm becomes, with a constant f32 `K x N` or `N x K` weight and a
+    zero-filled init) into `lowbit.matmul` on a quantized weight computed at
+    compile time. Layers are named after their weight constant (the ONNX
+    initializer, e.g. `model.layers.0.mlp.up_proj.weight`).
 
     - groups of `group-size` consecutive weights along K share a scale
       (`group-size=0`: one scale per output channel);
     - symmetric: `s = max|w| / qmax`; asymmetric: `s = (max - min) / (2^b - 1)`
       and an integer zero point `z = clamp(round(-min / s), 0, 2^b - 1)`
       (the group range always includes 0);
+    - `clip-search`: the range is shrunk in 2% steps down to 62% (symmetric:
+      also with divisor `qmax + 1`) and the scale of least squared error
+      kept;
     - codes as in `#lowbit.scheme`; they are stored bit-packed in a
       `dense_resource` blob and unpacked with `lowbit.unpack_codes`.
 
-    Layers whose K or N is below `min-size` are left in float. Each new
-    `lowbit.matmul` carries `lowbit.weight_error`, the relative Frobenius
-    error of its dequantized weight, for reports.
+    Each new `lowbit.matmul` carries, for reports: `lowbit.layer` (the name),
+    `lowbit.method`, `lowbit.weight_error` (relative Frobenius error of the
+    dequantized weight), `lowbit.output_error` (relative error of the
+    layer's output on the calibration data, `||X dW|| / ||X W||` from the
+    Hessian, when the input is a calibrated `lowbit.calibrate`) and
+    `lowbit.time_ms`. Layers are quantized in parallel.
   }];
-  let options = [
-    Option<"bits", "bits", "unsigned", "4", "code bit width (2-8)">,
-    Option<"groupSize", "group-size", "int64_t", "128",
-           "weights per scale along K (0: per output channel)">,
-    Option<"symmetric", "symmetric", "bool", "true",
-           "symmetric codes (no zero point)">,
-    Option<"minSize", "min-size", "int64_t", "1",
-           "leave weights with K or N below this in float">,
-  ];
+  let options = WeightSchemeOptions;
   let dependentDialects = [
     "::mlir::lowbit::LowbitDialect",
     "::mlir::arith::ArithDialect",
+  ];
+}
+
+def LowbitGptqPass : Pass<"lowbit-gptq", "ModuleOp"> {
+  let summary = "GPTQ weight quantization of linear layers";
+  let description = [{
+    Quantizes the same layers as `lowbit-quantize-rtn`, with the same
+    schemes and report attributes, by GPTQ (Frantar et al., 2023): columns
+    (inputs) are rounded one at a time and each rounding error is spread
+    over the inputs not yet rounded through the upper Cholesky factor of the
+    dampened inverse Hessian `(H + damp * mean(diag H) * I)^-1`, with lazy
+    updates in blocks of `block-size` columns. Group scales are fitted when
+    the group's first column is reached, on the error-compensated weights;
+    with `act-order` columns go by decreasing `H_ii` and groups are static
+    (fitted on the original weights), so the stored layout is unchanged.
+
+    Every layer's input must be a `lowbit.calibrate` whose `lowbit.stats`
+    holds a `hessian` (see `lowbit-attach-calibration`). Inputs never seen
+    non-zero (`H_ii = 0`) get zero weights; a Hessian that stays singular is
+    dampened ten times more, up to six times, with a warning naming the
+    layer; after that the pass fails naming it.
+  }];
+  let options = !listconcat(WeightSchemeOptions, [
+    Option<"damp", "damp", "double", "0.01",
+           "diagonal dampening, a fraction of mean(diag H)">,
+    Option<"blockSize", "block-size", "int64_t", "128",
+           "columns per lazy batch update">,
+    Option<"actOrder", "act-order", "bool", "false",
+           "quantize inputs by decreasing H_ii (static groups)">,
+  ]);
+  let dependentDialects = [
+    "::mlir::lowbit::LowbitDialect",
+    "::mlir::arith::ArithDialect",
+  ];
+}
+
+def LowbitInsertCalibrationPass
+    : Pass<"lowbit-insert-calibration", "ModuleOp"> {
+  let summary = "Mark the inputs of linear layers as calibration sites";
+  let description = [{
+    Puts a `lowbit.calibrate` on the input of every linear layer (as
+    `lowbit-quantize-rtn` finds them, with the same `include`/`exclude`),
+    collecting abs-max, min/max, mean and the Hessian `X^T X` per input
+    channel. Layers reading one tensor (q/k/v projections, gate/up) share
+    one site, named after the first of them with `:in` appended.
+  }];
+  let options = [
+    Option<"include", "include", "std::string", "\"\"",
+           "only layers whose name matches this regex">,
+    Option<"exclude", "exclude", "std::string",
+           "\"(^|[._/])(embed|embeddings|embed_tokens|word_embeddings|wte|wpe|lm_head)([._/]|$)\"",
+           "not layers whose name matches this regex">,
+  ];
+  let dependentDialects = ["::mlir::lowbit::LowbitDialect"];
+}
+
+def LowbitExposeCalibrationPass
+    : Pass<"lowbit-expose-calibration", "ModuleOp"> {
+  let summary = "Turn calibration sites into extra results of the entry";
+  let description = [{
+    For the instrumented run: each `lowbit.calibrate` in function `entry`
+    is replaced by its operand and the statistics of one run are computed
+    and returned as extra results named `calib:<site>:<stat>` (in the
+    `onnx.name` result attribute the artifact's manifest uses):
+
+    - `abs_max`, `min`, `max`, `sum`: `tensor<C x f32>` over all rows;
+    - `hessian`: `tensor<C x C x f32>`, `X^T X` over the rows of this run
+      (the caller accumulates runs in f64).
+
+    The channel axis must be the last one.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", "\"main\"", "the entry function">,
+    Option<"onlyStatistics", "only-statistics", "bool", "false",
+           "return only the statistics (the model's own results, and what "
+           "only they need, are dropped)">,
+  ];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+  ];
+}
+
+def LowbitAttachCalibrationPass
+    : Pass<"lowbit-attach-calibration", "ModuleOp"> {
+  let summary = "Attach calibration statistics from a file to their sites";
+  let description = [{
+    Reads a statistics file written by `quant-compile --calib-cache` and
+    sets, on each `lowbit.calibrate` whose site it holds, the discardable
+    attribute `lowbit.stats`: a dictionary with `rows` (i64, rows seen),
+    `samples` (i64) and, as `dense_resource` tensors, `abs_max`, `min`,
+    `max`, `mean` (`C x f32`) and `hessian` (`C x C x f64`, `X^T X / rows`).
+    A site missing from the file, or with another channel count, is an
+    error naming the site and the file.
+  }];
+  let options = [
+    Option<"file", "file", "std::string", "\"\"", "the statistics file">,
   ];
 }
 

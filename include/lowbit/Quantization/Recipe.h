@@ -1,0 +1,89 @@
+//===- Recipe.h - Quantization recipes --------------------------*- C++ -*-===//
+//
+// A recipe (YAML or JSON) names the method, the scheme and per-layer rules:
+//
+//   method: gptq          # rtn | gptq
+//   bits: 4               # 2..8
+//   group: 128            # weights per scale along K; 0 = per output channel
+//   symmetric: true
+//   clip_search: false    # MSE-optimal clipping of group ranges
+//   damp: 0.01            # gptq: fraction of mean(diag H)
+//   block_size: 128       # gptq: lazy-update block
+//   act_order: false      # gptq: inputs by decreasing H_ii, static groups
+//   include: ''           # regex on layer names (empty: all)
+//   exclude: '...'        # regex; default: embeddings and output heads
+//   min_size: 1
+//   calibration: {samples: 128}
+//   rules:                # first match wins; any of the keys above but
+//     - match: 'down_proj'  # include/exclude/rules, or skip: true
+//       bits: 8
+//
+// and compiles to a pass pipeline: one quantization pass per rule (include =
+// the rule's match, exclude = the earlier skip rules) and one for the rest.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_QUANTIZATION_RECIPE_H
+#define LOWBIT_QUANTIZATION_RECIPE_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::lowbit {
+
+/// The settings a rule may override.
+struct QuantSettings {
+  std::optional<std::string> method;
+  std::optional<unsigned> bits;
+  std::optional<int64_t> group;
+  std::optional<bool> symmetric, clipSearch, actOrder;
+  std::optional<double> damp;
+  std::optional<int64_t> blockSize, minSize;
+
+  /// Fields set here replace those of `base`.
+  QuantSettings over(const QuantSettings &base) const;
+};
+
+struct RecipeRule {
+  std::string match;
+  bool skip = false;
+  QuantSettings settings;
+};
+
+struct Recipe {
+  std::string source = "<flags>"; // the file, for messages
+  QuantSettings settings;         // unset fields take the built-in defaults
+  std::string include;
+  std::optional<std::string> exclude; // unset: the default exclusion
+  int64_t calibrationSamples = 128;
+  std::vector<RecipeRule> rules;
+
+  /// Parses and checks a YAML or JSON recipe; errors name the file, the line
+  /// and the key.
+  static llvm::Expected<Recipe> load(llvm::StringRef path);
+  /// Checks the values (bits, group, method, regexes); errors name `source`.
+  llvm::Error validate() const;
+
+  /// The settings with every field filled (the built-in defaults under the
+  /// recipe's).
+  QuantSettings resolved(const QuantSettings &settings) const;
+  /// True if some layer is quantized with a method that needs calibration.
+  bool needsCalibration() const;
+
+  /// One quantization pass: resolved settings and its layer selection.
+  struct Pass {
+    QuantSettings settings;
+    std::string include, exclude;
+  };
+  /// The passes, in order: one per non-skip rule, then the defaults.
+  std::vector<Pass> passes() const;
+};
+
+} // namespace mlir::lowbit
+
+#endif // LOWBIT_QUANTIZATION_RECIPE_H

@@ -1,0 +1,81 @@
+//===- WeightQuantizer.h - Host weight quantization algorithms --*- C++ -*-===//
+//
+// The numerical core of the quantization passes, free of MLIR: group scale
+// fitting (abs-max / min-max, optional MSE-optimal clipping), round to
+// nearest, and GPTQ. Weights are K x N row-major (K inputs, N outputs);
+// groups of G consecutive weights along K share a scale (and zero point)
+// per output, as `#lowbit.scheme<..., group = G, axis = 0>` stores them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_QUANTIZATION_WEIGHTQUANTIZER_H
+#define LOWBIT_QUANTIZATION_WEIGHTQUANTIZER_H
+
+#include "llvm/ADT/ArrayRef.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::lowbit::quant {
+
+struct WeightScheme {
+  unsigned bits = 4;
+  int64_t group = 128; // weights per scale along K; 0 = one per output
+  bool symmetric = true;
+  bool clipSearch = false; // MSE-optimal clipping of each group's range
+
+  /// The group size for a K-long input dimension.
+  int64_t groupFor(int64_t k) const { return group == 0 ? k : group; }
+  /// Empty if the scheme can be applied to a K x N weight, else why not.
+  std::string check(int64_t k) const;
+};
+
+struct QuantizedWeight {
+  int64_t k = 0, n = 0, group = 0;
+  std::vector<uint8_t> codes;      // K*N, low `bits` bits, row-major K x N
+  std::vector<float> scales;       // (K/G) x N
+  std::vector<uint8_t> zeroPoints; // (K/G) x N, asymmetric only
+  /// The float weight the codes stand for (K x N).
+  std::vector<float> dequantize(const WeightScheme &scheme) const;
+};
+
+/// Round to nearest with per-group scales fitted to the weight.
+QuantizedWeight quantizeRtn(llvm::ArrayRef<float> w, int64_t k, int64_t n,
+                            const WeightScheme &scheme);
+
+struct GptqOptions {
+  double damp = 0.01;        // fraction of mean(diag H) added to the diagonal
+  int64_t blockSize = 128;   // columns per lazy batch update
+  bool actOrder = false;     // columns by decreasing diag(H), static groups
+};
+
+struct GptqReport {
+  double damp = 0.0;       // the damping finally used (fraction)
+  int64_t deadInputs = 0;  // inputs with H_ii = 0 (weights set to 0)
+  int retries = 0;         // extra damping rounds after failed Cholesky
+};
+
+/// GPTQ (Frantar et al. 2023): quantizes column by column in `blockSize`
+/// batches, spreading each column's rounding error over the columns not yet
+/// quantized through the Cholesky factor of the dampened inverse Hessian.
+/// `hessian` is K x K (X^T X over calibration rows, any positive factor).
+/// Returns std::nullopt with `error` set when the Hessian is not usable.
+std::optional<QuantizedWeight>
+quantizeGptq(llvm::ArrayRef<float> w, int64_t k, int64_t n,
+             llvm::ArrayRef<double> hessian, const WeightScheme &scheme,
+             const GptqOptions &options, GptqReport &report,
+             std::string &error);
+
+/// ||W - W'||_F / ||W||_F.
+double relativeError(llvm::ArrayRef<float> w, llvm::ArrayRef<float> wq);
+
+/// The relative error of the layer's output on the calibration data,
+/// ||X (W - W')||_F / ||X W||_F, from H = X^T X (K x K).
+double outputError(llvm::ArrayRef<float> w, llvm::ArrayRef<float> wq, int64_t k,
+                   int64_t n, llvm::ArrayRef<double> hessian);
+
+} // namespace mlir::lowbit::quant
+
+#endif // LOWBIT_QUANTIZATION_WEIGHTQUANTIZER_H

@@ -1,0 +1,173 @@
+//===- QuantizeLinear.cpp - Shared driver of weight quantization -*- C++ -*-=//
+
+#include "QuantizeLinear.h"
+
+#include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
+#include "lowbit/Dialect/Lowbit/Transforms/CalibrationStats.h"
+#include "lowbit/Support/BitPacking.h"
+#include "lowbit/Support/Progress.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Threading.h"
+
+#include <chrono>
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+namespace {
+
+/// A constant holding `data`: inline when small, a dense_resource blob when
+/// large, so printed IR stays readable.
+template <typename T>
+Value createConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                     ArrayRef<T> data, StringRef blobName) {
+  constexpr int64_t kInlineLimit = 64;
+  if (type.getNumElements() <= kInlineLimit) {
+    if (type.getElementType().isInteger(8)) {
+      SmallVector<int8_t> v(data.begin(), data.end());
+      return arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(type, ArrayRef<int8_t>(v)));
+    }
+    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, data));
+  }
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(data);
+  auto attr = DenseResourceElementsAttr::get(type, blobName, std::move(blob));
+  return arith::ConstantOp::create(b, loc, attr);
+}
+
+/// Replaces the layer by lowbit.matmul on `job.result`.
+void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
+  const quant::WeightScheme &s = options.scheme;
+  const quant::QuantizedWeight &q = job.result;
+  LinearLayer &layer = job.layer;
+  Operation *op = layer.op;
+  MLIRContext *ctx = op->getContext();
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  Type f32 = b.getF32Type(), i8 = b.getI8Type();
+  bool perChannel = s.group == 0;
+  SchemeAttr scheme = SchemeAttr::get(
+      ctx, s.bits, CodeFormat::Int, s.symmetric,
+      perChannel ? Granularity::Channel : Granularity::Group,
+      perChannel ? 1 : 0, perChannel ? 0 : q.group, f32,
+      s.symmetric ? Type() : i8, 0, Type());
+  auto qType = QTensorType::get({q.k, q.n}, f32, scheme);
+
+  std::string prefix = layer.name + "." + options.method.str();
+  std::vector<uint8_t> packed = packBits(q.codes, s.bits);
+  auto bytesType =
+      RankedTensorType::get({static_cast<int64_t>(packed.size())}, i8);
+  Value bytes =
+      createConstant<uint8_t>(b, loc, bytesType, packed, prefix + ".codes");
+  SmallVector<Value> parts{
+      UnpackCodesOp::create(b, loc, qType.getCodesType(), bytes)};
+  parts.push_back(createConstant<float>(b, loc, qType.getScalesType(),
+                                        q.scales, prefix + ".scales"));
+  if (!s.symmetric)
+    parts.push_back(createConstant<uint8_t>(b, loc, qType.getZeroPointsType(),
+                                            q.zeroPoints, prefix + ".zp"));
+  Value weight = PackOp::create(b, loc, qType, parts);
+  auto matmul = MatmulOp::create(b, loc, op->getResultTypes()[0], layer.input,
+                                 weight, /*transpose_weight=*/false);
+
+  std::vector<float> dq = q.dequantize(s);
+  matmul->setAttr("lowbit.layer", b.getStringAttr(layer.name));
+  matmul->setAttr("lowbit.method", b.getStringAttr(options.method));
+  matmul->setAttr("lowbit.weight_error",
+                  b.getF32FloatAttr(quant::relativeError(job.weight, dq)));
+  if (job.hessian)
+    matmul->setAttr("lowbit.output_error",
+                    b.getF32FloatAttr(quant::outputError(
+                        job.weight, dq, q.k, q.n, *job.hessian)));
+  matmul->setAttr("lowbit.time_ms", b.getF32FloatAttr(job.seconds * 1e3));
+
+  Operation *weightDef = layer.weight.getDefiningOp();
+  Operation *initDef = op->getOperand(op->getNumOperands() - 1).getDefiningOp();
+  op->replaceAllUsesWith(matmul->getResults());
+  op->erase();
+  // Drop the float weight (and the zero fill) once nothing reads them.
+  for (Operation *dead : {weightDef, initDef})
+    if (dead && dead->use_empty())
+      dead->erase();
+}
+
+} // namespace
+
+LogicalResult mlir::lowbit::quantizeLinearLayers(
+    ModuleOp module, const QuantizeLinearOptions &options,
+    std::function<bool(LayerJob &)> method) {
+  std::string error;
+  FailureOr<LayerFilter> filter =
+      LayerFilter::create(options.include, options.exclude, error);
+  if (failed(filter))
+    return module.emitError() << options.passName << ": " << error;
+  if (options.scheme.bits < 2 || options.scheme.bits > 8)
+    return module.emitError() << options.passName << ": bits="
+                              << options.scheme.bits << " is outside 2..8";
+  if (options.scheme.group < 0)
+    return module.emitError() << options.passName << ": group-size="
+                              << options.scheme.group << " is negative";
+  std::vector<LinearLayer> layers =
+      collectLinearLayers(module, *filter, options.minSize);
+
+  // Check every layer before quantizing any: no half-done module.
+  std::vector<LayerJob> jobs;
+  for (LinearLayer &layer : layers) {
+    std::string why = options.scheme.check(layer.k);
+    if (!why.empty())
+      return layer.op->emitError() << options.passName << ": layer '"
+                                   << layer.name << "': " << why;
+    LayerJob job;
+    job.layer = layer;
+    job.hessian = getInputHessian(layer.input);
+    if (options.requireHessian && !job.hessian)
+      return layer.op->emitError()
+             << options.passName << ": layer '" << layer.name
+             << "' has no calibration statistics (its input is not a "
+                "lowbit.calibrate with a 'hessian' in lowbit.stats; run "
+                "lowbit-insert-calibration and calibrate first)";
+    jobs.push_back(std::move(job));
+  }
+
+  // Quantize in chunks (bounded memory: weights of a chunk at a time).
+  MLIRContext *ctx = module.getContext();
+  constexpr size_t kChunk = 8;
+  Progress progress(options.method.str() + " " + std::to_string(options.scheme.bits) + "-bit",
+                    jobs.size(), "layers");
+  for (size_t begin = 0; begin < jobs.size(); begin += kChunk) {
+    size_t end = std::min(jobs.size(), begin + kChunk);
+    for (size_t i = begin; i < end; ++i) {
+      std::optional<std::vector<float>> w = readWeightKxN(jobs[i].layer);
+      if (!w)
+        return jobs[i].layer.op->emitError()
+               << options.passName << ": cannot read the weight of layer '"
+               << jobs[i].layer.name << "' (missing or short resource blob)";
+      jobs[i].weight = std::move(*w);
+    }
+    parallelFor(ctx, begin, end, [&](size_t i) {
+      auto t0 = std::chrono::steady_clock::now();
+      if (!method(jobs[i]) && jobs[i].error.empty())
+        jobs[i].error = "quantization failed";
+      jobs[i].seconds = std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - t0)
+                            .count();
+      progress.advance();
+    });
+    for (size_t i = begin; i < end; ++i) {
+      LayerJob &job = jobs[i];
+      if (!job.error.empty())
+        return job.layer.op->emitError() << options.passName << ": layer '"
+                                         << job.layer.name << "': " << job.error;
+      if (!job.warning.empty())
+        job.layer.op->emitWarning() << options.passName << ": layer '"
+                                    << job.layer.name << "': " << job.warning;
+      rewriteLayer(job, options);
+      job.weight = {};
+      job.hessian.reset();
+      job.result = {};
+    }
+  }
+  return success();
+}

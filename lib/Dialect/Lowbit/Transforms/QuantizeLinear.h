@@ -1,0 +1,47 @@
+//===- QuantizeLinear.h - Shared driver of weight quantization --*- C++ -*-===//
+//
+// What lowbit-quantize-rtn and lowbit-gptq share: choosing the layers,
+// reading their weights, quantizing them in parallel (host algorithms of
+// lib/Quantization), and rewriting each into lowbit.matmul on the packed
+// result with the report attributes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_LIB_DIALECT_LOWBIT_TRANSFORMS_QUANTIZELINEAR_H
+#define LOWBIT_LIB_DIALECT_LOWBIT_TRANSFORMS_QUANTIZELINEAR_H
+
+#include "lowbit/Dialect/Lowbit/Transforms/LinearLayers.h"
+#include "lowbit/Quantization/WeightQuantizer.h"
+
+#include <functional>
+
+namespace mlir::lowbit {
+
+struct LayerJob {
+  LinearLayer layer;
+  std::vector<float> weight;                  // K x N
+  std::optional<std::vector<double>> hessian; // K x K, if calibrated
+  quant::QuantizedWeight result;
+  std::string error;   // set by the method on failure
+  std::string warning; // reported, not fatal
+  double seconds = 0.0;
+};
+
+struct QuantizeLinearOptions {
+  llvm::StringRef passName, method;
+  quant::WeightScheme scheme;
+  int64_t minSize = 1;
+  llvm::StringRef include, exclude;
+  bool requireHessian = false;
+};
+
+/// Quantizes the selected layers of `module` with `method` (run in
+/// parallel; returns false with `job.error` set on failure) and rewrites
+/// them. Errors name the pass and the layer.
+LogicalResult quantizeLinearLayers(ModuleOp module,
+                                   const QuantizeLinearOptions &options,
+                                   std::function<bool(LayerJob &)> method);
+
+} // namespace mlir::lowbit
+
+#endif // LOWBIT_LIB_DIALECT_LOWBIT_TRANSFORMS_QUANTIZELINEAR_H

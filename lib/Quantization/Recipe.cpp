@@ -1,0 +1,207 @@
+//===- Recipe.cpp - Quantization recipes ------------------------*- C++ -*-===//
+
+#include "lowbit/Quantization/Recipe.h"
+
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Regex.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/YAMLTraits.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir::lowbit;
+
+namespace llvm::yaml {
+
+static void mapSettings(IO &io, QuantSettings &s) {
+  io.mapOptional("method", s.method);
+  io.mapOptional("bits", s.bits);
+  io.mapOptional("group", s.group);
+  io.mapOptional("symmetric", s.symmetric);
+  io.mapOptional("clip_search", s.clipSearch);
+  io.mapOptional("damp", s.damp);
+  io.mapOptional("block_size", s.blockSize);
+  io.mapOptional("act_order", s.actOrder);
+  io.mapOptional("min_size", s.minSize);
+}
+
+template <> struct MappingTraits<RecipeRule> {
+  static void mapping(IO &io, RecipeRule &rule) {
+    io.mapRequired("match", rule.match);
+    io.mapOptional("skip", rule.skip, false);
+    mapSettings(io, rule.settings);
+  }
+};
+
+struct Calibration {
+  int64_t samples = 128;
+};
+template <> struct MappingTraits<Calibration> {
+  static void mapping(IO &io, Calibration &c) {
+    io.mapOptional("samples", c.samples, int64_t(128));
+  }
+};
+
+template <> struct MappingTraits<Recipe> {
+  static void mapping(IO &io, Recipe &r) {
+    mapSettings(io, r.settings);
+    io.mapOptional("include", r.include, std::string());
+    io.mapOptional("exclude", r.exclude);
+    Calibration c{r.calibrationSamples};
+    io.mapOptional("calibration", c);
+    r.calibrationSamples = c.samples;
+    io.mapOptional("rules", r.rules);
+  }
+};
+
+} // namespace llvm::yaml
+
+LLVM_YAML_IS_SEQUENCE_VECTOR(RecipeRule)
+
+QuantSettings QuantSettings::over(const QuantSettings &base) const {
+  QuantSettings s = base;
+  auto take = [](auto &dst, const auto &src) {
+    if (src)
+      dst = src;
+  };
+  take(s.method, method);
+  take(s.bits, bits);
+  take(s.group, group);
+  take(s.symmetric, symmetric);
+  take(s.clipSearch, clipSearch);
+  take(s.actOrder, actOrder);
+  take(s.damp, damp);
+  take(s.blockSize, blockSize);
+  take(s.minSize, minSize);
+  return s;
+}
+
+QuantSettings Recipe::resolved(const QuantSettings &s) const {
+  QuantSettings defaults;
+  defaults.method = "rtn";
+  defaults.bits = 4;
+  defaults.group = 128;
+  defaults.symmetric = true;
+  defaults.clipSearch = false;
+  defaults.actOrder = false;
+  defaults.damp = 0.01;
+  defaults.blockSize = 128;
+  defaults.minSize = 1;
+  return s.over(settings.over(defaults));
+}
+
+llvm::Expected<Recipe> Recipe::load(llvm::StringRef path) {
+  auto buf = llvm::MemoryBuffer::getFile(path);
+  if (!buf)
+    return llvm::createStringError(buf.getError(), "%s: cannot read: %s",
+                                   path.str().c_str(),
+                                   buf.getError().message().c_str());
+  Recipe recipe;
+  recipe.source = path.str();
+  std::string diagnostics;
+  {
+    llvm::raw_string_ostream os(diagnostics);
+    auto handler = [](const llvm::SMDiagnostic &d, void *ctx) {
+      d.print(nullptr, *static_cast<llvm::raw_string_ostream *>(ctx), false);
+    };
+    llvm::yaml::Input in((*buf)->getBuffer(), nullptr, handler, &os);
+    // The file name in messages.
+    in.setAllowUnknownKeys(false);
+    in >> recipe;
+    if (in.error()) {
+      os.flush();
+      if (diagnostics.empty())
+        diagnostics = "not a recipe mapping\n";
+      return llvm::createStringError(std::errc::invalid_argument, "%s:%s",
+                                     path.str().c_str(), diagnostics.c_str());
+    }
+  }
+  if (llvm::Error e = recipe.validate())
+    return std::move(e);
+  return recipe;
+}
+
+static std::string checkSettings(const QuantSettings &s) {
+  if (s.method && *s.method != "rtn" && *s.method != "gptq")
+    return "method '" + *s.method + "' is not rtn or gptq";
+  if (s.bits && (*s.bits < 2 || *s.bits > 8))
+    return "bits = " + std::to_string(*s.bits) + " is outside 2..8";
+  if (s.group && *s.group < 0)
+    return "group = " + std::to_string(*s.group) + " is negative";
+  if (s.damp && !(*s.damp > 0.0))
+    return "damp must be positive";
+  if (s.blockSize && *s.blockSize <= 0)
+    return "block_size must be positive";
+  if (s.minSize && *s.minSize < 1)
+    return "min_size must be at least 1";
+  return "";
+}
+
+static std::string checkRegex(llvm::StringRef what, llvm::StringRef re) {
+  if (re.empty())
+    return "";
+  std::string reason;
+  if (!llvm::Regex(re).isValid(reason))
+    return what.str() + " '" + re.str() + "' is not a valid regular expression: " +
+           reason;
+  return "";
+}
+
+llvm::Error Recipe::validate() const {
+  auto fail = [&](const std::string &why) {
+    return llvm::createStringError(std::errc::invalid_argument, "%s: %s",
+                                   source.c_str(), why.c_str());
+  };
+  std::string why = checkSettings(settings);
+  if (why.empty())
+    why = checkRegex("include", include);
+  if (why.empty() && exclude)
+    why = checkRegex("exclude", *exclude);
+  if (!why.empty())
+    return fail(why);
+  if (calibrationSamples < 1)
+    return fail("calibration samples must be at least 1");
+  for (auto [i, rule] : llvm::enumerate(rules)) {
+    std::string where = "rule " + std::to_string(i + 1) + " (match '" +
+                        rule.match + "'): ";
+    if (rule.match.empty())
+      return fail(where + "empty match");
+    why = checkRegex("match", rule.match);
+    if (why.empty())
+      why = checkSettings(rule.settings);
+    if (!why.empty())
+      return fail(where + why);
+  }
+  return llvm::Error::success();
+}
+
+bool Recipe::needsCalibration() const {
+  for (const Pass &p : passes())
+    if (*p.settings.method == "gptq")
+      return true;
+  return false;
+}
+
+std::vector<Recipe::Pass> Recipe::passes() const {
+  static const char *kDefaultExclude =
+      "(^|[._/])(embed|embeddings|embed_tokens|word_embeddings|wte|wpe|"
+      "lm_head)([._/]|$)";
+  std::vector<Pass> out;
+  std::string skipped; // alternation of the skip rules so far
+  auto alt = [](const std::string &a, const std::string &b) {
+    if (a.empty())
+      return b;
+    if (b.empty())
+      return a;
+    return "(" + a + ")|(" + b + ")";
+  };
+  for (const RecipeRule &rule : rules) {
+    if (rule.skip) {
+      skipped = alt(skipped, rule.match);
+      continue;
+    }
+    out.push_back({resolved(rule.settings), rule.match, skipped});
+  }
+  out.push_back({resolved({}), include,
+                 alt(exclude ? *exclude : std::string(kDefaultExclude), skipped)});
+  return out;
+}

@@ -1,0 +1,27 @@
+//===- Report.h - quant-compile's quantization summary ----------*- C++ -*-===//
+
+#ifndef LOWBIT_TOOLS_QUANT_COMPILE_REPORT_H
+#define LOWBIT_TOOLS_QUANT_COMPILE_REPORT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir::lowbit {
+
+/// Bytes of the constants of `module` (weights, codes, scales, ...).
+int64_t constantBytes(ModuleOp module);
+
+struct ReportTimes {
+  double calibration = 0, quantization = 0;
+};
+
+/// Prints the per-layer table (bits, group, weight and output error, time)
+/// and the totals (sizes, bits per weight), and returns the same as JSON.
+llvm::json::Object printQuantReport(ModuleOp module, int64_t bytesBefore,
+                                    const ReportTimes &times,
+                                    llvm::raw_ostream &os);
+
+} // namespace mlir::lowbit
+
+#endif // LOWBIT_TOOLS_QUANT_COMPILE_REPORT_H
