@@ -77,7 +77,7 @@ quant::quantizeGptq(llvm::ArrayRef<float> w, int64_t k, int64_t n,
     }
 
   int64_t group = scheme.groupFor(k);
-  int64_t numGroups = k / group;
+  int64_t numGroups = (k + group - 1) / group;
   // perm[p] = the input quantized p-th.
   std::vector<int64_t> perm(k);
   std::iota(perm.begin(), perm.end(), 0);
@@ -98,11 +98,12 @@ quant::quantizeGptq(llvm::ArrayRef<float> w, int64_t k, int64_t n,
   std::vector<bool> fitted(numGroups, false);
   auto fit = [&](int64_t g, const MatrixF &from, const std::vector<int64_t> &cols) {
     // cols: the positions in `from` of the group's K indices.
-    std::vector<float> values(group);
+    int64_t size = static_cast<int64_t>(cols.size());
+    std::vector<float> values(size);
     for (int64_t j = 0; j < n; ++j) {
-      for (int64_t t = 0; t < group; ++t)
+      for (int64_t t = 0; t < size; ++t)
         values[t] = from(j, cols[t]);
-      GroupParams p = fitGroup(values.data(), group, 1, scheme);
+      GroupParams p = fitGroup(values.data(), size, 1, scheme);
       params[g * n + j] = p;
       r.scales[g * n + j] = p.scale;
       if (!scheme.symmetric)
@@ -113,7 +114,7 @@ quant::quantizeGptq(llvm::ArrayRef<float> w, int64_t k, int64_t n,
   if (options.actOrder) {
     // Static groups: parameters from the weight before any update.
     for (int64_t g = 0; g < numGroups; ++g) {
-      std::vector<int64_t> cols(group);
+      std::vector<int64_t> cols(std::min(k, (g + 1) * group) - g * group);
       std::iota(cols.begin(), cols.end(), g * group);
       fit(g, wt, cols);
     }
@@ -157,7 +158,7 @@ quant::quantizeGptq(llvm::ArrayRef<float> w, int64_t k, int64_t n,
   }
   report.damp = damp;
 
-  std::vector<int64_t> groupCols(group);
+  std::vector<int64_t> groupCols;
   for (int64_t i1 = 0; i1 < k; i1 += options.blockSize) {
     int64_t i2 = std::min(k, i1 + options.blockSize);
     int64_t count = i2 - i1;
@@ -168,8 +169,8 @@ quant::quantizeGptq(llvm::ArrayRef<float> w, int64_t k, int64_t n,
       if (!fitted[g]) {
         // In order (no act-order), group g starts at column i: fit it on
         // the current, error-compensated weights.
-        for (int64_t t = 0; t < group; ++t)
-          groupCols[t] = i + t;
+        groupCols.resize(std::min(k, i + group) - i);
+        std::iota(groupCols.begin(), groupCols.end(), i);
         fit(g, wp, groupCols);
       }
       float d = u(i, i);

@@ -15,8 +15,8 @@ std::string WeightScheme::check(int64_t k) const {
     return "bits = " + std::to_string(bits) + " is outside 2..8";
   if (group < 0)
     return "group size " + std::to_string(group) + " is negative";
-  if (group > 0 && k % group != 0)
-    return "group size " + std::to_string(group) + " does not divide K = " +
+  if (group > k)
+    return "group size " + std::to_string(group) + " is larger than K = " +
            std::to_string(k);
   return "";
 }
@@ -106,7 +106,7 @@ QuantizedWeight quant::quantizeRtn(llvm::ArrayRef<float> w, int64_t k,
   r.k = k;
   r.n = n;
   r.group = scheme.groupFor(k);
-  int64_t numGroups = k / r.group;
+  int64_t numGroups = r.numGroups();
   r.codes.resize(k * n);
   r.scales.resize(numGroups * n);
   if (!scheme.symmetric)
@@ -114,12 +114,13 @@ QuantizedWeight quant::quantizeRtn(llvm::ArrayRef<float> w, int64_t k,
   for (int64_t g = 0; g < numGroups; ++g)
     for (int64_t j = 0; j < n; ++j) {
       const float *col = w.data() + g * r.group * n + j;
-      GroupParams p = fitGroup(col, r.group, n, scheme);
+      int64_t end = std::min(k, (g + 1) * r.group);
+      GroupParams p = fitGroup(col, end - g * r.group, n, scheme);
       r.scales[g * n + j] = p.scale;
       if (!scheme.symmetric)
         r.zeroPoints[g * n + j] = static_cast<uint8_t>(p.zero);
       float unused;
-      for (int64_t i = g * r.group; i < (g + 1) * r.group; ++i)
+      for (int64_t i = g * r.group; i < end; ++i)
         r.codes[i * n + j] = encode(w[i * n + j], p, scheme, unused);
     }
   return r;

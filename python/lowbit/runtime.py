@@ -129,12 +129,15 @@ class Model:
         self.close()
 
 
-def compile_onnx(model_path, out_dir, input_shapes=None, target="host", optimize=True):
-    """Runs quant-compile; returns the artifact directory."""
+def compile_onnx(model_path, out_dir, input_shapes=None, target="host", optimize=True,
+                 extra_args=()):
+    """Runs quant-compile; returns the artifact directory. `extra_args` go to
+    quant-compile as they are (e.g. ["--method=gptq", "--calib=dir/"])."""
     cmd = [tools.tool("quant-compile"), str(model_path), "-o", str(out_dir), f"--target={target}"]
     for name, shape in (input_shapes or {}).items():
         cmd.append(f"--input-shape={name}:{'x'.join(str(d) for d in shape)}")
     if not optimize:
         cmd.append("--O0")
+    cmd.extend(str(a) for a in extra_args)
     tools.run(cmd)
     return Path(out_dir)

@@ -52,7 +52,7 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
     int64_t k = type.getShape()[0], n = type.getShape()[1];
     int64_t group = s.getGroupSize() > 0 ? s.getGroupSize() : k;
     double numel = static_cast<double>(k) * n;
-    double groups = numel / group;
+    double groups = static_cast<double>((k + group - 1) / group) * n;
     double layerBits = numel * s.getBits() + groups * 32 +
                        (s.getSymmetric() ? 0 : groups * 8);
     weights += numel;

@@ -22,7 +22,8 @@ namespace mlir::lowbit::quant {
 
 struct WeightScheme {
   unsigned bits = 4;
-  int64_t group = 128; // weights per scale along K; 0 = one per output
+  int64_t group = 128; // weights per scale along K (the last group may be
+                       // shorter); 0 = one per output
   bool symmetric = true;
   bool clipSearch = false; // MSE-optimal clipping of each group's range
 
@@ -35,8 +36,10 @@ struct WeightScheme {
 struct QuantizedWeight {
   int64_t k = 0, n = 0, group = 0;
   std::vector<uint8_t> codes;      // K*N, low `bits` bits, row-major K x N
-  std::vector<float> scales;       // (K/G) x N
-  std::vector<uint8_t> zeroPoints; // (K/G) x N, asymmetric only
+  std::vector<float> scales;       // ceil(K/G) x N
+  std::vector<uint8_t> zeroPoints; // ceil(K/G) x N, asymmetric only
+
+  int64_t numGroups() const { return (k + group - 1) / group; }
   /// The float weight the codes stand for (K x N).
   std::vector<float> dequantize(const WeightScheme &scheme) const;
 };

@@ -15,7 +15,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/Target/CPU/Passes.h"
-#include "llvm/ADT/SmallBitVector.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -33,6 +32,9 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <limits>
+#include <numeric>
 
 namespace mlir::lowbit {
 #define GEN_PASS_DEF_TILEANDVECTORIZEPASS
@@ -248,22 +250,32 @@ struct TileAndVectorizePass
         linalg::isaContractionOpInterface(op)
             ? linalg::inferContractionDims(op)
             : FailureOr<linalg::ContractionDimensions>(failure());
-    // Dims inside a compound index (the `d0 floordiv G` of group scales) are
-    // not chunked: a tiled op keeps its maps, and `(off + i) floordiv G` is
-    // `i floordiv G` of the slice only when `off` is a multiple of G.
-    llvm::SmallBitVector compound(ranges.size());
+    // A tiled op keeps its maps: `(off + i) floordiv G` (the group scales of
+    // a dequantization) is `i floordiv G` of the slice only when `off` is a
+    // multiple of G. Dims under a floordiv/ceildiv/mod by c are chunked in
+    // multiples of c.
+    SmallVector<int64_t> align(ranges.size(), 1);
     for (AffineMap map : op.getIndexingMapsArray())
       for (AffineExpr e : map.getResults())
-        if (!isa<AffineDimExpr, AffineConstantExpr>(e))
-          e.walk([&](AffineExpr sub) {
-            if (auto dim = dyn_cast<AffineDimExpr>(sub))
-              compound.set(dim.getPosition());
+        e.walk([&](AffineExpr sub) {
+          auto bin = dyn_cast<AffineBinaryOpExpr>(sub);
+          if (!bin || (bin.getKind() != AffineExprKind::FloorDiv &&
+                       bin.getKind() != AffineExprKind::CeilDiv &&
+                       bin.getKind() != AffineExprKind::Mod))
+            return;
+          auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
+          bin.getLHS().walk([&](AffineExpr leaf) {
+            if (auto dim = dyn_cast<AffineDimExpr>(leaf))
+              align[dim.getPosition()] =
+                  c ? std::lcm(align[dim.getPosition()], c.getValue())
+                    : std::numeric_limits<int64_t>::max() / 4;
           });
+        });
     int64_t remaining = threadChunks;
     bool any = false;
     bool nFirst = succeeded(cdims) && !cdims->n.empty() && streamsB(op);
     for (size_t d = 0; d < ranges.size() && remaining > 1; ++d) {
-      if (iters[d] != utils::IteratorType::parallel || compound.test(d))
+      if (iters[d] != utils::IteratorType::parallel || align[d] > ranges[d])
         continue;
       // Streaming B: chunk only along N, so each thread reads its part once.
       if (nFirst && d != cdims->n.back())
@@ -274,8 +286,15 @@ struct TileAndVectorizePass
         quantum = tileM;
       if (succeeded(cdims) && !cdims->n.empty() && d == cdims->n.back())
         quantum = tileN;
+      quantum = std::lcm(quantum, align[d]);
       if (r / quantum >= remaining) {
-        tiles[d] = std::min(r, roundUp(ceilDiv(r, remaining), quantum));
+        // Equal chunks: a last, shorter chunk would have a dynamic size and
+        // miss the static register tiles (576 rows in 16 chunks of 40: the
+        // whole contraction ran scalar). Grow the chunk to a divisor of r.
+        int64_t t = roundUp(ceilDiv(r, remaining), quantum);
+        while (t < r && r % t != 0)
+          t += quantum;
+        tiles[d] = std::min(r, t);
         any = true;
         break;
       }

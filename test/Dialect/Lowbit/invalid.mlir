@@ -138,8 +138,8 @@ func.func @axis_out_of_range(%q: !lowbit.qtensor<4x4xf32, #lowbit.scheme<int4, s
 
 // -----
 
-// expected-error @+1 {{group size 128 does not divide extent 96 of axis 0}}
-func.func @group_not_dividing(%q: !lowbit.qtensor<96x4xf32, #lowbit.scheme<int4, sym, group = 128, axis = 0, scale = f32>>)
+// expected-error @+1 {{group size 32 does not divide extent 80 of axis 0 (required with super scales)}}
+func.func @group_not_dividing(%q: !lowbit.qtensor<80x4xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = i6, super = 1, super_scale = f16>>)
 
 // -----
 

@@ -85,7 +85,7 @@ SmallVector<int64_t> SchemeAttr::getScaleShape(ArrayRef<int64_t> shape) const {
   case Granularity::Group:
     result.assign(shape.begin(), shape.end());
     if (getGroupSize() > 0)
-      result[axis] = shape[axis] / getGroupSize();
+      result[axis] = (shape[axis] + getGroupSize() - 1) / getGroupSize();
     break;
   }
   return result;
@@ -115,10 +115,11 @@ SchemeAttr::verifyShape(function_ref<InFlightDiagnostic()> emitError,
   if (getGranularity() != Granularity::Group)
     return success();
   int64_t extent = shape[axis];
-  if (extent % getGroupSize() != 0)
+  // A shorter last group is allowed, but not under super-blocks.
+  if (hasSuperScales() && extent % getGroupSize() != 0)
     return emitError() << "group size " << getGroupSize()
                        << " does not divide extent " << extent << " of axis "
-                       << axis;
+                       << axis << " (required with super scales)";
   // (extent / G) % K rather than extent % (G * K): no overflow.
   if (hasSuperScales() && getSuperGroup() > 0 &&
       (extent / getGroupSize()) % getSuperGroup() != 0)

@@ -42,7 +42,10 @@ def Lowbit_SchemeAttr : Lowbit_Attr<"Scheme", "scheme"> {
 
     The keepdims rule gives the scale shape from the logical shape:
     `tensor`: all ones; `channel` on axis `a`: `Da` at `a`, 1 elsewhere;
-    `group = G` along axis `a`: `Da / G` at `a`, `Dk` elsewhere. Super scales
+    `group = G` along axis `a`: `ceil(Da / G)` at `a`, `Dk` elsewhere (when
+    G does not divide Da the last group is shorter, as in onnxruntime's
+    MatMulNBits: a 576-wide input in groups of 128 has 5 groups, the last of
+    64). Super scales
     (`super = K`, K groups per super-block) have `Da / (G*K)` at `a` and `Dk`
     elsewhere; `super = tensor` is one super scale for the tensor (NVFP4).
 

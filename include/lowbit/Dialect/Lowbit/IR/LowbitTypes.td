@@ -29,7 +29,7 @@ def Lowbit_QTensorType : TypeDef<Lowbit_Dialect, "QTensor"> {
 
     Verifier rules: the shape is static and non-empty with positive extents;
     the element type is f32, f16 or bf16; the scheme fits the shape (axis in
-    range, group size divides the extent, super-blocks tile the axis); csr
+    range, super-blocks (whose group size must then divide the extent) tile the axis); csr
     outliers need rank 2; the sparsity axis is in range and its block or M
     divides the extent.
 

@@ -1,0 +1,421 @@
+"""Accuracy of Lowbit's RTN and GPTQ against FP32 and onnxruntime's 4-bit
+quantizers, on real models and real text.
+
+    .venv/bin/python bench/accuracy/run.py [--windows 40] [--calib-samples 128]
+
+SmolLM2-135M (dequantized Q4_1 -> FP32 is the reference; see MODELS.md):
+perplexity on WikiText-2 test.txt, consecutive 512-token windows (stride
+512, the first token of each window unscored), for FP32 (onnxruntime),
+Lowbit RTN and GPTQ at W4 g128 sym, W3 g128 sym, W2 g64 asym, and
+onnxruntime's MatMulNBits quantizers (DEFAULT sym/asym, HQQ if torch is
+importable, GPTQ) at 4 bits, block 128. Calibration: `--calib-samples`
+windows of 512 tokens of valid.txt (Lowbit; onnxruntime's GPTQ gets
+`--ort-gptq-samples` of them: it keeps every layer input in memory).
+all-MiniLM-L6-v2: sentence embeddings of the first 1,000 sentences of
+test.txt (8 x 128 tokens per run), cosine similarity with FP32 and
+agreement of each sentence's nearest neighbour; calibration on 256
+sentences of valid.txt.
+
+Prints markdown tables (also written to bench/accuracy/results.md) and a
+plot of perplexity against bits per weight (smollm2-ppl-vs-bpw.png).
+Artifacts and statistics are cached in ~/.cache/lowbit/bench/accuracy.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "python"))
+
+from lowbit import calib_data, tools  # noqa: E402
+from lowbit.models import cache_dir  # noqa: E402
+from lowbit.runtime import Model  # noqa: E402
+
+WORK = cache_dir().parent / "bench" / "accuracy"
+
+# name, method, bits, group, symmetric
+LOWBIT = [
+    ("RTN W4 g128 sym", "rtn", 4, 128, True),
+    ("GPTQ W4 g128 sym", "gptq", 4, 128, True),
+    ("RTN W3 g128 sym", "rtn", 3, 128, True),
+    ("GPTQ W3 g128 sym", "gptq", 3, 128, True),
+    ("RTN W2 g64 asym", "rtn", 2, 64, False),
+    ("GPTQ W2 g64 asym", "gptq", 2, 64, False),
+]
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def log_softmax(x):
+    x = x.astype(np.float64)
+    x = x - x.max(-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(-1, keepdims=True))
+
+
+def lowbit_compile(model, out, shapes, method, bits, group, sym, calib, cache,
+                   samples, extra=()):
+    """quant-compile with a scheme; returns (artifact, report)."""
+    report = out / "quant-report.json"
+    stamp = out / "args.json"
+    args = [str(model), "-o", str(out), f"--method={method}", f"--bits={bits}",
+            f"--group={group}", f"--calib={calib}", f"--calib-cache={cache}",
+            f"--calib-samples={samples}", *extra]
+    args += [f"--input-shape={n}:{'x'.join(map(str, s))}" for n, s in shapes.items()]
+    if not sym:
+        args.append("--asym")
+    if report.exists() and stamp.exists() and json.loads(stamp.read_text()) == args:
+        return out, json.loads(report.read_text())
+    log(f"  quant-compile {method} {bits}-bit g{group} {'sym' if sym else 'asym'} ...")
+    t = time.time()
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "compile.log", "w") as f:
+        proc = subprocess.run([tools.tool("quant-compile"), *args, "--quiet"],
+                              stderr=f, stdout=f)
+    if proc.returncode != 0:
+        raise SystemExit(f"quant-compile failed, see {out / 'compile.log'}")
+    stamp.write_text(json.dumps(args))
+    log(f"    {time.time() - t:.0f} s")
+    return out, json.loads(report.read_text())
+
+
+def lowbit_size(art):
+    return (art / "weights.bin").stat().st_size
+
+
+# ---------------------------------------------------------------------------
+# onnxruntime's quantizers
+
+def ort_nbits_stats(path):
+    """Bits per weight of the MatMulNBits layers and the model's size."""
+    import onnx
+    m = onnx.load(str(path), load_external_data=False)
+    inits = {i.name: i for i in m.graph.initializer}
+
+    def nbytes(name):
+        t = inits.get(name)
+        if t is None:
+            return 0
+        for e in t.external_data:
+            if e.key == "length":
+                return int(e.value)
+        return len(t.raw_data)
+    weights = bits = 0
+    for n in m.graph.node:
+        if n.op_type != "MatMulNBits":
+            continue
+        a = {x.name: x for x in n.attribute}
+        k, nn = a["K"].i, a["N"].i
+        weights += k * nn
+        bits += 8 * sum(nbytes(i) for i in n.input[1:4] if i)
+    size = path.stat().st_size
+    data = Path(str(path) + ".data")
+    if data.exists():
+        size += data.stat().st_size
+    return (bits / weights if weights else 0.0), size
+
+
+def ort_quantize(model, out, kind, calib_reader=None):
+    """onnxruntime.quantization MatMulNBits, 4-bit, block 128."""
+    path = out / "model.onnx"
+    if path.exists():
+        return path
+    import onnx
+    from onnxruntime.quantization import matmul_nbits_quantizer as mq
+    log(f"  onnxruntime quantizer {kind} ...")
+    t = time.time()
+    if kind == "DEFAULT sym":
+        cfg, sym = mq.DefaultWeightOnlyQuantConfig(block_size=128, is_symmetric=True), True
+    elif kind == "DEFAULT asym":
+        cfg, sym = mq.DefaultWeightOnlyQuantConfig(block_size=128, is_symmetric=False), False
+    elif kind == "HQQ":
+        cfg, sym = mq.HQQWeightOnlyQuantConfig(block_size=128, bits=4), False
+    elif kind == "GPTQ sym":
+        cfg, sym = mq.GPTQWeightOnlyQuantConfig(calibration_data_reader=calib_reader,
+                                                block_size=128), True
+    else:
+        raise ValueError(kind)
+    q = mq.MatMulNBitsQuantizer(onnx.load(str(model)), block_size=128,
+                                is_symmetric=sym, algo_config=cfg)
+    q.process()
+    out.mkdir(parents=True, exist_ok=True)
+    q.model.save_model_to_file(str(path), use_external_data_format=True)
+    log(f"    {time.time() - t:.0f} s")
+    return path
+
+
+class Reader:
+    """onnxruntime CalibrationDataReader over a dict of sample arrays."""
+
+    def __init__(self, arrays, count):
+        self.arrays, self.count, self.i = arrays, count, 0
+
+    def get_next(self):
+        if self.i >= self.count:
+            return None
+        feed = {k: v[self.i:self.i + 1] if v.ndim == 2 else v[self.i]
+                for k, v in self.arrays.items()}
+        self.i += 1
+        return feed
+
+    def __iter__(self):
+        while (x := self.get_next()) is not None:
+            yield x
+
+    def rewind(self):
+        self.i = 0
+
+
+def have_torch():
+    try:
+        import torch  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+# ---------------------------------------------------------------------------
+# SmolLM2
+
+def perplexity(run, ids, windows):
+    nll = []
+    for w in range(windows):
+        x = ids[None, w * 512:(w + 1) * 512]
+        lp = log_softmax(run(x)[0])
+        nll.extend(-lp[np.arange(511), x[0, 1:]])
+    return float(np.exp(np.mean(nll))), len(nll)
+
+
+def smollm2(args, rows):
+    import onnxruntime as ort
+    from lowbit.models.export_smollm2 import export, text_ids
+    model = cache_dir() / "SmolLM2-135M-Instruct" / "model.onnx"
+    if not model.exists():
+        export(model.parent)
+    ids = text_ids(512 * args.windows, split="test")
+    calib = calib_data.write("smollm2", WORK / "calib-smollm2", args.calib_samples, 512)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = args.threads
+
+    def ort_ppl(path):
+        sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+        return perplexity(lambda x: sess.run(None, {"input_ids": x})[0], ids, args.windows)
+
+    fp_bytes = model.stat().st_size + Path(str(model) + ".data").stat().st_size
+    log("SmolLM2: FP32 (onnxruntime)")
+    ppl, scored = ort_ppl(model)
+    rows.append({"engine": "FP32 reference (onnxruntime)", "bpw": 32.0, "ppl": ppl,
+                 "size": fp_bytes})
+    base = ppl
+    for name, method, bits, group, sym in LOWBIT:
+        if args.only and args.only not in name:
+            continue
+        log(f"SmolLM2: Lowbit {name}")
+        art, rep = lowbit_compile(model, WORK / ("smollm2-" + name.replace(" ", "-")),
+                                  {"input_ids": (1, 512)}, method, bits, group, sym,
+                                  calib, WORK / "smollm2.lbcal", args.calib_samples)
+        with Model(art, threads=args.threads) as m:
+            ppl, _ = perplexity(lambda x: m.run(input_ids=x)[0], ids, args.windows)
+        rows.append({"engine": f"Lowbit {name}", "bpw": rep["bits_per_weight"],
+                     "ppl": ppl, "size": lowbit_size(art),
+                     "seconds": rep["total_seconds"]})
+    ort_kinds = ["DEFAULT sym", "DEFAULT asym", "GPTQ sym"] + (["HQQ"] if have_torch() else [])
+    for kind in ort_kinds:
+        if args.only and args.only not in "onnxruntime " + kind:
+            continue
+        log(f"SmolLM2: onnxruntime {kind}")
+        reader = None
+        if kind.startswith("GPTQ"):
+            arr = np.load(calib / "input_ids.npy")
+            reader = Reader({"input_ids": arr}, min(args.ort_gptq_samples, len(arr)))
+        t = time.time()
+        try:
+            path = ort_quantize(model, WORK / ("smollm2-ort-" + kind.replace(" ", "-")),
+                                kind, reader)
+        except Exception as e:  # a quantizer that does not work here
+            rows.append({"engine": f"onnxruntime {kind} W4 b128", "error": str(e)[:200]})
+            continue
+        bpw, size = ort_nbits_stats(path)
+        ppl, _ = ort_ppl(path)
+        rows.append({"engine": f"onnxruntime {kind} W4 b128", "bpw": bpw, "ppl": ppl,
+                     "size": size})
+    for r in rows:
+        if "ppl" in r:
+            r["dppl"] = r["ppl"] - base
+    return scored
+
+
+# ---------------------------------------------------------------------------
+# MiniLM
+
+def minilm(args, rows):
+    import onnxruntime as ort
+    from lowbit.models.export_minilm import batch, export, sentences
+    from lowbit.models.minilm import MiniLM
+    model = cache_dir() / "all-MiniLM-L6-v2" / "model.onnx"
+    if not model.exists():
+        export(model.parent)
+    mm = MiniLM.load()
+    texts = sentences(args.sentences, split="test")
+    batches = []
+    for i in range(0, len(texts), 8):
+        chunk = texts[i:i + 8]
+        chunk += [chunk[-1]] * (8 - len(chunk))
+        ids, mask = batch(mm, chunk, max_len=128)
+        pad = ((0, 0), (0, 128 - ids.shape[1]))
+        batches.append((np.pad(ids, pad), np.pad(mask, pad)))
+    calib_dir = WORK / "calib-minilm"
+    raw = calib_data.minilm(256, 128)
+    calib_dir.mkdir(parents=True, exist_ok=True)
+    for k, v in raw.items():  # 32 samples of 8 x 128, the artifact's shape
+        np.save(calib_dir / f"{k}.npy", v.reshape(32, 8, 128))
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = args.threads
+
+    def embed(run):
+        out = [run(i, m) for i, m in batches]
+        e = np.concatenate(out)[:len(texts)]
+        return e / np.linalg.norm(e, axis=1, keepdims=True)
+
+    def ort_embed(path):
+        sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+        return embed(lambda i, m: sess.run(None, {"input_ids": i, "attention_mask": m})[1])
+
+    def neighbours(e):
+        s = e @ e.T
+        np.fill_diagonal(s, -2)
+        return s.argmax(1)
+
+    log("MiniLM: FP32 (onnxruntime)")
+    ref = ort_embed(model)
+    ref_nn = neighbours(ref)
+
+    def score(name, e, bpw, size):
+        cos = (e * ref).sum(1)
+        rows.append({"engine": name, "bpw": bpw, "cos_mean": float(cos.mean()),
+                     "cos_min": float(cos.min()),
+                     "nn": float((neighbours(e) == ref_nn).mean()), "size": size})
+
+    fp_bytes = model.stat().st_size + Path(str(model) + ".data").stat().st_size
+    score("FP32 reference (onnxruntime)", ref, 32.0, fp_bytes)
+    shapes = {"input_ids": (8, 128), "attention_mask": (8, 128)}
+    for name, method, bits, group, sym in LOWBIT:
+        if args.only and args.only not in name:
+            continue
+        log(f"MiniLM: Lowbit {name}")
+        art, rep = lowbit_compile(model, WORK / ("minilm-" + name.replace(" ", "-")), shapes,
+                                  method, bits, group, sym, calib_dir, WORK / "minilm.lbcal",
+                                  32)
+        with Model(art, threads=args.threads) as m:
+            e = embed(lambda i, k: m.run(input_ids=i, attention_mask=k)[1])
+        score(f"Lowbit {name}", e, rep["bits_per_weight"], lowbit_size(art))
+    ort_kinds = ["DEFAULT sym", "DEFAULT asym", "GPTQ sym"] + (["HQQ"] if have_torch() else [])
+    for kind in ort_kinds:
+        if args.only and args.only not in "onnxruntime " + kind:
+            continue
+        log(f"MiniLM: onnxruntime {kind}")
+        reader = Reader({k: v for k, v in raw.items()}, 64) if kind.startswith("GPTQ") else None
+        try:
+            path = ort_quantize(model, WORK / ("minilm-ort-" + kind.replace(" ", "-")),
+                                kind, reader)
+        except Exception as e:
+            rows.append({"engine": f"onnxruntime {kind} W4 b128", "error": str(e)[:200]})
+            continue
+        bpw, size = ort_nbits_stats(path)
+        score(f"onnxruntime {kind} W4 b128", ort_embed(path), bpw, size)
+
+
+# ---------------------------------------------------------------------------
+
+def plot(rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8, 5))
+    base = next(r["ppl"] for r in rows if r["engine"].startswith("FP32"))
+    ax.axhline(base, color="gray", ls="--", label=f"FP32 reference ({base:.2f})")
+    for r in rows:
+        if "ppl" not in r or r["engine"].startswith("FP32"):
+            continue
+        lowbit = r["engine"].startswith("Lowbit")
+        gptq = "GPTQ" in r["engine"]
+        ax.scatter(r["bpw"], r["ppl"], marker="o" if lowbit else "s",
+                   color=("tab:blue" if gptq else "tab:orange") if lowbit else "tab:green",
+                   s=50, zorder=3)
+        ax.annotate(r["engine"].replace("onnxruntime", "ORT").replace("Lowbit ", ""),
+                    (r["bpw"], r["ppl"]), textcoords="offset points", xytext=(5, 4),
+                    fontsize=7)
+    ax.set_yscale("log")
+    ax.set_xlabel("bits per weight (codes + scales + zero points)")
+    ax.set_ylabel("perplexity, WikiText-2 test (log scale)")
+    ax.set_title("SmolLM2-135M: perplexity vs bits per weight\n"
+                 "(blue: Lowbit GPTQ, orange: Lowbit RTN, green: onnxruntime)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--windows", type=int, default=40,
+                    help="512-token windows of test.txt scored (test.txt has ~560)")
+    ap.add_argument("--calib-samples", type=int, default=128)
+    ap.add_argument("--ort-gptq-samples", type=int, default=32)
+    ap.add_argument("--sentences", type=int, default=1000)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--only", default="", help="run only configurations containing this")
+    ap.add_argument("--skip", choices=["smollm2", "minilm"], default=None)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "accuracy")
+    args = ap.parse_args(argv)
+    WORK.mkdir(parents=True, exist_ok=True)
+    lines = []
+    if args.skip != "smollm2":
+        rows = []
+        scored = smollm2(args, rows)
+        lines += [f"### SmolLM2-135M: WikiText-2 test perplexity, {args.windows} windows "
+                  f"x 512 tokens, stride 512 ({scored} tokens scored); calibration "
+                  f"{args.calib_samples} x 512 tokens of valid.txt",
+                  "",
+                  "Caveat (MODELS.md): the FP32 reference is the Q4_1 GGUF dequantized; "
+                  "its weights sit on a 4-bit grid of 32-weight asymmetric groups.",
+                  "",
+                  "| method | bits/weight | size | perplexity | vs FP32 | quant-compile time |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for r in rows:
+            if "error" in r:
+                lines.append(f"| {r['engine']} | - | - | failed: {r['error']} | - | - |")
+                continue
+            t = f"{r['seconds']:.0f} s" if "seconds" in r else "-"
+            lines.append(f"| {r['engine']} | {r['bpw']:.3f} | {r['size'] / 1e6:.0f} MB | "
+                         f"{r['ppl']:.3f} | {r['dppl']:+.3f} | {t} |")
+        plot(rows, args.out / "smollm2-ppl-vs-bpw.png")
+        (args.out / "smollm2.json").write_text(json.dumps(rows, indent=1))
+    if args.skip != "minilm":
+        rows = []
+        minilm(args, rows)
+        lines += ["", f"### all-MiniLM-L6-v2: {args.sentences} sentences of WikiText-2 "
+                  "test.txt; calibration 256 sentences of valid.txt", "",
+                  "| method | bits/weight | size | cosine mean | cosine min | "
+                  "nearest neighbour same |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for r in rows:
+            if "error" in r:
+                lines.append(f"| {r['engine']} | - | - | failed: {r['error']} | - | - |")
+                continue
+            lines.append(f"| {r['engine']} | {r['bpw']:.3f} | {r['size'] / 1e6:.1f} MB | "
+                         f"{r['cos_mean']:.5f} | {r['cos_min']:.5f} | {r['nn'] * 100:.1f}% |")
+        (args.out / "minilm.json").write_text(json.dumps(rows, indent=1))
+    text = "\n".join(lines) + "\n"
+    print(text)
+    (args.out / "results.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()

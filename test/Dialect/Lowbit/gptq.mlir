@@ -1,0 +1,21 @@
+// RUN: quant-opt %s --lowbit-gptq="bits=4 group-size=2" | FileCheck %s
+// RUN: quant-opt %s --lowbit-quantize-rtn="bits=4 group-size=2" | FileCheck %s --check-prefix=RTN
+
+// With a diagonal Hessian no error is carried between inputs: GPTQ rounds
+// exactly as RTN does (same code bytes, same scales), and reports the
+// output error from the Hessian.
+// CHECK-LABEL: func.func @diagonal
+// CHECK: %[[BYTES:.*]] = arith.constant dense<[-41, 115, 121, 0]> : tensor<4xi8>
+// CHECK: lowbit.matmul %{{.*}}, %{{.*}} {lowbit.layer = "linear.0", lowbit.method = "gptq", lowbit.output_error = {{.*}} : f32, lowbit.time_ms = {{.*}}, lowbit.weight_error = 0.0324{{[0-9]*}} : f32}
+// RTN-LABEL: func.func @diagonal
+// RTN: arith.constant dense<[-41, 115, 121, 0]> : tensor<4xi8>
+// RTN: lowbit.matmul {{.*}}lowbit.output_error = {{.*}}lowbit.weight_error = 0.0324{{[0-9]*}} : f32
+func.func @diagonal(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %c = lowbit.calibrate %x site "in" collect <hessian> {lowbit.stats = {rows = 3 : i64, hessian = dense<[[1.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 4.0]]> : tensor<4x4xf32>}} : tensor<3x4xf32>
+  %w = arith.constant dense<[[1.0, -2.0], [0.5, 4.0], [-7.0, 3.5], [0.0, 0.0]]> : tensor<4x2xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<3x2xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<3x2xf32>) -> tensor<3x2xf32>
+  %y = linalg.matmul ins(%c, %w : tensor<3x4xf32>, tensor<4x2xf32>) outs(%f : tensor<3x2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}

@@ -1,0 +1,76 @@
+//===- RecipeTest.cpp - Recipes to passes -----------------------*- C++ -*-===//
+
+#include "lowbit/Quantization/Recipe.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "gtest/gtest.h"
+
+using namespace mlir::lowbit;
+
+namespace {
+
+std::string writeTemp(llvm::StringRef text) {
+  llvm::SmallString<128> path;
+  int fd;
+  EXPECT_FALSE(llvm::sys::fs::createTemporaryFile("recipe", "yaml", fd, path));
+  llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+  os << text;
+  return path.str().str();
+}
+
+TEST(Recipe, RulesBecomePasses) {
+  std::string path = writeTemp("method: gptq\nbits: 3\nrules:\n"
+                               "  - match: down_proj\n    bits: 8\n"
+                               "    method: rtn\n"
+                               "  - match: 'layers\\.0\\.'\n    skip: true\n"
+                               "  - match: up_proj\n    group: 64\n");
+  llvm::Expected<Recipe> r = Recipe::load(path);
+  ASSERT_TRUE(!!r) << llvm::toString(r.takeError());
+  std::vector<Recipe::Pass> passes = r->passes();
+  ASSERT_EQ(passes.size(), 3u);
+  EXPECT_EQ(*passes[0].settings.method, "rtn");
+  EXPECT_EQ(*passes[0].settings.bits, 8u);
+  EXPECT_EQ(passes[0].include, "down_proj");
+  EXPECT_EQ(passes[0].exclude, "");
+  // Rules after a skip rule exclude what it matched.
+  EXPECT_EQ(*passes[1].settings.method, "gptq");
+  EXPECT_EQ(*passes[1].settings.group, 64);
+  EXPECT_EQ(*passes[1].settings.bits, 3u);
+  EXPECT_EQ(passes[1].exclude, "layers\\.0\\.");
+  // The rest: defaults, the default exclusion and the skip rules.
+  EXPECT_EQ(passes[2].include, "");
+  EXPECT_NE(passes[2].exclude.find("lm_head"), std::string::npos);
+  EXPECT_NE(passes[2].exclude.find("layers\\.0\\."), std::string::npos);
+  EXPECT_TRUE(r->needsCalibration());
+  llvm::sys::fs::remove(path);
+}
+
+TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
+  struct Case {
+    const char *text, *message;
+  } cases[] = {
+      {"bits: 0\n", "bits = 0 is outside 2..8"},
+      {"method: awq\n", "method 'awq' is not rtn or gptq"},
+      {"group: -1\n", "group = -1 is negative"},
+      {"damp: 0\n", "damp must be positive"},
+      {"include: '('\n", "is not a valid regular expression"},
+      {"rules:\n  - match: x\n    bits: 9\n", "rule 1 (match 'x'): bits = 9"},
+      {"rules:\n  - bits: 4\n", "missing required key 'match'"},
+      {"bitz: 4\n", "unknown key 'bitz'"},
+      {"calibration: {samples: 0}\n", "calibration samples must be at least 1"},
+      {"- 1\n- 2\n", "not a mapping"},
+  };
+  for (const Case &c : cases) {
+    std::string path = writeTemp(c.text);
+    llvm::Expected<Recipe> r = Recipe::load(path);
+    ASSERT_FALSE(!!r) << c.text;
+    std::string message = llvm::toString(r.takeError());
+    EXPECT_NE(message.find(path), std::string::npos) << message;
+    EXPECT_NE(message.find(c.message), std::string::npos) << message;
+    llvm::sys::fs::remove(path);
+  }
+}
+
+} // namespace
