@@ -6,7 +6,8 @@ quantizers, on real models and real text.
 SmolLM2-135M (dequantized Q4_1 -> FP32 is the reference; see MODELS.md):
 perplexity on WikiText-2 test.txt, consecutive 512-token windows (stride
 512, the first token of each window unscored), for FP32 (onnxruntime),
-Lowbit RTN and GPTQ at W4 g128 sym, W3 g128 sym, W2 g64 asym, and
+Lowbit RTN and GPTQ (act-order; W4 also without) at W4 g128 sym, W3 g128
+sym, W2 g64 asym, and
 onnxruntime's MatMulNBits quantizers (DEFAULT sym/asym, HQQ if torch is
 importable, GPTQ) at 4 bits, block 128. Calibration: `--calib-samples`
 windows of 512 tokens of valid.txt (Lowbit; onnxruntime's GPTQ gets
@@ -39,15 +40,25 @@ from lowbit.runtime import Model  # noqa: E402
 
 WORK = cache_dir().parent / "bench" / "accuracy"
 
-# name, method, bits, group, symmetric
+# name, method, bits, group, symmetric, extra quant-compile flags. GPTQ runs
+# with act-order (static groups; the default), and once at W4 without it.
 LOWBIT = [
-    ("RTN W4 g128 sym", "rtn", 4, 128, True),
-    ("GPTQ W4 g128 sym", "gptq", 4, 128, True),
-    ("RTN W3 g128 sym", "rtn", 3, 128, True),
-    ("GPTQ W3 g128 sym", "gptq", 3, 128, True),
-    ("RTN W2 g64 asym", "rtn", 2, 64, False),
-    ("GPTQ W2 g64 asym", "gptq", 2, 64, False),
+    ("RTN W4 g128 sym", "rtn", 4, 128, True, []),
+    ("GPTQ W4 g128 sym, no act-order", "gptq", 4, 128, True, ["--no-act-order"]),
+    ("GPTQ W4 g128 sym", "gptq", 4, 128, True, []),
+    ("RTN W3 g128 sym", "rtn", 3, 128, True, []),
+    ("GPTQ W3 g128 sym", "gptq", 3, 128, True, []),
+    ("RTN W2 g64 asym", "rtn", 2, 64, False, []),
+    ("GPTQ W2 g64 asym", "gptq", 2, 64, False, []),
 ]
+
+
+# onnxruntime.quantization MatMulNBits modes, 4-bit, block 128.
+ORT_KINDS = ["DEFAULT sym", "DEFAULT asym", "HQQ", "GPTQ sym"]
+
+
+def slug(name):
+    return name.replace(",", "").replace(" ", "-")
 
 
 def log(msg):
@@ -214,21 +225,24 @@ def smollm2(args, rows):
     rows.append({"engine": "FP32 reference (onnxruntime)", "bpw": 32.0, "ppl": ppl,
                  "size": fp_bytes})
     base = ppl
-    for name, method, bits, group, sym in LOWBIT:
+    for name, method, bits, group, sym, extra in LOWBIT:
         if args.only and args.only not in name:
             continue
         log(f"SmolLM2: Lowbit {name}")
-        art, rep = lowbit_compile(model, WORK / ("smollm2-" + name.replace(" ", "-")),
+        art, rep = lowbit_compile(model, WORK / ("smollm2-" + slug(name)),
                                   {"input_ids": (1, 512)}, method, bits, group, sym,
-                                  calib, WORK / "smollm2.lbcal", args.calib_samples)
+                                  calib, WORK / "smollm2.lbcal", args.calib_samples, extra)
         with Model(art, threads=args.threads) as m:
             ppl, _ = perplexity(lambda x: m.run(input_ids=x)[0], ids, args.windows)
         rows.append({"engine": f"Lowbit {name}", "bpw": rep["bits_per_weight"],
                      "ppl": ppl, "size": lowbit_size(art),
                      "seconds": rep["total_seconds"]})
-    ort_kinds = ["DEFAULT sym", "DEFAULT asym", "GPTQ sym"] + (["HQQ"] if have_torch() else [])
-    for kind in ort_kinds:
+    for kind in ORT_KINDS:
         if args.only and args.only not in "onnxruntime " + kind:
+            continue
+        if kind == "HQQ" and not have_torch():
+            rows.append({"engine": "onnxruntime HQQ W4 b128",
+                         "error": "skipped: onnxruntime's HQQ needs torch (not installed)"})
             continue
         log(f"SmolLM2: onnxruntime {kind}")
         reader = None
@@ -240,7 +254,8 @@ def smollm2(args, rows):
             path = ort_quantize(model, WORK / ("smollm2-ort-" + kind.replace(" ", "-")),
                                 kind, reader)
         except Exception as e:  # a quantizer that does not work here
-            rows.append({"engine": f"onnxruntime {kind} W4 b128", "error": str(e)[:200]})
+            rows.append({"engine": f"onnxruntime {kind} W4 b128",
+                         "error": f"failed: {str(e)[:200]}"})
             continue
         bpw, size = ort_nbits_stats(path)
         ppl, _ = ort_ppl(path)
@@ -306,19 +321,22 @@ def minilm(args, rows):
     fp_bytes = model.stat().st_size + Path(str(model) + ".data").stat().st_size
     score("FP32 reference (onnxruntime)", ref, 32.0, fp_bytes)
     shapes = {"input_ids": (8, 128), "attention_mask": (8, 128)}
-    for name, method, bits, group, sym in LOWBIT:
+    for name, method, bits, group, sym, extra in LOWBIT:
         if args.only and args.only not in name:
             continue
         log(f"MiniLM: Lowbit {name}")
-        art, rep = lowbit_compile(model, WORK / ("minilm-" + name.replace(" ", "-")), shapes,
+        art, rep = lowbit_compile(model, WORK / ("minilm-" + slug(name)), shapes,
                                   method, bits, group, sym, calib_dir, WORK / "minilm.lbcal",
-                                  32)
+                                  32, extra)
         with Model(art, threads=args.threads) as m:
             e = embed(lambda i, k: m.run(input_ids=i, attention_mask=k)[1])
         score(f"Lowbit {name}", e, rep["bits_per_weight"], lowbit_size(art))
-    ort_kinds = ["DEFAULT sym", "DEFAULT asym", "GPTQ sym"] + (["HQQ"] if have_torch() else [])
-    for kind in ort_kinds:
+    for kind in ORT_KINDS:
         if args.only and args.only not in "onnxruntime " + kind:
+            continue
+        if kind == "HQQ" and not have_torch():
+            rows.append({"engine": "onnxruntime HQQ W4 b128",
+                         "error": "skipped: onnxruntime's HQQ needs torch (not installed)"})
             continue
         log(f"MiniLM: onnxruntime {kind}")
         reader = Reader({k: v for k, v in raw.items()}, 64) if kind.startswith("GPTQ") else None
@@ -326,7 +344,8 @@ def minilm(args, rows):
             path = ort_quantize(model, WORK / ("minilm-ort-" + kind.replace(" ", "-")),
                                 kind, reader)
         except Exception as e:
-            rows.append({"engine": f"onnxruntime {kind} W4 b128", "error": str(e)[:200]})
+            rows.append({"engine": f"onnxruntime {kind} W4 b128",
+                         "error": f"failed: {str(e)[:200]}"})
             continue
         bpw, size = ort_nbits_stats(path)
         score(f"onnxruntime {kind} W4 b128", ort_embed(path), bpw, size)
@@ -391,7 +410,7 @@ def main(argv=None):
                   "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for r in rows:
             if "error" in r:
-                lines.append(f"| {r['engine']} | - | - | failed: {r['error']} | - | - |")
+                lines.append(f"| {r['engine']} | - | - | {r['error']} | - | - |")
                 continue
             t = f"{r['seconds']:.0f} s" if "seconds" in r else "-"
             lines.append(f"| {r['engine']} | {r['bpw']:.3f} | {r['size'] / 1e6:.0f} MB | "
@@ -407,7 +426,7 @@ def main(argv=None):
                   "nearest neighbour same |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for r in rows:
             if "error" in r:
-                lines.append(f"| {r['engine']} | - | - | failed: {r['error']} | - | - |")
+                lines.append(f"| {r['engine']} | - | - | {r['error']} | - | - |")
                 continue
             lines.append(f"| {r['engine']} | {r['bpw']:.3f} | {r['size'] / 1e6:.1f} MB | "
                          f"{r['cos_mean']:.5f} | {r['cos_min']:.5f} | {r['nn'] * 100:.1f}% |")

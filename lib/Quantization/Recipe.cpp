@@ -82,7 +82,7 @@ QuantSettings Recipe::resolved(const QuantSettings &s) const {
   defaults.group = 128;
   defaults.symmetric = true;
   defaults.clipSearch = false;
-  defaults.actOrder = false;
+  defaults.actOrder = true;
   defaults.damp = 0.01;
   defaults.blockSize = 128;
   defaults.minSize = 1;

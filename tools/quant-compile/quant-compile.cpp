@@ -84,9 +84,9 @@ static cl::opt<bool> asymFlag("asym", cl::desc("asymmetric codes (zero points)")
 static cl::opt<bool> clipFlag("clip-search",
                               cl::desc("MSE-optimal clipping of group ranges"),
                               cl::cat(quantCat));
-static cl::opt<bool> actOrderFlag("act-order",
-                                  cl::desc("gptq: inputs by decreasing H_ii"),
-                                  cl::cat(quantCat));
+static cl::opt<bool> noActOrderFlag(
+    "no-act-order", cl::desc("gptq: inputs in order, not by decreasing H_ii"),
+    cl::cat(quantCat));
 static cl::opt<double> dampFlag("damp", cl::desc("gptq: dampening fraction"),
                                 cl::cat(quantCat));
 static cl::opt<std::string> includeFlag(
@@ -120,7 +120,7 @@ namespace {
 std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
   bool anyFlag = methodFlag.getNumOccurrences() || bitsFlag.getNumOccurrences() ||
                  groupFlag.getNumOccurrences() || asymFlag || clipFlag ||
-                 actOrderFlag || dampFlag.getNumOccurrences() ||
+                 noActOrderFlag || dampFlag.getNumOccurrences() ||
                  includeFlag.getNumOccurrences() || excludeFlag.getNumOccurrences();
   lowbit::Recipe recipe;
   if (!recipePath.empty()) {
@@ -144,8 +144,8 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
     s.symmetric = false;
   if (clipFlag)
     s.clipSearch = true;
-  if (actOrderFlag)
-    s.actOrder = true;
+  if (noActOrderFlag)
+    s.actOrder = false;
   if (dampFlag.getNumOccurrences())
     s.damp = dampFlag;
   if (includeFlag.getNumOccurrences())

@@ -9,7 +9,7 @@
 //   clip_search: false    # MSE-optimal clipping of group ranges
 //   damp: 0.01            # gptq: fraction of mean(diag H)
 //   block_size: 128       # gptq: lazy-update block
-//   act_order: false      # gptq: inputs by decreasing H_ii, static groups
+//   act_order: true       # gptq: inputs by decreasing H_ii, static groups
 //   include: ''           # regex on layer names (empty: all)
 //   exclude: '...'        # regex; default: embeddings and output heads
 //   min_size: 1

@@ -1,5 +1,5 @@
-// RUN: quant-opt %s --split-input-file --lowbit-gptq="bits=4 group-size=0" | FileCheck %s
-// RUN: quant-opt %s --split-input-file --lowbit-gptq="bits=4 group-size=0 act-order=true" | FileCheck %s --check-prefix=ACT
+// RUN: quant-opt %s --split-input-file --lowbit-gptq="bits=4 group-size=0 act-order=false" | FileCheck %s
+// RUN: quant-opt %s --split-input-file --lowbit-gptq="bits=4 group-size=0" | FileCheck %s --check-prefix=ACT
 // RUN: quant-opt %s --split-input-file --lowbit-quantize-rtn="bits=4 group-size=0" | FileCheck %s --check-prefix=RTN
 
 // Inputs 0 and 1 are one signal (H = [[1,1,0],[1,1,0],[0,0,1]]). With the

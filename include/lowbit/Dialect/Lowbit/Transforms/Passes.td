@@ -86,8 +86,9 @@ def LowbitGptqPass : Pass<"lowbit-gptq", "ModuleOp"> {
            "diagonal dampening, a fraction of mean(diag H)">,
     Option<"blockSize", "block-size", "int64_t", "128",
            "columns per lazy batch update">,
-    Option<"actOrder", "act-order", "bool", "false",
-           "quantize inputs by decreasing H_ii (static groups)">,
+    Option<"actOrder", "act-order", "bool", "true",
+           "quantize inputs by decreasing H_ii (static groups: no run-time "
+           "cost; off: in input order)">,
   ]);
   let dependentDialects = [
     "::mlir::lowbit::LowbitDialect",
