@@ -87,6 +87,8 @@ def lowbit_compile(model, out, shapes, method, bits, group, sym, calib, cache,
     log(f"  quant-compile {method} {bits}-bit g{group} {'sym' if sym else 'asym'} ...")
     t = time.time()
     out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("eval-*.json"):  # results of a previous build
+        old.unlink()
     with open(out / "compile.log", "w") as f:
         proc = subprocess.run([tools.tool("quant-compile"), *args, "--quiet"],
                               stderr=f, stdout=f)
@@ -95,6 +97,17 @@ def lowbit_compile(model, out, shapes, method, bits, group, sym, calib, cache,
     stamp.write_text(json.dumps(args))
     log(f"    {time.time() - t:.0f} s")
     return out, json.loads(report.read_text())
+
+
+def cached_eval(directory, key, fn):
+    """fn() once per (directory, key); the result is kept as JSON there."""
+    path = Path(directory) / f"eval-{key}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    result = fn()
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result))
+    return result
 
 
 def lowbit_size(art):
@@ -216,8 +229,12 @@ def smollm2(args, rows):
     so.intra_op_num_threads = args.threads
 
     def ort_ppl(path):
-        sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-        return perplexity(lambda x: sess.run(None, {"input_ids": x})[0], ids, args.windows)
+        def run():
+            sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+            return perplexity(lambda x: sess.run(None, {"input_ids": x})[0], ids,
+                              args.windows)
+        return cached_eval(Path(path).parent if Path(path).parent != model.parent
+                           else WORK / "smollm2-fp32", f"ppl-{args.windows}", run)
 
     fp_bytes = model.stat().st_size + Path(str(model) + ".data").stat().st_size
     log("SmolLM2: FP32 (onnxruntime)")
@@ -232,8 +249,10 @@ def smollm2(args, rows):
         art, rep = lowbit_compile(model, WORK / ("smollm2-" + slug(name)),
                                   {"input_ids": (1, 512)}, method, bits, group, sym,
                                   calib, WORK / "smollm2.lbcal", args.calib_samples, extra)
-        with Model(art, threads=args.threads) as m:
-            ppl, _ = perplexity(lambda x: m.run(input_ids=x)[0], ids, args.windows)
+        def run():
+            with Model(art, threads=args.threads) as m:
+                return perplexity(lambda x: m.run(input_ids=x)[0], ids, args.windows)
+        ppl, _ = cached_eval(art, f"ppl-{args.windows}", run)
         rows.append({"engine": f"Lowbit {name}", "bpw": rep["bits_per_weight"],
                      "ppl": ppl, "size": lowbit_size(art),
                      "seconds": rep["total_seconds"]})
