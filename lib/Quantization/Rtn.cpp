@@ -29,21 +29,27 @@ GroupParams quant::fitGroup(const float *values, int64_t count, int64_t stride,
     lo = std::min(lo, values[i * stride]);
     hi = std::max(hi, values[i * stride]);
   }
-  auto paramsFor = [&](float l, float h, float divisor) {
+  // Symmetric: `extreme` puts the value of largest magnitude m on the extra
+  // negative code, s = m / -2^(b-1) (s < 0 when m > 0): steps of |m|/8
+  // instead of |m|/7 at 4 bits, the other sign reaching 7/8 of |m|; else
+  // s = max|w| / (2^(b-1) - 1). The search tries both.
+  float qmax = static_cast<float>(range.max);
+  float signedMax = -lo > hi ? lo : hi;
+  auto paramsFor = [&](float factor, bool extreme) {
     GroupParams p;
     if (scheme.symmetric) {
-      p.scale = std::max(-l, h) / divisor;
+      p.scale = extreme ? signedMax * factor / -(qmax + 1.0f)
+                        : std::max(-lo, hi) * factor / qmax;
     } else {
-      p.scale = (h - l) / static_cast<float>(range.max);
+      float l = lo * factor, h = hi * factor;
+      p.scale = (h - l) / qmax;
       p.zero = p.scale == 0.0f
                    ? 0.0f
-                   : std::clamp(roundHalfEven(-l / p.scale), 0.0f,
-                                static_cast<float>(range.max));
+                   : std::clamp(roundHalfEven(-l / p.scale), 0.0f, qmax);
     }
     return p;
   };
-  float qmax = static_cast<float>(range.max);
-  GroupParams best = paramsFor(lo, hi, qmax);
+  GroupParams best = paramsFor(1.0f, scheme.extremeToNegativeCode);
   if (!scheme.clipSearch || best.scale == 0.0f)
     return best;
   auto errorOf = [&](const GroupParams &p) {
@@ -56,17 +62,16 @@ GroupParams quant::fitGroup(const float *values, int64_t count, int64_t stride,
     }
     return err;
   };
-  // Shrink the range in 2% steps down to 62%; symmetric schemes also try
-  // mapping the extreme to the extra negative code (divisor qmax + 1).
+  // Shrink the range in 2% steps down to 62%; symmetric schemes try both
+  // rules.
   double bestErr = errorOf(best);
   for (int step = 0; step < 20; ++step) {
     float f = 1.0f - 0.02f * step;
-    for (float divisor : {qmax, qmax + 1.0f}) {
-      if (!scheme.symmetric && divisor != qmax)
+    for (bool extreme : {true, false}) {
+      if ((!scheme.symmetric && !extreme) ||
+          (step == 0 && extreme == scheme.extremeToNegativeCode))
         continue;
-      if (step == 0 && divisor == qmax)
-        continue;
-      GroupParams p = paramsFor(lo * f, hi * f, divisor);
+      GroupParams p = paramsFor(f, extreme);
       double err = errorOf(p);
       if (err < bestErr) {
         bestErr = err;

@@ -82,6 +82,7 @@ TEST(Gptq, DiagonalHessianIsRtn) {
         l.h[i * l.k + j] = 0.0;
   for (bool sym : {true, false}) {
     WeightScheme s{4, 16, sym, false};
+    s.extremeToNegativeCode = false; // the rule the GPTQ pass uses
     QuantizedWeight rtn = quantizeRtn(l.w, l.k, l.n, s);
     GptqReport report;
     std::string error;
@@ -167,11 +168,14 @@ TEST(Rtn, ShorterLastGroup) {
   QuantizedWeight q = quantizeRtn(w, 10, 1, s);
   ASSERT_EQ(q.numGroups(), 3);
   ASSERT_EQ(q.scales.size(), 3u);
-  EXPECT_FLOAT_EQ(q.scales[0], 4.0f / 127);
-  EXPECT_FLOAT_EQ(q.scales[1], 40.0f / 127);
-  EXPECT_FLOAT_EQ(q.scales[2], 0.5f / 127);
+  // The largest weight of each group goes to code -128.
+  EXPECT_FLOAT_EQ(q.scales[0], 4.0f / -128);
+  EXPECT_FLOAT_EQ(q.scales[1], 40.0f / -128);
+  EXPECT_FLOAT_EQ(q.scales[2], 0.5f / -128);
   std::vector<float> dq = q.dequantize(s);
-  EXPECT_NEAR(dq[9], -0.25f, 0.5f / 127);
+  EXPECT_FLOAT_EQ(dq[0], 1.0f);
+  EXPECT_FLOAT_EQ(dq[7], 40.0f);
+  EXPECT_NEAR(dq[9], -0.25f, 0.5f / 128);
 }
 
 TEST(Gptq, ShorterLastGroup) {

@@ -26,6 +26,12 @@ struct WeightScheme {
                        // shorter); 0 = one per output
   bool symmetric = true;
   bool clipSearch = false; // MSE-optimal clipping of each group's range
+  /// Symmetric scale rule: the value m of largest magnitude goes to the
+  /// extra negative code, s = m / -2^(b-1) (steps of |m|/8 at 4 bits, as
+  /// llama.cpp's q4_0 and onnxruntime's MatMulNBits); else the abs-max rule
+  /// s = max|w| / (2^(b-1) - 1), which leaves a code of headroom (GPTQ's
+  /// compensated weights use it).
+  bool extremeToNegativeCode = true;
 
   /// The group size for a K-long input dimension.
   int64_t groupFor(int64_t k) const { return group == 0 ? k : group; }

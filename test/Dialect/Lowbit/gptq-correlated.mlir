@@ -3,15 +3,16 @@
 // RUN: quant-opt %s --split-input-file --lowbit-quantize-rtn="bits=4 group-size=0" | FileCheck %s --check-prefix=RTN
 
 // Inputs 0 and 1 are one signal (H = [[1,1,0],[1,1,0],[0,0,1]]). With the
-// scale 0.9/7, RTN rounds both 0.31 down to 0.257: the output misses 0.106
-// (relative output error 0.097). GPTQ carries input 0's rounding error to
-// input 1, which then rounds up to 0.386: the sum is off by 0.023 (0.021).
+// scale 0.9/-8, RTN rounds both 0.31 up to 0.3375: the output is off by
+// 0.055 (relative output error 0.050). GPTQ (scale 0.9/7) rounds 0.31 down
+// to 0.257 and carries the error to input 1, which then rounds up to 0.386:
+// the sum is off by 0.023 (0.021).
 // CHECK-LABEL: func.func @correlated
 // CHECK: lowbit.matmul {{.*}}lowbit.output_error = 0.02{{[0-9]*}} : f32
 // ACT-LABEL: func.func @correlated
 // ACT: lowbit.matmul {{.*}}lowbit.output_error = 0.02{{[0-9]*}} : f32
 // RTN-LABEL: func.func @correlated
-// RTN: lowbit.matmul {{.*}}lowbit.output_error = 9.6{{[0-9]*}}e-02 : f32
+// RTN: lowbit.matmul {{.*}}lowbit.output_error = 0.050{{[0-9]*}} : f32
 func.func @correlated(%x: tensor<5x3xf32>) -> tensor<5x1xf32> {
   %c = lowbit.calibrate %x site "in" collect <hessian> {lowbit.stats = {rows = 5 : i64, hessian = dense<[[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]> : tensor<3x3xf32>}} : tensor<5x3xf32>
   %w = arith.constant dense<[[0.31], [0.31], [0.9]]> : tensor<3x1xf32>

@@ -3,13 +3,15 @@
 // RUN: quant-opt %s --split-input-file --lowbit-quantize-rtn="bits=4 group-size=2 min-size=8" | FileCheck %s --check-prefix=SMALL
 
 // Weight [[1, -2], [0.5, 4], [-7, 3.5], [0, 0]] (K = 4, N = 2).
-// Symmetric, groups of 2 along K: scales max|w| / 7 per (group, column):
-// group 0: 1/7, 4/7; group 1: 1, 0.5. Codes: round(w / s).
+// Symmetric, groups of 2 along K: the weight m of largest magnitude per
+// (group, column) goes to code -8, s = m / -8: group 0: 1/-8, 4/-8; group 1:
+// -7/-8, 3.5/-8. Codes: round(w / s) = [[-8, 4], [-4, -8], [-8, -8], [0, 0]].
 // CHECK-LABEL: func.func @rtn
 // CHECK-SAME: (%[[X:.*]]: tensor<3x4xf32>)
-// CHECK: %[[BYTES:.*]] = arith.constant dense<[{{.*}}]> : tensor<4xi8>
+// (Nibbles low first: -8, 4 -> 0x48 = 72; -4, -8 -> 0x8C = -116; ...)
+// CHECK: %[[BYTES:.*]] = arith.constant dense<[72, -116, -120, 0]> : tensor<4xi8>
 // CHECK: %[[CODES:.*]] = lowbit.unpack_codes %[[BYTES]] : tensor<4xi8> -> tensor<4x2xi4>
-// CHECK: %[[SCALES:.*]] = arith.constant dense<{{\[\[}}0.142857{{[0-9]*}}, 0.571428{{[0-9]*}}], [1.000000e+00, 5.000000e-01]]> : tensor<2x2xf32>
+// CHECK: %[[SCALES:.*]] = arith.constant dense<{{\[\[}}-1.250000e-01, -5.000000e-01], [8.750000e-01, -4.375000e-01]]> : tensor<2x2xf32>
 // CHECK: %[[W:.*]] = lowbit.pack %[[CODES]], %[[SCALES]] : !lowbit.qtensor<4x2xf32, #lowbit.scheme<int4, sym, group = 2, axis = 0, scale = f32>>
 // CHECK: %[[Y:.*]] = lowbit.matmul %[[X]], %[[W]] {lowbit.layer = "linear.0", lowbit.method = "rtn", lowbit.time_ms = {{.*}}, lowbit.weight_error = {{.*}} : f32}
 // CHECK-NOT: linalg.matmul

@@ -39,12 +39,15 @@ def LowbitQuantizeRtnPass : Pass<"lowbit-quantize-rtn", "ModuleOp"> {
 
     - groups of `group-size` consecutive weights along K share a scale
       (`group-size=0`: one scale per output channel);
-    - symmetric: `s = max|w| / qmax`; asymmetric: `s = (max - min) / (2^b - 1)`
+    - symmetric: the weight m of largest magnitude goes to the extra
+      negative code, `s = m / -2^(b-1)` (negative when m > 0; as llama.cpp's
+      q4_0 and onnxruntime's MatMulNBits: steps of |m|/8 at 4 bits, not
+      |m|/7); asymmetric: `s = (max - min) / (2^b - 1)`
       and an integer zero point `z = clamp(round(-min / s), 0, 2^b - 1)`
       (the group range always includes 0);
     - `clip-search`: the range is shrunk in 2% steps down to 62% (symmetric:
-      also with divisor `qmax + 1`) and the scale of least squared error
-      kept;
+      with both that rule and `s = max|w| / (2^(b-1) - 1)`) and the scale of
+      least squared error kept;
     - codes as in `#lowbit.scheme`; they are stored bit-packed in a
       `dense_resource` blob and unpacked with `lowbit.unpack_codes`.
 
@@ -74,6 +77,9 @@ def LowbitGptqPass : Pass<"lowbit-gptq", "ModuleOp"> {
     the group's first column is reached, on the error-compensated weights;
     with `act-order` columns go by decreasing `H_ii` and groups are static
     (fitted on the original weights), so the stored layout is unchanged.
+    Symmetric scales use `s = max|w| / (2^(b-1) - 1)`: compensation moves
+    later weights beyond a group's fitted range, into the code of headroom
+    this rule leaves.
 
     Every layer's input must be a `lowbit.calibrate` whose `lowbit.stats`
     holds a `hessian` (see `lowbit-attach-calibration`). Inputs never seen
