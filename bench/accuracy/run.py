@@ -406,7 +406,7 @@ def main(argv=None):
     ap.add_argument("--windows", type=int, default=40,
                     help="512-token windows of test.txt scored (test.txt has ~560)")
     ap.add_argument("--calib-samples", type=int, default=128)
-    ap.add_argument("--ort-gptq-samples", type=int, default=32)
+    ap.add_argument("--ort-gptq-samples", type=int, default=8)
     ap.add_argument("--sentences", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", default="", help="run only configurations containing this")
