@@ -373,32 +373,54 @@ def minilm(args, rows):
 # ---------------------------------------------------------------------------
 
 def plot(rows, path):
+    """Perplexity against bits per weight: every point (log scale), and the
+    4-bit points enlarged."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(8, 5))
     base = next(r["ppl"] for r in rows if r["engine"].startswith("FP32"))
-    ax.axhline(base, color="gray", ls="--", label=f"FP32 reference ({base:.2f})")
-    for r in rows:
-        if "ppl" not in r or r["engine"].startswith("FP32"):
-            continue
-        lowbit = r["engine"].startswith("Lowbit")
-        gptq = "GPTQ" in r["engine"]
-        ax.scatter(r["bpw"], r["ppl"], marker="o" if lowbit else "s",
-                   color=("tab:blue" if gptq else "tab:orange") if lowbit else "tab:green",
-                   s=50, zorder=3)
-        ax.annotate(r["engine"].replace("onnxruntime", "ORT").replace("Lowbit ", ""),
-                    (r["bpw"], r["ppl"]), textcoords="offset points", xytext=(5, 4),
-                    fontsize=7)
+    points = [r for r in rows if "ppl" in r and not r["engine"].startswith("FP32")]
+    fig, (ax, zoom) = plt.subplots(1, 2, figsize=(13, 5.5))
+
+    def style(r):
+        if not r["engine"].startswith("Lowbit"):
+            return "s", "tab:green"
+        return "o", "tab:blue" if "GPTQ" in r["engine"] else "tab:orange"
+
+    def label(r):
+        return r["engine"].replace("onnxruntime", "ORT").replace("Lowbit ", "")
+
+    for a in (ax, zoom):
+        a.axhline(base, color="gray", ls="--", label=f"FP32 reference ({base:.2f})")
+        a.grid(True, which="both", alpha=0.3)
+        a.set_xlabel("bits per weight (codes + scales + zero points)")
+    for r in points:
+        m, c = style(r)
+        ax.scatter(r["bpw"], r["ppl"], marker=m, color=c, s=50, zorder=3)
+        if r["bpw"] < 4:
+            ax.annotate(label(r), (r["bpw"], r["ppl"]), textcoords="offset points",
+                        xytext=(6, 4), fontsize=8)
     ax.set_yscale("log")
-    ax.set_xlabel("bits per weight (codes + scales + zero points)")
     ax.set_ylabel("perplexity, WikiText-2 test (log scale)")
-    ax.set_title("SmolLM2-135M: perplexity vs bits per weight\n"
-                 "(blue: Lowbit GPTQ, orange: Lowbit RTN, green: onnxruntime)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="upper right")
+    ax.set_title("all schemes")
+    four = sorted((r for r in points if r["bpw"] >= 4), key=lambda r: r["ppl"])
+    for i, r in enumerate(four):
+        m, c = style(r)
+        zoom.scatter(r["bpw"], r["ppl"], marker=m, color=c, s=60, zorder=3)
+        zoom.annotate(f"{label(r)}: {r['ppl']:.2f}", (r["bpw"], r["ppl"]),
+                      textcoords="offset points", xytext=(8, (-12, 0, 10)[i % 3]),
+                      fontsize=8)
+    if four:
+        lo = min(r["bpw"] for r in four)
+        hi = max(r["bpw"] for r in four)
+        zoom.set_xlim(lo - 0.05, hi + 0.6)
+        zoom.set_ylim(base - 1, max(r["ppl"] for r in four) * 1.05)
+    zoom.set_ylabel("perplexity")
+    zoom.set_title("4-bit (blue: Lowbit GPTQ, orange: Lowbit RTN, green: onnxruntime)")
+    zoom.legend(loc="upper left", fontsize=8)
+    fig.suptitle("SmolLM2-135M: WikiText-2 perplexity against bits per weight")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
 
 
 def main(argv=None):
