@@ -197,6 +197,28 @@ class Reader:
         self.i = 0
 
 
+def ort_models(args, rows, model, prefix, gptq_reader):
+    """(kind, quantized model path) for each onnxruntime mode that works
+    here; a row saying why for those that do not."""
+    for kind in ORT_KINDS:
+        if args.only and args.only not in "onnxruntime " + kind:
+            continue
+        if kind == "HQQ" and not have_torch():
+            rows.append({"engine": "onnxruntime HQQ W4 b128",
+                         "error": "skipped: onnxruntime's HQQ needs torch (not installed)"})
+            continue
+        log(f"{prefix}: onnxruntime {kind}")
+        reader = gptq_reader if kind.startswith("GPTQ") else None
+        try:
+            path = ort_quantize(model, WORK / (f"{prefix}-ort-" + kind.replace(" ", "-")),
+                                kind, reader)
+        except Exception as e:  # a quantizer that does not work here
+            rows.append({"engine": f"onnxruntime {kind} W4 b128",
+                         "error": f"failed: {str(e)[:200]}"})
+            continue
+        yield kind, path
+
+
 def have_torch():
     try:
         import torch  # noqa: F401
@@ -256,26 +278,9 @@ def smollm2(args, rows):
         rows.append({"engine": f"Lowbit {name}", "bpw": rep["bits_per_weight"],
                      "ppl": ppl, "size": lowbit_size(art),
                      "seconds": rep["total_seconds"]})
-    for kind in ORT_KINDS:
-        if args.only and args.only not in "onnxruntime " + kind:
-            continue
-        if kind == "HQQ" and not have_torch():
-            rows.append({"engine": "onnxruntime HQQ W4 b128",
-                         "error": "skipped: onnxruntime's HQQ needs torch (not installed)"})
-            continue
-        log(f"SmolLM2: onnxruntime {kind}")
-        reader = None
-        if kind.startswith("GPTQ"):
-            arr = np.load(calib / "input_ids.npy")
-            reader = Reader({"input_ids": arr}, min(args.ort_gptq_samples, len(arr)))
-        t = time.time()
-        try:
-            path = ort_quantize(model, WORK / ("smollm2-ort-" + kind.replace(" ", "-")),
-                                kind, reader)
-        except Exception as e:  # a quantizer that does not work here
-            rows.append({"engine": f"onnxruntime {kind} W4 b128",
-                         "error": f"failed: {str(e)[:200]}"})
-            continue
+    arr = np.load(calib / "input_ids.npy")
+    reader = Reader({"input_ids": arr}, min(args.ort_gptq_samples, len(arr)))
+    for kind, path in ort_models(args, rows, model, "smollm2", reader):
         bpw, size = ort_nbits_stats(path)
         ppl, _ = ort_ppl(path)
         rows.append({"engine": f"onnxruntime {kind} W4 b128", "bpw": bpw, "ppl": ppl,
@@ -350,22 +355,8 @@ def minilm(args, rows):
         with Model(art, threads=args.threads) as m:
             e = embed(lambda i, k: m.run(input_ids=i, attention_mask=k)[1])
         score(f"Lowbit {name}", e, rep["bits_per_weight"], lowbit_size(art))
-    for kind in ORT_KINDS:
-        if args.only and args.only not in "onnxruntime " + kind:
-            continue
-        if kind == "HQQ" and not have_torch():
-            rows.append({"engine": "onnxruntime HQQ W4 b128",
-                         "error": "skipped: onnxruntime's HQQ needs torch (not installed)"})
-            continue
-        log(f"MiniLM: onnxruntime {kind}")
-        reader = Reader({k: v for k, v in raw.items()}, 64) if kind.startswith("GPTQ") else None
-        try:
-            path = ort_quantize(model, WORK / ("minilm-ort-" + kind.replace(" ", "-")),
-                                kind, reader)
-        except Exception as e:
-            rows.append({"engine": f"onnxruntime {kind} W4 b128",
-                         "error": f"failed: {str(e)[:200]}"})
-            continue
+    reader = Reader(dict(raw), 64)
+    for kind, path in ort_models(args, rows, model, "minilm", reader):
         bpw, size = ort_nbits_stats(path)
         score(f"onnxruntime {kind} W4 b128", ort_embed(path), bpw, size)
 

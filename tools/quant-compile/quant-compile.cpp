@@ -165,8 +165,8 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
 void addQuantizationPasses(OpPassManager &pm, const lowbit::Recipe &recipe) {
   for (const lowbit::Recipe::Pass &p : recipe.passes()) {
     const lowbit::QuantSettings &s = p.settings;
-    if (*s.method == "gptq") {
-      lowbit::LowbitGptqPassOptions o;
+    // The options both passes share (WeightSchemeOptions in Passes.td).
+    auto scheme = [&](auto &o) {
       o.bits = *s.bits;
       o.groupSize = *s.group;
       o.symmetric = *s.symmetric;
@@ -174,19 +174,17 @@ void addQuantizationPasses(OpPassManager &pm, const lowbit::Recipe &recipe) {
       o.minSize = *s.minSize;
       o.include = p.include;
       o.exclude = p.exclude;
+    };
+    if (*s.method == "gptq") {
+      lowbit::LowbitGptqPassOptions o;
+      scheme(o);
       o.damp = *s.damp;
       o.blockSize = *s.blockSize;
       o.actOrder = *s.actOrder;
       pm.addPass(lowbit::createLowbitGptqPass(o));
     } else {
       lowbit::LowbitQuantizeRtnPassOptions o;
-      o.bits = *s.bits;
-      o.groupSize = *s.group;
-      o.symmetric = *s.symmetric;
-      o.clipSearch = *s.clipSearch;
-      o.minSize = *s.minSize;
-      o.include = p.include;
-      o.exclude = p.exclude;
+      scheme(o);
       pm.addPass(lowbit::createLowbitQuantizeRtnPass(o));
     }
   }

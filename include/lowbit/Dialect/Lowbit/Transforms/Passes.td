@@ -13,7 +13,8 @@ include "mlir/Pass/PassBase.td"
 defvar WeightSchemeOptions = [
   Option<"bits", "bits", "unsigned", "4", "code bit width (2-8)">,
   Option<"groupSize", "group-size", "int64_t", "128",
-         "weights per scale along K, any divisor of K (0: per output channel)">,
+         "weights per scale along K, at most K; the last group is shorter "
+         "when it does not divide K (0: per output channel)">,
   Option<"symmetric", "symmetric", "bool", "true",
          "symmetric codes (no zero point)">,
   Option<"clipSearch", "clip-search", "bool", "false",
@@ -38,7 +39,8 @@ def LowbitQuantizeRtnPass : Pass<"lowbit-quantize-rtn", "ModuleOp"> {
     initializer, e.g. `model.layers.0.mlp.up_proj.weight`).
 
     - groups of `group-size` consecutive weights along K share a scale
-      (`group-size=0`: one scale per output channel);
+      (`group-size=0`: one scale per output channel; when the group size
+      does not divide K the last group is shorter, as in MatMulNBits);
     - symmetric: the weight m of largest magnitude goes to the extra
       negative code, `s = m / -2^(b-1)` (negative when m > 0; as llama.cpp's
       q4_0 and onnxruntime's MatMulNBits: steps of |m|/8 at 4 bits, not
