@@ -31,7 +31,9 @@ def ConvertLowbitToLinalgPass : Pass<"convert-lowbit-to-linalg", "ModuleOp"> {
 
     A quantized value that does not come from `lowbit.pack` or
     `lowbit.quantize` (for example a function argument) cannot be lowered;
-    the pass reports it and fails.
+    the pass reports it and fails. `lowbit.packed_matmul` (what
+    `lowbit-pack` makes of a `lowbit.matmul` for the CPU kernels) is left
+    for the CPU backend; its reference is the `lowbit.matmul` it came from.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/Conversion/Passes.h"
+#include "lowbit/Dialect/Lowbit/Transforms/BufferizableOpInterfaceImpl.h"
+#include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
 #include "lowbit/Target/CPU/Passes.h"
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
@@ -137,6 +139,12 @@ struct InlineAllocaScopesPass
 
 void mlir::lowbit::buildCPUPipelineFront(OpPassManager &pm,
                                          const CPUPipelineOptions &options) {
+  if (options.optimize) {
+    // Quantized matmuls with few rows run on the weight-streaming kernels.
+    LowbitPackPassOptions pack;
+    pack.lanes = std::max<int64_t>(4, options.vectorBits / 32);
+    pm.addNestedPass<func::FuncOp>(createLowbitPackPass(pack));
+  }
   pm.addPass(createConvertLowbitToLinalgPass());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
@@ -185,6 +193,11 @@ void mlir::lowbit::buildCPUPipelineBack(OpPassManager &pm,
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  if (options.optimize) {
+    LowerPackedMatmulPassOptions kernels;
+    kernels.permute = options.vectorBits == 512;
+    pm.addNestedPass<func::FuncOp>(createLowerPackedMatmulPass(kernels));
+  }
   // CSE makes the two subviews of an insert_slice's source and destination
   // one value, and canonicalization then drops the self-copies.
   pm.addPass(createCSEPass());
@@ -250,6 +263,7 @@ void mlir::lowbit::registerCPUInterfaces(DialectRegistry &registry) {
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
   tensor::registerTilingInterfaceExternalModels(registry);
   vector::registerBufferizableOpInterfaceExternalModels(registry);
+  lowbit::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
 void mlir::lowbit::registerCPUPipeline() {

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
 #include "lowbit/Target/CPU/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -46,15 +47,15 @@ struct OutlineKernelsPass
       module.emitError() << "no entry function @" << entry;
       return signalPassFailure();
     }
-    SmallVector<linalg::LinalgOp> ops;
+    SmallVector<DestinationStyleOpInterface> ops;
     for (Operation &op : func.getBody().front())
-      if (auto linalgOp = dyn_cast<linalg::LinalgOp>(&op);
-          linalgOp && !isa<linalg::FillOp>(&op))
-        ops.push_back(linalgOp);
+      if ((isa<linalg::LinalgOp>(&op) && !isa<linalg::FillOp>(&op)) ||
+          isa<PackedMatmulOp>(&op))
+        ops.push_back(cast<DestinationStyleOpInterface>(&op));
     OpBuilder moduleBuilder(module.getBodyRegion());
     moduleBuilder.setInsertionPointAfter(func);
     int64_t index = 0;
-    for (linalg::LinalgOp op : ops)
+    for (DestinationStyleOpInterface op : ops)
       outline(op, func, moduleBuilder, index++);
     // Fills now recomputed inside kernels are dead in the entry.
     SmallVector<Operation *> dead;
@@ -65,7 +66,7 @@ struct OutlineKernelsPass
       op->erase();
   }
 
-  void outline(linalg::LinalgOp op, func::FuncOp entryFunc,
+  void outline(DestinationStyleOpInterface op, func::FuncOp entryFunc,
                OpBuilder &moduleBuilder, int64_t index) {
     // What the kernel recomputes (in order) and what it takes as arguments.
     SmallVector<Operation *> cloned;

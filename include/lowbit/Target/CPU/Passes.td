@@ -53,8 +53,9 @@ def FoldConstantTransposesPass
 def OutlineKernelsPass : Pass<"lowbit-outline-kernels", "ModuleOp"> {
   let summary = "Move each linalg op of the entry function into its own function";
   let description = [{
-    Each linalg op at the top level of the entry function moves into a new
-    private function (`@<entry>_kernel_<n>`), with the `linalg.fill` that
+    Each linalg op (and lowbit.packed_matmul) at the top level of the entry
+    function moves into a new private function (`@<entry>_kernel_<n>`),
+    with the `linalg.fill` that
     initialises its outputs and the small constants it reads; the entry
     function calls it. Kernels bufferize with function boundaries (their
     results are their `outs` operands) and are optimised by LLVM one at a
@@ -104,6 +105,46 @@ def TileAndVectorizePass : Pass<"lowbit-cpu-tile-and-vectorize", "func::FuncOp">
     "::mlir::arith::ArithDialect",
     "::mlir::math::MathDialect",
     "::mlir::affine::AffineDialect",
+  ];
+}
+
+def LowerPackedMatmulPass
+    : Pass<"lowbit-cpu-lower-packed-matmul", "func::FuncOp"> {
+  let summary = "Generate the CPU kernel of each bufferized lowbit.packed_matmul";
+  let description = [{
+    Replaces `lowbit.packed_matmul` on memrefs by a kernel specialised for
+    its layout (bits, group, lanes, tile) and its shape:
+
+    - an `scf.parallel` over tiles of columns (threads split N; each thread
+      streams a contiguous run of the packed codes once);
+    - per tile and chunk of at most 8 rows, vector accumulators
+      (`vector<lanes x f32>`, two per column and row when few rows) carried
+      through an `scf.for` over superblocks of K, fully unrolled inside;
+    - per step (`lanes` consecutive k) one shift of the loaded code words
+      and a decode to f32: with `permute` (AVX-512, 2/4-bit codes) the
+      codes index a 16-entry table of the group's dequantized values
+      (`(value - zero) * scale`, rebuilt once per group and column) through
+      `vpermps` (an LLVM intrinsic); otherwise mask/sign-extend, convert and
+      scale; 8-bit codes are sign- or zero-extended from a byte load;
+    - one `vector.fma` per row with the activations (masked loads past K);
+    - `memref.prefetch` of the code and parameter streams
+      `prefetch-distance` bytes ahead (0: none): hardware prefetch does not
+      keep up with these loops on DRAM-resident weights;
+    - a horizontal sum per column and row at the end, stored to the output
+      (columns past N in the last tile are not stored).
+  }];
+  let options = [
+    Option<"permute", "permute", "bool", "false",
+           "decode 2/4-bit codes with AVX-512 vpermps (16 lanes only)">,
+    Option<"prefetchDistance", "prefetch-distance", "int64_t", "1024",
+           "software prefetch this many bytes ahead in the code stream (0: off)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

@@ -161,4 +161,65 @@ def Lowbit_SparsityAttr : Lowbit_Attr<"Sparsity", "sparsity"> {
   }];
 }
 
+
+def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
+  let summary = "Layout of a weight packed for the CPU matmul kernels";
+  let description = [{
+    Where each code and scale of a `K x N` weight (`y = x W`, groups of
+    `group` along K, or one group per column when `group = 0`) lies in the
+    two flat arrays of `lowbit.packed_matmul`, chosen by `lowbit-pack` for
+    a kernel and fixed in the IR (the artifact's weights file holds this
+    form).
+
+    K is padded with zero codes to `Kp`, a multiple of the *superblock*
+    (the least common multiple of the block and the group); N is padded to
+    whole tiles of `tile` columns.
+
+    - A *block* of one column is `4 * lanes` bytes and holds `32 * lanes /
+      bits` consecutive k. A *step* is `lanes` consecutive k. For `bits` < 8
+      the block is `lanes` little-endian 32-bit words, and the code of
+      block-relative `k = j * lanes + i` is bits `[j*bits, (j+1)*bits)` of
+      word `i` (one shift puts step j's codes in the low bits of every
+      lane). For `bits = 8` byte `k` holds the code of `k`.
+    - Codes: `[tile][block][column of the tile][4 * lanes bytes]`, so that
+      one tile is one sequential stream.
+    - Parameters (f32): `[tile][group][column of the tile][scale, zero]`
+      (`zero` present) or `[tile][group][column][scale]`.
+    - A weight is `(value(code) - zero) * scale`, as `lowbit.dequantize`
+      computes it; `value` reads a code as two's complement (`signed`) or
+      unsigned. Padding has scale 0.
+
+    ```mlir
+    #lowbit.packed<bits = 4, k = 4096, n = 14336, lanes = 16, tile = 4, group = 128, signed>
+    ```
+  }];
+  let parameters = (ins
+    "unsigned":$bits,
+    "int64_t":$k,
+    "int64_t":$n,
+    "int64_t":$lanes,
+    "int64_t":$tile,
+    "int64_t":$group,
+    "bool":$signedCodes,
+    "bool":$zero
+  );
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// k per 32-bit word lane of a block (8 / 16 for 4 / 2 bits).
+    int64_t getCodesPerWord() const { return 32 / getBits(); }
+    int64_t getBlockBytes() const { return 4 * getLanes(); }
+    /// Consecutive k one block of one column holds.
+    int64_t getBlockK() const { return getBlockBytes() * 8 / getBits(); }
+    /// The unit K is padded to: lcm(block, group).
+    int64_t getSuperblockK() const;
+    int64_t getPaddedK() const;
+    int64_t getNumTiles() const { return (getN() + getTile() - 1) / getTile(); }
+    int64_t getNumGroups() const;
+    int64_t getParamsPerGroup() const { return getZero() ? 2 : 1; }
+    int64_t getCodeBytes() const;
+    int64_t getNumParams() const;
+  }];
+}
+
 #endif // LOWBIT_DIALECT_LOWBIT_IR_LOWBITATTRS_TD

@@ -12,6 +12,7 @@
 include "lowbit/Dialect/Lowbit/IR/LowbitTypes.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 
 def Lowbit_QTensor : Type<CPred<"::llvm::isa<::mlir::lowbit::QTensorType>($_self)">,
     "quantized tensor", "::mlir::lowbit::QTensorType">;
@@ -209,6 +210,47 @@ def Lowbit_MatmulOp : Lowbit_Op<"matmul", [Pure]> {
     type($input) `,` qualified(type($weight)) `->` type($result)
   }];
   let hasVerifier = 1;
+}
+
+
+def Lowbit_PackedMatmulOp : Lowbit_Op<"packed_matmul", [
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    DestinationStyleOpInterface]> {
+  let summary = "Matmul on a weight packed for a CPU kernel";
+  let description = [{
+    `init = input x W` (the result overwrites `init`; its values are not
+    read), where `input` is `M x K` and the `K x N` weight W is given by
+    `codes` and `params` in the layout `layout` (see `#lowbit.packed`).
+    `lowbit-pack` produces it from `lowbit.matmul` on a constant weight; the
+    CPU backend turns it into a kernel after bufferization. On tensors it
+    returns the result; on memrefs (after bufferization) it has none.
+
+    Verifier rules:
+    - input, init and result are all tensors or all memrefs (codes and
+      params too); input is `M x K` f32, init `M x N` f32 with the layout's
+      K and N, the result (tensors) has the type of init;
+    - codes is 1-D i8 of the layout's byte count, params 1-D f32 of its
+      parameter count.
+
+    ```mlir
+    %y = lowbit.packed_matmul ins(%x, %codes, %params : tensor<1x4096xf32>, tensor<29360128xi8>, tensor<458752xf32>)
+           outs(%init : tensor<1x14336xf32>)
+           layout(#lowbit.packed<bits = 4, k = 4096, n = 14336, lanes = 16, tile = 4, group = 128, signed>)
+           -> tensor<1x14336xf32>
+    ```
+  }];
+  let arguments = (ins AnyShaped:$input, AnyShaped:$codes, AnyShaped:$params,
+                       AnyShaped:$init, Lowbit_PackedLayoutAttr:$layout);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $codes `,` $params `:` type($input) `,` type($codes)
+    `,` type($params) `)` `outs` `(` $init `:` type($init) `)`
+    `layout` `(` $layout `)` attr-dict (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
+  }];
 }
 
 //===----------------------------------------------------------------------===//

@@ -170,4 +170,40 @@ def LowbitAttachCalibrationPass
   ];
 }
 
+def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
+  let summary = "Repack constant quantized weights for the CPU matmul kernels";
+  let description = [{
+    Rewrites `lowbit.matmul` on a constant weight (`lowbit.pack` of constant
+    codes, scales and zero points) into `lowbit.packed_matmul` on two
+    constants in the `#lowbit.packed` layout the CPU kernels read: codes
+    interleaved in blocks of `4 * lanes` bytes per column, tiles of columns
+    stored as one stream, scales (and zero points) per group beside them.
+    The repacking happens at compile time, so the artifact's weights file
+    holds the packed form and nothing is rearranged at run time.
+
+    Taken: integer codes of 2, 4 or 8 bits, symmetric or asymmetric, groups
+    along K whose size is a multiple of `lanes`, per-channel (along N) or
+    per-tensor scales of any float type, no outliers or mask, f32
+    activations with at most `max-rows` rows (batch dimensions flattened):
+    decoding and small batches, where the weights' bytes set the time.
+    Other matmuls are left for the reference lowering. The tile (columns
+    per stream) is `tile`, or when 0 chosen from the rows so that the
+    kernel's accumulators fit the registers: 4 for 1-2 rows, 2 for 3-4, 1
+    above.
+  }];
+  let options = [
+    Option<"lanes", "lanes", "int64_t", "16",
+           "32-bit lanes of the target's vectors (16: AVX-512, 8: AVX2, 4: NEON)">,
+    Option<"tile", "tile", "int64_t", "0",
+           "columns per tile (0: from the number of rows)">,
+    Option<"maxRows", "max-rows", "int64_t", "16",
+           "matmuls with more activation rows keep the reference lowering">,
+  ];
+  let dependentDialects = [
+    "::mlir::lowbit::LowbitDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // LOWBIT_DIALECT_LOWBIT_TRANSFORMS_PASSES_TD

@@ -1,0 +1,170 @@
+//===- PackedMatmul.cpp - The packed layout and lowbit.packed_matmul ------===//
+//
+// Sizes derived from a #lowbit.packed layout, its syntax and verifier, and
+// the verifier and memory effects of lowbit.packed_matmul.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+
+#include <numeric>
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+//===----------------------------------------------------------------------===//
+// #lowbit.packed
+//===----------------------------------------------------------------------===//
+
+int64_t PackedLayoutAttr::getSuperblockK() const {
+  int64_t block = getBlockK();
+  return getGroup() ? std::lcm(block, getGroup()) : block;
+}
+
+int64_t PackedLayoutAttr::getPaddedK() const {
+  int64_t sb = getSuperblockK();
+  return (getK() + sb - 1) / sb * sb;
+}
+
+int64_t PackedLayoutAttr::getNumGroups() const {
+  return getGroup() ? getPaddedK() / getGroup() : 1;
+}
+
+int64_t PackedLayoutAttr::getCodeBytes() const {
+  return getNumTiles() * getTile() * getPaddedK() * getBits() / 8;
+}
+
+int64_t PackedLayoutAttr::getNumParams() const {
+  return getNumTiles() * getNumGroups() * getTile() * getParamsPerGroup();
+}
+
+LogicalResult
+PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                         unsigned bits, int64_t k, int64_t n, int64_t lanes,
+                         int64_t tile, int64_t group, bool, bool) {
+  if (bits != 2 && bits != 4 && bits != 8)
+    return emitError() << "packed codes of " << bits
+                       << " bits (supported: 2, 4, 8)";
+  if (k <= 0 || n <= 0)
+    return emitError() << "packed weight of " << k << " x " << n
+                       << " (K and N must be positive)";
+  if (lanes != 4 && lanes != 8 && lanes != 16)
+    return emitError() << lanes << " lanes (supported: 4, 8, 16)";
+  if (tile < 1 || tile > 16)
+    return emitError() << "tile of " << tile << " columns (supported: 1..16)";
+  if (group < 0 || group % lanes != 0)
+    return emitError() << "group size " << group
+                       << " is not a multiple of the " << lanes << " lanes";
+  return success();
+}
+
+Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
+  SMLoc loc = parser.getCurrentLocation();
+  int64_t bits = 0, k = 0, n = 0, lanes = 0, tile = 0, group = 0;
+  auto field = [&](StringRef key, int64_t &value) {
+    return failure(parser.parseKeyword(key) || parser.parseEqual() ||
+                   parser.parseInteger(value));
+  };
+  if (parser.parseLess() || failed(field("bits", bits)) ||
+      parser.parseComma() || failed(field("k", k)) || parser.parseComma() ||
+      failed(field("n", n)) || parser.parseComma() ||
+      failed(field("lanes", lanes)) || parser.parseComma() ||
+      failed(field("tile", tile)) || parser.parseComma() ||
+      failed(field("group", group)))
+    return {};
+  bool isSigned = false, zero = false;
+  while (succeeded(parser.parseOptionalComma())) {
+    SMLoc keyLoc = parser.getCurrentLocation();
+    StringRef key;
+    if (parser.parseKeyword(&key))
+      return {};
+    if (key == "signed")
+      isSigned = true;
+    else if (key == "zero")
+      zero = true;
+    else {
+      parser.emitError(keyLoc, "expected 'signed' or 'zero', got '")
+          << key << "'";
+      return {};
+    }
+  }
+  if (parser.parseGreater())
+    return {};
+  return parser.getChecked<PackedLayoutAttr>(loc, parser.getContext(),
+                                             static_cast<unsigned>(bits), k,
+                                             n, lanes, tile, group, isSigned,
+                                             zero);
+}
+
+void PackedLayoutAttr::print(AsmPrinter &printer) const {
+  printer << "<bits = " << getBits() << ", k = " << getK()
+          << ", n = " << getN() << ", lanes = " << getLanes()
+          << ", tile = " << getTile() << ", group = " << getGroup();
+  if (getSignedCodes())
+    printer << ", signed";
+  if (getZero())
+    printer << ", zero";
+  printer << '>';
+}
+
+//===----------------------------------------------------------------------===//
+// lowbit.packed_matmul
+//===----------------------------------------------------------------------===//
+
+LogicalResult PackedMatmulOp::verify() {
+  PackedLayoutAttr layout = getLayout();
+  auto input = cast<ShapedType>(getInput().getType());
+  auto init = cast<ShapedType>(getInit().getType());
+  auto codes = cast<ShapedType>(getCodes().getType());
+  auto params = cast<ShapedType>(getParams().getType());
+  bool tensors = isa<RankedTensorType>(input);
+  for (ShapedType t : {init, codes, params})
+    if (isa<RankedTensorType>(t) != tensors || !(isa<RankedTensorType>(t) ||
+                                                 isa<MemRefType>(t)))
+      return emitOpError("operands must be all ranked tensors or all memrefs");
+  if (tensors != (getNumResults() == 1))
+    return emitOpError(tensors ? "on tensors returns one result"
+                               : "on memrefs returns no result");
+  if (tensors && getResult()[0].getType() != init)
+    return emitOpError("result type ")
+           << getResult()[0].getType() << " differs from init type " << init;
+  if (input.getRank() != 2 || !input.getElementType().isF32() ||
+      !input.hasStaticShape() || input.getDimSize(1) != layout.getK())
+    return emitOpError("input must be M x ")
+           << layout.getK() << " f32 (static), got " << input;
+  if (init.getRank() != 2 || !init.getElementType().isF32() ||
+      init.getShape() !=
+          ArrayRef<int64_t>{input.getDimSize(0), layout.getN()})
+    return emitOpError("init must be ")
+           << input.getDimSize(0) << "x" << layout.getN() << " f32, got "
+           << init;
+  if (codes.getRank() != 1 || !codes.getElementType().isInteger(8) ||
+      codes.getDimSize(0) != layout.getCodeBytes())
+    return emitOpError("codes must be ")
+           << layout.getCodeBytes() << " x i8 for layout " << layout
+           << ", got " << codes;
+  if (params.getRank() != 1 || !params.getElementType().isF32() ||
+      params.getDimSize(0) != layout.getNumParams())
+    return emitOpError("params must be ")
+           << layout.getNumParams() << " x f32 for layout " << layout
+           << ", got " << params;
+  return success();
+}
+
+void PackedMatmulOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    if (isDpsInit(&operand))
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+    else
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  }
+}

@@ -1,0 +1,359 @@
+//===- PackWeights.cpp - lowbit-pack: weights in the CPU kernels' layout --===//
+//
+// lowbit.matmul on a constant weight -> lowbit.packed_matmul on two
+// constants (codes, params) laid out as #lowbit.packed describes. All data
+// movement happens here, at compile time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
+#include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
+#include "lowbit/Support/BitPacking.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+
+namespace mlir::lowbit {
+#define GEN_PASS_DEF_LOWBITPACKPASS
+#include "lowbit/Dialect/Lowbit/Transforms/Passes.h.inc"
+} // namespace mlir::lowbit
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+namespace {
+
+/// The constant value behind `v`, if any.
+ElementsAttr constantOf(Value v) {
+  ElementsAttr attr;
+  if (v && matchPattern(v, m_Constant(&attr)))
+    return attr;
+  return {};
+}
+
+/// Raw bytes of an i8 constant (inline or dense_resource).
+std::optional<std::vector<uint8_t>> readBytes(ElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  if (!type.getElementType().isInteger(8))
+    return std::nullopt;
+  std::vector<uint8_t> out(type.getNumElements());
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != out.size())
+      return std::nullopt;
+    llvm::copy(blob->getData(), out.begin());
+    return out;
+  }
+  auto dense = dyn_cast<DenseIntElementsAttr>(attr);
+  if (!dense)
+    return std::nullopt;
+  size_t i = 0;
+  for (const APInt &v : dense.getValues<APInt>())
+    out[i++] = static_cast<uint8_t>(v.getZExtValue());
+  return out;
+}
+
+/// Integer values of a code or zero-point constant, read as the scheme
+/// reads them (sign-extended when `isSigned`).
+std::optional<std::vector<int32_t>> readInts(ElementsAttr attr, bool isSigned) {
+  auto type = cast<ShapedType>(attr.getType());
+  unsigned width = type.getElementTypeBitWidth();
+  std::vector<int32_t> out;
+  out.reserve(type.getNumElements());
+  auto push = [&](uint64_t raw) {
+    uint64_t mask = width >= 32 ? ~0ull : (1ull << width) - 1;
+    raw &= mask;
+    int64_t v = static_cast<int64_t>(raw);
+    if (isSigned && width < 64 && (raw >> (width - 1)) & 1)
+      v -= int64_t(1) << width;
+    out.push_back(static_cast<int32_t>(v));
+  };
+  if (width == 8 && isa<DenseResourceElementsAttr>(attr)) {
+    std::optional<std::vector<uint8_t>> bytes = readBytes(attr);
+    if (!bytes)
+      return std::nullopt;
+    for (uint8_t b : *bytes)
+      push(b);
+    return out;
+  }
+  auto dense = dyn_cast<DenseIntElementsAttr>(attr);
+  if (!dense)
+    return std::nullopt;
+  for (const APInt &v : dense.getValues<APInt>())
+    push(v.getZExtValue());
+  return out;
+}
+
+/// f32 values of a float constant of any float type.
+std::optional<std::vector<float>> readFloats(ElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  std::vector<float> out;
+  out.reserve(type.getNumElements());
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob || !type.getElementType().isF32() ||
+        blob->getData().size() != type.getNumElements() * sizeof(float))
+      return std::nullopt;
+    out.resize(type.getNumElements());
+    std::memcpy(out.data(), blob->getData().data(), out.size() * 4);
+    return out;
+  }
+  auto dense = dyn_cast<DenseFPElementsAttr>(attr);
+  if (!dense)
+    return std::nullopt;
+  for (APFloat v : dense.getValues<APFloat>()) {
+    bool lost;
+    v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+    out.push_back(v.convertToFloat());
+  }
+  return out;
+}
+
+/// A constant holding `data`, as a named dense_resource blob.
+template <typename T>
+Value createBlob(OpBuilder &b, Location loc, Type elementType,
+                 ArrayRef<T> data, StringRef name) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(data.size())},
+                                    elementType);
+  auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(data);
+  return arith::ConstantOp::create(
+      b, loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
+}
+
+/// The weight of one lowbit.matmul, read into K x N order.
+struct WeightData {
+  int64_t k = 0, n = 0;
+  std::vector<int32_t> codes;           // K x N code values
+  std::vector<float> scales, zeros;     // groups x N (zeros: asymmetric)
+  int64_t group = 0;                    // 0: one group per column
+  std::string name;
+};
+
+/// Reads the constant weight of `op` when the kernels take its scheme;
+/// otherwise says why not in `why` (for -debug output and tests).
+std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
+                                     std::string &why) {
+  auto type = cast<QTensorType>(op.getWeight().getType());
+  SchemeAttr scheme = type.getScheme();
+  bool transposed = op.getTransposeWeight();
+  if (!op.getInput().getType().getElementType().isF32()) {
+    why = "activations are not f32";
+    return std::nullopt;
+  }
+  if (type.getOutliers() || type.getSparsity() || scheme.hasSuperScales() ||
+      scheme.getFormat() != CodeFormat::Int) {
+    why = "scheme is not plain integer codes";
+    return std::nullopt;
+  }
+  unsigned bits = scheme.getBits();
+  if (bits != 2 && bits != 4 && bits != 8) {
+    why = "no kernel for " + std::to_string(bits) + "-bit codes";
+    return std::nullopt;
+  }
+  int64_t kAxis = transposed ? 1 : 0;
+  WeightData w;
+  w.k = type.getShape()[kAxis];
+  w.n = type.getShape()[1 - kAxis];
+  switch (scheme.getGranularity()) {
+  case Granularity::Group:
+    if (scheme.getAxis() != kAxis || scheme.getGroupSize() % lanes != 0) {
+      why = "groups are not along K in multiples of the vector lanes";
+      return std::nullopt;
+    }
+    w.group = scheme.getGroupSize();
+    break;
+  case Granularity::Channel:
+    if (scheme.getAxis() != 1 - kAxis) {
+      why = "channels are not along N";
+      return std::nullopt;
+    }
+    break;
+  case Granularity::Tensor:
+    break;
+  }
+  auto pack = op.getWeight().getDefiningOp<PackOp>();
+  if (!pack || pack.getParts().size() != (scheme.getSymmetric() ? 2u : 3u)) {
+    why = "weight is not a lowbit.pack of constants";
+    return std::nullopt;
+  }
+  Value codesValue = pack.getParts()[0];
+  std::optional<std::vector<int32_t>> codes;
+  if (auto unpack = codesValue.getDefiningOp<UnpackCodesOp>()) {
+    if (ElementsAttr bytes = constantOf(unpack.getBytes()))
+      if (std::optional<std::vector<uint8_t>> raw = readBytes(bytes)) {
+        std::vector<uint8_t> u =
+            unpackBits(*raw, bits, type.getNumElements());
+        codes.emplace();
+        codes->reserve(u.size());
+        for (uint8_t c : u) {
+          int32_t v = c;
+          if (scheme.getSymmetric() && (c >> (bits - 1)) & 1)
+            v -= 1 << bits;
+          codes->push_back(v);
+        }
+      }
+    if (auto res = dyn_cast_or_null<DenseResourceElementsAttr>(
+            constantOf(unpack.getBytes())))
+      w.name = res.getRawHandle().getKey().str();
+  } else if (ElementsAttr attr = constantOf(codesValue)) {
+    codes = readInts(attr, scheme.getSymmetric());
+  }
+  ElementsAttr scalesAttr = constantOf(pack.getParts()[1]);
+  std::optional<std::vector<float>> scales;
+  if (scalesAttr)
+    scales = readFloats(scalesAttr);
+  std::optional<std::vector<int32_t>> zeros;
+  if (!scheme.getSymmetric())
+    if (ElementsAttr z = constantOf(pack.getParts()[2]))
+      zeros = readInts(z, /*isSigned=*/false);
+  if (!codes || !scales || (!scheme.getSymmetric() && !zeros)) {
+    why = "codes, scales or zero points are not readable constants";
+    return std::nullopt;
+  }
+  // To K x N, and scales to groups x N.
+  int64_t k = w.k, n = w.n;
+  w.codes.resize(k * n);
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t c = 0; c < n; ++c)
+      w.codes[r * n + c] = transposed ? (*codes)[c * k + r] : (*codes)[r * n + c];
+  int64_t groups = w.group ? (k + w.group - 1) / w.group : 1;
+  auto toGroupsByN = [&](auto &src, auto &dst) {
+    dst.resize(groups * n);
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t c = 0; c < n; ++c) {
+        int64_t i;
+        if (scheme.getGranularity() == Granularity::Tensor)
+          i = 0;
+        else if (scheme.getGranularity() == Granularity::Channel)
+          i = c;
+        else
+          i = transposed ? c * groups + g : g * n + c;
+        dst[g * n + c] = src[i];
+      }
+  };
+  toGroupsByN(*scales, w.scales);
+  if (zeros) {
+    std::vector<float> z(zeros->begin(), zeros->end());
+    toGroupsByN(z, w.zeros);
+  }
+  if (w.name.empty())
+    if (auto layer = op->getAttrOfType<StringAttr>("lowbit.layer"))
+      w.name = layer.str();
+  if (w.name.empty())
+    w.name = "packed";
+  return w;
+}
+
+/// Lays `w` out as `layout` describes.
+void packWeight(const WeightData &w, PackedLayoutAttr layout,
+                std::vector<uint8_t> &codes, std::vector<float> &params) {
+  int64_t lanes = layout.getLanes(), tile = layout.getTile();
+  int64_t bits = layout.getBits(), blockK = layout.getBlockK();
+  int64_t blockBytes = layout.getBlockBytes();
+  int64_t numBlocks = layout.getPaddedK() / blockK;
+  int64_t numGroups = layout.getNumGroups();
+  int64_t perGroup = layout.getParamsPerGroup();
+  int64_t realGroups = w.group ? (w.k + w.group - 1) / w.group : 1;
+  codes.assign(layout.getCodeBytes(), 0);
+  params.assign(layout.getNumParams(), 0.0f);
+  uint32_t mask = (1u << bits) - 1;
+  for (int64_t t = 0; t < layout.getNumTiles(); ++t) {
+    for (int64_t r = 0; r < tile; ++r) {
+      int64_t col = t * tile + r;
+      if (col >= w.n)
+        continue;
+      for (int64_t blk = 0; blk < numBlocks; ++blk) {
+        uint8_t *dst =
+            codes.data() + ((t * numBlocks + blk) * tile + r) * blockBytes;
+        for (int64_t kk = 0; kk < blockK; ++kk) {
+          int64_t row = blk * blockK + kk;
+          if (row >= w.k)
+            break;
+          uint32_t code = static_cast<uint32_t>(w.codes[row * w.n + col]) & mask;
+          if (bits == 8) {
+            dst[kk] = static_cast<uint8_t>(code);
+            continue;
+          }
+          int64_t lane = kk % lanes, step = kk / lanes;
+          int64_t bit = lane * 32 + step * bits; // within the block
+          dst[bit / 8] |= static_cast<uint8_t>(code << (bit % 8));
+        }
+      }
+      for (int64_t g = 0; g < std::min(numGroups, realGroups); ++g) {
+        float *p = params.data() + ((t * numGroups + g) * tile + r) * perGroup;
+        p[0] = w.scales[g * w.n + col];
+        if (perGroup == 2)
+          p[1] = w.zeros[g * w.n + col];
+      }
+    }
+  }
+}
+
+struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (lanes != 4 && lanes != 8 && lanes != 16) {
+      getOperation().emitError() << "lowbit-pack: lanes must be 4, 8 or 16";
+      return signalPassFailure();
+    }
+    SmallVector<MatmulOp> ops;
+    getOperation().walk([&](MatmulOp op) { ops.push_back(op); });
+    for (MatmulOp op : ops)
+      rewrite(op);
+  }
+
+  void rewrite(MatmulOp op) {
+    RankedTensorType inputType = op.getInput().getType();
+    if (!inputType.hasStaticShape())
+      return;
+    int64_t rows = inputType.getNumElements() / inputType.getShape().back();
+    if (rows > maxRows)
+      return;
+    std::string why;
+    std::optional<WeightData> w = readWeight(op, lanes, why);
+    if (!w)
+      return;
+    auto scheme = cast<QTensorType>(op.getWeight().getType()).getScheme();
+    int64_t cols = tile ? tile : rows <= 2 ? 4 : rows <= 4 ? 2 : 1;
+    auto layout = PackedLayoutAttr::get(
+        op.getContext(), scheme.getBits(), w->k, w->n, lanes,
+        std::min<int64_t>(cols, 16), w->group, scheme.getSymmetric(),
+        !scheme.getSymmetric());
+    std::vector<uint8_t> codes;
+    std::vector<float> params;
+    packWeight(*w, layout, codes, params);
+
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    int64_t rank = inputType.getRank();
+    SmallVector<ReassociationIndices> reassoc;
+    if (rank != 2) {
+      ReassociationIndices lead;
+      for (int64_t d = 0; d + 1 < rank; ++d)
+        lead.push_back(d);
+      reassoc = {lead, {rank - 1}};
+      x = tensor::CollapseShapeOp::create(b, loc, x, reassoc);
+    }
+    Value codesCst = createBlob<uint8_t>(b, loc, b.getI8Type(), codes,
+                                         w->name + ".packed");
+    Value paramsCst = createBlob<float>(b, loc, b.getF32Type(), params,
+                                        w->name + ".packed_params");
+    auto initType = RankedTensorType::get({rows, w->n}, b.getF32Type());
+    Value init = tensor::EmptyOp::create(b, loc, initType.getShape(),
+                                         initType.getElementType());
+    auto packed = PackedMatmulOp::create(b, loc, TypeRange{initType}, x,
+                                         codesCst, paramsCst, init, layout);
+    for (NamedAttribute attr : op->getDiscardableAttrs())
+      packed->setAttr(attr.getName(), attr.getValue());
+    Value y = packed.getResult()[0];
+    if (rank != 2)
+      y = tensor::ExpandShapeOp::create(b, loc, op.getResult().getType(), y,
+                                        reassoc);
+    op.getResult().replaceAllUsesWith(y);
+    op.erase();
+  }
+};
+
+} // namespace

@@ -1,0 +1,377 @@
+//===- PackedMatmulKernels.cpp - CPU kernels for lowbit.packed_matmul -----===//
+//
+// Generates, for one bufferized lowbit.packed_matmul, a weight-streaming
+// kernel specialised for its #lowbit.packed layout and shape (see the pass
+// description in Passes.td). Everything static is unrolled here, in C++:
+// the kernel's IR has one loop over tiles (threads) and one over
+// superblocks of K per tile and chunk of rows.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
+#include "lowbit/Target/CPU/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace mlir::lowbit {
+#define GEN_PASS_DEF_LOWERPACKEDMATMULPASS
+#include "lowbit/Target/CPU/Passes.h.inc"
+} // namespace mlir::lowbit
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+namespace {
+
+/// Rows of activations sharing one pass over a tile's codes.
+constexpr int64_t kMaxChunkRows = 8;
+
+/// Builds the kernel of one op. Names follow the layout's description:
+/// a step is `lanes` consecutive k, a block `4 * lanes` bytes of one
+/// column, a superblock lcm(block, group) of k.
+class KernelBuilder {
+public:
+  KernelBuilder(PackedMatmulOp op, bool permute, int64_t prefetchDistance)
+      : op(op), layout(op.getLayout()), loc(op.getLoc()), b(op),
+        prefetchDistance(prefetchDistance) {
+    lanes = layout.getLanes();
+    tile = layout.getTile();
+    bits = layout.getBits();
+    k = layout.getK();
+    n = layout.getN();
+    rows = cast<MemRefType>(op.getInput().getType()).getDimSize(0);
+    stepsPerBlock = layout.getBlockK() / lanes;
+    superK = layout.getSuperblockK();
+    stepsPerSuper = superK / lanes;
+    blocksPerSuper = superK / layout.getBlockK();
+    numBlocks = layout.getPaddedK() / layout.getBlockK();
+    numGroups = layout.getNumGroups();
+    stepsPerGroup = layout.getGroup() ? layout.getGroup() / lanes : 0;
+    groupsPerSuper = layout.getGroup() ? superK / layout.getGroup() : 0;
+    perGroup = layout.getParamsPerGroup();
+    usePermute = permute && lanes == 16 && bits <= 4;
+    f32 = b.getF32Type();
+    vecF32 = VectorType::get({lanes}, f32);
+    vecI32 = VectorType::get({lanes}, b.getI32Type());
+  }
+
+  void build();
+
+private:
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, int64_t c) {
+    return c == 1 ? x : arith::MulIOp::create(b, loc, x, idx(c)).getResult();
+  }
+  Value addc(Value x, int64_t c) { return c == 0 ? x : add(x, idx(c)); }
+
+  /// The decoder of one column for one group: a table (permute) or the
+  /// broadcast scale and zero.
+  struct Decoder {
+    Value table, scale, zero;
+  };
+  Decoder loadDecoder(Value tileIdx, Value group, int64_t col);
+  /// Step `step`'s weights of one column, from its loaded block words.
+  Value decode(const Decoder &d, Value words, Value blockBase, int64_t step);
+  /// One superblock of a tile for a chunk of rows: returns the new
+  /// accumulators. `masked`: the last superblock, which runs past K.
+  SmallVector<Value> superblock(Value tileIdx, Value super,
+                                ArrayRef<Value> accs, int64_t row0,
+                                int64_t chunk, int64_t split, bool masked,
+                                SmallVector<Decoder> &decoders);
+  void prefetch(Value tileIdx, Value super);
+
+  PackedMatmulOp op;
+  PackedLayoutAttr layout;
+  Location loc;
+  OpBuilder b;
+  int64_t prefetchDistance;
+  int64_t lanes, tile, bits, k, n, rows, stepsPerBlock, superK,
+      stepsPerSuper, blocksPerSuper, numBlocks, numGroups, stepsPerGroup,
+      groupsPerSuper, perGroup;
+  bool usePermute;
+  Type f32;
+  VectorType vecF32, vecI32;
+};
+
+KernelBuilder::Decoder KernelBuilder::loadDecoder(Value tileIdx, Value group,
+                                                  int64_t col) {
+  // params[((tile * numGroups + group) * tileCols + col) * perGroup]
+  Value base = mul(add(mul(tileIdx, numGroups), group), tile * perGroup);
+  base = addc(base, col * perGroup);
+  Decoder d;
+  Value s = memref::LoadOp::create(b, loc, op.getParams(), base);
+  d.scale = vector::BroadcastOp::create(b, loc, vecF32, s);
+  if (layout.getZero()) {
+    Value z = memref::LoadOp::create(b, loc, op.getParams(), addc(base, 1));
+    d.zero = vector::BroadcastOp::create(b, loc, vecF32, z);
+  }
+  if (usePermute) {
+    // Entry i holds the value of code (i mod 2^bits): the permute reads
+    // the low 4 bits of each lane, so higher codes' bits do not matter.
+    SmallVector<float> values;
+    for (int64_t i = 0; i < 16; ++i) {
+      int64_t c = i & ((1 << bits) - 1);
+      if (layout.getSignedCodes() && c >= (1 << (bits - 1)))
+        c -= 1 << bits;
+      values.push_back(static_cast<float>(c));
+    }
+    Value v = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecF32, ArrayRef<float>(values)));
+    if (d.zero)
+      v = arith::SubFOp::create(b, loc, v, d.zero);
+    d.table = arith::MulFOp::create(b, loc, v, d.scale);
+  }
+  return d;
+}
+
+Value KernelBuilder::decode(const Decoder &d, Value words, Value blockBase,
+                            int64_t step) {
+  int64_t j = step % stepsPerBlock;
+  Value codes;
+  if (bits == 8) {
+    auto vecI8 = VectorType::get({lanes}, b.getI8Type());
+    Value bytes = vector::LoadOp::create(b, loc, vecI8, op.getCodes(),
+                                         addc(blockBase, j * lanes));
+    if (layout.getSignedCodes())
+      codes = arith::SIToFPOp::create(
+          b, loc, vecF32, arith::ExtSIOp::create(b, loc, vecI32, bytes));
+    else
+      codes = arith::UIToFPOp::create(
+          b, loc, vecF32, arith::ExtUIOp::create(b, loc, vecI32, bytes));
+  } else {
+    auto splat = [&](int64_t v) -> Value {
+      return arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(vecI32, b.getI32IntegerAttr(v)));
+    };
+    if (usePermute) {
+      Value index = words;
+      if (j)
+        index = arith::ShRUIOp::create(b, loc, words, splat(j * bits));
+      return LLVM::CallIntrinsicOp::create(
+                 b, loc, vecF32,
+                 b.getStringAttr("llvm.x86.avx512.permvar.sf.512"),
+                 ValueRange{d.table, index})
+          .getResult(0);
+    }
+    Value ints;
+    if (layout.getSignedCodes()) {
+      // Sign-extend bits [j*b, (j+1)*b): left to the top, arithmetic right.
+      int64_t left = 32 - (j + 1) * bits;
+      ints = left ? arith::ShLIOp::create(b, loc, words, splat(left)).getResult()
+                  : words;
+      ints = arith::ShRSIOp::create(b, loc, ints, splat(32 - bits));
+      codes = arith::SIToFPOp::create(b, loc, vecF32, ints);
+    } else {
+      ints = j ? arith::ShRUIOp::create(b, loc, words, splat(j * bits))
+                     .getResult()
+               : words;
+      ints = arith::AndIOp::create(b, loc, ints, splat((1 << bits) - 1));
+      codes = arith::UIToFPOp::create(b, loc, vecF32, ints);
+    }
+  }
+  if (d.zero)
+    codes = arith::SubFOp::create(b, loc, codes, d.zero);
+  return arith::MulFOp::create(b, loc, codes, d.scale);
+}
+
+void KernelBuilder::prefetch(Value tileIdx, Value super) {
+  if (prefetchDistance <= 0)
+    return;
+  int64_t codeBytes = tile * blocksPerSuper * layout.getBlockBytes();
+  Value base = mul(add(mul(tileIdx, numBlocks), mul(super, blocksPerSuper)),
+                   tile * layout.getBlockBytes());
+  for (int64_t line = 0; line < std::max<int64_t>(1, codeBytes / 64); ++line)
+    memref::PrefetchOp::create(b, loc, op.getCodes(),
+                               addc(base, prefetchDistance + line * 64),
+                               /*isWrite=*/false, /*localityHint=*/3,
+                               /*isDataCache=*/true);
+  if (!stepsPerGroup)
+    return;
+  // The parameters of the superblock as far ahead (in superblocks).
+  int64_t paramsPerSuper = tile * groupsPerSuper * perGroup;
+  int64_t ahead = std::max<int64_t>(1, prefetchDistance / codeBytes);
+  Value pbase = mul(add(mul(tileIdx, numGroups), mul(super, groupsPerSuper)),
+                    tile * perGroup);
+  for (int64_t off = 0; off < paramsPerSuper; off += 16)
+    memref::PrefetchOp::create(b, loc, op.getParams(),
+                               addc(pbase, ahead * paramsPerSuper + off),
+                               false, 3, true);
+}
+
+SmallVector<Value>
+KernelBuilder::superblock(Value tileIdx, Value super, ArrayRef<Value> accs,
+                          int64_t row0, int64_t chunk, int64_t split,
+                          bool masked, SmallVector<Decoder> &decoders) {
+  SmallVector<Value> acc(accs);
+  prefetch(tileIdx, super);
+  // Words of every block of the superblock, per column.
+  Value firstBlock = add(mul(tileIdx, numBlocks), mul(super, blocksPerSuper));
+  SmallVector<SmallVector<Value>> words(blocksPerSuper);
+  SmallVector<Value> blockBase(blocksPerSuper * tile);
+  auto vecBytes = VectorType::get({4 * lanes}, b.getI8Type());
+  for (int64_t blk = 0; blk < blocksPerSuper; ++blk)
+    for (int64_t c = 0; c < tile; ++c) {
+      Value base = mul(addc(firstBlock, blk), tile * layout.getBlockBytes());
+      base = addc(base, c * layout.getBlockBytes());
+      blockBase[blk * tile + c] = base;
+      if (bits == 8) {
+        words[blk].push_back(Value());
+        continue;
+      }
+      Value raw = vector::LoadOp::create(b, loc, vecBytes, op.getCodes(), base);
+      words[blk].push_back(vector::BitCastOp::create(b, loc, vecI32, raw));
+    }
+  Value kBase = mul(super, superK);
+  for (int64_t s = 0; s < stepsPerSuper; ++s) {
+    int64_t kStep = s * lanes; // within the superblock
+    if (stepsPerGroup && s % stepsPerGroup == 0) {
+      Value group = addc(mul(super, groupsPerSuper), s / stepsPerGroup);
+      for (int64_t c = 0; c < tile; ++c)
+        decoders[c] = loadDecoder(tileIdx, group, c);
+    }
+    // In the last superblock: steps wholly past K contribute nothing; the
+    // one straddling K reads its activations through a mask.
+    int64_t remaining = 0;
+    if (masked) {
+      int64_t kAbs = (k / superK) * superK + kStep;
+      if (kAbs >= k)
+        break;
+      remaining = k - kAbs < lanes ? k - kAbs : 0;
+    }
+    SmallVector<Value> weights;
+    int64_t blk = s / stepsPerBlock;
+    for (int64_t c = 0; c < tile; ++c)
+      weights.push_back(decode(decoders[c], words[blk][c],
+                               blockBase[blk * tile + c], s));
+    Value kIdx = addc(kBase, kStep);
+    for (int64_t r = 0; r < chunk; ++r) {
+      Value row = idx(row0 + r);
+      Value x;
+      if (remaining) {
+        SmallVector<bool> bitsOn(lanes, false);
+        for (int64_t l = 0; l < remaining; ++l)
+          bitsOn[l] = true;
+        auto maskType = VectorType::get({lanes}, b.getI1Type());
+        Value mask = arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(maskType, ArrayRef<bool>(bitsOn)));
+        Value zero = arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(vecF32, b.getF32FloatAttr(0)));
+        x = vector::MaskedLoadOp::create(b, loc, vecF32, op.getInput(),
+                                         ValueRange{row, kIdx}, mask, zero);
+      } else {
+        x = vector::LoadOp::create(b, loc, vecF32, op.getInput(),
+                                   ValueRange{row, kIdx});
+      }
+      for (int64_t c = 0; c < tile; ++c) {
+        Value &a = acc[(c * chunk + r) * split + s % split];
+        a = vector::FMAOp::create(b, loc, x, weights[c], a);
+      }
+    }
+  }
+  return acc;
+}
+
+void KernelBuilder::build() {
+  // Vector loads need unit stride along K: a strided view of the
+  // activations (small: M x K) is copied first.
+  auto inputType = cast<MemRefType>(op.getInput().getType());
+  if (!inputType.isLastDimUnitStride()) {
+    auto contiguous = MemRefType::get(inputType.getShape(), f32);
+    Value copy = memref::AllocOp::create(b, loc, contiguous);
+    memref::CopyOp::create(b, loc, op.getInput(), copy);
+    op.getInputMutable().assign(copy);
+    OpBuilder after(op);
+    after.setInsertionPointAfter(op);
+    memref::DeallocOp::create(after, loc, copy);
+  }
+  int64_t numTiles = layout.getNumTiles();
+  int64_t fullSupers = k / superK;
+  bool tail = k % superK != 0;
+  Value zeroVec = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vecF32, b.getF32FloatAttr(0)));
+  auto parallel = scf::ParallelOp::create(b, loc, ValueRange{idx(0)},
+                                          ValueRange{idx(numTiles)},
+                                          ValueRange{idx(1)});
+  b.setInsertionPointToStart(parallel.getBody());
+  Value tileIdx = parallel.getInductionVars()[0];
+  for (int64_t row0 = 0; row0 < rows; row0 += kMaxChunkRows) {
+    int64_t chunk = std::min(kMaxChunkRows, rows - row0);
+    int64_t split = tile * chunk <= 4 ? 2 : 1;
+    SmallVector<Value> init(tile * chunk * split, zeroVec);
+    SmallVector<Decoder> decoders(tile);
+    if (!stepsPerGroup)
+      for (int64_t c = 0; c < tile; ++c)
+        decoders[c] = loadDecoder(tileIdx, idx(0), c);
+    SmallVector<Value> accs = init;
+    if (fullSupers > 0) {
+      auto loop = scf::ForOp::create(b, loc, idx(0), idx(fullSupers), idx(1),
+                                     init);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      SmallVector<Decoder> inner = decoders;
+      SmallVector<Value> next =
+          superblock(tileIdx, loop.getInductionVar(),
+                     SmallVector<Value>(loop.getRegionIterArgs()), row0,
+                     chunk, split, false, inner);
+      scf::YieldOp::create(b, loc, next);
+      accs = SmallVector<Value>(loop.getResults());
+    }
+    if (tail) {
+      SmallVector<Decoder> inner = decoders;
+      accs = superblock(tileIdx, idx(fullSupers), accs, row0, chunk, split,
+                        true, inner);
+    }
+    // Sum each accumulator's lanes and store the columns inside N.
+    for (int64_t c = 0; c < tile; ++c) {
+      Value col = addc(mul(tileIdx, tile), c);
+      auto store = [&](OpBuilder &sb, Location l) {
+        for (int64_t r = 0; r < chunk; ++r) {
+          Value v = accs[(c * chunk + r) * split];
+          for (int64_t s = 1; s < split; ++s)
+            v = arith::AddFOp::create(sb, l, v,
+                                      accs[(c * chunk + r) * split + s]);
+          Value sum = vector::ReductionOp::create(
+              sb, l, vector::CombiningKind::ADD, v);
+          memref::StoreOp::create(sb, l, sum, op.getInit(),
+                                  ValueRange{idx(row0 + r), col});
+        }
+      };
+      if (n % tile == 0 || c < n % tile) {
+        store(b, loc);
+        continue;
+      }
+      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                           col, idx(n));
+      scf::IfOp::create(b, loc, inside, [&](OpBuilder &tb, Location l) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+        store(b, l);
+        scf::YieldOp::create(tb, l);
+      });
+    }
+  }
+}
+
+struct LowerPackedMatmulPass
+    : lowbit::impl::LowerPackedMatmulPassBase<LowerPackedMatmulPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<PackedMatmulOp> ops;
+    getOperation().walk([&](PackedMatmulOp op) { ops.push_back(op); });
+    for (PackedMatmulOp op : ops) {
+      if (op.getNumResults() != 0) {
+        op.emitOpError("must be bufferized before kernel generation");
+        return signalPassFailure();
+      }
+      KernelBuilder(op, permute, prefetchDistance).build();
+      op.erase();
+    }
+  }
+};
+
+} // namespace

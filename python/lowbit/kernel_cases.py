@@ -1,0 +1,140 @@
+"""Quantized matmuls as MLIR modules, for the kernel tests and bench/kernels.
+
+A case is one `lowbit.matmul` of an M x K activation by a random K x N
+quantized weight (integer codes, any bits, sym/asym, groups along K, per
+channel or per tensor, optionally stored N x K with `transpose_weight`).
+`module()` writes several cases as one entry function (input `x<i>`,
+output `y<i>` each), so one compile covers many kernel variants;
+`reference()` computes what each case must return, in float64, from the
+same codes and scales.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Case:
+    m: int
+    k: int
+    n: int
+    bits: int = 4
+    sym: bool = True
+    group: int = 128          # > 0: groups along K; 0: per channel; -1: per tensor
+    transpose: bool = False   # weight stored N x K
+    seed: int = 0
+    codes: np.ndarray = field(init=False, repr=False)   # K x N code values
+    scales: np.ndarray = field(init=False, repr=False)  # scale shape (keepdims)
+    zeros: np.ndarray | None = field(init=False, repr=False, default=None)
+
+    def __post_init__(self):
+        rng = np.random.default_rng(self.seed)
+        lo, hi = (-(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1) if self.sym \
+            else (0, (1 << self.bits) - 1)
+        self.codes = rng.integers(lo, hi + 1, size=(self.k, self.n)).astype(np.int32)
+        shape = self.scale_shape()
+        self.scales = (rng.uniform(0.5, 1.5, size=shape) / (1 << self.bits)).astype(np.float32)
+        if not self.sym:
+            self.zeros = rng.integers(0, (1 << self.bits), size=shape).astype(np.int32)
+
+    @property
+    def name(self) -> str:
+        g = {0: "ch", -1: "t"}.get(self.group, f"g{self.group}")
+        return (f"m{self.m}_k{self.k}_n{self.n}_w{self.bits}_{'sym' if self.sym else 'asym'}_{g}"
+                f"{'_T' if self.transpose else ''}")
+
+    def groups(self) -> int:
+        return -(-self.k // self.group) if self.group > 0 else 1
+
+    def scale_shape(self) -> tuple:
+        """Keepdims scale shape in the stored (maybe transposed) order."""
+        if self.group == -1:
+            return (1, 1)
+        if self.group == 0:
+            return (self.n, 1) if self.transpose else (1, self.n)
+        return (self.n, self.groups()) if self.transpose else (self.groups(), self.n)
+
+    def weight(self) -> np.ndarray:
+        """Dequantized K x N weight, float64."""
+        rows = np.arange(self.k) // self.group if self.group > 0 else np.zeros(self.k, int)
+
+        def expand(p):  # scale-shaped -> K x N
+            p = p.T if self.transpose else p
+            return np.broadcast_to(p, (p.shape[0], self.n))[rows]
+        s = expand(self.scales.astype(np.float64))
+        z = expand(self.zeros.astype(np.float64)) if self.zeros is not None else 0.0
+        return (self.codes - z) * s
+
+    def input(self, rng) -> np.ndarray:
+        return rng.standard_normal((self.m, self.k)).astype(np.float32)
+
+
+def _hex(a: np.ndarray) -> str:
+    return '"0x' + np.ascontiguousarray(a).tobytes().hex().upper() + '"'
+
+
+def _pack_codes(codes: np.ndarray, bits: int) -> np.ndarray:
+    """lowbit.pack_codes: code k at stream bits [k*b, (k+1)*b), little-endian."""
+    c = (codes.reshape(-1).astype(np.int64) & ((1 << bits) - 1)).astype(np.uint8)
+    planes = ((c[:, None] >> np.arange(bits)) & 1).astype(np.uint8).reshape(-1)
+    return np.packbits(planes, bitorder="little")
+
+
+def _scheme(c: Case) -> str:
+    axis_k = 1 if c.transpose else 0
+    if c.group == -1:
+        gran = "tensor"
+    elif c.group == 0:
+        gran = f"channel, axis = {1 - axis_k}"
+    else:
+        gran = f"group = {c.group}, axis = {axis_k}"
+    sym = "sym" if c.sym else "asym"
+    zp = "" if c.sym else ", zero_point = i8"
+    return f"#lowbit.scheme<int{c.bits}, {sym}, {gran}, scale = f32{zp}>"
+
+
+def module(cases: list[Case]) -> str:
+    """One entry function @main(x0, x1, ...) -> (y0, y1, ...)."""
+    lines, args, results, body = [], [], [], []
+    for i, c in enumerate(cases):
+        wshape = (c.n, c.k) if c.transpose else (c.k, c.n)
+        qt = f"!lowbit.qtensor<{wshape[0]}x{wshape[1]}xf32, {_scheme(c)}>"
+        lines.append(f"!q{i} = {qt}")
+        xt, yt = f"tensor<{c.m}x{c.k}xf32>", f"tensor<{c.m}x{c.n}xf32>"
+        args.append(f"%x{i}: {xt}")
+        results.append(yt)
+        codes = c.codes.T if c.transpose else c.codes
+        packed = _pack_codes(codes, c.bits)
+        sshape = "x".join(map(str, c.scales.shape))
+        body.append(f"  %b{i} = arith.constant dense<{_hex(packed.view(np.int8))}> : "
+                    f"tensor<{packed.size}xi8>")
+        body.append(f"  %c{i} = lowbit.unpack_codes %b{i} : tensor<{packed.size}xi8> -> "
+                    f"tensor<{wshape[0]}x{wshape[1]}xi{c.bits}>")
+        body.append(f"  %s{i} = arith.constant dense<{_hex(c.scales)}> : tensor<{sshape}xf32>")
+        parts = f"%c{i}, %s{i}"
+        if c.zeros is not None:
+            body.append(f"  %z{i} = arith.constant dense<{_hex(c.zeros.astype(np.uint8))}> : "
+                        f"tensor<{sshape}xi8>")
+            parts += f", %z{i}"
+        body.append(f"  %w{i} = lowbit.pack {parts} : !q{i}")
+        tw = " transpose_weight" if c.transpose else ""
+        body.append(f"  %y{i} = lowbit.matmul %x{i}, %w{i}{tw} : {xt}, !q{i} -> {yt}")
+    outs = ", ".join(f"%y{i}" for i in range(len(cases)))
+    lines.append(f"func.func @main({', '.join(args)}) -> ({', '.join(results)}) {{")
+    lines += body
+    lines.append(f"  return {outs} : {', '.join(results)}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def reference(case: Case, x: np.ndarray) -> np.ndarray:
+    return x.astype(np.float64) @ case.weight()
+
+
+def tolerance(case: Case, x: np.ndarray) -> np.ndarray:
+    """Bound on the f32 rounding error of any summation order: K * 2^-23 *
+    sum_k |x_k w_k| (with margin), per output element."""
+    mag = np.abs(x.astype(np.float64)) @ np.abs(case.weight())
+    return 4 * case.k * 2.0 ** -24 * mag + 1e-30
