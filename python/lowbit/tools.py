@@ -77,3 +77,40 @@ def parse_printed_memrefs(text: str):
         values = np.array([float(n) for n in numbers], dtype=np.float64)
         arrays.append(values.reshape(shape))
     return arrays
+
+
+def build_aarch64_driver(out_dir) -> Path:
+    """Cross-builds runtime/examples/lowbit_run_raw for AArch64 (the driver
+    that runs --target=aarch64 artifacts under qemu-aarch64) into out_dir."""
+    import shutil
+    for t in ("aarch64-linux-gnu-g++", "aarch64-linux-gnu-gcc", "qemu-aarch64-static"):
+        if not shutil.which(t):
+            raise RuntimeError(f"{t} missing: run scripts/setup.sh")
+    out_dir = Path(out_dir)
+    runtime = REPO_ROOT / "runtime"
+    driver = out_dir / "lowbit_run_raw"
+    subprocess.run(["aarch64-linux-gnu-g++", "-O2", "-std=c++17", "-DLOWBIT_RUNTIME_BUILD",
+                    f"-I{runtime / 'include'}", "-c", str(runtime / "src" / "runtime.cpp"),
+                    "-o", str(out_dir / "runtime.o")], check=True)
+    subprocess.run(["aarch64-linux-gnu-gcc", "-O2", f"-I{runtime / 'include'}",
+                    str(runtime / "examples" / "lowbit_run_raw.c"), str(out_dir / "runtime.o"),
+                    "-o", str(driver), "-lstdc++", "-ldl"], check=True)
+    return driver
+
+
+def run_under_qemu(driver, artifact, inputs, outputs) -> list:
+    """Runs an AArch64 artifact on numpy inputs under qemu-aarch64; `outputs`
+    are (shape, dtype) pairs; returns the output arrays."""
+    artifact = Path(artifact)
+    work = artifact / "qemu-io"
+    work.mkdir(exist_ok=True)
+    ins, outs = [], []
+    for i, a in enumerate(inputs):
+        p = work / f"in_{i}.bin"
+        np.ascontiguousarray(a).tofile(p)
+        ins.append(str(p))
+    for i in range(len(outputs)):
+        outs.append(str(work / f"out_{i}.bin"))
+    subprocess.run(["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu", str(driver),
+                    str(artifact), *ins, "--", *outs], check=True)
+    return [np.fromfile(p, dtype).reshape(shape) for p, (shape, dtype) in zip(outs, outputs)]

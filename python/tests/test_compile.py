@@ -253,23 +253,11 @@ def test_aarch64_artifact_runs_under_qemu(tmp_path):
     """--target=aarch64: the artifact is linked by the cross compiler and run
     under qemu-aarch64 by the runtime built for AArch64 (the raw-file
     driver of runtime/examples), and matches onnxruntime."""
-    for tool in ("aarch64-linux-gnu-g++", "aarch64-linux-gnu-gcc", "qemu-aarch64-static"):
-        assert shutil.which(tool), f"{tool} missing: run scripts/setup.sh"
-    runtime = tools.REPO_ROOT / "runtime"
-    driver = tmp_path / "lowbit_run_raw"
-    subprocess.run(["aarch64-linux-gnu-g++", "-O2", "-std=c++17", "-DLOWBIT_RUNTIME_BUILD",
-                    f"-I{runtime / 'include'}", "-c", runtime / "src" / "runtime.cpp",
-                    "-o", tmp_path / "runtime.o"], check=True)
-    subprocess.run(["aarch64-linux-gnu-gcc", "-O2", f"-I{runtime / 'include'}",
-                    runtime / "examples" / "lowbit_run_raw.c", tmp_path / "runtime.o",
-                    "-o", driver, "-lstdc++", "-ldl"], check=True)
+    driver = tools.build_aarch64_driver(tmp_path)
     model = mlp_model(tmp_path / "m.onnx")
     art = compile_onnx(model, tmp_path / "art", {"x": (16, 32)}, target="aarch64")
     assert json.loads((art / "manifest.json").read_text())["target"]["triple"].startswith("aarch64")
     x = RNG.standard_normal((16, 32)).astype(np.float32)
-    x.tofile(tmp_path / "x.bin")
-    subprocess.run(["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu", driver, art,
-                    tmp_path / "x.bin", "--", tmp_path / "y.bin"], check=True)
-    y = np.fromfile(tmp_path / "y.bin", np.float32).reshape(16, 16)
+    y, = tools.run_under_qemu(driver, art, [x], [((16, 16), np.float32)])
     ref = ort.InferenceSession(str(model)).run(None, {"x": x})[0]
     np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-6)

@@ -66,6 +66,10 @@ static cl::opt<std::string> target(
     cl::desc("host | x86-64 | x86-64-v2 | x86-64-v3 | x86-64-v4 | aarch64"));
 static cl::opt<bool> noOptimize(
     "O0", cl::desc("scalar loops, one thread (the reference lowering)"));
+static cl::opt<int64_t> prefetchDistance(
+    "prefetch-distance", cl::init(4096),
+    cl::desc("bytes ahead the low-bit matmul kernels prefetch weights "
+             "(0: no software prefetch)"));
 static cl::opt<bool> keep("keep-intermediates",
                           cl::desc("also write model.ll and the C wrapper"));
 
@@ -330,6 +334,11 @@ int main(int argc, char **argv) {
     llvm::errs() << "error: " << targetError << "\n";
     return 1;
   }
+  if (prefetchDistance < 0 || prefetchDistance > (1 << 20)) {
+    llvm::errs() << "error: --prefetch-distance=" << prefetchDistance
+                 << " is outside 0..1048576 bytes\n";
+    return 1;
+  }
   std::string recipeError;
   std::optional<lowbit::Recipe> recipe = buildRecipe(recipeError);
   if (!recipe && !recipeError.empty()) {
@@ -381,6 +390,7 @@ int main(int argc, char **argv) {
   options.optimize = !noOptimize;
   options.source = inputPath;
   options.keepIntermediates = keep;
+  options.prefetchDistance = prefetchDistance;
   if (failed(lowbit::writeArtifact(*module, options, llvm::errs()))) {
     // No partial artifact: a failed compile leaves no model.so behind.
     llvm::sys::fs::remove(outDir + "/model.so");

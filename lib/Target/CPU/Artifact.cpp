@@ -244,6 +244,7 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
                !StringRef(llvm::sys::getDefaultTargetTriple()).starts_with("aarch64");
   pipeline.threads = options.optimize && !cross;
   pipeline.cachingAllocator = true;
+  pipeline.prefetchDistance = options.prefetchDistance;
   PassManager front(ctx);
   buildCPUPipelineFront(front, pipeline);
   if (failed(front.run(module)))

@@ -196,6 +196,7 @@ void mlir::lowbit::buildCPUPipelineBack(OpPassManager &pm,
   if (options.optimize) {
     LowerPackedMatmulPassOptions kernels;
     kernels.permute = options.vectorBits == 512;
+    kernels.prefetchDistance = options.prefetchDistance;
     pm.addNestedPass<func::FuncOp>(createLowerPackedMatmulPass(kernels));
   }
   // CSE makes the two subviews of an insert_slice's source and destination

@@ -184,10 +184,12 @@ void KernelBuilder::prefetch(Value tileIdx, Value super) {
   int64_t codeBytes = tile * blocksPerSuper * layout.getBlockBytes();
   Value base = mul(add(mul(tileIdx, numBlocks), mul(super, blocksPerSuper)),
                    tile * layout.getBlockBytes());
+  // Into L2 (prefetcht1): its miss queue holds more lines in flight than
+  // L1's fill buffers, which is what a DRAM stream needs.
   for (int64_t line = 0; line < std::max<int64_t>(1, codeBytes / 64); ++line)
     memref::PrefetchOp::create(b, loc, op.getCodes(),
                                addc(base, prefetchDistance + line * 64),
-                               /*isWrite=*/false, /*localityHint=*/3,
+                               /*isWrite=*/false, /*localityHint=*/2,
                                /*isDataCache=*/true);
   if (!stepsPerGroup)
     return;
@@ -199,7 +201,7 @@ void KernelBuilder::prefetch(Value tileIdx, Value super) {
   for (int64_t off = 0; off < paramsPerSuper; off += 16)
     memref::PrefetchOp::create(b, loc, op.getParams(),
                                addc(pbase, ahead * paramsPerSuper + off),
-                               false, 3, true);
+                               false, 2, true);
 }
 
 SmallVector<Value>

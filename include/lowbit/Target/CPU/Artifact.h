@@ -42,6 +42,8 @@ struct ArtifactOptions {
   /// Also write the LLVM dialect module (model.ll.mlir) and LLVM IR
   /// (model.ll) next to the artifact, for inspection.
   bool keepIntermediates = false;
+  /// Software prefetch distance of the low-bit matmul kernels (bytes).
+  int64_t prefetchDistance = 4096;
 };
 
 /// The LLVM target triple, CPU and feature string for `target`, and the CPU

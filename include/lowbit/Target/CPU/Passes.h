@@ -36,6 +36,9 @@ struct CPUPipelineOptions {
   /// Allocate through _mlir_memref_to_llvm_alloc/free (the artifact's
   /// caching allocator) instead of malloc/free.
   bool cachingAllocator = false;
+  /// Software prefetch distance of the packed-weight kernels, in bytes
+  /// (0: none).
+  int64_t prefetchDistance = 4096;
 };
 
 /// Core IR (linalg/tensor/arith/math, lowbit) -> LLVM dialect: weights as

@@ -127,7 +127,7 @@ def LowerPackedMatmulPass
       `vpermps` (an LLVM intrinsic); otherwise mask/sign-extend, convert and
       scale; 8-bit codes are sign- or zero-extended from a byte load;
     - one `vector.fma` per row with the activations (masked loads past K);
-    - `memref.prefetch` of the code and parameter streams
+    - `memref.prefetch` (into L2) of the code and parameter streams
       `prefetch-distance` bytes ahead (0: none): hardware prefetch does not
       keep up with these loops on DRAM-resident weights;
     - a horizontal sum per column and row at the end, stored to the output
@@ -136,7 +136,7 @@ def LowerPackedMatmulPass
   let options = [
     Option<"permute", "permute", "bool", "false",
            "decode 2/4-bit codes with AVX-512 vpermps (16 lanes only)">,
-    Option<"prefetchDistance", "prefetch-distance", "int64_t", "1024",
+    Option<"prefetchDistance", "prefetch-distance", "int64_t", "4096",
            "software prefetch this many bytes ahead in the code stream (0: off)">,
   ];
   let dependentDialects = [

@@ -315,7 +315,7 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     if (!w)
       return;
     auto scheme = cast<QTensorType>(op.getWeight().getType()).getScheme();
-    int64_t cols = tile ? tile : rows <= 2 ? 4 : rows <= 4 ? 2 : 1;
+    int64_t cols = tile ? tile : rows <= 2 ? 4 : 2;
     auto layout = PackedLayoutAttr::get(
         op.getContext(), scheme.getBits(), w->k, w->n, lanes,
         std::min<int64_t>(cols, 16), w->group, scheme.getSymmetric(),

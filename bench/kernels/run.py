@@ -1,0 +1,229 @@
+"""Low-bit matmul kernels against onnxruntime's MatMulNBits and the bandwidth limit.
+
+    .venv/bin/python bench/kernels/run.py [--shapes 4096x4096,4096x14336,14336x4096]
+        [--rows 1,2,4,8,16] [--threads 1,2] [--bits 4,2,8] [--quick]
+
+For each shape K x N (y[M, N] = x[M, K] W), rows M and thread count, times
+Lowbit's compiled kernel (quant-compile on a module with one lowbit.matmul
+of random W4 g128 sym codes, f32 activations) and onnxruntime's
+MatMulNBits (4-bit, block 32 and 128, accuracy levels 0 and 4), with the
+weights
+
+- cache-resident: one matrix, called repeatedly;
+- DRAM-resident: distinct copies totalling over 1 GiB, called in turn (as
+  in decoding, where every layer's weights come from DRAM once).
+
+and prints time, effective GB/s of weight bytes (codes + scales),
+% of the read bandwidth measured in the same run (bench/kernels/bandwidth.c,
+a prefetching sum), and Lowbit's speed-up over each onnxruntime mode.
+Other bit widths (--bits) run for M = 1 only. Not a test: shared machines
+are noisy; compare ratios from one run. Compiles are cached in
+~/.cache/lowbit/bench/kernels.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "python"))
+
+from lowbit import tools  # noqa: E402
+from lowbit.kernel_cases import Case, module  # noqa: E402
+from lowbit.runtime import Model  # noqa: E402
+
+CACHE = Path.home() / ".cache" / "lowbit" / "bench" / "kernels"
+DRAM_BYTES = 1.1 * (1 << 30)
+
+
+def bandwidth_lib() -> ctypes.CDLL:
+    so = CACHE / "bandwidth.so"
+    src = Path(__file__).with_name("bandwidth.c")
+    if not so.exists() or so.stat().st_mtime < src.stat().st_mtime:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["cc", "-O3", "-march=native", "-fopenmp", "-shared", "-fPIC",
+                        str(src), "-o", str(so)], check=True)
+    lib = ctypes.CDLL(str(so))
+    lib.lowbit_bench_read.restype = ctypes.c_double
+    lib.lowbit_bench_read.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                                      ctypes.c_int, ctypes.POINTER(ctypes.c_uint64)]
+    return lib
+
+
+def measure_bandwidth(threads: int) -> tuple[float, float]:
+    """(DRAM, cache) read GB/s with `threads` threads."""
+    lib = bandwidth_lib()
+    sink = ctypes.c_uint64(0)
+    big = np.ones(2 << 30, np.uint8)
+    dram = big.size / lib.lowbit_bench_read(big.ctypes.data, big.size, threads, 3,
+                                            ctypes.byref(sink)) / 1e9
+    small = big[: 32 << 20]
+    cache = small.size / lib.lowbit_bench_read(small.ctypes.data, small.size, threads, 20,
+                                               ctypes.byref(sink)) / 1e9
+    del big
+    return dram, cache
+
+
+def weight_bytes(k: int, n: int, bits: int, group: int) -> float:
+    """Codes plus f32 scales: what a GEMV must read."""
+    return k * n * bits / 8 + n * -(-k // group) * 4
+
+
+def lowbit_artifact(k: int, n: int, m: int, bits: int, group: int) -> Path:
+    out = CACHE / f"lowbit_k{k}_n{n}_m{m}_w{bits}_g{group}"
+    if (out / "model.so").exists():
+        return out
+    print(f"  compiling {out.name} ...", file=sys.stderr, flush=True)
+    case = Case(m, k, n, bits, True, group, seed=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "m.mlir"
+        src.write_text(module([case]))
+        subprocess.run([tools.tool("quant-compile"), str(src), "-o", str(out), "--quiet"],
+                       check=True, capture_output=True)
+    return out
+
+
+def time_calls(fns, reps: int) -> float:
+    """Median over `reps` of the mean time per call of one pass over `fns`."""
+    for f in fns:
+        f()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for f in fns:
+            f()
+        times.append((time.perf_counter() - t0) / len(fns))
+    return statistics.median(times)
+
+
+def lowbit_time(art: Path, m: int, k: int, threads: int, copies: int) -> float:
+    x = np.random.default_rng(0).standard_normal((m, k)).astype(np.float32)
+    dirs = [art]
+    tmp = None
+    if copies > 1:
+        # Distinct weight files: distinct pages, nothing shared in caches.
+        tmp = Path(tempfile.mkdtemp(dir=CACHE))
+        for i in range(copies):
+            d = tmp / str(i)
+            d.mkdir()
+            for f in ("model.so", "manifest.json", "weights.bin"):
+                shutil.copyfile(art / f, d / f)
+            dirs.append(d)
+        dirs = dirs[1:]
+    try:
+        models = [Model(d, threads=threads) for d in dirs]
+        t = time_calls([lambda mdl=mdl: mdl.run(x) for mdl in models],
+                       reps=3 if copies > 1 else 50)
+        for mdl in models:
+            mdl.close()
+        return t
+    finally:
+        if tmp:
+            shutil.rmtree(tmp)
+
+
+def ort_model(k: int, n: int, block: int, level: int, seed: int) -> bytes:
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(seed)
+    blocks = -(-k // block)
+    b = rng.integers(0, 256, size=(n, blocks, block // 2), dtype=np.uint8)
+    scales = rng.uniform(0.001, 0.01, size=(n * blocks,)).astype(np.float32)
+    node = helper.make_node("MatMulNBits", ["A", "B", "scales"], ["Y"], domain="com.microsoft",
+                            K=k, N=n, bits=4, block_size=block, accuracy_level=level)
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("A", TensorProto.FLOAT, ["M", k])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["M", n])],
+        initializer=[helper.make_tensor("B", TensorProto.UINT8, b.shape, b.tobytes(), raw=True),
+                     helper.make_tensor("scales", TensorProto.FLOAT, scales.shape,
+                                        scales.tobytes(), raw=True)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                    helper.make_opsetid("com.microsoft", 1)])
+    return model.SerializeToString()
+
+
+def ort_time(k: int, n: int, m: int, block: int, level: int, threads: int,
+             copies: int) -> float:
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    if copies > 1:
+        # Many sessions, each with its own pool: idle pools must not spin on
+        # the cores the running one needs.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    x = np.random.default_rng(0).standard_normal((m, k)).astype(np.float32)
+    sessions = [ort.InferenceSession(ort_model(k, n, block, level, seed=i), opts,
+                                     providers=["CPUExecutionProvider"])
+                for i in range(copies)]
+    t = time_calls([lambda s=s: s.run(None, {"A": x}) for s in sessions],
+                   reps=3 if copies > 1 else 50)
+    del sessions
+    return t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shapes", default="4096x4096,4096x14336,14336x4096")
+    ap.add_argument("--rows", default="1,2,4,8,16")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--bits", default="4,2,8")
+    ap.add_argument("--quick", action="store_true",
+                    help="one shape (4096x14336), rows 1 and 8, 2 threads")
+    args = ap.parse_args()
+    if args.quick:
+        args.shapes, args.rows, args.threads = "4096x14336", "1,8", "2"
+    shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
+    rows = [int(v) for v in args.rows.split(",")]
+    threads_list = [int(v) for v in args.threads.split(",")]
+    bits_list = [int(v) for v in args.bits.split(",")]
+    group = 128
+    CACHE.mkdir(parents=True, exist_ok=True)
+
+    limits = {t: measure_bandwidth(t) for t in threads_list}
+    for t, (dram, cache) in limits.items():
+        print(f"read bandwidth, {t} thread(s): DRAM {dram:.1f} GB/s, cache (32 MiB) {cache:.1f} GB/s")
+    print()
+    ort_modes = [(32, 0), (128, 0), (32, 4), (128, 4)]
+    header = ("| K x N | M | bits | threads | weights | Lowbit | GB/s | % of limit | "
+              + " | ".join(f"ORT b{b} L{lv}" for b, lv in ort_modes)
+              + " | Lowbit vs best ORT |")
+    print(header)
+    print("|" + " --- |" * (header.count("|") - 1))
+    for k, n in shapes:
+        for m in rows:
+            for bits in bits_list:
+                if bits != 4 and m != 1:
+                    continue
+                art = lowbit_artifact(k, n, m, bits, group)
+                wbytes = weight_bytes(k, n, bits, group)
+                for threads in threads_list:
+                    for where in ("cache", "DRAM"):
+                        copies = 1 if where == "cache" else int(np.ceil(DRAM_BYTES / wbytes))
+                        t = lowbit_time(art, m, k, threads, copies)
+                        limit = limits[threads][0 if where == "DRAM" else 1]
+                        gbs = wbytes / t / 1e9
+                        ort_cells, best = [], None
+                        for block, level in ort_modes:
+                            if bits != 4:
+                                ort_cells.append("-")
+                                continue
+                            ot = ort_time(k, n, m, block, level, threads, copies)
+                            best = ot if best is None else min(best, ot)
+                            ort_cells.append(f"{ot * 1e3:.3f} ms")
+                        ratio = f"{best / t:.2f}x" if best else "-"
+                        print(f"| {k}x{n} | {m} | {bits} | {threads} | {where} | {t * 1e3:.3f} ms | "
+                              f"{gbs:.1f} | {100 * gbs / limit:.0f}% | " + " | ".join(ort_cells)
+                              + f" | {ratio} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+// RUN: quant-opt %s --split-input-file --lowbit-pack="lanes=4 tile=1" | FileCheck %s
+// RUN: quant-opt %s --split-input-file --lowbit-pack="lanes=4" | FileCheck %s --check-prefix=AUTO
+
+// 4-bit codes c_k = k mod 8 (K = 32, one column, one group of 32), lanes = 4:
+// a block is 4 words = 16 bytes = 32 codes, and code k = 4j + i sits in bits
+// [4j, 4j+4) of word i. Word i so holds, low nibble first, the codes of
+// k = i, 4+i, 8+i, ... = i, 4+i, i, 4+i, ...: bytes 0x40 (i = 0), 0x51,
+// 0x62, 0x73, each 4 times. The one group's scale is 0.5 (0x3F000000).
+// CHECK-LABEL: func.func @gemv
+// CHECK-SAME: (%[[X:.*]]: tensor<1x32xf32>)
+// CHECK: %[[CODES:.*]] = arith.constant dense_resource<[[BLOB:.*]]> : tensor<16xi8>
+// CHECK: %[[PARAMS:.*]] = arith.constant dense_resource<[[PBLOB:.*]]> : tensor<1xf32>
+// CHECK: %[[INIT:.*]] = tensor.empty() : tensor<1x1xf32>
+// CHECK: %[[Y:.*]] = lowbit.packed_matmul ins(%[[X]], %[[CODES]], %[[PARAMS]] : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%[[INIT]] : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, signed>) {lowbit.layer = "l0"} -> tensor<1x1xf32>
+// CHECK-NOT: lowbit.matmul
+// CHECK: return %[[Y]]
+// CHECK: [[BLOB]]: "0x0100000040404040515151516262626273737373"
+// CHECK: [[PBLOB]]: "0x040000000000003F"
+!q = !lowbit.qtensor<32x1xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>>
+func.func @gemv(%x: tensor<1x32xf32>) -> tensor<1x1xf32> {
+  %c = arith.constant dense<[16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118]> : tensor<16xi8>
+  %codes = lowbit.unpack_codes %c : tensor<16xi8> -> tensor<32x1xi4>
+  %s = arith.constant dense<[[0.5]]> : tensor<1x1xf32>
+  %w = lowbit.pack %codes, %s : !q
+  %y = lowbit.matmul %x, %w {lowbit.layer = "l0"} : tensor<1x32xf32>, !q -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+// 8-bit asymmetric, weight stored N x K (transpose_weight), per channel:
+// bytes hold the codes in k order; K = 20 pads to the 16-byte block: 32.
+// Two columns, tile 1: codes of column 0 then column 1, 32 bytes each.
+// Params are (scale, zero) pairs per column: (0.25, 3), (0.5, 200).
+// Leading batch dimensions collapse to rows and expand back.
+// CHECK-LABEL: func.func @asym8
+// CHECK: %[[X2:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x1x20xf32> into tensor<2x20xf32>
+// CHECK: lowbit.packed_matmul ins(%[[X2]], %{{.*}}, %{{.*}} : tensor<2x20xf32>, tensor<64xi8>, tensor<4xf32>) outs(%{{.*}} : tensor<2x2xf32>) layout(<bits = 8, k = 20, n = 2, lanes = 4, tile = 1, group = 0, zero>)
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] output_shape [2, 1, 2] : tensor<2x2xf32> into tensor<2x1x2xf32>
+// CHECK: "0x010000000102030405060708090A0B0C0D0E0F101112131400000000000000000000000000FFFEFDFCFBFAF9F8F7F6F5F4F3F2F1F0EFEEED000000000000000000000000"
+// CHECK: "0x040000000000803E000040400000003F00004843"
+!q8 = !lowbit.qtensor<2x20xf32, #lowbit.scheme<int8, asym, channel, axis = 0, scale = f32, zero_point = i8>>
+func.func @asym8(%x: tensor<2x1x20xf32>) -> tensor<2x1x2xf32> {
+  %codes = arith.constant dense<[[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
+                                 [0, -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -14, -15, -16, -17, -18, -19]]> : tensor<2x20xi8>
+  %s = arith.constant dense<[[0.25], [0.5]]> : tensor<2x1xf32>
+  %z = arith.constant dense<[[3], [-56]]> : tensor<2x1xi8>
+  %w = lowbit.pack %codes, %s, %z : !q8
+  %y = lowbit.matmul %x, %w transpose_weight : tensor<2x1x20xf32>, !q8 -> tensor<2x1x2xf32>
+  return %y : tensor<2x1x2xf32>
+}
+
+// -----
+
+// The tile follows the rows when not given: 4 columns for 1-2 rows, 2 above.
+// AUTO-LABEL: func.func @tiles
+// AUTO: layout(<bits = 2, k = 64, n = 8, lanes = 4, tile = 4, group = 0, signed>)
+// AUTO: layout(<bits = 2, k = 64, n = 8, lanes = 4, tile = 2, group = 0, signed>)
+!q2 = !lowbit.qtensor<64x8xf32, #lowbit.scheme<int2, sym, tensor, scale = f32>>
+func.func @tiles(%x: tensor<2x64xf32>, %x5: tensor<5x64xf32>) -> (tensor<2x8xf32>, tensor<5x8xf32>) {
+  %c = arith.constant dense<0> : tensor<64x8xi2>
+  %s = arith.constant dense<[[0.5]]> : tensor<1x1xf32>
+  %w = lowbit.pack %c, %s : !q2
+  %y = lowbit.matmul %x, %w : tensor<2x64xf32>, !q2 -> tensor<2x8xf32>
+  %y5 = lowbit.matmul %x5, %w : tensor<5x64xf32>, !q2 -> tensor<5x8xf32>
+  return %y, %y5 : tensor<2x8xf32>, tensor<5x8xf32>
+}
+
+// -----
+
+// Left for the reference lowering: 3-bit codes (no kernel yet), groups that
+// are not a multiple of the lanes, more rows than max-rows (prefill: the
+// tiled float matmul after dequantization is faster), a weight that is not
+// constant.
+// CHECK-LABEL: func.func @not_packed
+// CHECK-NOT: lowbit.packed_matmul
+// CHECK-COUNT-4: lowbit.matmul
+// CHECK-NOT: lowbit.packed_matmul
+!q3 = !lowbit.qtensor<16x4xf32, #lowbit.scheme<int3, sym, channel, axis = 1, scale = f32>>
+!q4g2 = !lowbit.qtensor<16x4xf32, #lowbit.scheme<int4, sym, group = 2, axis = 0, scale = f32>>
+!q4 = !lowbit.qtensor<16x4xf32, #lowbit.scheme<int4, sym, channel, axis = 1, scale = f32>>
+func.func @not_packed(%x: tensor<1x16xf32>, %big: tensor<17x16xf32>, %w: !q4) -> (tensor<1x4xf32>, tensor<1x4xf32>, tensor<17x4xf32>, tensor<1x4xf32>) {
+  %c3 = arith.constant dense<1> : tensor<16x4xi3>
+  %c4 = arith.constant dense<1> : tensor<16x4xi4>
+  %s = arith.constant dense<0.5> : tensor<1x4xf32>
+  %sg = arith.constant dense<0.5> : tensor<8x4xf32>
+  %w3 = lowbit.pack %c3, %s : !q3
+  %w4g2 = lowbit.pack %c4, %sg : !q4g2
+  %w4 = lowbit.pack %c4, %s : !q4
+  %y3 = lowbit.matmul %x, %w3 : tensor<1x16xf32>, !q3 -> tensor<1x4xf32>
+  %yg = lowbit.matmul %x, %w4g2 : tensor<1x16xf32>, !q4g2 -> tensor<1x4xf32>
+  %yb = lowbit.matmul %big, %w4 : tensor<17x16xf32>, !q4 -> tensor<17x4xf32>
+  %ya = lowbit.matmul %x, %w : tensor<1x16xf32>, !q4 -> tensor<1x4xf32>
+  return %y3, %yg, %yb, %ya : tensor<1x4xf32>, tensor<1x4xf32>, tensor<17x4xf32>, tensor<1x4xf32>
+}

@@ -1,0 +1,71 @@
+// RUN: quant-opt %s --split-input-file --verify-diagnostics
+
+func.func @codes_size(%x: tensor<1x32xf32>, %c: tensor<15xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{codes must be 16 x i8 for layout #lowbit.packed<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, signed>, got 'tensor<15xi8>'}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<15xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, signed>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @params_size(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{params must be 2 x f32}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, zero>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @input_k(%x: tensor<1x31xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{input must be M x 32 f32 (static), got 'tensor<1x31xf32>'}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x31xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @init_shape(%x: tensor<2x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{init must be 2x1 f32, got 'tensor<1x1xf32>'}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<2x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @mixed(%x: memref<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) {
+  // expected-error @+1 {{operands must be all ranked tensors or all memrefs}}
+  lowbit.packed_matmul ins(%x, %c, %p : memref<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32>)
+  return
+}
+
+// -----
+
+func.func @memref_result(%x: memref<1x32xf32>, %c: memref<16xi8>, %p: memref<1xf32>, %i: memref<1x1xf32>) {
+  // expected-error @+1 {{on memrefs returns no result}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : memref<1x32xf32>, memref<16xi8>, memref<1xf32>) outs(%i : memref<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32>) -> tensor<1x1xf32>
+  return
+}
+
+// -----
+
+func.func @bad_bits(%x: tensor<1x32xf32>, %c: tensor<12xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{packed codes of 3 bits (supported: 2, 4, 8)}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<12xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 3, k = 32, n = 1, lanes = 4, tile = 1, group = 32>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @bad_group(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{group size 6 is not a multiple of the 4 lanes}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 6>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @bad_key(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{expected 'signed' or 'zero', got 'unsigned'}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, unsigned>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}

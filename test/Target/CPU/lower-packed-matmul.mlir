@@ -1,0 +1,66 @@
+// RUN: quant-opt %s --split-input-file --lowbit-cpu-lower-packed-matmul="permute=1 prefetch-distance=256" | FileCheck %s
+// RUN: quant-opt %s --split-input-file --lowbit-cpu-lower-packed-matmul="permute=0 prefetch-distance=0" | FileCheck %s --check-prefix=PORT
+
+// 4-bit, 16 lanes, groups of 128 (= one block of 64 bytes = one
+// superblock), K = 200: one full superblock in the loop and a tail whose
+// step at k = 192 reads 8 activations through a mask; steps past K are
+// dropped. N = 6 in tiles of 4: the last tile stores 2 of its columns.
+// CHECK-LABEL: func.func @w4
+// CHECK: scf.parallel (%[[T:.*]]) = (%{{.*}}) to (%{{.*}}) step
+// CHECK: scf.for %[[SB:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// CHECK: memref.prefetch %{{.*}}, read, locality<2>, data : memref<1024xi8>
+// CHECK: vector.load %{{.*}} : memref<1024xi8>, vector<64xi8>
+// CHECK: vector.bitcast %{{.*}} : vector<64xi8> to vector<16xi32>
+// The group's table: (value - 0) * scale, values of signed nibbles.
+// CHECK: %[[S:.*]] = memref.load %{{.*}} : memref<16xf32>
+// CHECK: %[[SV:.*]] = vector.broadcast %[[S]] : f32 to vector<16xf32>
+// CHECK: %[[TAB:.*]] = arith.mulf %{{.*}}, %[[SV]] : vector<16xf32>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"(%[[TAB]], %{{.*}}) : (vector<16xf32>, vector<16xi32>) -> vector<16xf32>
+// CHECK: vector.load %{{.*}} : memref<1x200xf32>, vector<16xf32>
+// CHECK: vector.fma
+// CHECK: arith.shrui %{{.*}}, %{{.*}} : vector<16xi32>
+// CHECK: scf.yield
+// The tail: a masked load of the last 8 activations.
+// CHECK: vector.maskedload %{{.*}} : memref<1x200xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK: vector.reduction <add>
+// CHECK: memref.store
+// CHECK: vector.reduction <add>
+// CHECK: memref.store
+// CHECK: %[[IN:.*]] = arith.cmpi ult
+// CHECK: scf.if %[[IN]]
+// CHECK: memref.store
+// CHECK-NOT: lowbit.packed_matmul
+
+// Portable decode: sign-extend each nibble with two shifts, convert, scale.
+// PORT-LABEL: func.func @w4
+// PORT-NOT: memref.prefetch
+// PORT-NOT: llvm.call_intrinsic
+// PORT: arith.shli %{{.*}} : vector<16xi32>
+// PORT: arith.shrsi %{{.*}} : vector<16xi32>
+// PORT: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// PORT: arith.mulf
+// PORT: vector.fma
+func.func @w4(%x: memref<1x200xf32>, %codes: memref<1024xi8>, %params: memref<16xf32>, %y: memref<1x6xf32>) {
+  lowbit.packed_matmul ins(%x, %codes, %params : memref<1x200xf32>, memref<1024xi8>, memref<16xf32>) outs(%y : memref<1x6xf32>) layout(<bits = 4, k = 200, n = 6, lanes = 16, tile = 4, group = 128, signed>)
+  return
+}
+
+// -----
+
+// 8-bit asymmetric codes: byte loads zero-extended, minus the zero point,
+// times the scale (no permute for 8 bits). A strided activation view is
+// copied to a contiguous buffer first.
+// CHECK-LABEL: func.func @w8
+// CHECK: memref.alloc() : memref<2x32xf32>
+// CHECK: memref.copy
+// CHECK: vector.load %{{.*}} : memref<128xi8>, vector<16xi8>
+// CHECK: arith.extui %{{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: arith.uitofp
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: vector.fma
+// CHECK: memref.dealloc
+func.func @w8(%x: memref<2x32xf32, strided<[64, 2]>>, %codes: memref<128xi8>, %params: memref<4xf32>, %y: memref<2x2xf32>) {
+  lowbit.packed_matmul ins(%x, %codes, %params : memref<2x32xf32, strided<[64, 2]>>, memref<128xi8>, memref<4xf32>) outs(%y : memref<2x2xf32>) layout(<bits = 8, k = 32, n = 2, lanes = 16, tile = 2, group = 0, zero>)
+  return
+}
