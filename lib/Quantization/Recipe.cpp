@@ -49,6 +49,7 @@ template <> struct MappingTraits<Recipe> {
     Calibration c{r.calibrationSamples};
     io.mapOptional("calibration", c);
     r.calibrationSamples = c.samples;
+    io.mapOptional("activations", r.activations, std::string("f32"));
     io.mapOptional("rules", r.rules);
   }
 };
@@ -160,6 +161,8 @@ llvm::Error Recipe::validate() const {
     return fail(why);
   if (calibrationSamples < 1)
     return fail("calibration samples must be at least 1");
+  if (activations != "f32" && activations != "int8")
+    return fail("activations must be f32 or int8, got '" + activations + "'");
   for (auto [i, rule] : llvm::enumerate(rules)) {
     std::string where = "rule " + std::to_string(i + 1) + " (match '" +
                         rule.match + "'): ";

@@ -138,3 +138,25 @@ def tolerance(case: Case, x: np.ndarray) -> np.ndarray:
     sum_k |x_k w_k| (with margin), per output element."""
     mag = np.abs(x.astype(np.float64)) @ np.abs(case.weight())
     return 4 * case.k * 2.0 ** -24 * mag + 1e-30
+
+
+def quantize_activations(x: np.ndarray, group: int) -> np.ndarray:
+    """The int8-activation kernels' rounding of x (per row and group of K:
+    s = max|x| / 127 in f32, codes roundeven(x * (127 / max|x|))), returned
+    dequantized (codes * s) in float64."""
+    m, k = x.shape
+    out = np.zeros((m, k), np.float64)
+    for g0 in range(0, k, group):
+        blk = x[:, g0:g0 + group].astype(np.float32)
+        amax = np.abs(blk).max(axis=1, keepdims=True).astype(np.float32)
+        scale = amax / np.float32(127)
+        inv = np.where(amax > 0, np.float32(127) / np.where(amax > 0, amax, 1), 0).astype(np.float32)
+        q = np.rint(blk * inv)
+        out[:, g0:g0 + group] = q.astype(np.float64) * scale.astype(np.float64)
+    return out
+
+
+def reference_int8(case: Case, x: np.ndarray) -> np.ndarray:
+    """What the int8-activation kernels compute, in float64."""
+    group = case.group if case.group > 0 else 128
+    return quantize_activations(x, group) @ case.weight()

@@ -3,14 +3,16 @@
 // Loads an artifact: dlopen(model.so, RTLD_LOCAL) so that two models keep
 // their symbols apart, parses the metadata text model.so carries, checks the
 // version, the CPU features and weights.bin (size and fingerprint), maps
-// weights.bin read-only, and calls `lowbit_entry` with memref descriptors
-// for inputs, weights and outputs.
+// weights.bin read-only (and by default copies it into huge pages), and
+// calls `lowbit_entry` with memref descriptors for inputs, weights and
+// outputs.
 //
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/runtime.h"
 
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -107,6 +109,30 @@ uint64_t fingerprint(const char *data, size_t n) {
   return h;
 }
 
+/// A read-only copy of `bytes` at `src` in anonymous memory aligned to and
+/// advised for 2 MiB pages; null on failure. Weight streams read from
+/// file-backed 4 KiB pages reach ~65% of the DRAM bandwidth of huge pages
+/// here (a page walk every 64 lines).
+void *copyToHugePages(const void *src, size_t bytes, void *&mapping,
+                      size_t &mappingBytes) {
+  const size_t huge = size_t(2) << 20;
+  size_t len = (bytes + huge - 1) / huge * huge;
+  mappingBytes = len + huge;
+  mapping = mmap(nullptr, mappingBytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapping == MAP_FAILED) {
+    mapping = nullptr;
+    return nullptr;
+  }
+  char *aligned = (char *)(((uintptr_t)mapping + huge - 1) & ~(huge - 1));
+#ifdef MADV_HUGEPAGE
+  madvise(aligned, len, MADV_HUGEPAGE);
+#endif
+  memcpy(aligned, src, bytes);
+  mprotect(aligned, len, PROT_READ);
+  return aligned;
+}
+
 } // namespace
 
 struct lowbit_model {
@@ -115,6 +141,9 @@ struct lowbit_model {
   void (*setThreads)(int) = nullptr;
   void *weights = nullptr;
   size_t weightsBytes = 0;
+  // The mapping to unmap: the file's, or the huge-page copy's.
+  void *mapping = nullptr;
+  size_t mappingBytes = 0;
   std::string target;
   std::vector<Tensor> inputs, outputs, weightTensors;
 };
@@ -299,6 +328,22 @@ int lowbit_model_load(const char *dir, lowbit_model **out, char *err,
     if (w.offset % 64 || w.offset + w.bytes > weightsSize)
       return cleanup(fail(err, errLen, "%s: weight '%s' lies outside the file",
                           wpath.c_str(), w.name.c_str()));
+  m->mapping = m->weights;
+  m->mappingBytes = weightsSize;
+  // LOWBIT_WEIGHTS=mmap keeps the file mapping (pages shared between
+  // processes, nothing copied); by default weights move to huge pages.
+  const char *mode = getenv("LOWBIT_WEIGHTS");
+  if (!(mode && strcmp(mode, "mmap") == 0)) {
+    void *mapping = nullptr;
+    size_t mappingBytes = 0;
+    if (void *copy = copyToHugePages(m->weights, weightsSize, mapping,
+                                     mappingBytes)) {
+      munmap(m->weights, weightsSize);
+      m->weights = copy;
+      m->mapping = mapping;
+      m->mappingBytes = mappingBytes;
+    }
+  }
   finishInfo(m->inputs);
   finishInfo(m->outputs);
   *out = m;
@@ -376,7 +421,9 @@ int lowbit_model_run(lowbit_model *m, const void *const *inputs,
 void lowbit_model_free(lowbit_model *m) {
   if (!m)
     return;
-  if (m->weights)
+  if (m->mapping)
+    munmap(m->mapping, m->mappingBytes);
+  else if (m->weights)
     munmap(m->weights, m->weightsBytes);
   if (m->library)
     dlclose(m->library);

@@ -70,6 +70,11 @@ static cl::opt<int64_t> prefetchDistance(
     "prefetch-distance", cl::init(4096),
     cl::desc("bytes ahead the low-bit matmul kernels prefetch weights "
              "(0: no software prefetch)"));
+static cl::opt<std::string> activationsFlag(
+    "activations", cl::init("f32"),
+    cl::desc("activations of low-bit matmuls: f32 (exact) | int8 (quantized "
+             "per group at run time; VNNI kernels, AVX-512 VNNI targets); "
+             "overrides the recipe's"));
 static cl::opt<bool> keep("keep-intermediates",
                           cl::desc("also write model.ll and the C wrapper"));
 
@@ -339,6 +344,11 @@ int main(int argc, char **argv) {
                  << " is outside 0..1048576 bytes\n";
     return 1;
   }
+  if (activationsFlag != "f32" && activationsFlag != "int8") {
+    llvm::errs() << "error: --activations=" << activationsFlag
+                 << " (expected f32 or int8)\n";
+    return 1;
+  }
   std::string recipeError;
   std::optional<lowbit::Recipe> recipe = buildRecipe(recipeError);
   if (!recipe && !recipeError.empty()) {
@@ -391,6 +401,9 @@ int main(int argc, char **argv) {
   options.source = inputPath;
   options.keepIntermediates = keep;
   options.prefetchDistance = prefetchDistance;
+  options.int8Activations = activationsFlag.getNumOccurrences()
+                                ? activationsFlag == "int8"
+                                : recipe && recipe->activations == "int8";
   if (failed(lowbit::writeArtifact(*module, options, llvm::errs()))) {
     // No partial artifact: a failed compile leaves no model.so behind.
     llvm::sys::fs::remove(outDir + "/model.so");

@@ -61,6 +61,9 @@ struct Recipe {
   std::string include;
   std::optional<std::string> exclude; // unset: the default exclusion
   int64_t calibrationSamples = 128;
+  /// Activations of the compiled low-bit matmuls: "f32" (exact) or "int8"
+  /// (quantized per group at run time, VNNI kernels).
+  std::string activations = "f32";
   std::vector<RecipeRule> rules;
 
   /// Parses and checks a YAML or JSON recipe; errors name the file, the line

@@ -245,6 +245,7 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   pipeline.threads = options.optimize && !cross;
   pipeline.cachingAllocator = true;
   pipeline.prefetchDistance = options.prefetchDistance;
+  pipeline.int8Activations = options.int8Activations && has("avx512vnni");
   PassManager front(ctx);
   buildCPUPipelineFront(front, pipeline);
   if (failed(front.run(module)))

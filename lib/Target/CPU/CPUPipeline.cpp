@@ -143,6 +143,7 @@ void mlir::lowbit::buildCPUPipelineFront(OpPassManager &pm,
     // Quantized matmuls with few rows run on the weight-streaming kernels.
     LowbitPackPassOptions pack;
     pack.lanes = std::max<int64_t>(4, options.vectorBits / 32);
+    pack.int8Activations = options.int8Activations;
     pm.addNestedPass<func::FuncOp>(createLowbitPackPass(pack));
   }
   pm.addPass(createConvertLowbitToLinalgPass());

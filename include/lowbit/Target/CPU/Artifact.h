@@ -44,6 +44,9 @@ struct ArtifactOptions {
   bool keepIntermediates = false;
   /// Software prefetch distance of the low-bit matmul kernels (bytes).
   int64_t prefetchDistance = 4096;
+  /// Low-bit matmuls quantize their activations to int8 per group at run
+  /// time (W4A8/W8A8 on VNNI) where the target has AVX-512 VNNI.
+  bool int8Activations = false;
 };
 
 /// The LLVM target triple, CPU and feature string for `target`, and the CPU

@@ -39,6 +39,8 @@ struct CPUPipelineOptions {
   /// Software prefetch distance of the packed-weight kernels, in bytes
   /// (0: none).
   int64_t prefetchDistance = 4096;
+  /// Quantize the activations of low-bit matmuls to int8 (VNNI kernels).
+  bool int8Activations = false;
 };
 
 /// Core IR (linalg/tensor/arith/math, lowbit) -> LLVM dialect: weights as

@@ -127,11 +127,19 @@ def LowerPackedMatmulPass
       `vpermps` (an LLVM intrinsic); otherwise mask/sign-extend, convert and
       scale; 8-bit codes are sign- or zero-extended from a byte load;
     - one `vector.fma` per row with the activations (masked loads past K);
-    - `memref.prefetch` (into L2) of the code and parameter streams
-      `prefetch-distance` bytes ahead (0: none): hardware prefetch does not
-      keep up with these loops on DRAM-resident weights;
+    - `memref.prefetch` of the code stream into L2 `prefetch-distance`
+      bytes ahead and into L1 an eighth of that ahead, and of the parameter
+      stream (0: none): hardware prefetch does not keep up with these loops
+      on DRAM-resident weights;
     - a horizontal sum per column and row at the end, stored to the output
       (columns past N in the last tile are not stored).
+
+    With the `int8` layout the kernel first quantizes the activations per
+    row and group (`s = max|x| / 127`, round to nearest even, zero past K)
+    into a buffer, then multiplies 64 unsigned weight codes by 64 int8
+    activations per `vpdpbusd` (an LLVM intrinsic) into an i32 accumulator
+    per group, which is converted and scaled by `s_w * s_x` at the group's
+    end, with the zero-point term added from the group's code sum.
   }];
   let options = [
     Option<"permute", "permute", "bool", "false",
@@ -142,6 +150,7 @@ def LowerPackedMatmulPass
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect",

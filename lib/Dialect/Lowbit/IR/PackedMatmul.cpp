@@ -44,7 +44,8 @@ int64_t PackedLayoutAttr::getNumParams() const {
 LogicalResult
 PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          unsigned bits, int64_t k, int64_t n, int64_t lanes,
-                         int64_t tile, int64_t group, bool, bool) {
+                         int64_t tile, int64_t group, bool, bool,
+                         bool int8) {
   if (bits != 2 && bits != 4 && bits != 8)
     return emitError() << "packed codes of " << bits
                        << " bits (supported: 2, 4, 8)";
@@ -58,6 +59,10 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (group < 0 || group % lanes != 0)
     return emitError() << "group size " << group
                        << " is not a multiple of the " << lanes << " lanes";
+  if (int8 && (lanes != 16 || group <= 0 || group % 64 != 0))
+    return emitError() << "int8 activations need 16 lanes and groups of a "
+                          "multiple of 64, got "
+                       << lanes << " lanes and group " << group;
   return success();
 }
 
@@ -75,7 +80,7 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       failed(field("tile", tile)) || parser.parseComma() ||
       failed(field("group", group)))
     return {};
-  bool isSigned = false, zero = false;
+  bool isSigned = false, zero = false, int8 = false;
   while (succeeded(parser.parseOptionalComma())) {
     SMLoc keyLoc = parser.getCurrentLocation();
     StringRef key;
@@ -85,8 +90,10 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       isSigned = true;
     else if (key == "zero")
       zero = true;
+    else if (key == "int8")
+      int8 = true;
     else {
-      parser.emitError(keyLoc, "expected 'signed' or 'zero', got '")
+      parser.emitError(keyLoc, "expected 'signed', 'zero' or 'int8', got '")
           << key << "'";
       return {};
     }
@@ -96,7 +103,7 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
   return parser.getChecked<PackedLayoutAttr>(loc, parser.getContext(),
                                              static_cast<unsigned>(bits), k,
                                              n, lanes, tile, group, isSigned,
-                                             zero);
+                                             zero, int8);
 }
 
 void PackedLayoutAttr::print(AsmPrinter &printer) const {
@@ -107,6 +114,8 @@ void PackedLayoutAttr::print(AsmPrinter &printer) const {
     printer << ", signed";
   if (getZero())
     printer << ", zero";
+  if (getInt8())
+    printer << ", int8";
   printer << '>';
 }
 

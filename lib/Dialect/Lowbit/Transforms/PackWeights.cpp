@@ -244,9 +244,57 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
   return w;
 }
 
+/// Lays `w` out as the `int8` layout describes: unsigned codes, byte b of
+/// a 64-byte block holds k = b, 64 + b, ... low bits first; parameters
+/// (scale, -zero * scale / 16).
+void packWeightInt8(const WeightData &w, PackedLayoutAttr layout,
+                    std::vector<uint8_t> &codes, std::vector<float> &params) {
+  int64_t tile = layout.getTile(), bits = layout.getBits();
+  int64_t blockK = layout.getBlockK();
+  int64_t numBlocks = layout.getPaddedK() / blockK;
+  int64_t numGroups = layout.getNumGroups();
+  int64_t realGroups = (w.k + layout.getGroup() - 1) / layout.getGroup();
+  int64_t offset = layout.getSignedCodes() ? 1 << (bits - 1) : 0;
+  uint32_t mask = (1u << bits) - 1;
+  codes.assign(layout.getCodeBytes(), 0);
+  params.assign(layout.getNumParams(), 0.0f);
+  for (int64_t t = 0; t < layout.getNumTiles(); ++t)
+    for (int64_t r = 0; r < tile; ++r) {
+      int64_t col = t * tile + r;
+      if (col >= w.n)
+        continue;
+      for (int64_t blk = 0; blk < numBlocks; ++blk) {
+        uint8_t *dst = codes.data() + ((t * numBlocks + blk) * tile + r) * 64;
+        for (int64_t kk = 0; kk < blockK; ++kk) {
+          int64_t row = blk * blockK + kk;
+          // Padding holds the code of zero so that it adds nothing.
+          uint32_t code = static_cast<uint32_t>(
+                              (row < w.k ? w.codes[row * w.n + col] : 0) +
+                              offset) &
+                          mask;
+          if (row >= w.k && !layout.getSignedCodes())
+            code = 0;
+          dst[kk % 64] |= static_cast<uint8_t>(code << ((kk / 64) * bits));
+        }
+      }
+      // Source groups: the scheme's (w.group), or one per column.
+      for (int64_t g = 0; g < std::min(numGroups, realGroups); ++g) {
+        int64_t src = w.group ? g : 0;
+        float s = w.scales[src * w.n + col];
+        float z = w.zeros.empty() ? static_cast<float>(offset)
+                                  : w.zeros[src * w.n + col];
+        float *p = params.data() + ((t * numGroups + g) * tile + r) * 2;
+        p[0] = s;
+        p[1] = -z * s / 16.0f;
+      }
+    }
+}
+
 /// Lays `w` out as `layout` describes.
 void packWeight(const WeightData &w, PackedLayoutAttr layout,
                 std::vector<uint8_t> &codes, std::vector<float> &params) {
+  if (layout.getInt8())
+    return packWeightInt8(w, layout, codes, params);
   int64_t lanes = layout.getLanes(), tile = layout.getTile();
   int64_t bits = layout.getBits(), blockK = layout.getBlockK();
   int64_t blockBytes = layout.getBlockBytes();
@@ -315,11 +363,21 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     if (!w)
       return;
     auto scheme = cast<QTensorType>(op.getWeight().getType()).getScheme();
-    int64_t cols = tile ? tile : rows <= 2 ? 4 : 2;
+    // int8 activations: per-channel scales repeat over groups of 128, the
+    // activations' quantization blocks.
+    int64_t group = w->group;
+    bool int8 = int8Activations && lanes == 16 &&
+                (group == 0 || group % 64 == 0);
+    if (int8 && group == 0)
+      group = 128;
+    int64_t cols = tile              ? tile
+                   : rows <= 2       ? 4
+                   : int8 && rows > 4 ? 1
+                                     : 2;
     auto layout = PackedLayoutAttr::get(
         op.getContext(), scheme.getBits(), w->k, w->n, lanes,
-        std::min<int64_t>(cols, 16), w->group, scheme.getSymmetric(),
-        !scheme.getSymmetric());
+        std::min<int64_t>(cols, 16), group, scheme.getSymmetric(),
+        !scheme.getSymmetric(), int8);
     std::vector<uint8_t> codes;
     std::vector<float> params;
     packWeight(*w, layout, codes, params);

@@ -189,6 +189,14 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
       computes it; `value` reads a code as two's complement (`signed`) or
       unsigned. Padding has scale 0.
 
+    With `int8` (kernels that quantize the activations to int8 per group at
+    run time and multiply with VNNI `vpdpbusd`), a block is 64 bytes whose
+    byte `b` holds, low bits first, the codes of k = b, 64 + b, ... (one
+    mask or shift and mask gives the unsigned codes of 64 consecutive k);
+    codes are stored unsigned (`code + 2^(bits-1)` for signed codes, which
+    then count as zero point `2^(bits-1)`), groups are multiples of 64,
+    and the parameters are `[scale, -zero * scale / 16]`.
+
     ```mlir
     #lowbit.packed<bits = 4, k = 4096, n = 14336, lanes = 16, tile = 4, group = 128, signed>
     ```
@@ -201,14 +209,15 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     "int64_t":$tile,
     "int64_t":$group,
     "bool":$signedCodes,
-    "bool":$zero
+    "bool":$zero,
+    "bool":$int8
   );
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     /// k per 32-bit word lane of a block (8 / 16 for 4 / 2 bits).
     int64_t getCodesPerWord() const { return 32 / getBits(); }
-    int64_t getBlockBytes() const { return 4 * getLanes(); }
+    int64_t getBlockBytes() const { return getInt8() ? 64 : 4 * getLanes(); }
     /// Consecutive k one block of one column holds.
     int64_t getBlockK() const { return getBlockBytes() * 8 / getBits(); }
     /// The unit K is padded to: lcm(block, group).
@@ -216,7 +225,7 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     int64_t getPaddedK() const;
     int64_t getNumTiles() const { return (getN() + getTile() - 1) / getTile(); }
     int64_t getNumGroups() const;
-    int64_t getParamsPerGroup() const { return getZero() ? 2 : 1; }
+    int64_t getParamsPerGroup() const { return getZero() || getInt8() ? 2 : 1; }
     int64_t getCodeBytes() const;
     int64_t getNumParams() const;
   }];

@@ -188,8 +188,13 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
     decoding and small batches, where the weights' bytes set the time.
     Other matmuls are left for the reference lowering. The tile (columns
     per stream) is `tile`, or when 0 chosen from the rows so that the
-    kernel's accumulators fit the registers: 4 for 1-2 rows, 2 for 3-4, 1
-    above.
+    kernel's accumulators fit the registers: 4 for 1-2 rows, 2 above (with
+    `int8-activations`: 4, 2 for 3-4 rows, 1 above).
+
+    With `int8-activations` the layout is the `int8` one (W4A8/W8A8 on
+    VNNI): per-channel and per-tensor scales become groups of 128 (the
+    activations' quantization blocks), groups must be multiples of 64, and
+    other weights keep the f32-activation layout.
   }];
   let options = [
     Option<"lanes", "lanes", "int64_t", "16",
@@ -198,6 +203,9 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
            "columns per tile (0: from the number of rows)">,
     Option<"maxRows", "max-rows", "int64_t", "16",
            "matmuls with more activation rows keep the reference lowering">,
+    Option<"int8Activations", "int8-activations", "bool", "false",
+           "layouts for kernels that quantize activations to int8 per group "
+           "(VNNI; 16 lanes, groups of a multiple of 64 or per channel)">,
   ];
   let dependentDialects = [
     "::mlir::lowbit::LowbitDialect",
