@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 
 from lowbit import tools
-from lowbit.kernel_cases import Case, module, reference, tolerance
+from lowbit.kernel_cases import Case, module, reference, reference_int8, tolerance
 from lowbit.runtime import Model, compile_onnx
 
-HOST_AVX512 = "avx512f" in Path("/proc/cpuinfo").read_text()
+CPUINFO = Path("/proc/cpuinfo").read_text()
+HOST_AVX512 = "avx512f" in CPUINFO
+HOST_VNNI = "avx512_vnni" in CPUINFO
 
 
 def cases(m: int) -> list:
@@ -95,3 +97,53 @@ def test_kernels_aarch64_under_qemu(tmp_path):
     xs = [c.input(rng) for c in cs]
     ys = tools.run_under_qemu(driver, art, xs, [((c.m, c.n), np.float32) for c in cs])
     check(cs, xs, ys)
+
+
+def int8_cases(m: int) -> list:
+    return [
+        Case(m, 200, 37, 4, True, 64, seed=11),          # padded K, N % tile
+        Case(m, 576, 19, 4, False, 128, True, seed=12),  # shorter last group
+        Case(m, 300, 20, 2, True, 128, seed=13),
+        Case(m, 130, 17, 8, True, 0, seed=14),           # per channel: groups of 128
+        Case(m, 192, 9, 8, False, 64, True, seed=15),
+        Case(m, 100, 5, 4, True, -1, seed=16),
+    ]
+
+
+@pytest.mark.parametrize("m", [1, 3, 11])
+def test_int8_activation_kernels(tmp_path, m):
+    """--activations=int8: activations quantized per row and group, VNNI dot
+    products; equal to a float64 emulation of that quantization within the
+    f32 bound, and within 2% of the exact product. Groups that are not
+    multiples of 64 keep the exact f32 kernel."""
+    if not HOST_VNNI:
+        pytest.skip("the host has no AVX-512 VNNI: the int8 kernels cannot run here")
+    cs = int8_cases(m)
+    exact = Case(m, 200, 37, 4, True, 32, seed=17)
+    art = compile_module(tmp_path, "int8", cs + [exact], "--activations=int8",
+                         "--keep-intermediates")
+    ll = (art / "model.ll").read_text()
+    assert "llvm.x86.avx512.vpdpbusd" in ll
+    rng = np.random.default_rng(m)
+    xs = [c.input(rng) for c in cs + [exact]]
+    ys = Model(art).run(*xs)
+    for c, x, y in zip(cs, xs, ys):
+        want = reference_int8(c, x)
+        err = np.abs(y.astype(np.float64) - want) / tolerance(c, x)
+        assert err.max() <= 1.0, f"{c.name}: error {err.max():.3g} x the f32 bound"
+        full = reference(c, x)
+        assert np.abs(y - full).max() <= 0.02 * np.abs(full).max(), c.name
+    check([exact], xs[-1:], ys[-1:])
+
+
+def test_int8_activations_need_vnni(tmp_path):
+    """Without VNNI in the target (x86-64-v4 does not promise it) the f32
+    kernels are used: results are exact."""
+    cs = int8_cases(1)[:2]
+    art = compile_module(tmp_path, "v4", cs, "--activations=int8", "--target=x86-64-v4",
+                         "--keep-intermediates")
+    assert "vpdpbusd" not in (art / "model.ll").read_text()
+    if HOST_AVX512:
+        rng = np.random.default_rng(0)
+        xs = [c.input(rng) for c in cs]
+        check(cs, xs, Model(art).run(*xs))

@@ -44,6 +44,15 @@ TEST(Recipe, RulesBecomePasses) {
   EXPECT_NE(passes[2].exclude.find("lm_head"), std::string::npos);
   EXPECT_NE(passes[2].exclude.find("layers\\.0\\."), std::string::npos);
   EXPECT_TRUE(r->needsCalibration());
+  EXPECT_EQ(r->activations, "f32");
+  llvm::sys::fs::remove(path);
+}
+
+TEST(Recipe, Int8Activations) {
+  std::string path = writeTemp("method: rtn\nactivations: int8\n");
+  llvm::Expected<Recipe> r = Recipe::load(path);
+  ASSERT_TRUE(!!r) << llvm::toString(r.takeError());
+  EXPECT_EQ(r->activations, "int8");
   llvm::sys::fs::remove(path);
 }
 
@@ -60,6 +69,7 @@ TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
       {"rules:\n  - bits: 4\n", "missing required key 'match'"},
       {"bitz: 4\n", "unknown key 'bitz'"},
       {"calibration: {samples: 0}\n", "calibration samples must be at least 1"},
+      {"activations: int4\n", "activations must be f32 or int8, got 'int4'"},
       {"- 1\n- 2\n", "not a mapping"},
   };
   for (const Case &c : cases) {

@@ -246,6 +246,9 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   pipeline.cachingAllocator = true;
   pipeline.prefetchDistance = options.prefetchDistance;
   pipeline.int8Activations = options.int8Activations && has("avx512vnni");
+  if (options.int8Activations && !pipeline.int8Activations)
+    log << "  note: int8 activations need AVX-512 VNNI, which target '"
+        << options.target << "' does not promise: f32-activation kernels\n";
   PassManager front(ctx);
   buildCPUPipelineFront(front, pipeline);
   if (failed(front.run(module)))

@@ -84,6 +84,10 @@ private:
                                 int64_t chunk, int64_t split, bool masked,
                                 SmallVector<Decoder> &decoders);
   void prefetch(Value tileIdx, Value super);
+  /// Sums each accumulator's lanes (`split` per column and row, indexed
+  /// ((column * chunk + row) * split + s)) and stores the columns inside N.
+  void storeSums(Value tileIdx, int64_t row0, int64_t chunk, int64_t split,
+                 ArrayRef<Value> accs);
 
   // int8 activations (VNNI).
   struct QuantizedInput {
@@ -297,6 +301,37 @@ KernelBuilder::superblock(Value tileIdx, Value super, ArrayRef<Value> accs,
   return acc;
 }
 
+void KernelBuilder::storeSums(Value tileIdx, int64_t row0, int64_t chunk,
+                              int64_t split, ArrayRef<Value> accs) {
+  for (int64_t c = 0; c < tile; ++c) {
+    Value col = addc(mul(tileIdx, tile), c);
+    auto store = [&](Location l) {
+      for (int64_t r = 0; r < chunk; ++r) {
+        Value v = accs[(c * chunk + r) * split];
+        for (int64_t s = 1; s < split; ++s)
+          v = arith::AddFOp::create(b, l, v, accs[(c * chunk + r) * split + s]);
+        Value sum =
+            vector::ReductionOp::create(b, l, vector::CombiningKind::ADD, v);
+        memref::StoreOp::create(b, l, sum, op.getInit(),
+                                ValueRange{idx(row0 + r), col});
+      }
+    };
+    // Only the last tile can run past N.
+    if (n % tile == 0 || c < n % tile) {
+      store(loc);
+      continue;
+    }
+    Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                         col, idx(n));
+    scf::IfOp::create(b, loc, inside, [&](OpBuilder &tb, Location l) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
+      store(l);
+      scf::YieldOp::create(tb, l);
+    });
+  }
+}
+
 void KernelBuilder::build() {
   // Vector loads need unit stride along K: a strided view of the
   // activations (small: M x K) is copied first.
@@ -361,34 +396,7 @@ void KernelBuilder::build() {
       accs = superblock(tileIdx, idx(fullSupers), accs, row0, chunk, split,
                         true, inner);
     }
-    // Sum each accumulator's lanes and store the columns inside N.
-    for (int64_t c = 0; c < tile; ++c) {
-      Value col = addc(mul(tileIdx, tile), c);
-      auto store = [&](OpBuilder &sb, Location l) {
-        for (int64_t r = 0; r < chunk; ++r) {
-          Value v = accs[(c * chunk + r) * split];
-          for (int64_t s = 1; s < split; ++s)
-            v = arith::AddFOp::create(sb, l, v,
-                                      accs[(c * chunk + r) * split + s]);
-          Value sum = vector::ReductionOp::create(
-              sb, l, vector::CombiningKind::ADD, v);
-          memref::StoreOp::create(sb, l, sum, op.getInit(),
-                                  ValueRange{idx(row0 + r), col});
-        }
-      };
-      if (n % tile == 0 || c < n % tile) {
-        store(b, loc);
-        continue;
-      }
-      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                           col, idx(n));
-      scf::IfOp::create(b, loc, inside, [&](OpBuilder &tb, Location l) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
-        store(b, l);
-        scf::YieldOp::create(tb, l);
-      });
-    }
+    storeSums(tileIdx, row0, chunk, split, accs);
   }
 }
 
@@ -580,29 +588,8 @@ void KernelBuilder::buildInt8(Value tileIdx, const QuantizedInput &xq) {
       }
       scf::YieldOp::create(b, loc, acc);
     }
-    for (int64_t c = 0; c < tile; ++c) {
-      Value col = addc(mul(tileIdx, tile), c);
-      auto store = [&](Location l) {
-        for (int64_t r = 0; r < chunk; ++r) {
-          Value sum = vector::ReductionOp::create(
-              b, l, vector::CombiningKind::ADD, loop.getResult(c * chunk + r));
-          memref::StoreOp::create(b, l, sum, op.getInit(),
-                                  ValueRange{idx(row0 + r), col});
-        }
-      };
-      if (n % tile == 0 || c < n % tile) {
-        store(loc);
-        continue;
-      }
-      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                           col, idx(n));
-      scf::IfOp::create(b, loc, inside, [&](OpBuilder &tb, Location l) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(tb.getInsertionBlock(), tb.getInsertionPoint());
-        store(l);
-        scf::YieldOp::create(tb, l);
-      });
-    }
+    storeSums(tileIdx, row0, chunk, /*split=*/1,
+              SmallVector<Value>(loop.getResults()));
   }
 }
 

@@ -1,5 +1,6 @@
 // RUN: quant-opt %s --split-input-file --lowbit-pack="lanes=4 tile=1" | FileCheck %s
 // RUN: quant-opt %s --split-input-file --lowbit-pack="lanes=4" | FileCheck %s --check-prefix=AUTO
+// RUN: quant-opt %s --split-input-file --lowbit-pack="int8-activations=1" | FileCheck %s --check-prefix=INT8
 
 // 4-bit codes c_k = k mod 8 (K = 32, one column, one group of 32), lanes = 4:
 // a block is 4 words = 16 bytes = 32 codes, and code k = 4j + i sits in bits
@@ -92,4 +93,37 @@ func.func @not_packed(%x: tensor<1x16xf32>, %big: tensor<17x16xf32>, %w: !q4) ->
   %yb = lowbit.matmul %big, %w4 : tensor<17x16xf32>, !q4 -> tensor<17x4xf32>
   %ya = lowbit.matmul %x, %w : tensor<1x16xf32>, !q4 -> tensor<1x4xf32>
   return %y3, %yg, %yb, %ya : tensor<1x4xf32>, tensor<1x4xf32>, tensor<17x4xf32>, tensor<1x4xf32>
+}
+
+// -----
+
+// int8 activations: 16 lanes, 64-byte blocks whose byte b holds the
+// unsigned codes (signed code + 8) of k = b (low nibble) and 64 + b; K = 100
+// pads to 128 with the code of zero (8): bytes 0x99 for b < 36, then 0x89;
+// the tile's 3 empty columns are zeros. Per-channel scales become groups
+// of 128; parameters are (scale, -8 * scale / 16).
+// CHECK-LABEL: func.func @int8
+// CHECK: lowbit.packed_matmul
+// INT8-LABEL: func.func @int8
+// INT8: lowbit.packed_matmul {{.*}} layout(<bits = 4, k = 100, n = 1, lanes = 16, tile = 4, group = 128, signed, int8>)
+// INT8-LABEL: func.func @int8_g32
+// INT8: layout(<bits = 4, k = 100, n = 1, lanes = 16, tile = 4, group = 32, signed>)
+// INT8: "0x01000000{{(99){36}(89){28}(0){192}(0){191}0}}"
+// INT8: "0x040000000000803F000000BF{{(0){47}0}}"
+!qc = !lowbit.qtensor<100x1xf32, #lowbit.scheme<int4, sym, channel, axis = 1, scale = f32>>
+!qg = !lowbit.qtensor<100x1xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>>
+func.func @int8(%x: tensor<1x100xf32>) -> tensor<1x1xf32> {
+  %c = arith.constant dense<1> : tensor<100x1xi4>
+  %s = arith.constant dense<1.0> : tensor<1x1xf32>
+  %w = lowbit.pack %c, %s : !qc
+  %y = lowbit.matmul %x, %w : tensor<1x100xf32>, !qc -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+// Groups of 32 are not multiples of 64: the f32-activation layout.
+func.func @int8_g32(%x: tensor<1x100xf32>) -> tensor<1x1xf32> {
+  %c = arith.constant dense<1> : tensor<100x1xi4>
+  %s = arith.constant dense<1.0> : tensor<4x1xf32>
+  %w = lowbit.pack %c, %s : !qg
+  %y = lowbit.matmul %x, %w : tensor<1x100xf32>, !qg -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
 }

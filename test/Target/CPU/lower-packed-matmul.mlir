@@ -64,3 +64,30 @@ func.func @w8(%x: memref<2x32xf32, strided<[64, 2]>>, %codes: memref<128xi8>, %p
   lowbit.packed_matmul ins(%x, %codes, %params : memref<2x32xf32, strided<[64, 2]>>, memref<128xi8>, memref<4xf32>) outs(%y : memref<2x2xf32>) layout(<bits = 8, k = 32, n = 2, lanes = 16, tile = 2, group = 0, zero>)
   return
 }
+
+// -----
+
+// int8 activations: a prologue quantizes each row and group of 64
+// (max|x| / 127, round to nearest even) into a buffer, then per 64-byte
+// block the low and high nibble planes go through vpdpbusd; at the group's
+// end the i32 sums are converted and scaled, plus the zero-point term.
+// CHECK-LABEL: func.func @w4a8
+// CHECK: %[[XQ:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x128xi8>
+// CHECK: scf.for
+// CHECK: vector.reduction <maximumf>
+// CHECK: math.roundeven
+// CHECK: arith.fptosi
+// CHECK: vector.store %{{.*}}, %[[XQ]]
+// CHECK: scf.parallel
+// CHECK: arith.andi
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// CHECK: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK: vector.fma
+// CHECK: vector.fma
+// CHECK: arith.shrui
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK: memref.dealloc %[[XQ]]
+func.func @w4a8(%x: memref<1x100xf32>, %codes: memref<256xi8>, %params: memref<16xf32>, %y: memref<1x3xf32>) {
+  lowbit.packed_matmul ins(%x, %codes, %params : memref<1x100xf32>, memref<256xi8>, memref<16xf32>) outs(%y : memref<1x3xf32>) layout(<bits = 4, k = 100, n = 3, lanes = 16, tile = 4, group = 64, signed, int8>)
+  return
+}
