@@ -4,18 +4,19 @@
         [--rows 1,2,4,8,16] [--threads 1,2] [--bits 4,2,8] [--quick]
 
 For each shape K x N (y[M, N] = x[M, K] W), rows M and thread count, times
-Lowbit's compiled kernel (quant-compile on a module with one lowbit.matmul
-of random W4 g128 sym codes, f32 activations) and onnxruntime's
-MatMulNBits (4-bit, block 32 and 128, accuracy levels 0 and 4), with the
-weights
+Lowbit's compiled kernels (quant-compile on a module with one lowbit.matmul
+of random W4 g128 sym codes; f32 activations, and int8 activations with
+--activations=int8) and onnxruntime's MatMulNBits (4-bit, block 32 and 128,
+accuracy levels 0 = f32 and 4 = int8 activations), with the weights
 
 - cache-resident: one matrix, called repeatedly;
 - DRAM-resident: distinct copies totalling over 1 GiB, called in turn (as
   in decoding, where every layer's weights come from DRAM once).
 
-and prints time, effective GB/s of weight bytes (codes + scales),
-% of the read bandwidth measured in the same run (bench/kernels/bandwidth.c,
-a prefetching sum), and Lowbit's speed-up over each onnxruntime mode.
+and prints times, effective GB/s of weight bytes (codes + scales) and % of
+the read bandwidth measured in the same run (bench/kernels/bandwidth.c, a
+prefetching sum) for Lowbit's faster mode, and the speed-ups of Lowbit f32
+over onnxruntime level 0 and Lowbit int8 over level 4 (best block size).
 Other bit widths (--bits) run for M = 1 only. Not a test: shared machines
 are noisy; compare ratios from one run. Compiles are cached in
 ~/.cache/lowbit/bench/kernels.
@@ -78,8 +79,8 @@ def weight_bytes(k: int, n: int, bits: int, group: int) -> float:
     return k * n * bits / 8 + n * -(-k // group) * 4
 
 
-def lowbit_artifact(k: int, n: int, m: int, bits: int, group: int) -> Path:
-    out = CACHE / f"lowbit_k{k}_n{n}_m{m}_w{bits}_g{group}"
+def lowbit_artifact(k: int, n: int, m: int, bits: int, group: int, act: str) -> Path:
+    out = CACHE / f"lowbit_k{k}_n{n}_m{m}_w{bits}_g{group}_{act}"
     if (out / "model.so").exists():
         return out
     print(f"  compiling {out.name} ...", file=sys.stderr, flush=True)
@@ -87,8 +88,8 @@ def lowbit_artifact(k: int, n: int, m: int, bits: int, group: int) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "m.mlir"
         src.write_text(module([case]))
-        subprocess.run([tools.tool("quant-compile"), str(src), "-o", str(out), "--quiet"],
-                       check=True, capture_output=True)
+        subprocess.run([tools.tool("quant-compile"), str(src), "-o", str(out), "--quiet",
+                        f"--activations={act}"], check=True, capture_output=True)
     return out
 
 
@@ -131,9 +132,22 @@ def lowbit_time(art: Path, m: int, k: int, threads: int, copies: int) -> float:
             shutil.rmtree(tmp)
 
 
-def ort_model(k: int, n: int, block: int, level: int, seed: int) -> bytes:
+_ORT_MODELS: dict = {}
+
+
+def ort_model(k: int, n: int, block: int, level: int) -> bytes:
+    """One serialized model per configuration: every session built from it
+    holds its own copy of the (prepacked) weights."""
+    key = (k, n, block, level)
+    if key not in _ORT_MODELS:
+        _ORT_MODELS.clear()
+        _ORT_MODELS[key] = _make_ort_model(k, n, block, level)
+    return _ORT_MODELS[key]
+
+
+def _make_ort_model(k: int, n: int, block: int, level: int) -> bytes:
     from onnx import TensorProto, helper
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(0)
     blocks = -(-k // block)
     b = rng.integers(0, 256, size=(n, blocks, block // 2), dtype=np.uint8)
     scales = rng.uniform(0.001, 0.01, size=(n * blocks,)).astype(np.float32)
@@ -161,9 +175,9 @@ def ort_time(k: int, n: int, m: int, block: int, level: int, threads: int,
         # the cores the running one needs.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     x = np.random.default_rng(0).standard_normal((m, k)).astype(np.float32)
-    sessions = [ort.InferenceSession(ort_model(k, n, block, level, seed=i), opts,
-                                     providers=["CPUExecutionProvider"])
-                for i in range(copies)]
+    model = ort_model(k, n, block, level)
+    sessions = [ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+                for _ in range(copies)]
     t = time_calls([lambda s=s: s.run(None, {"A": x}) for s in sessions],
                    reps=3 if copies > 1 else 50)
     del sessions
@@ -193,9 +207,9 @@ def main() -> None:
         print(f"read bandwidth, {t} thread(s): DRAM {dram:.1f} GB/s, cache (32 MiB) {cache:.1f} GB/s")
     print()
     ort_modes = [(32, 0), (128, 0), (32, 4), (128, 4)]
-    header = ("| K x N | M | bits | threads | weights | Lowbit | GB/s | % of limit | "
-              + " | ".join(f"ORT b{b} L{lv}" for b, lv in ort_modes)
-              + " | Lowbit vs best ORT |")
+    header = ("| K x N | M | bits | threads | weights | Lowbit f32 | Lowbit int8 | GB/s | "
+              "% of limit | " + " | ".join(f"ORT b{b} L{lv}" for b, lv in ort_modes)
+              + " | f32 vs L0 | int8 vs L4 |")
     print(header)
     print("|" + " --- |" * (header.count("|") - 1))
     for k, n in shapes:
@@ -203,27 +217,31 @@ def main() -> None:
             for bits in bits_list:
                 if bits != 4 and m != 1:
                     continue
-                art = lowbit_artifact(k, n, m, bits, group)
+                arts = {act: lowbit_artifact(k, n, m, bits, group, act)
+                        for act in ("f32", "int8")}
                 wbytes = weight_bytes(k, n, bits, group)
                 for threads in threads_list:
                     for where in ("cache", "DRAM"):
                         copies = 1 if where == "cache" else int(np.ceil(DRAM_BYTES / wbytes))
-                        t = lowbit_time(art, m, k, threads, copies)
+                        t = {act: lowbit_time(a, m, k, threads, copies) for act, a in arts.items()}
+                        best = min(t.values())
                         limit = limits[threads][0 if where == "DRAM" else 1]
-                        gbs = wbytes / t / 1e9
-                        ort_cells, best = [], None
+                        gbs = wbytes / best / 1e9
+                        ort = {}
                         for block, level in ort_modes:
-                            if bits != 4:
-                                ort_cells.append("-")
-                                continue
-                            ot = ort_time(k, n, m, block, level, threads, copies)
-                            best = ot if best is None else min(best, ot)
-                            ort_cells.append(f"{ot * 1e3:.3f} ms")
-                        ratio = f"{best / t:.2f}x" if best else "-"
-                        print(f"| {k}x{n} | {m} | {bits} | {threads} | {where} | {t * 1e3:.3f} ms | "
-                              f"{gbs:.1f} | {100 * gbs / limit:.0f}% | " + " | ".join(ort_cells)
-                              + f" | {ratio} |", flush=True)
-
+                            if bits == 4:
+                                ort[(block, level)] = ort_time(k, n, m, block, level, threads,
+                                                               copies)
+                        cells = [f"{ort[mode] * 1e3:.3f} ms" if mode in ort else "-"
+                                 for mode in ort_modes]
+                        l0 = min((v for (b, lv), v in ort.items() if lv == 0), default=None)
+                        l4 = min((v for (b, lv), v in ort.items() if lv == 4), default=None)
+                        r0 = f"{l0 / t['f32']:.2f}x" if l0 else "-"
+                        r4 = f"{l4 / t['int8']:.2f}x" if l4 else "-"
+                        print(f"| {k}x{n} | {m} | {bits} | {threads} | {where} | "
+                              f"{t['f32'] * 1e3:.3f} ms | {t['int8'] * 1e3:.3f} ms | {gbs:.1f} | "
+                              f"{100 * gbs / limit:.0f}% | " + " | ".join(cells)
+                              + f" | {r0} | {r4} |", flush=True)
 
 if __name__ == "__main__":
     main()

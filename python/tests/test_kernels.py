@@ -1,6 +1,6 @@
 """The CPU low-bit matmul kernels (lowbit-pack + lowbit-cpu-lower-packed-matmul)
 against the reference lowering and a float64 reference, for every variant
-the packer takes: 2/4/8-bit codes, symmetric and asymmetric, groups along K
+the packer takes: 1 to 8-bit codes, symmetric and asymmetric, groups along K
 (a shorter last group, K not a multiple of the vector width), per channel
 and per tensor, weights stored K x N and N x K, row counts on both sides
 of the kernels' 8-row chunks, N not a multiple of the tile; on the AVX-512
@@ -31,6 +31,9 @@ def cases(m: int) -> list:
         Case(m, 64, 9, 8, False, 32, True, seed=7),
         Case(m, 100, 5, 4, True, -1, seed=8),
         Case(m, 48, 3, 2, False, 16, seed=9),           # group = 16 = lanes
+        Case(m, 160, 11, 3, True, 32, seed=10),         # 3 bits in 4-bit fields
+        Case(m, 96, 7, 6, False, 0, seed=18),           # 6 bits in bytes
+        Case(m, 64, 6, 1, True, 32, True, seed=19),     # 1 bit in 2-bit fields
     ]
 
 
@@ -107,6 +110,8 @@ def int8_cases(m: int) -> list:
         Case(m, 130, 17, 8, True, 0, seed=14),           # per channel: groups of 128
         Case(m, 192, 9, 8, False, 64, True, seed=15),
         Case(m, 100, 5, 4, True, -1, seed=16),
+        Case(m, 256, 13, 3, True, 128, seed=20),
+        Case(m, 128, 6, 5, False, 64, seed=21),
     ]
 
 

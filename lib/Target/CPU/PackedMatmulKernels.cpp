@@ -94,6 +94,10 @@ private:
     Value codes;  // M x Kp i8
     Value scales; // M x groups f32: s_x
     Value sums;   // M x groups f32: s_x * sum of the group's codes
+    /// Signed weight codes (stored + 2^(bits-1)): M x groups x 16 i32, the
+    /// start of each group's dot product, -2^(bits-1) * sum of the group's
+    /// codes in lane 0, so that the zero point costs nothing per column.
+    Value inits;
   };
   QuantizedInput quantizeActivations();
   void buildInt8(Value tileIdx, const QuantizedInput &xq);
@@ -356,8 +360,9 @@ void KernelBuilder::build() {
       b.setInsertionPointToStart(parallel.getBody());
       buildInt8(parallel.getInductionVars()[0], xq);
     }
-    for (Value v : {xq.codes, xq.scales, xq.sums})
-      memref::DeallocOp::create(b, loc, v);
+    for (Value v : {xq.codes, xq.scales, xq.sums, xq.inits})
+      if (v)
+        memref::DeallocOp::create(b, loc, v);
     return;
   }
   int64_t fullSupers = k / superK;
@@ -418,6 +423,10 @@ KernelBuilder::QuantizedInput KernelBuilder::quantizeActivations() {
       b, loc, MemRefType::get({rows, numGroups}, f32));
   q.sums = memref::AllocOp::create(
       b, loc, MemRefType::get({rows, numGroups}, f32));
+  if (layout.getSignedCodes())
+    q.inits = memref::AllocOp::create(
+        b, loc, MemRefType::get({rows, numGroups, 16}, b.getI32Type()),
+        ValueRange{}, b.getI64IntegerAttr(64));
   auto vecI8 = VectorType::get({lanes}, i8);
   Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
   Value zeroVec = arith::ConstantOp::create(
@@ -469,6 +478,14 @@ KernelBuilder::QuantizedInput KernelBuilder::quantizeActivations() {
                                             sum);
   Value totalF = arith::SIToFPOp::create(b, loc, f32, total);
   memref::StoreOp::create(b, loc, scale, q.scales, ValueRange{row, g});
+  if (q.inits) {
+    Value offset = arith::ConstantOp::create(
+        b, loc, b.getI32IntegerAttr(-(1 << (bits - 1))));
+    Value init = vector::InsertOp::create(
+        b, loc, arith::MulIOp::create(b, loc, total, offset), zeroI,
+        ArrayRef<int64_t>{0});
+    vector::StoreOp::create(b, loc, init, q.inits, ValueRange{row, g, idx(0)});
+  }
   memref::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, scale, totalF),
                           q.sums, ValueRange{row, g});
   return q;
@@ -534,6 +551,16 @@ void KernelBuilder::buildInt8(Value tileIdx, const QuantizedInput &xq) {
         for (int64_t p = 0; p < planes; ++p) {
           int64_t plane = blk * planes + p; // within the superblock
           Value kIdx = addc(mul(super, superK), plane * 64);
+          Value group = addc(mul(super, superK / layout.getGroup()),
+                             plane / planesPerGroup);
+          if (xq.inits && plane % planesPerGroup == 0)
+            for (int64_t r = 0; r < chunk; ++r) {
+              Value start = vector::LoadOp::create(
+                  b, loc, vecI32, xq.inits,
+                  ValueRange{idx(row0 + r), group, idx(0)});
+              for (int64_t c = 0; c < tile; ++c)
+                dots[c * chunk + r] = start;
+            }
           SmallVector<Value> xv;
           for (int64_t r = 0; r < chunk; ++r) {
             Value raw = vector::LoadOp::create(
@@ -557,30 +584,40 @@ void KernelBuilder::buildInt8(Value tileIdx, const QuantizedInput &xq) {
           if ((plane + 1) % planesPerGroup != 0)
             continue;
           // The group ends: scale into the f32 accumulators.
-          Value group = addc(mul(super, superK / layout.getGroup()),
-                             plane / planesPerGroup);
+          SmallVector<Value> sxVec, xsVec;
+          for (int64_t r = 0; r < chunk; ++r) {
+            Value rowIdx = idx(row0 + r);
+            sxVec.push_back(vector::BroadcastOp::create(
+                b, loc, vecF32,
+                memref::LoadOp::create(b, loc, xq.scales,
+                                       ValueRange{rowIdx, group})));
+            if (layout.getZero())
+              xsVec.push_back(vector::BroadcastOp::create(
+                  b, loc, vecF32,
+                  memref::LoadOp::create(b, loc, xq.sums,
+                                         ValueRange{rowIdx, group})));
+          }
           for (int64_t c = 0; c < tile; ++c) {
-            Value base =
-                addc(mul(add(mul(tileIdx, numGroups), group), tile * 2), c * 2);
-            Value sw = memref::LoadOp::create(b, loc, op.getParams(), base);
-            Value nz =
-                memref::LoadOp::create(b, loc, op.getParams(), addc(base, 1));
-            Value nzVec = vector::BroadcastOp::create(b, loc, vecF32, nz);
+            Value base = addc(mul(add(mul(tileIdx, numGroups), group),
+                                  tile * perGroup),
+                              c * perGroup);
+            Value sw = vector::BroadcastOp::create(
+                b, loc, vecF32,
+                memref::LoadOp::create(b, loc, op.getParams(), base));
+            Value nz;
+            if (layout.getZero())
+              nz = vector::BroadcastOp::create(
+                  b, loc, vecF32,
+                  memref::LoadOp::create(b, loc, op.getParams(),
+                                         addc(base, 1)));
             for (int64_t r = 0; r < chunk; ++r) {
-              Value rowIdx = idx(row0 + r);
-              Value sx = memref::LoadOp::create(b, loc, xq.scales,
-                                                ValueRange{rowIdx, group});
-              Value xs = memref::LoadOp::create(b, loc, xq.sums,
-                                                ValueRange{rowIdx, group});
-              Value sc = vector::BroadcastOp::create(
-                  b, loc, vecF32, arith::MulFOp::create(b, loc, sw, sx));
               Value &a = acc[c * chunk + r];
               Value f = arith::SIToFPOp::create(b, loc, vecF32,
                                                 dots[c * chunk + r]);
+              Value sc = arith::MulFOp::create(b, loc, sw, sxVec[r]);
               a = vector::FMAOp::create(b, loc, f, sc, a);
-              a = vector::FMAOp::create(
-                  b, loc, nzVec, vector::BroadcastOp::create(b, loc, vecF32, xs),
-                  a);
+              if (nz)
+                a = vector::FMAOp::create(b, loc, nz, xsVec[r], a);
               dots[c * chunk + r] = zeroI;
             }
           }

@@ -11,9 +11,15 @@
  *   lowbit_model_run(m, in, out, 2, err, sizeof err);
  *   lowbit_model_free(m);
  *
- * No global state: each model owns its library handle and its mapping of
- * the weights, so two models (even two copies of one) can be loaded in one
- * process. A model may be run from several threads at once.
+ * No global state: each model owns its library handle and its weights, so
+ * two models (even two copies of one) can be loaded in one process. A model
+ * may be run from several threads at once.
+ *
+ * Weights: weights.bin is mapped read-only and checked, then copied into
+ * anonymous memory on 2 MiB (transparent huge) pages, where weight-streaming
+ * kernels read ~1.5x faster from DRAM than from the file's 4 KiB pages.
+ * LOWBIT_WEIGHTS=mmap in the environment keeps the file mapping instead
+ * (nothing copied; pages shared between processes and loads).
  *
  * Every function returning int returns 0 on success and non-zero on error,
  * with a message in `err` (if not null).

@@ -69,13 +69,13 @@ func.func @tiles(%x: tensor<2x64xf32>, %x5: tensor<5x64xf32>) -> (tensor<2x8xf32
 
 // -----
 
-// Left for the reference lowering: 3-bit codes (no kernel yet), groups that
-// are not a multiple of the lanes, more rows than max-rows (prefill: the
-// tiled float matmul after dequantization is faster), a weight that is not
-// constant.
+// Left for the reference lowering: groups that are not a multiple of the
+// lanes, more rows than max-rows (prefill: the tiled float matmul after
+// dequantization is faster), a weight that is not constant. 3-bit codes are
+// packed in 4-bit fields.
 // CHECK-LABEL: func.func @not_packed
-// CHECK-NOT: lowbit.packed_matmul
-// CHECK-COUNT-4: lowbit.matmul
+// CHECK: layout(<bits = 4, k = 16, n = 4, lanes = 4, tile = 1, group = 0, signed>)
+// CHECK-COUNT-3: lowbit.matmul
 // CHECK-NOT: lowbit.packed_matmul
 !q3 = !lowbit.qtensor<16x4xf32, #lowbit.scheme<int3, sym, channel, axis = 1, scale = f32>>
 !q4g2 = !lowbit.qtensor<16x4xf32, #lowbit.scheme<int4, sym, group = 2, axis = 0, scale = f32>>
@@ -101,7 +101,8 @@ func.func @not_packed(%x: tensor<1x16xf32>, %big: tensor<17x16xf32>, %w: !q4) ->
 // unsigned codes (signed code + 8) of k = b (low nibble) and 64 + b; K = 100
 // pads to 128 with the code of zero (8): bytes 0x99 for b < 36, then 0x89;
 // the tile's 3 empty columns are zeros. Per-channel scales become groups
-// of 128; parameters are (scale, -8 * scale / 16).
+// of 128; the parameter is the scale alone (the kernel subtracts the zero
+// point 8 in the integer domain).
 // CHECK-LABEL: func.func @int8
 // CHECK: lowbit.packed_matmul
 // INT8-LABEL: func.func @int8
@@ -109,7 +110,7 @@ func.func @not_packed(%x: tensor<1x16xf32>, %big: tensor<17x16xf32>, %w: !q4) ->
 // INT8-LABEL: func.func @int8_g32
 // INT8: layout(<bits = 4, k = 100, n = 1, lanes = 16, tile = 4, group = 32, signed>)
 // INT8: "0x01000000{{(99){36}(89){28}(0){192}(0){191}0}}"
-// INT8: "0x040000000000803F000000BF{{(0){47}0}}"
+// INT8: "0x040000000000803F{{(0){23}0}}"
 !qc = !lowbit.qtensor<100x1xf32, #lowbit.scheme<int4, sym, channel, axis = 1, scale = f32>>
 !qg = !lowbit.qtensor<100x1xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>>
 func.func @int8(%x: tensor<1x100xf32>) -> tensor<1x1xf32> {

@@ -70,7 +70,8 @@ func.func @w8(%x: memref<2x32xf32, strided<[64, 2]>>, %codes: memref<128xi8>, %p
 // int8 activations: a prologue quantizes each row and group of 64
 // (max|x| / 127, round to nearest even) into a buffer, then per 64-byte
 // block the low and high nibble planes go through vpdpbusd; at the group's
-// end the i32 sums are converted and scaled, plus the zero-point term.
+// end the i32 sums are converted and scaled (one FMA: the symmetric zero
+// point is in the i32 start value).
 // CHECK-LABEL: func.func @w4a8
 // CHECK: %[[XQ:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x128xi8>
 // CHECK: scf.for
@@ -78,16 +79,20 @@ func.func @w8(%x: memref<2x32xf32, strided<[64, 2]>>, %codes: memref<128xi8>, %p
 // CHECK: math.roundeven
 // CHECK: arith.fptosi
 // CHECK: vector.store %{{.*}}, %[[XQ]]
+// Each group's i32 sum starts at -8 * (sum of the row's codes) in lane 0.
+// CHECK: %[[INIT:.*]] = vector.insert %{{.*}}, %{{.*}} [0] : i32 into vector<16xi32>
+// CHECK: vector.store %[[INIT]]
 // CHECK: scf.parallel
+// CHECK: %[[START:.*]] = vector.load %{{.*}} : memref<1x2x16xi32>, vector<16xi32>
 // CHECK: arith.andi
-// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
-// CHECK: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
-// CHECK: vector.fma
-// CHECK: vector.fma
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%[[START]], %{{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// CHECK: %[[F:.*]] = arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK-NEXT: %[[SC:.*]] = arith.mulf
+// CHECK-NEXT: vector.fma %[[F]], %[[SC]]
 // CHECK: arith.shrui
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // CHECK: memref.dealloc %[[XQ]]
-func.func @w4a8(%x: memref<1x100xf32>, %codes: memref<256xi8>, %params: memref<16xf32>, %y: memref<1x3xf32>) {
-  lowbit.packed_matmul ins(%x, %codes, %params : memref<1x100xf32>, memref<256xi8>, memref<16xf32>) outs(%y : memref<1x3xf32>) layout(<bits = 4, k = 100, n = 3, lanes = 16, tile = 4, group = 64, signed, int8>)
+func.func @w4a8(%x: memref<1x100xf32>, %codes: memref<256xi8>, %params: memref<8xf32>, %y: memref<1x3xf32>) {
+  lowbit.packed_matmul ins(%x, %codes, %params : memref<1x100xf32>, memref<256xi8>, memref<8xf32>) outs(%y : memref<1x3xf32>) layout(<bits = 4, k = 100, n = 3, lanes = 16, tile = 4, group = 64, signed, int8>)
   return
 }

@@ -146,10 +146,6 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
     return std::nullopt;
   }
   unsigned bits = scheme.getBits();
-  if (bits != 2 && bits != 4 && bits != 8) {
-    why = "no kernel for " + std::to_string(bits) + "-bit codes";
-    return std::nullopt;
-  }
   int64_t kAxis = transposed ? 1 : 0;
   WeightData w;
   w.k = type.getShape()[kAxis];
@@ -244,9 +240,15 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
   return w;
 }
 
+/// The packed width of b-bit codes: the kernels read 2, 4 or 8-bit fields,
+/// so 1-bit codes take 2 bits, 3-bit codes 4 and 5 to 7-bit codes 8 (their
+/// values, sign-extended or not, are unchanged).
+unsigned storageBits(unsigned bits) { return bits <= 2 ? 2 : bits <= 4 ? 4 : 8; }
+
 /// Lays `w` out as the `int8` layout describes: unsigned codes, byte b of
 /// a 64-byte block holds k = b, 64 + b, ... low bits first; parameters
-/// (scale, -zero * scale / 16).
+/// (scale, -zero * scale / 16) or, for signed codes (zero 2^(bits-1), which
+/// the kernel subtracts in the integer domain), (scale).
 void packWeightInt8(const WeightData &w, PackedLayoutAttr layout,
                     std::vector<uint8_t> &codes, std::vector<float> &params) {
   int64_t tile = layout.getTile(), bits = layout.getBits();
@@ -255,6 +257,7 @@ void packWeightInt8(const WeightData &w, PackedLayoutAttr layout,
   int64_t numGroups = layout.getNumGroups();
   int64_t realGroups = (w.k + layout.getGroup() - 1) / layout.getGroup();
   int64_t offset = layout.getSignedCodes() ? 1 << (bits - 1) : 0;
+  int64_t perGroup = layout.getParamsPerGroup();
   uint32_t mask = (1u << bits) - 1;
   codes.assign(layout.getCodeBytes(), 0);
   params.assign(layout.getNumParams(), 0.0f);
@@ -281,11 +284,10 @@ void packWeightInt8(const WeightData &w, PackedLayoutAttr layout,
       for (int64_t g = 0; g < std::min(numGroups, realGroups); ++g) {
         int64_t src = w.group ? g : 0;
         float s = w.scales[src * w.n + col];
-        float z = w.zeros.empty() ? static_cast<float>(offset)
-                                  : w.zeros[src * w.n + col];
-        float *p = params.data() + ((t * numGroups + g) * tile + r) * 2;
+        float *p = params.data() + ((t * numGroups + g) * tile + r) * perGroup;
         p[0] = s;
-        p[1] = -z * s / 16.0f;
+        if (perGroup == 2)
+          p[1] = -w.zeros[src * w.n + col] * s / 16.0f;
       }
     }
 }
@@ -375,7 +377,7 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
                    : int8 && rows > 4 ? 1
                                      : 2;
     auto layout = PackedLayoutAttr::get(
-        op.getContext(), scheme.getBits(), w->k, w->n, lanes,
+        op.getContext(), storageBits(scheme.getBits()), w->k, w->n, lanes,
         std::min<int64_t>(cols, 16), group, scheme.getSymmetric(),
         !scheme.getSymmetric(), int8);
     std::vector<uint8_t> codes;

@@ -195,7 +195,8 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     mask or shift and mask gives the unsigned codes of 64 consecutive k);
     codes are stored unsigned (`code + 2^(bits-1)` for signed codes, which
     then count as zero point `2^(bits-1)`), groups are multiples of 64,
-    and the parameters are `[scale, -zero * scale / 16]`.
+    and the parameters are `[scale, -zero * scale / 16]` (`zero`) or
+    `[scale]`.
 
     ```mlir
     #lowbit.packed<bits = 4, k = 4096, n = 14336, lanes = 16, tile = 4, group = 128, signed>
@@ -225,7 +226,7 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     int64_t getPaddedK() const;
     int64_t getNumTiles() const { return (getN() + getTile() - 1) / getTile(); }
     int64_t getNumGroups() const;
-    int64_t getParamsPerGroup() const { return getZero() || getInt8() ? 2 : 1; }
+    int64_t getParamsPerGroup() const { return getZero() ? 2 : 1; }
     int64_t getCodeBytes() const;
     int64_t getNumParams() const;
   }];

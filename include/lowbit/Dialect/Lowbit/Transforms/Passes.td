@@ -181,7 +181,9 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
     The repacking happens at compile time, so the artifact's weights file
     holds the packed form and nothing is rearranged at run time.
 
-    Taken: integer codes of 2, 4 or 8 bits, symmetric or asymmetric, groups
+    Taken: integer codes of 1 to 8 bits (kept in fields of 2, 4 or 8 bits:
+    3-bit codes take 4 bits in the packed form, 5 to 7-bit codes 8),
+    symmetric or asymmetric, groups
     along K whose size is a multiple of `lanes`, per-channel (along N) or
     per-tensor scales of any float type, no outliers or mask, f32
     activations with at most `max-rows` rows (batch dimensions flattened):
