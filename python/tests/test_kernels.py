@@ -153,3 +153,23 @@ def test_int8_activations_need_vnni(tmp_path):
         rng = np.random.default_rng(0)
         xs = [c.input(rng) for c in cs]
         check(cs, xs, Model(art).run(*xs))
+
+
+def test_int8_activation_kernels_aarch64_dotprod_under_qemu(tmp_path):
+    """--target=aarch64-dotprod --activations=int8: the same int8 layout,
+    four ARM sdot per 64 bytes; 8-bit codes (unsigned, above 127) keep the
+    f32 kernels there. Run under qemu-aarch64 against the emulation."""
+    driver = tools.build_aarch64_driver(tmp_path)
+    cs = [c for c in int8_cases(3) if c.bits <= 4]
+    eight = Case(3, 192, 9, 8, False, 64, True, seed=15)
+    art = compile_module(tmp_path, "arm8", cs + [eight], "--target=aarch64-dotprod",
+                         "--activations=int8", "--keep-intermediates")
+    ll = (art / "model.ll").read_text()
+    assert "llvm.aarch64.neon.sdot" in ll
+    rng = np.random.default_rng(3)
+    xs = [c.input(rng) for c in cs + [eight]]
+    ys = tools.run_under_qemu(driver, art, xs, [((c.m, c.n), np.float32) for c in cs + [eight]])
+    for c, x, y in zip(cs, xs, ys):
+        err = np.abs(y.astype(np.float64) - reference_int8(c, x)) / tolerance(c, x)
+        assert err.max() <= 1.0, f"{c.name}: error {err.max():.3g} x the f32 bound"
+    check([eight], xs[-1:], ys[-1:])

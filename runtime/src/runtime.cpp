@@ -22,6 +22,9 @@
 #include <sstream>
 #include <string>
 #include <sys/mman.h>
+#if defined(__aarch64__)
+#include <sys/auxv.h>
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -76,9 +79,15 @@ std::string cpuFlags() {
 bool hasFeature(const std::string &flags, const std::string &f) {
 #if defined(__aarch64__)
   // Advanced SIMD is part of every ARMv8-A core (and emulators do not
-  // always list it in /proc/cpuinfo).
+  // always list it in /proc/cpuinfo); the optional extensions come from the
+  // kernel's hardware capabilities, which user-mode emulators also set.
   if (f == "neon")
     return true;
+  unsigned long hwcap = getauxval(AT_HWCAP);
+  if (f == "dotprod")
+    return hwcap & (1ul << 20); // HWCAP_ASIMDDP
+  if (f == "fullfp16")
+    return hwcap & (1ul << 10); // HWCAP_ASIMDHP
 #endif
   static const char *const aliases[][2] = {
       {"avx512vnni", "avx512_vnni"}, {"avx512bf16", "avx512_bf16"},

@@ -63,7 +63,8 @@ static cl::list<std::string> inputShapes(
              "name: for a scalar"));
 static cl::opt<std::string> target(
     "target", cl::init("host"),
-    cl::desc("host | x86-64 | x86-64-v2 | x86-64-v3 | x86-64-v4 | aarch64"));
+    cl::desc("host | x86-64 | x86-64-v2 | x86-64-v3 | x86-64-v4 | aarch64 | "
+             "aarch64-dotprod"));
 static cl::opt<bool> noOptimize(
     "O0", cl::desc("scalar loops, one thread (the reference lowering)"));
 static cl::opt<int64_t> prefetchDistance(

@@ -195,15 +195,20 @@ FailureOr<TargetSpec> mlir::lowbit::resolveTarget(StringRef target,
   } else if (target == "x86-64-v4") {
     x86("x86-64-v4", {"avx", "avx2", "fma", "f16c", "avx512f", "avx512bw",
                       "avx512cd", "avx512dq", "avx512vl"});
-  } else if (target == "aarch64") {
+  } else if (target == "aarch64" || target == "aarch64-dotprod") {
     spec.triple = "aarch64-unknown-linux-gnu";
     spec.cpu = "generic";
     spec.features = "+neon";
     spec.required.push_back("neon");
+    if (target == "aarch64-dotprod") {
+      // ARMv8.2 dot products (sdot/udot): the int8-activation kernels.
+      spec.features += ",+dotprod";
+      spec.required.push_back("dotprod");
+    }
   } else {
     error = "unknown --target '" + target.str() +
-            "' (expected host, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or "
-            "aarch64)";
+            "' (expected host, x86-64, x86-64-v2, x86-64-v3, x86-64-v4, "
+            "aarch64 or aarch64-dotprod)";
     return failure();
   }
   return spec;
@@ -240,14 +245,17 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   auto has = [&](StringRef f) { return llvm::is_contained(spec->required, f); };
   pipeline.vectorBits = has("avx512f") ? 512 : has("avx2") ? 256 : 128;
   // Threads through LLVM's OpenMP runtime, which exists for the host only.
-  bool cross = options.target == "aarch64" &&
+  bool cross = StringRef(spec->triple).starts_with("aarch64") &&
                !StringRef(llvm::sys::getDefaultTargetTriple()).starts_with("aarch64");
   pipeline.threads = options.optimize && !cross;
   pipeline.cachingAllocator = true;
   pipeline.prefetchDistance = options.prefetchDistance;
-  pipeline.int8Activations = options.int8Activations && has("avx512vnni");
+  pipeline.int8Activations =
+      options.int8Activations && (has("avx512vnni") || has("dotprod"));
+  pipeline.armDot = has("dotprod") && !has("avx512vnni");
   if (options.int8Activations && !pipeline.int8Activations)
-    log << "  note: int8 activations need AVX-512 VNNI, which target '"
+    log << "  note: int8 activations need AVX-512 VNNI or ARM dot products, "
+           "which target '"
         << options.target << "' does not promise: f32-activation kernels\n";
   PassManager front(ctx);
   buildCPUPipelineFront(front, pipeline);

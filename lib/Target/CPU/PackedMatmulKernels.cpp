@@ -35,9 +35,10 @@ constexpr int64_t kMaxChunkRows = 8;
 /// column, a superblock lcm(block, group) of k.
 class KernelBuilder {
 public:
-  KernelBuilder(PackedMatmulOp op, bool permute, int64_t prefetchDistance)
+  KernelBuilder(PackedMatmulOp op, bool permute, int64_t prefetchDistance,
+                StringRef dot)
       : op(op), layout(op.getLayout()), loc(op.getLoc()), b(op),
-        prefetchDistance(prefetchDistance) {
+        prefetchDistance(prefetchDistance), dot(dot) {
     lanes = layout.getLanes();
     tile = layout.getTile();
     bits = layout.getBits();
@@ -108,6 +109,7 @@ private:
   Location loc;
   OpBuilder b;
   int64_t prefetchDistance;
+  StringRef dot;
   int64_t lanes, tile, bits, k, n, rows, stepsPerBlock, superK,
       stepsPerSuper, blocksPerSuper, numBlocks, numGroups, stepsPerGroup,
       groupsPerSuper, perGroup;
@@ -481,8 +483,11 @@ KernelBuilder::QuantizedInput KernelBuilder::quantizeActivations() {
   if (q.inits) {
     Value offset = arith::ConstantOp::create(
         b, loc, b.getI32IntegerAttr(-(1 << (bits - 1))));
+    auto vec16 = VectorType::get({16}, b.getI32Type());
+    Value zero16 = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vec16, b.getI32IntegerAttr(0)));
     Value init = vector::InsertOp::create(
-        b, loc, arith::MulIOp::create(b, loc, total, offset), zeroI,
+        b, loc, arith::MulIOp::create(b, loc, total, offset), zero16,
         ArrayRef<int64_t>{0});
     vector::StoreOp::create(b, loc, init, q.inits, ValueRange{row, g, idx(0)});
   }
@@ -496,8 +501,32 @@ Value KernelBuilder::vnniDot(Value acc, Value weights, Value activations) {
   auto bytes = VectorType::get({64}, b.getI8Type());
   Value w = vector::BitCastOp::create(b, loc, bytes, weights);
   Value x = vector::BitCastOp::create(b, loc, bytes, activations);
+  if (dot == "sdot") {
+    // Four 128-bit sdot (s8 x s8; the codes are below 128), one per quarter.
+    auto q32 = VectorType::get({4}, b.getI32Type());
+    auto q8 = VectorType::get({16}, b.getI8Type());
+    Value result = acc;
+    for (int64_t q = 0; q < 4; ++q) {
+      auto slice = [&](Value v, VectorType t, int64_t width) -> Value {
+        return vector::ExtractStridedSliceOp::create(
+            b, loc, v, ArrayRef<int64_t>{q * width},
+            ArrayRef<int64_t>{width}, ArrayRef<int64_t>{1});
+      };
+      Value part = LLVM::CallIntrinsicOp::create(
+                       b, loc, q32,
+                       b.getStringAttr("llvm.aarch64.neon.sdot.v4i32.v16i8"),
+                       ValueRange{slice(acc, q32, 4), slice(w, q8, 16),
+                                  slice(x, q8, 16)})
+                       .getResult(0);
+      result = vector::InsertStridedSliceOp::create(
+          b, loc, part, result, ArrayRef<int64_t>{q * 4},
+          ArrayRef<int64_t>{1});
+    }
+    return result;
+  }
   return LLVM::CallIntrinsicOp::create(
-             b, loc, vecI32, b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
+             b, loc, acc.getType(),
+             b.getStringAttr("llvm.x86.avx512.vpdpbusd.512"),
              ValueRange{acc, w, x})
       .getResult(0);
 }
@@ -508,6 +537,10 @@ Value KernelBuilder::vnniDot(Value acc, Value weights, Value activations) {
 /// converted and scaled by s_w * s_x into the f32 accumulator, plus the
 /// zero-point term (-z s_w / 16) * (s_x * sum codes) spread over 16 lanes.
 void KernelBuilder::buildInt8(Value tileIdx, const QuantizedInput &xq) {
+  // 64-byte blocks as 16 x i32 whatever the target's vector width (LLVM
+  // splits them into 128-bit registers on NEON).
+  VectorType vecI32 = VectorType::get({16}, b.getI32Type());
+  VectorType vecF32 = VectorType::get({16}, f32);
   int64_t planes = 8 / bits;
   int64_t planesPerGroup = layout.getGroup() / 64;
   int64_t numSupers = layout.getPaddedK() / superK;
@@ -635,6 +668,11 @@ struct LowerPackedMatmulPass
   using Base::Base;
 
   void runOnOperation() override {
+    if (dot != "vpdpbusd" && dot != "sdot") {
+      getOperation().emitError()
+          << "lowbit-cpu-lower-packed-matmul: dot must be vpdpbusd or sdot";
+      return signalPassFailure();
+    }
     SmallVector<PackedMatmulOp> ops;
     getOperation().walk([&](PackedMatmulOp op) { ops.push_back(op); });
     for (PackedMatmulOp op : ops) {
@@ -642,7 +680,7 @@ struct LowerPackedMatmulPass
         op.emitOpError("must be bufferized before kernel generation");
         return signalPassFailure();
       }
-      KernelBuilder(op, permute, prefetchDistance).build();
+      KernelBuilder(op, permute, prefetchDistance, dot).build();
       op.erase();
     }
   }

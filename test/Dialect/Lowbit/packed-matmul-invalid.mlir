@@ -73,7 +73,7 @@ func.func @bad_key(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %
 // -----
 
 func.func @int8_group(%x: tensor<1x64xf32>, %c: tensor<64xi8>, %p: tensor<4xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
-  // expected-error @+1 {{int8 activations need 16 lanes and groups of a multiple of 64, got 16 lanes and group 32}}
+  // expected-error @+1 {{int8 activations need groups of a multiple of 64, got group 32}}
   %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x64xf32>, tensor<64xi8>, tensor<4xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 64, n = 1, lanes = 16, tile = 1, group = 32, int8>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }

@@ -1,5 +1,6 @@
 // RUN: quant-opt %s --split-input-file --lowbit-cpu-lower-packed-matmul="permute=1 prefetch-distance=256" | FileCheck %s
 // RUN: quant-opt %s --split-input-file --lowbit-cpu-lower-packed-matmul="permute=0 prefetch-distance=0" | FileCheck %s --check-prefix=PORT
+// RUN: quant-opt %s --split-input-file --lowbit-cpu-lower-packed-matmul="dot=sdot" | FileCheck %s --check-prefix=SDOT
 
 // 4-bit, 16 lanes, groups of 128 (= one block of 64 bytes = one
 // superblock), K = 200: one full superblock in the loop and a tail whose
@@ -92,6 +93,10 @@ func.func @w8(%x: memref<2x32xf32, strided<[64, 2]>>, %codes: memref<128xi8>, %p
 // CHECK: arith.shrui
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // CHECK: memref.dealloc %[[XQ]]
+// On ARM the same layout goes through four 128-bit sdot per 64 bytes.
+// SDOT-LABEL: func.func @w4a8
+// SDOT-COUNT-4: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"({{.*}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+// SDOT-NOT: vpdpbusd
 func.func @w4a8(%x: memref<1x100xf32>, %codes: memref<256xi8>, %params: memref<8xf32>, %y: memref<1x3xf32>) {
   lowbit.packed_matmul ins(%x, %codes, %params : memref<1x100xf32>, memref<256xi8>, memref<8xf32>) outs(%y : memref<1x3xf32>) layout(<bits = 4, k = 100, n = 3, lanes = 16, tile = 4, group = 64, signed, int8>)
   return

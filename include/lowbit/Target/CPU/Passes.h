@@ -41,6 +41,8 @@ struct CPUPipelineOptions {
   int64_t prefetchDistance = 4096;
   /// Quantize the activations of low-bit matmuls to int8 (VNNI kernels).
   bool int8Activations = false;
+  /// Their dot products are ARM sdot (else x86 VNNI vpdpbusd).
+  bool armDot = false;
 };
 
 /// Core IR (linalg/tensor/arith/math, lowbit) -> LLVM dialect: weights as

@@ -137,7 +137,8 @@ def LowerPackedMatmulPass
     With the `int8` layout the kernel first quantizes the activations per
     row and group (`s = max|x| / 127`, round to nearest even, zero past K)
     into a buffer, then multiplies 64 unsigned weight codes by 64 int8
-    activations per `vpdpbusd` (an LLVM intrinsic) into an i32 accumulator
+    activations per `vpdpbusd` (or four ARM `sdot`; LLVM intrinsics) into
+    an i32 accumulator
     per group, which is converted and scaled by `s_w * s_x` at the group's
     end, with the zero-point term added from the group's code sum.
   }];
@@ -146,6 +147,9 @@ def LowerPackedMatmulPass
            "decode 2/4-bit codes with AVX-512 vpermps (16 lanes only)">,
     Option<"prefetchDistance", "prefetch-distance", "int64_t", "4096",
            "software prefetch this many bytes ahead in the code stream (0: off)">,
+    Option<"dot", "dot", "std::string", "\"vpdpbusd\"",
+           "int8 dot product of the int8 layout: vpdpbusd (x86 AVX-512 VNNI) "
+           "or sdot (ARMv8.2 dot product, codes below 128)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

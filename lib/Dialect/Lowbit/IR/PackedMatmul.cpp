@@ -59,10 +59,10 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (group < 0 || group % lanes != 0)
     return emitError() << "group size " << group
                        << " is not a multiple of the " << lanes << " lanes";
-  if (int8 && (lanes != 16 || group <= 0 || group % 64 != 0))
-    return emitError() << "int8 activations need 16 lanes and groups of a "
-                          "multiple of 64, got "
-                       << lanes << " lanes and group " << group;
+  if (int8 && (group <= 0 || group % 64 != 0))
+    return emitError() << "int8 activations need groups of a multiple of "
+                          "64, got group "
+                       << group;
   return success();
 }
 

@@ -368,7 +368,8 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     // int8 activations: per-channel scales repeat over groups of 128, the
     // activations' quantization blocks.
     int64_t group = w->group;
-    bool int8 = int8Activations && lanes == 16 &&
+    bool int8 = int8Activations &&
+                storageBits(scheme.getBits()) <= int8MaxBits &&
                 (group == 0 || group % 64 == 0);
     if (int8 && group == 0)
       group = 128;

@@ -207,7 +207,11 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
            "matmuls with more activation rows keep the reference lowering">,
     Option<"int8Activations", "int8-activations", "bool", "false",
            "layouts for kernels that quantize activations to int8 per group "
-           "(VNNI; 16 lanes, groups of a multiple of 64 or per channel)">,
+           "(VNNI or ARM dot products; groups of a multiple of 64 or per "
+           "channel)">,
+    Option<"int8MaxBits", "int8-max-bits", "int64_t", "8",
+           "widest packed codes the int8 kernels take (4 for ARM sdot, whose "
+           "signed bytes hold unsigned codes below 128 only)">,
   ];
   let dependentDialects = [
     "::mlir::lowbit::LowbitDialect",
