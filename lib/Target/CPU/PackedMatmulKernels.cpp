@@ -85,10 +85,10 @@ private:
                                 int64_t chunk, int64_t split, bool masked,
                                 SmallVector<Decoder> &decoders);
   void prefetch(Value tileIdx, Value super);
-  /// Sums each accumulator's lanes (`split` per column and row, indexed
-  /// ((column * chunk + row) * split + s)) and stores the columns inside N.
-  void storeSums(Value tileIdx, int64_t row0, int64_t chunk, int64_t split,
-                 ArrayRef<Value> accs);
+  /// Stores `sum(column, row)` (the finished dot product of a column of the
+  /// tile and a row of the chunk) for the columns inside N.
+  void storeSums(Value tileIdx, int64_t row0, int64_t chunk,
+                 function_ref<Value(int64_t, int64_t)> sum);
 
   // int8 activations (VNNI).
   struct QuantizedInput {
@@ -99,8 +99,16 @@ private:
     /// start of each group's dot product, -2^(bits-1) * sum of the group's
     /// codes in lane 0, so that the zero point costs nothing per column.
     Value inits;
+    /// Per chunk of rows and group, 16 lanes: s_x (and s_x * sum scaled by
+    /// 16 / lanes per row) of the row whose segment the lane is in after the
+    /// chunk's dot products are folded into one vector (see buildInt8).
+    Value sxRep, xsRep;
   };
   QuantizedInput quantizeActivations();
+  void replicateScales(QuantizedInput &q);
+  /// Folds the i32 dot products of `chunk` rows (16 lanes each) into one
+  /// vector holding row r's partial sums in lanes [r*L, (r+1)*L).
+  Value foldRows(ArrayRef<Value> dots, Value zero);
   void buildInt8(Value tileIdx, const QuantizedInput &xq);
   Value vnniDot(Value acc, Value weights, Value activations);
 
@@ -308,19 +316,13 @@ KernelBuilder::superblock(Value tileIdx, Value super, ArrayRef<Value> accs,
 }
 
 void KernelBuilder::storeSums(Value tileIdx, int64_t row0, int64_t chunk,
-                              int64_t split, ArrayRef<Value> accs) {
+                              function_ref<Value(int64_t, int64_t)> sum) {
   for (int64_t c = 0; c < tile; ++c) {
     Value col = addc(mul(tileIdx, tile), c);
     auto store = [&](Location l) {
-      for (int64_t r = 0; r < chunk; ++r) {
-        Value v = accs[(c * chunk + r) * split];
-        for (int64_t s = 1; s < split; ++s)
-          v = arith::AddFOp::create(b, l, v, accs[(c * chunk + r) * split + s]);
-        Value sum =
-            vector::ReductionOp::create(b, l, vector::CombiningKind::ADD, v);
-        memref::StoreOp::create(b, l, sum, op.getInit(),
+      for (int64_t r = 0; r < chunk; ++r)
+        memref::StoreOp::create(b, l, sum(c, r), op.getInit(),
                                 ValueRange{idx(row0 + r), col});
-      }
     };
     // Only the last tile can run past N.
     if (n % tile == 0 || c < n % tile) {
@@ -354,6 +356,7 @@ void KernelBuilder::build() {
   int64_t numTiles = layout.getNumTiles();
   if (layout.getInt8()) {
     QuantizedInput xq = quantizeActivations();
+    replicateScales(xq);
     auto parallel = scf::ParallelOp::create(b, loc, ValueRange{idx(0)},
                                             ValueRange{idx(numTiles)},
                                             ValueRange{idx(1)});
@@ -362,7 +365,7 @@ void KernelBuilder::build() {
       b.setInsertionPointToStart(parallel.getBody());
       buildInt8(parallel.getInductionVars()[0], xq);
     }
-    for (Value v : {xq.codes, xq.scales, xq.sums, xq.inits})
+    for (Value v : {xq.codes, xq.scales, xq.sums, xq.inits, xq.sxRep, xq.xsRep})
       if (v)
         memref::DeallocOp::create(b, loc, v);
     return;
@@ -403,7 +406,13 @@ void KernelBuilder::build() {
       accs = superblock(tileIdx, idx(fullSupers), accs, row0, chunk, split,
                         true, inner);
     }
-    storeSums(tileIdx, row0, chunk, split, accs);
+    // Each accumulator's lanes (and its split partner's) summed.
+    storeSums(tileIdx, row0, chunk, [&](int64_t c, int64_t r) -> Value {
+      Value v = accs[(c * chunk + r) * split];
+      for (int64_t s = 1; s < split; ++s)
+        v = arith::AddFOp::create(b, loc, v, accs[(c * chunk + r) * split + s]);
+      return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, v);
+    });
   }
 }
 
@@ -496,6 +505,82 @@ KernelBuilder::QuantizedInput KernelBuilder::quantizeActivations() {
   return q;
 }
 
+/// Rows of a chunk padded to a power of two, and lanes per row once folded.
+static std::pair<int64_t, int64_t> foldShape(int64_t chunk) {
+  int64_t padded = 1;
+  while (padded < chunk)
+    padded *= 2;
+  return {padded, 16 / padded};
+}
+
+void KernelBuilder::replicateScales(QuantizedInput &q) {
+  int64_t numChunks = (rows + kMaxChunkRows - 1) / kMaxChunkRows;
+  auto repType = MemRefType::get({numChunks, numGroups, 16}, f32);
+  auto vec16 = VectorType::get({16}, f32);
+  q.sxRep = memref::AllocOp::create(b, loc, repType, ValueRange{},
+                                    b.getI64IntegerAttr(64));
+  if (layout.getZero())
+    q.xsRep = memref::AllocOp::create(b, loc, repType, ValueRange{},
+                                      b.getI64IntegerAttr(64));
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  for (int64_t ch = 0; ch < numChunks; ++ch) {
+    int64_t row0 = ch * kMaxChunkRows;
+    int64_t chunk = std::min(kMaxChunkRows, rows - row0);
+    int64_t perRow = foldShape(chunk).second;
+    auto loop = scf::ForOp::create(b, loc, idx(0), idx(numGroups), idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value g = loop.getInductionVar();
+    auto build = [&](Value src, float factor) -> Value {
+      SmallVector<Value> lanes;
+      for (int64_t r = 0; r * perRow < 16; ++r) {
+        Value v = zero;
+        if (r < chunk) {
+          v = memref::LoadOp::create(b, loc, src, ValueRange{idx(row0 + r), g});
+          if (factor != 1.0f)
+            v = arith::MulFOp::create(
+                b, loc, v,
+                arith::ConstantOp::create(b, loc, b.getF32FloatAttr(factor)));
+        }
+        lanes.append(perRow, v);
+      }
+      return vector::FromElementsOp::create(b, loc, vec16, lanes);
+    };
+    vector::StoreOp::create(b, loc, build(q.scales, 1.0f), q.sxRep,
+                            ValueRange{idx(ch), g, idx(0)});
+    if (q.xsRep)
+      vector::StoreOp::create(b, loc, build(q.sums, 16.0f / perRow), q.xsRep,
+                              ValueRange{idx(ch), g, idx(0)});
+  }
+}
+
+Value KernelBuilder::foldRows(ArrayRef<Value> dots, Value zero) {
+  auto [padded, perRow] = foldShape(dots.size());
+  SmallVector<Value> level(dots);
+  level.resize(padded, zero);
+  // Level j joins vectors of 2^(j-1) rows (lanes per row: lb) pairwise:
+  // row s of the result has the two halves of its source row summed.
+  for (int64_t rowsIn = 1, lb = 16; rowsIn < padded; rowsIn *= 2, lb /= 2) {
+    int64_t la = lb / 2;
+    SmallVector<int64_t> lo, hi;
+    for (int64_t s = 0; s < 2 * rowsIn; ++s)
+      for (int64_t t = 0; t < la; ++t) {
+        int64_t src = (s < rowsIn ? 0 : 16) + (s % rowsIn) * lb + t;
+        lo.push_back(src);
+        hi.push_back(src + la);
+      }
+    SmallVector<Value> next;
+    for (size_t i = 0; i < level.size(); i += 2) {
+      Value a = vector::ShuffleOp::create(b, loc, level[i], level[i + 1], lo);
+      Value c = vector::ShuffleOp::create(b, loc, level[i], level[i + 1], hi);
+      next.push_back(arith::AddIOp::create(b, loc, a, c));
+    }
+    level = std::move(next);
+  }
+  (void)perRow;
+  return level.front();
+}
+
 Value KernelBuilder::vnniDot(Value acc, Value weights, Value activations) {
   // acc[i] += sum_{j<4} weights.u8[4i+j] * activations.s8[4i+j]
   auto bytes = VectorType::get({64}, b.getI8Type());
@@ -561,7 +646,10 @@ void KernelBuilder::buildInt8(Value tileIdx, const QuantizedInput &xq) {
   }
   for (int64_t row0 = 0; row0 < rows; row0 += kMaxChunkRows) {
     int64_t chunk = std::min(kMaxChunkRows, rows - row0);
-    SmallVector<Value> init(tile * chunk, zeroVec);
+    int64_t perRow = foldShape(chunk).second;
+    Value chunkIdx = idx(row0 / kMaxChunkRows);
+    // One f32 accumulator per column: row r in lanes [r*perRow, ...).
+    SmallVector<Value> init(tile, zeroVec);
     auto loop = scf::ForOp::create(b, loc, idx(0), idx(numSupers), idx(1),
                                    init);
     {
@@ -616,20 +704,15 @@ void KernelBuilder::buildInt8(Value tileIdx, const QuantizedInput &xq) {
           }
           if ((plane + 1) % planesPerGroup != 0)
             continue;
-          // The group ends: scale into the f32 accumulators.
-          SmallVector<Value> sxVec, xsVec;
-          for (int64_t r = 0; r < chunk; ++r) {
-            Value rowIdx = idx(row0 + r);
-            sxVec.push_back(vector::BroadcastOp::create(
-                b, loc, vecF32,
-                memref::LoadOp::create(b, loc, xq.scales,
-                                       ValueRange{rowIdx, group})));
-            if (layout.getZero())
-              xsVec.push_back(vector::BroadcastOp::create(
-                  b, loc, vecF32,
-                  memref::LoadOp::create(b, loc, xq.sums,
-                                         ValueRange{rowIdx, group})));
-          }
+          // The group ends: the rows' i32 sums are folded into one vector
+          // (shuffles, off the port the dot products use), converted once
+          // and scaled by s_w * s_x of each lane's row.
+          Value sxVec = vector::LoadOp::create(
+              b, loc, vecF32, xq.sxRep, ValueRange{chunkIdx, group, idx(0)});
+          Value xsVec;
+          if (xq.xsRep)
+            xsVec = vector::LoadOp::create(
+                b, loc, vecF32, xq.xsRep, ValueRange{chunkIdx, group, idx(0)});
           for (int64_t c = 0; c < tile; ++c) {
             Value base = addc(mul(add(mul(tileIdx, numGroups), group),
                                   tile * perGroup),
@@ -643,23 +726,32 @@ void KernelBuilder::buildInt8(Value tileIdx, const QuantizedInput &xq) {
                   b, loc, vecF32,
                   memref::LoadOp::create(b, loc, op.getParams(),
                                          addc(base, 1)));
-            for (int64_t r = 0; r < chunk; ++r) {
-              Value &a = acc[c * chunk + r];
-              Value f = arith::SIToFPOp::create(b, loc, vecF32,
-                                                dots[c * chunk + r]);
-              Value sc = arith::MulFOp::create(b, loc, sw, sxVec[r]);
-              a = vector::FMAOp::create(b, loc, f, sc, a);
-              if (nz)
-                a = vector::FMAOp::create(b, loc, nz, xsVec[r], a);
+            Value folded = foldRows(
+                ArrayRef<Value>(dots).slice(c * chunk, chunk), zeroI);
+            Value &a = acc[c];
+            Value f = arith::SIToFPOp::create(b, loc, vecF32, folded);
+            Value sc = arith::MulFOp::create(b, loc, sw, sxVec);
+            a = vector::FMAOp::create(b, loc, f, sc, a);
+            if (nz)
+              a = vector::FMAOp::create(b, loc, nz, xsVec, a);
+            for (int64_t r = 0; r < chunk; ++r)
               dots[c * chunk + r] = zeroI;
-            }
           }
         }
       }
       scf::YieldOp::create(b, loc, acc);
     }
-    storeSums(tileIdx, row0, chunk, /*split=*/1,
-              SmallVector<Value>(loop.getResults()));
+    storeSums(tileIdx, row0, chunk, [&](int64_t c, int64_t r) -> Value {
+      Value seg = loop.getResult(c);
+      if (perRow < 16)
+        seg = vector::ExtractStridedSliceOp::create(
+            b, loc, seg, ArrayRef<int64_t>{r * perRow},
+            ArrayRef<int64_t>{perRow}, ArrayRef<int64_t>{1});
+      if (perRow == 1)
+        return vector::ExtractOp::create(b, loc, seg, ArrayRef<int64_t>{0});
+      return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                         seg);
+    });
   }
 }
 

@@ -101,3 +101,25 @@ func.func @w4a8(%x: memref<1x100xf32>, %codes: memref<256xi8>, %params: memref<8
   lowbit.packed_matmul ins(%x, %codes, %params : memref<1x100xf32>, memref<256xi8>, memref<8xf32>) outs(%y : memref<1x3xf32>) layout(<bits = 4, k = 100, n = 3, lanes = 16, tile = 4, group = 64, signed, int8>)
   return
 }
+
+// -----
+
+// Three rows: at each group's end the rows' i32 sums fold into one vector
+// (rows padded to 4, 4 lanes each: two shuffle levels), converted once; the
+// stores sum each row's 4-lane segment. Scales per lane come from the
+// replicated buffer the prologue fills.
+// CHECK-LABEL: func.func @w4a8_rows
+// CHECK: %[[REP:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x16xf32>
+// CHECK: vector.from_elements
+// CHECK: scf.parallel
+// CHECK: vector.load %[[REP]]
+// CHECK-COUNT-2: vector.shuffle {{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]
+// CHECK: vector.shuffle {{.*}} [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]
+// CHECK: arith.sitofp
+// CHECK: scf.yield
+// CHECK: vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [4], strides = [1]}
+// CHECK: vector.reduction <add>
+func.func @w4a8_rows(%x: memref<3x128xf32>, %codes: memref<128xi8>, %params: memref<4xf32>, %y: memref<3x2xf32>) {
+  lowbit.packed_matmul ins(%x, %codes, %params : memref<3x128xf32>, memref<128xi8>, memref<4xf32>) outs(%y : memref<3x2xf32>) layout(<bits = 4, k = 128, n = 2, lanes = 16, tile = 2, group = 64, signed, int8>)
+  return
+}

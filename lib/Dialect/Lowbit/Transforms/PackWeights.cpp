@@ -373,10 +373,7 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
                 (group == 0 || group % 64 == 0);
     if (int8 && group == 0)
       group = 128;
-    int64_t cols = tile              ? tile
-                   : rows <= 2       ? 4
-                   : int8 && rows > 4 ? 1
-                                     : 2;
+    int64_t cols = tile ? tile : rows <= 2 ? 4 : 2;
     auto layout = PackedLayoutAttr::get(
         op.getContext(), storageBits(scheme.getBits()), w->k, w->n, lanes,
         std::min<int64_t>(cols, 16), group, scheme.getSymmetric(),
