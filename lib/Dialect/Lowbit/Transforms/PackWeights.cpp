@@ -7,11 +7,15 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
+#include "lowbit/Dialect/Lowbit/Transforms/LinearLayers.h"
 #include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
 #include "lowbit/Support/BitPacking.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "lowbit-pack"
 
 namespace mlir::lowbit {
 #define GEN_PASS_DEF_LOWBITPACKPASS
@@ -86,21 +90,14 @@ std::optional<std::vector<int32_t>> readInts(ElementsAttr attr, bool isSigned) {
 
 /// f32 values of a float constant of any float type.
 std::optional<std::vector<float>> readFloats(ElementsAttr attr) {
-  auto type = cast<ShapedType>(attr.getType());
-  std::vector<float> out;
-  out.reserve(type.getNumElements());
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob || !type.getElementType().isF32() ||
-        blob->getData().size() != type.getNumElements() * sizeof(float))
-      return std::nullopt;
-    out.resize(type.getNumElements());
-    std::memcpy(out.data(), blob->getData().data(), out.size() * 4);
-    return out;
-  }
+  if (cast<ShapedType>(attr.getType()).getElementType().isF32())
+    return readWeightF32(attr);
+  // f16, bf16, ...: inline constants, widened.
   auto dense = dyn_cast<DenseFPElementsAttr>(attr);
   if (!dense)
     return std::nullopt;
+  std::vector<float> out;
+  out.reserve(dense.getNumElements());
   for (APFloat v : dense.getValues<APFloat>()) {
     bool lost;
     v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
@@ -130,7 +127,7 @@ struct WeightData {
 };
 
 /// Reads the constant weight of `op` when the kernels take its scheme;
-/// otherwise says why not in `why` (for -debug output and tests).
+/// otherwise says why not in `why` (printed under -debug-only=lowbit-pack).
 std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
                                      std::string &why) {
   auto type = cast<QTensorType>(op.getWeight().getType());
@@ -362,8 +359,11 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
       return;
     std::string why;
     std::optional<WeightData> w = readWeight(op, lanes, why);
-    if (!w)
+    if (!w) {
+      LLVM_DEBUG(llvm::dbgs() << "lowbit-pack: not packed (" << why
+                              << "): " << op << "\n");
       return;
+    }
     auto scheme = cast<QTensorType>(op.getWeight().getType()).getScheme();
     // int8 activations: per-channel scales repeat over groups of 128, the
     // activations' quantization blocks.
