@@ -44,8 +44,7 @@ int64_t PackedLayoutAttr::getNumParams() const {
 LogicalResult
 PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          unsigned bits, int64_t k, int64_t n, int64_t lanes,
-                         int64_t tile, int64_t group, bool, bool,
-                         bool int8) {
+                         int64_t tile, int64_t group, bool, bool, bool int8) {
   if (bits != 2 && bits != 4 && bits != 8)
     return emitError() << "packed codes of " << bits
                        << " bits (supported: 2, 4, 8)";
@@ -57,8 +56,8 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (tile < 1 || tile > 16)
     return emitError() << "tile of " << tile << " columns (supported: 1..16)";
   if (group < 0 || group % lanes != 0)
-    return emitError() << "group size " << group
-                       << " is not a multiple of the " << lanes << " lanes";
+    return emitError() << "group size " << group << " is not a multiple of the "
+                       << lanes << " lanes";
   if (int8 && (group <= 0 || group % 64 != 0))
     return emitError() << "int8 activations need groups of a multiple of "
                           "64, got group "
@@ -100,16 +99,15 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
   }
   if (parser.parseGreater())
     return {};
-  return parser.getChecked<PackedLayoutAttr>(loc, parser.getContext(),
-                                             static_cast<unsigned>(bits), k,
-                                             n, lanes, tile, group, isSigned,
-                                             zero, int8);
+  return parser.getChecked<PackedLayoutAttr>(
+      loc, parser.getContext(), static_cast<unsigned>(bits), k, n, lanes, tile,
+      group, isSigned, zero, int8);
 }
 
 void PackedLayoutAttr::print(AsmPrinter &printer) const {
-  printer << "<bits = " << getBits() << ", k = " << getK()
-          << ", n = " << getN() << ", lanes = " << getLanes()
-          << ", tile = " << getTile() << ", group = " << getGroup();
+  printer << "<bits = " << getBits() << ", k = " << getK() << ", n = " << getN()
+          << ", lanes = " << getLanes() << ", tile = " << getTile()
+          << ", group = " << getGroup();
   if (getSignedCodes())
     printer << ", signed";
   if (getZero())
@@ -131,8 +129,8 @@ LogicalResult PackedMatmulOp::verify() {
   auto params = cast<ShapedType>(getParams().getType());
   bool tensors = isa<RankedTensorType>(input);
   for (ShapedType t : {init, codes, params})
-    if (isa<RankedTensorType>(t) != tensors || !(isa<RankedTensorType>(t) ||
-                                                 isa<MemRefType>(t)))
+    if (isa<RankedTensorType>(t) != tensors ||
+        !(isa<RankedTensorType>(t) || isa<MemRefType>(t)))
       return emitOpError("operands must be all ranked tensors or all memrefs");
   if (tensors != (getNumResults() == 1))
     return emitOpError(tensors ? "on tensors returns one result"
@@ -145,16 +143,15 @@ LogicalResult PackedMatmulOp::verify() {
     return emitOpError("input must be M x ")
            << layout.getK() << " f32 (static), got " << input;
   if (init.getRank() != 2 || !init.getElementType().isF32() ||
-      init.getShape() !=
-          ArrayRef<int64_t>{input.getDimSize(0), layout.getN()})
+      init.getShape() != ArrayRef<int64_t>{input.getDimSize(0), layout.getN()})
     return emitOpError("init must be ")
            << input.getDimSize(0) << "x" << layout.getN() << " f32, got "
            << init;
   if (codes.getRank() != 1 || !codes.getElementType().isInteger(8) ||
       codes.getDimSize(0) != layout.getCodeBytes())
     return emitOpError("codes must be ")
-           << layout.getCodeBytes() << " x i8 for layout " << layout
-           << ", got " << codes;
+           << layout.getCodeBytes() << " x i8 for layout " << layout << ", got "
+           << codes;
   if (params.getRank() != 1 || !params.getElementType().isF32() ||
       params.getDimSize(0) != layout.getNumParams())
     return emitOpError("params must be ")

@@ -39,8 +39,8 @@ struct PackedMatmulOpInterface
     }
     rewriter.setInsertionPoint(op);
     auto bufferized = PackedMatmulOp::create(
-        rewriter, op->getLoc(), TypeRange{}, buffers[0], buffers[1],
-        buffers[2], buffers[3], matmul.getLayout());
+        rewriter, op->getLoc(), TypeRange{}, buffers[0], buffers[1], buffers[2],
+        buffers[3], matmul.getLayout());
     bufferized->setDiscardableAttrs(op->getDiscardableAttrDictionary());
     replaceOpWithBufferizedValues(rewriter, op, buffers[3]);
     return success();

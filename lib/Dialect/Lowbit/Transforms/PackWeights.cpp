@@ -108,10 +108,10 @@ std::optional<std::vector<float>> readFloats(ElementsAttr attr) {
 
 /// A constant holding `data`, as a named dense_resource blob.
 template <typename T>
-Value createBlob(OpBuilder &b, Location loc, Type elementType,
-                 ArrayRef<T> data, StringRef name) {
-  auto type = RankedTensorType::get({static_cast<int64_t>(data.size())},
-                                    elementType);
+Value createBlob(OpBuilder &b, Location loc, Type elementType, ArrayRef<T> data,
+                 StringRef name) {
+  auto type =
+      RankedTensorType::get({static_cast<int64_t>(data.size())}, elementType);
   auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(data);
   return arith::ConstantOp::create(
       b, loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
@@ -120,9 +120,9 @@ Value createBlob(OpBuilder &b, Location loc, Type elementType,
 /// The weight of one lowbit.matmul, read into K x N order.
 struct WeightData {
   int64_t k = 0, n = 0;
-  std::vector<int32_t> codes;           // K x N code values
-  std::vector<float> scales, zeros;     // groups x N (zeros: asymmetric)
-  int64_t group = 0;                    // 0: one group per column
+  std::vector<int32_t> codes;       // K x N code values
+  std::vector<float> scales, zeros; // groups x N (zeros: asymmetric)
+  int64_t group = 0;                // 0: one group per column
   std::string name;
 };
 
@@ -174,8 +174,7 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
   if (auto unpack = codesValue.getDefiningOp<UnpackCodesOp>()) {
     if (ElementsAttr bytes = constantOf(unpack.getBytes()))
       if (std::optional<std::vector<uint8_t>> raw = readBytes(bytes)) {
-        std::vector<uint8_t> u =
-            unpackBits(*raw, bits, type.getNumElements());
+        std::vector<uint8_t> u = unpackBits(*raw, bits, type.getNumElements());
         codes.emplace();
         codes->reserve(u.size());
         for (uint8_t c : u) {
@@ -208,7 +207,8 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
   w.codes.resize(k * n);
   for (int64_t r = 0; r < k; ++r)
     for (int64_t c = 0; c < n; ++c)
-      w.codes[r * n + c] = transposed ? (*codes)[c * k + r] : (*codes)[r * n + c];
+      w.codes[r * n + c] =
+          transposed ? (*codes)[c * k + r] : (*codes)[r * n + c];
   int64_t groups = w.group ? (k + w.group - 1) / w.group : 1;
   auto toGroupsByN = [&](auto &src, auto &dst) {
     dst.resize(groups * n);
@@ -240,7 +240,9 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
 /// The packed width of b-bit codes: the kernels read 2, 4 or 8-bit fields,
 /// so 1-bit codes take 2 bits, 3-bit codes 4 and 5 to 7-bit codes 8 (their
 /// values, sign-extended or not, are unchanged).
-unsigned storageBits(unsigned bits) { return bits <= 2 ? 2 : bits <= 4 ? 4 : 8; }
+unsigned storageBits(unsigned bits) {
+  return bits <= 2 ? 2 : bits <= 4 ? 4 : 8;
+}
 
 /// Lays `w` out as the `int8` layout describes: unsigned codes, byte b of
 /// a 64-byte block holds k = b, 64 + b, ... low bits first; parameters
@@ -268,10 +270,10 @@ void packWeightInt8(const WeightData &w, PackedLayoutAttr layout,
         for (int64_t kk = 0; kk < blockK; ++kk) {
           int64_t row = blk * blockK + kk;
           // Padding holds the code of zero so that it adds nothing.
-          uint32_t code = static_cast<uint32_t>(
-                              (row < w.k ? w.codes[row * w.n + col] : 0) +
-                              offset) &
-                          mask;
+          uint32_t code =
+              static_cast<uint32_t>((row < w.k ? w.codes[row * w.n + col] : 0) +
+                                    offset) &
+              mask;
           if (row >= w.k && !layout.getSignedCodes())
             code = 0;
           dst[kk % 64] |= static_cast<uint8_t>(code << ((kk / 64) * bits));
@@ -316,7 +318,8 @@ void packWeight(const WeightData &w, PackedLayoutAttr layout,
           int64_t row = blk * blockK + kk;
           if (row >= w.k)
             break;
-          uint32_t code = static_cast<uint32_t>(w.codes[row * w.n + col]) & mask;
+          uint32_t code =
+              static_cast<uint32_t>(w.codes[row * w.n + col]) & mask;
           if (bits == 8) {
             dst[kk] = static_cast<uint8_t>(code);
             continue;
@@ -360,8 +363,8 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     std::string why;
     std::optional<WeightData> w = readWeight(op, lanes, why);
     if (!w) {
-      LLVM_DEBUG(llvm::dbgs() << "lowbit-pack: not packed (" << why
-                              << "): " << op << "\n");
+      LLVM_DEBUG(llvm::dbgs()
+                 << "lowbit-pack: not packed (" << why << "): " << op << "\n");
       return;
     }
     auto scheme = cast<QTensorType>(op.getWeight().getType()).getScheme();
@@ -394,8 +397,8 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
       reassoc = {lead, {rank - 1}};
       x = tensor::CollapseShapeOp::create(b, loc, x, reassoc);
     }
-    Value codesCst = createBlob<uint8_t>(b, loc, b.getI8Type(), codes,
-                                         w->name + ".packed");
+    Value codesCst =
+        createBlob<uint8_t>(b, loc, b.getI8Type(), codes, w->name + ".packed");
     Value paramsCst = createBlob<float>(b, loc, b.getF32Type(), params,
                                         w->name + ".packed_params");
     auto initType = RankedTensorType::get({rows, w->n}, b.getF32Type());
