@@ -1,8 +1,9 @@
 """Quantized matmuls as MLIR modules, for the kernel tests and bench/kernels.
 
 A case is one `lowbit.matmul` of an M x K activation by a random K x N
-quantized weight (integer codes, any bits, sym/asym, groups along K, per
-channel or per tensor, optionally stored N x K with `transpose_weight`).
+quantized weight (integer codes of any bits or table-decoded codes: NF4,
+FP4 e2m1, a `lut` codebook; sym/asym, groups along K, per channel or per
+tensor, optionally stored N x K with `transpose_weight`).
 `module()` writes several cases as one entry function (input `x<i>`,
 output `y<i>` each), so one compile covers many kernel variants;
 `reference()` computes what each case must return, in float64, from the
@@ -13,6 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+# bitsandbytes' NF4 values (QLoRA) and the OCP FP4 e2m1 values, by code.
+NF4 = [-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453,
+       -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,
+       0.07958029955625534, 0.16093020141124725, 0.24611230194568634,
+       0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
+       0.7229568362236023, 1.0]
+E2M1 = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0,
+        -0.0, -0.5, -1.0, -1.5, -2.0, -3.0, -4.0, -6.0]
 
 
 @dataclass
@@ -25,14 +35,21 @@ class Case:
     group: int = 128          # > 0: groups along K; 0: per channel; -1: per tensor
     transpose: bool = False   # weight stored N x K
     seed: int = 0
+    format: str = "int"       # int, nf4, e2m1 or lut (a random codebook)
     codes: np.ndarray = field(init=False, repr=False)   # K x N code values
     scales: np.ndarray = field(init=False, repr=False)  # scale shape (keepdims)
     zeros: np.ndarray | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self):
         rng = np.random.default_rng(self.seed)
-        lo, hi = (-(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1) if self.sym \
-            else (0, (1 << self.bits) - 1)
+        self.values = None
+        if self.format != "int":
+            self.bits = 4 if self.format in ("nf4", "e2m1") else self.bits
+            self.values = {"nf4": NF4, "e2m1": E2M1}.get(self.format)
+            if self.format == "lut":
+                self.values = np.sort(rng.standard_normal(1 << self.bits)).tolist()
+        lo, hi = (-(1 << (self.bits - 1)), (1 << (self.bits - 1)) - 1) \
+            if self.sym and self.values is None else (0, (1 << self.bits) - 1)
         self.codes = rng.integers(lo, hi + 1, size=(self.k, self.n)).astype(np.int32)
         shape = self.scale_shape()
         self.scales = (rng.uniform(0.5, 1.5, size=shape) / (1 << self.bits)).astype(np.float32)
@@ -42,8 +59,9 @@ class Case:
     @property
     def name(self) -> str:
         g = {0: "ch", -1: "t"}.get(self.group, f"g{self.group}")
-        return (f"m{self.m}_k{self.k}_n{self.n}_w{self.bits}_{'sym' if self.sym else 'asym'}_{g}"
-                f"{'_T' if self.transpose else ''}")
+        fmt = "" if self.format == "int" else f"_{self.format}"
+        return (f"m{self.m}_k{self.k}_n{self.n}_w{self.bits}{fmt}_"
+                f"{'sym' if self.sym else 'asym'}_{g}{'_T' if self.transpose else ''}")
 
     def groups(self) -> int:
         return -(-self.k // self.group) if self.group > 0 else 1
@@ -65,7 +83,9 @@ class Case:
             return np.broadcast_to(p, (p.shape[0], self.n))[rows]
         s = expand(self.scales.astype(np.float64))
         z = expand(self.zeros.astype(np.float64)) if self.zeros is not None else 0.0
-        return (self.codes - z) * s
+        v = self.codes if self.values is None else \
+            np.asarray(self.values, np.float32).astype(np.float64)[self.codes]
+        return (v - z) * s
 
     def input(self, rng) -> np.ndarray:
         return rng.standard_normal((self.m, self.k)).astype(np.float32)
@@ -92,7 +112,10 @@ def _scheme(c: Case) -> str:
         gran = f"group = {c.group}, axis = {axis_k}"
     sym = "sym" if c.sym else "asym"
     zp = "" if c.sym else ", zero_point = i8"
-    return f"#lowbit.scheme<int{c.bits}, {sym}, {gran}, scale = f32{zp}>"
+    if c.format in ("nf4", "e2m1"):
+        return f"#lowbit.scheme<{c.format}, {gran}, scale = f32>"
+    fmt = f"lut{c.bits}" if c.format == "lut" else f"int{c.bits}"
+    return f"#lowbit.scheme<{fmt}, {sym}, {gran}, scale = f32{zp}>"
 
 
 def module(cases: list[Case]) -> str:
@@ -118,6 +141,10 @@ def module(cases: list[Case]) -> str:
             body.append(f"  %z{i} = arith.constant dense<{_hex(c.zeros.astype(np.uint8))}> : "
                         f"tensor<{sshape}xi8>")
             parts += f", %z{i}"
+        if c.format == "lut":
+            cb = np.asarray(c.values, np.float32)
+            body.append(f"  %cb{i} = arith.constant dense<{_hex(cb)}> : tensor<{cb.size}xf32>")
+            parts += f", %cb{i}"
         body.append(f"  %w{i} = lowbit.pack {parts} : !q{i}")
         tw = " transpose_weight" if c.transpose else ""
         body.append(f"  %y{i} = lowbit.matmul %x{i}, %w{i}{tw} : {xt}, !q{i} -> {yt}")

@@ -1,6 +1,7 @@
 """The CPU low-bit matmul kernels (lowbit-pack + lowbit-cpu-lower-packed-matmul)
 against the reference lowering and a float64 reference, for every variant
-the packer takes: 1 to 8-bit codes, symmetric and asymmetric, groups along K
+the packer takes: 1 to 8-bit integer codes, NF4, FP4 (e2m1) and 2-4-bit
+codebooks (`lut`), symmetric and asymmetric, groups along K
 (a shorter last group, K not a multiple of the vector width), per channel
 and per tensor, weights stored K x N and N x K, row counts on both sides
 of the kernels' 8-row chunks, N not a multiple of the tile; on the AVX-512
@@ -34,6 +35,10 @@ def cases(m: int) -> list:
         Case(m, 160, 11, 3, True, 32, seed=10),         # 3 bits in 4-bit fields
         Case(m, 96, 7, 6, False, 0, seed=18),           # 6 bits in bytes
         Case(m, 64, 6, 1, True, 32, True, seed=19),     # 1 bit in 2-bit fields
+        Case(m, 200, 9, group=64, seed=22, format="nf4"),   # table-decoded codes
+        Case(m, 96, 5, group=32, transpose=True, seed=23, format="e2m1"),
+        Case(m, 64, 6, 3, False, 32, seed=24, format="lut"),  # codebook, zero points
+        Case(m, 80, 7, 2, True, 0, seed=25, format="lut"),
     ]
 
 
@@ -121,17 +126,18 @@ def test_int8_activation_kernels(tmp_path, m):
     """--activations=int8: activations quantized per row and group, VNNI dot
     products; equal to a float64 emulation of that quantization within the
     f32 bound, and within 2% of the exact product. Groups that are not
-    multiples of 64 keep the exact f32 kernel."""
+    multiples of 64 and table-decoded codes keep the exact f32 kernel."""
     if not HOST_VNNI:
         pytest.skip("the host has no AVX-512 VNNI: the int8 kernels cannot run here")
     cs = int8_cases(m)
-    exact = Case(m, 200, 37, 4, True, 32, seed=17)
-    art = compile_module(tmp_path, "int8", cs + [exact], "--activations=int8",
+    exact = [Case(m, 200, 37, 4, True, 32, seed=17),
+             Case(m, 128, 5, group=64, seed=26, format="nf4")]
+    art = compile_module(tmp_path, "int8", cs + exact, "--activations=int8",
                          "--keep-intermediates")
     ll = (art / "model.ll").read_text()
     assert "llvm.x86.avx512.vpdpbusd" in ll
     rng = np.random.default_rng(m)
-    xs = [c.input(rng) for c in cs + [exact]]
+    xs = [c.input(rng) for c in cs + exact]
     ys = Model(art).run(*xs)
     for c, x, y in zip(cs, xs, ys):
         want = reference_int8(c, x)
@@ -139,7 +145,7 @@ def test_int8_activation_kernels(tmp_path, m):
         assert err.max() <= 1.0, f"{c.name}: error {err.max():.3g} x the f32 bound"
         full = reference(c, x)
         assert np.abs(y - full).max() <= 0.02 * np.abs(full).max(), c.name
-    check([exact], xs[-1:], ys[-1:])
+    check(exact, xs[-2:], ys[-2:])
 
 
 def test_int8_activations_need_vnni(tmp_path):

@@ -29,23 +29,50 @@ KernelBuilder::Decoder KernelBuilder::loadDecoder(Value tileIdx, Value group,
     Value z = memref::LoadOp::create(b, loc, op.getParams(), addc(base, 1));
     d.zero = vector::BroadcastOp::create(b, loc, vecF32, z);
   }
-  if (usePermute) {
+  if (usePermute || layout.hasValues()) {
     // Entry i holds the value of code (i mod 2^bits): the permute reads
     // the low 4 bits of each lane, so higher codes' bits do not matter.
     SmallVector<float> values;
     for (int64_t i = 0; i < 16; ++i) {
       int64_t c = i & ((1 << bits) - 1);
+      if (layout.hasValues()) {
+        ArrayRef<float> table = layout.getValues().asArrayRef();
+        values.push_back(c < static_cast<int64_t>(table.size()) ? table[c]
+                                                                : 0.0f);
+        continue;
+      }
       if (layout.getSignedCodes() && c >= (1 << (bits - 1)))
         c -= 1 << bits;
       values.push_back(static_cast<float>(c));
     }
+    auto vec16 = VectorType::get({16}, f32);
     Value v = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecF32, ArrayRef<float>(values)));
+        b, loc, DenseElementsAttr::get(vec16, ArrayRef<float>(values)));
+    auto splat16 = [&](Value x) -> Value {
+      return vector::BroadcastOp::create(
+          b, loc, vec16, vector::ExtractOp::create(b, loc, x, 0));
+    };
     if (d.zero)
-      v = arith::SubFOp::create(b, loc, v, d.zero);
-    d.table = arith::MulFOp::create(b, loc, v, d.scale);
+      v = arith::SubFOp::create(b, loc, v,
+                                lanes == 16 ? d.zero : splat16(d.zero));
+    d.table = arith::MulFOp::create(b, loc, v,
+                                    lanes == 16 ? d.scale : splat16(d.scale));
   }
   return d;
+}
+
+/// Without a permute: each lane's table entry read on its own (a
+/// correctness path for table-decoded codes on AVX2 and NEON).
+static Value lookupLanes(OpBuilder &b, Location loc, Value table,
+                         Value indices, VectorType type) {
+  SmallVector<Value> lanes;
+  for (int64_t l = 0; l < type.getNumElements(); ++l) {
+    Value i = vector::ExtractOp::create(b, loc, indices, l);
+    Value pos = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), i);
+    lanes.push_back(vector::ExtractOp::create(b, loc, table,
+                                              ArrayRef<OpFoldResult>{pos}));
+  }
+  return vector::FromElementsOp::create(b, loc, type, lanes);
 }
 
 Value KernelBuilder::decode(const Decoder &d, Value words, Value blockBase,
@@ -78,6 +105,13 @@ Value KernelBuilder::decode(const Decoder &d, Value words, Value blockBase,
           .getResult(0);
     }
     Value ints;
+    if (layout.hasValues()) {
+      ints =
+          j ? arith::ShRUIOp::create(b, loc, words, splat(j * bits)).getResult()
+            : words;
+      ints = arith::AndIOp::create(b, loc, ints, splat((1 << bits) - 1));
+      return lookupLanes(b, loc, d.table, ints, vecF32);
+    }
     if (layout.getSignedCodes()) {
       // Sign-extend bits [j*b, (j+1)*b): left to the top, arithmetic right.
       int64_t left = 32 - (j + 1) * bits;

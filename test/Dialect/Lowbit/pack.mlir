@@ -128,3 +128,23 @@ func.func @int8_g32(%x: tensor<1x100xf32>) -> tensor<1x1xf32> {
   %y = lowbit.matmul %x, %w : tensor<1x100xf32>, !qg -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
+
+// -----
+
+// NF4 codes c_k = k mod 16 are stored unsigned (no sign extension) and the
+// layout carries the 16 NF4 values the kernels decode through. Word i
+// holds the codes of k = i, 4+i, 8+i, 12+i, 16+i, ...: bytes (4+i, i),
+// (12+i, 8+i) twice.
+// CHECK-LABEL: func.func @nf4
+// CHECK: lowbit.packed_matmul
+// CHECK-SAME: layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, values = array<f32: -1.000000e+00, -0.6961928{{[0-9]*}}, {{.*}}, 0.722956{{[0-9]*}}, 1.000000e+00>>)
+// CHECK: "0x0100000040C840C851D951D962EA62EA73FB73FB"
+!nf4 = !lowbit.qtensor<32x1xf32, #lowbit.scheme<nf4, group = 32, axis = 0, scale = f32>>
+func.func @nf4(%x: tensor<1x32xf32>) -> tensor<1x1xf32> {
+  %c = arith.constant dense<[16, 50, 84, 118, -104, -70, -36, -2, 16, 50, 84, 118, -104, -70, -36, -2]> : tensor<16xi8>
+  %codes = lowbit.unpack_codes %c : tensor<16xi8> -> tensor<32x1xi4>
+  %s = arith.constant dense<[[0.5]]> : tensor<1x1xf32>
+  %w = lowbit.pack %codes, %s : !nf4
+  %y = lowbit.matmul %x, %w : tensor<1x32xf32>, !nf4 -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}

@@ -65,7 +65,7 @@ func.func @bad_group(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>,
 // -----
 
 func.func @bad_key(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
-  // expected-error @+1 {{expected 'signed', 'zero' or 'int8', got 'unsigned'}}
+  // expected-error @+1 {{expected 'signed', 'zero', 'int8' or 'values', got 'unsigned'}}
   %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, unsigned>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
@@ -75,5 +75,29 @@ func.func @bad_key(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %
 func.func @int8_group(%x: tensor<1x64xf32>, %c: tensor<64xi8>, %p: tensor<4xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
   // expected-error @+1 {{int8 activations need groups of a multiple of 64, got group 32}}
   %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x64xf32>, tensor<64xi8>, tensor<4xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 64, n = 1, lanes = 16, tile = 1, group = 32, int8>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @too_many_values(%x: tensor<1x32xf32>, %c: tensor<8xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{5 code values for 2-bit codes (at most 4, codes of at most 4 bits)}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<8xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 2, k = 32, n = 1, lanes = 4, tile = 1, group = 32, values = array<f32: 0.0, 1.0, 2.0, 3.0, 4.0>>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @signed_values(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{code values do not combine with 'signed'}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, signed, values = array<f32: 0.0, 1.0>>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @values_not_f32(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{values must be an array<f32: ...>}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, values = array<i32: 0, 1>>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }

@@ -123,3 +123,24 @@ func.func @w4a8_rows(%x: memref<3x128xf32>, %codes: memref<128xi8>, %params: mem
   lowbit.packed_matmul ins(%x, %codes, %params : memref<3x128xf32>, memref<128xi8>, memref<4xf32>) outs(%y : memref<3x2xf32>) layout(<bits = 4, k = 128, n = 2, lanes = 16, tile = 2, group = 64, signed, int8>)
   return
 }
+
+// -----
+
+// Table-decoded codes (here a 2-bit codebook with zero points, 4 lanes):
+// the group's table is (values - zero) * scale; with a permute it is read
+// like the integer table, without one each lane's entry is extracted.
+// CHECK-LABEL: func.func @codebook
+// CHECK: %[[V:.*]] = arith.constant dense<[-1.500000e+00, -5.000000e-01, 5.000000e-01, 1.500000e+00, -1.500000e+00, {{.*}}]> : vector<16xf32>
+// CHECK: %[[Z:.*]] = arith.subf %[[V]], %{{.*}} : vector<16xf32>
+// CHECK: arith.mulf %[[Z]], %{{.*}} : vector<16xf32>
+// PORT-LABEL: func.func @codebook
+// PORT: arith.andi %{{.*}} : vector<4xi32>
+// PORT: %[[I:.*]] = vector.extract %{{.*}}[0] : i32 from vector<4xi32>
+// PORT: %[[P:.*]] = arith.index_castui %[[I]] : i32 to index
+// PORT: vector.extract %{{.*}}[%[[P]]] : f32 from vector<16xf32>
+// PORT: vector.from_elements %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : vector<4xf32>
+// PORT: vector.fma
+func.func @codebook(%x: memref<1x32xf32>, %codes: memref<16xi8>, %params: memref<4xf32>, %y: memref<1x1xf32>) {
+  lowbit.packed_matmul ins(%x, %codes, %params : memref<1x32xf32>, memref<16xi8>, memref<4xf32>) outs(%y : memref<1x1xf32>) layout(<bits = 2, k = 32, n = 1, lanes = 4, tile = 1, group = 32, zero, values = array<f32: -1.5, -0.5, 0.5, 1.5>>)
+  return
+}

@@ -44,7 +44,8 @@ int64_t PackedLayoutAttr::getNumParams() const {
 LogicalResult
 PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          unsigned bits, int64_t k, int64_t n, int64_t lanes,
-                         int64_t tile, int64_t group, bool, bool, bool int8) {
+                         int64_t tile, int64_t group, bool isSigned, bool zero,
+                         bool int8, DenseF32ArrayAttr values) {
   if (bits != 2 && bits != 4 && bits != 8)
     return emitError() << "packed codes of " << bits
                        << " bits (supported: 2, 4, 8)";
@@ -62,6 +63,15 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "int8 activations need groups of a multiple of "
                           "64, got group "
                        << group;
+  if (values) {
+    if (bits > 4 || values.size() == 0 || values.size() > (1 << bits))
+      return emitError() << values.size() << " code values for " << bits
+                         << "-bit codes (at most " << (1 << bits)
+                         << ", codes of at most 4 bits)";
+    if (int8 || isSigned)
+      return emitError() << "code values do not combine with "
+                         << (int8 ? "'int8'" : "'signed'");
+  }
   return success();
 }
 
@@ -80,6 +90,7 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       failed(field("group", group)))
     return {};
   bool isSigned = false, zero = false, int8 = false;
+  DenseF32ArrayAttr values;
   while (succeeded(parser.parseOptionalComma())) {
     SMLoc keyLoc = parser.getCurrentLocation();
     StringRef key;
@@ -91,8 +102,18 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       zero = true;
     else if (key == "int8")
       int8 = true;
-    else {
-      parser.emitError(keyLoc, "expected 'signed', 'zero' or 'int8', got '")
+    else if (key == "values") {
+      Attribute attr;
+      if (parser.parseEqual() || parser.parseAttribute(attr))
+        return {};
+      values = dyn_cast<DenseF32ArrayAttr>(attr);
+      if (!values) {
+        parser.emitError(keyLoc, "values must be an array<f32: ...>");
+        return {};
+      }
+    } else {
+      parser.emitError(keyLoc,
+                       "expected 'signed', 'zero', 'int8' or 'values', got '")
           << key << "'";
       return {};
     }
@@ -101,7 +122,7 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
     return {};
   return parser.getChecked<PackedLayoutAttr>(
       loc, parser.getContext(), static_cast<unsigned>(bits), k, n, lanes, tile,
-      group, isSigned, zero, int8);
+      group, isSigned, zero, int8, values);
 }
 
 void PackedLayoutAttr::print(AsmPrinter &printer) const {
@@ -114,6 +135,10 @@ void PackedLayoutAttr::print(AsmPrinter &printer) const {
     printer << ", zero";
   if (getInt8())
     printer << ", int8";
+  if (getValues()) {
+    printer << ", values = ";
+    printer.printAttribute(getValues());
+  }
   printer << '>';
 }
 

@@ -10,6 +10,7 @@
 #include "lowbit/Dialect/Lowbit/Transforms/LinearLayers.h"
 #include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
 #include "lowbit/Support/BitPacking.h"
+#include "lowbit/Support/CodeTables.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
@@ -123,6 +124,7 @@ struct WeightData {
   std::vector<int32_t> codes;       // K x N code values
   std::vector<float> scales, zeros; // groups x N (zeros: asymmetric)
   int64_t group = 0;                // 0: one group per column
+  std::vector<float> values;        // table formats: value of each code
   std::string name;
 };
 
@@ -137,11 +139,21 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
     why = "activations are not f32";
     return std::nullopt;
   }
-  if (type.getOutliers() || type.getSparsity() || scheme.hasSuperScales() ||
-      scheme.getFormat() != CodeFormat::Int) {
-    why = "scheme is not plain integer codes";
+  if (type.getOutliers() || type.getSparsity() || scheme.hasSuperScales()) {
+    why = "weight has outliers, sparsity or super scales";
     return std::nullopt;
   }
+  CodeFormat format = scheme.getFormat();
+  if (format != CodeFormat::Int && format != CodeFormat::NF4 &&
+      format != CodeFormat::E2M1 &&
+      !(format == CodeFormat::LUT && scheme.getBits() <= 4)) {
+    why = "codes are not integers, NF4, FP4 or a codebook of <= 4 bits";
+    return std::nullopt;
+  }
+  // Integer codes are read as their scheme's integers, table formats as
+  // indices into their values.
+  bool isInt = format == CodeFormat::Int;
+  bool signedCodes = isInt && scheme.getSymmetric();
   unsigned bits = scheme.getBits();
   int64_t kAxis = transposed ? 1 : 0;
   WeightData w;
@@ -165,7 +177,9 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
     break;
   }
   auto pack = op.getWeight().getDefiningOp<PackOp>();
-  if (!pack || pack.getParts().size() != (scheme.getSymmetric() ? 2u : 3u)) {
+  unsigned numParts = (scheme.getSymmetric() ? 2u : 3u) +
+                      (format == CodeFormat::LUT ? 1u : 0u);
+  if (!pack || pack.getParts().size() != numParts) {
     why = "weight is not a lowbit.pack of constants";
     return std::nullopt;
   }
@@ -179,7 +193,7 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
         codes->reserve(u.size());
         for (uint8_t c : u) {
           int32_t v = c;
-          if (scheme.getSymmetric() && (c >> (bits - 1)) & 1)
+          if (signedCodes && (c >> (bits - 1)) & 1)
             v -= 1 << bits;
           codes->push_back(v);
         }
@@ -188,7 +202,7 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
             constantOf(unpack.getBytes())))
       w.name = res.getRawHandle().getKey().str();
   } else if (ElementsAttr attr = constantOf(codesValue)) {
-    codes = readInts(attr, scheme.getSymmetric());
+    codes = readInts(attr, signedCodes);
   }
   ElementsAttr scalesAttr = constantOf(pack.getParts()[1]);
   std::optional<std::vector<float>> scales;
@@ -198,8 +212,20 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
   if (!scheme.getSymmetric())
     if (ElementsAttr z = constantOf(pack.getParts()[2]))
       zeros = readInts(z, /*isSigned=*/false);
-  if (!codes || !scales || (!scheme.getSymmetric() && !zeros)) {
-    why = "codes, scales or zero points are not readable constants";
+  if (format == CodeFormat::NF4) {
+    w.values.assign(getNF4Table().begin(), getNF4Table().end());
+  } else if (format == CodeFormat::E2M1) {
+    SmallVector<float> table =
+        getFloatCodeTable(llvm::APFloat::Float4E2M1FN());
+    w.values.assign(table.begin(), table.end());
+  } else if (format == CodeFormat::LUT) {
+    if (ElementsAttr cb = constantOf(pack.getParts().back()))
+      if (std::optional<std::vector<float>> v = readFloats(cb))
+        w.values = *v;
+  }
+  if (!codes || !scales || (!scheme.getSymmetric() && !zeros) ||
+      (!isInt && w.values.empty())) {
+    why = "codes, scales, zero points or codebook are not readable constants";
     return std::nullopt;
   }
   // To K x N, and scales to groups x N.
@@ -371,16 +397,20 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     // int8 activations: per-channel scales repeat over groups of 128, the
     // activations' quantization blocks.
     int64_t group = w->group;
-    bool int8 = int8Activations &&
+    bool int8 = int8Activations && w->values.empty() &&
                 storageBits(scheme.getBits()) <= int8MaxBits &&
                 (group == 0 || group % 64 == 0);
     if (int8 && group == 0)
       group = 128;
     int64_t cols = tile ? tile : rows <= 2 ? 4 : 2;
+    DenseF32ArrayAttr values;
+    if (!w->values.empty())
+      values = DenseF32ArrayAttr::get(op.getContext(), w->values);
     auto layout = PackedLayoutAttr::get(
         op.getContext(), storageBits(scheme.getBits()), w->k, w->n, lanes,
-        std::min<int64_t>(cols, 16), group, scheme.getSymmetric(),
-        !scheme.getSymmetric(), int8);
+        std::min<int64_t>(cols, 16), group,
+        scheme.getSymmetric() && !values, !scheme.getSymmetric(), int8,
+        values);
     std::vector<uint8_t> codes;
     std::vector<float> params;
     packWeight(*w, layout, codes, params);

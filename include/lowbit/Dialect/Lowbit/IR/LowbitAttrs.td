@@ -198,8 +198,14 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     and the parameters are `[scale, -zero * scale / 16]` (`zero`) or
     `[scale]`.
 
+    With `values` (table-decoded codes: NF4, FP4 e2m1, `lut` codebooks),
+    codes are stored unsigned and `value(code)` is `values[code]`; the
+    kernels decode through a per-group table `(values - zero) * scale`.
+
     ```mlir
     #lowbit.packed<bits = 4, k = 4096, n = 14336, lanes = 16, tile = 4, group = 128, signed>
+    #lowbit.packed<bits = 4, k = 256, n = 64, lanes = 16, tile = 4, group = 64,
+                   values = array<f32: -1.0, -0.696, ..., 1.0>>
     ```
   }];
   let parameters = (ins
@@ -211,7 +217,8 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     "int64_t":$group,
     "bool":$signedCodes,
     "bool":$zero,
-    "bool":$int8
+    "bool":$int8,
+    OptionalParameter<"DenseF32ArrayAttr">:$values
   );
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
@@ -229,6 +236,8 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     int64_t getParamsPerGroup() const { return getZero() ? 2 : 1; }
     int64_t getCodeBytes() const;
     int64_t getNumParams() const;
+    /// True when codes index `values` rather than being integers.
+    bool hasValues() const { return getValues() != nullptr; }
   }];
 }
 
