@@ -50,6 +50,7 @@ template <> struct MappingTraits<Recipe> {
     io.mapOptional("calibration", c);
     r.calibrationSamples = c.samples;
     io.mapOptional("activations", r.activations, std::string("f32"));
+    io.mapOptional("kernels", r.kernels, std::string("dequant"));
     io.mapOptional("rules", r.rules);
   }
 };
@@ -163,6 +164,8 @@ llvm::Error Recipe::validate() const {
     return fail("calibration samples must be at least 1");
   if (activations != "f32" && activations != "int8")
     return fail("activations must be f32 or int8, got '" + activations + "'");
+  if (kernels != "dequant" && kernels != "lut")
+    return fail("kernels must be dequant or lut, got '" + kernels + "'");
   for (auto [i, rule] : llvm::enumerate(rules)) {
     std::string where = "rule " + std::to_string(i + 1) + " (match '" +
                         rule.match + "'): ";

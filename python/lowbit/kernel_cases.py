@@ -74,15 +74,21 @@ class Case:
             return (self.n, 1) if self.transpose else (1, self.n)
         return (self.n, self.groups()) if self.transpose else (self.groups(), self.n)
 
-    def weight(self) -> np.ndarray:
-        """Dequantized K x N weight, float64."""
+    def params(self):
+        """Scales and zero points (None when symmetric) per weight, K x N."""
         rows = np.arange(self.k) // self.group if self.group > 0 else np.zeros(self.k, int)
 
         def expand(p):  # scale-shaped -> K x N
             p = p.T if self.transpose else p
             return np.broadcast_to(p, (p.shape[0], self.n))[rows]
         s = expand(self.scales.astype(np.float64))
-        z = expand(self.zeros.astype(np.float64)) if self.zeros is not None else 0.0
+        z = expand(self.zeros.astype(np.float64)) if self.zeros is not None else None
+        return s, z
+
+    def weight(self) -> np.ndarray:
+        """Dequantized K x N weight, float64."""
+        s, z = self.params()
+        z = 0.0 if z is None else z
         v = self.codes if self.values is None else \
             np.asarray(self.values, np.float32).astype(np.float64)[self.codes]
         return (v - z) * s
@@ -187,3 +193,56 @@ def reference_int8(case: Case, x: np.ndarray) -> np.ndarray:
     """What the int8-activation kernels compute, in float64."""
     group = case.group if case.group > 0 else 128
     return quantize_activations(x, group) @ case.weight()
+
+
+def lut_tables(x: np.ndarray, group: int):
+    """The table-lookup kernels' tables of one row x (K,): per quad of k the
+    16 subset sums in f32 (summed in k order), quantized per group with
+    s = max|T| / 127; returns (int tables quads x 16, per-quad scale)."""
+    k = x.shape[0]
+    quads = -(-k // group) * group // 4
+    xp = np.zeros(quads * 4, np.float32)
+    xp[:k] = x
+    bits = (np.arange(16)[:, None] >> np.arange(4)) & 1          # 16 x 4
+    t = np.zeros((quads, 16), np.float32)
+    for i in range(4):
+        t = (t + np.float32(1) * xp[i::4, None] * bits[None, :, i]).astype(np.float32)
+    per = group // 4
+    q = np.zeros((quads, 16), np.int64)
+    scale = np.zeros(quads, np.float64)
+    for g0 in range(0, quads, per):
+        blk = t[g0:g0 + per]
+        m = np.float32(np.abs(blk).max())
+        inv = np.float32(127) / m if m > 0 else np.float32(0)
+        q[g0:g0 + per] = np.rint(blk * inv).astype(np.int64)
+        scale[g0:g0 + per] = np.float32(m / np.float32(127))
+    return q, scale
+
+
+def reference_lut(case: Case, x: np.ndarray) -> np.ndarray:
+    """What the table-lookup kernels compute, in float64: codes stored
+    unsigned (signed + 2), each quad's two bit planes looked up in the
+    quantized tables (plane 1 doubled), scaled per group, minus the zero
+    point (2 for signed codes) times the group's sum of x."""
+    group = case.group if case.group > 0 else 128
+    offset = 2 if case.zeros is None else 0
+    u = (case.codes + offset) & 3                                  # K x N
+    k, n = u.shape
+    quads = -(-k // group) * group // 4
+    up = np.zeros((quads * 4, n), np.int64)
+    up[:k] = u
+    idx = [sum(((up[i::4] >> p) & 1) << i for i in range(4)) for p in (0, 1)]
+    s, z = case.params()
+    if z is None:
+        z = np.full((k, n), float(offset))
+    out = np.zeros((x.shape[0], n))
+    rows = np.arange(quads)[:, None]
+    for r in range(x.shape[0]):
+        q, s_t = lut_tables(x[r], group)
+        looked = q[rows, idx[0]] + 2 * q[rows, idx[1]]             # quads x N
+        for g0 in range(0, k, group):
+            qs = slice(g0 // 4, (g0 + group) // 4)
+            xs = float(np.sum(x[r, g0:g0 + group].astype(np.float64)))
+            acc = looked[qs].sum(axis=0) * s_t[g0 // 4]
+            out[r] += s[g0] * (acc - z[g0] * xs)
+    return out

@@ -13,12 +13,15 @@ import numpy as np
 import pytest
 
 from lowbit import tools
-from lowbit.kernel_cases import Case, module, reference, reference_int8, tolerance
+from lowbit.kernel_cases import (Case, module, reference, reference_int8, reference_lut,
+                                 tolerance)
 from lowbit.runtime import Model, compile_onnx
 
 CPUINFO = Path("/proc/cpuinfo").read_text()
 HOST_AVX512 = "avx512f" in CPUINFO
 HOST_VNNI = "avx512_vnni" in CPUINFO
+HOST_AVX512BW = "avx512bw" in CPUINFO
+HOST_AVX2 = "avx2" in CPUINFO
 
 
 def cases(m: int) -> list:
@@ -179,3 +182,71 @@ def test_int8_activation_kernels_aarch64_dotprod_under_qemu(tmp_path):
         err = np.abs(y.astype(np.float64) - reference_int8(c, x)) / tolerance(c, x)
         assert err.max() <= 1.0, f"{c.name}: error {err.max():.3g} x the f32 bound"
     check([eight], xs[-1:], ys[-1:])
+
+
+def lut_cases(m: int) -> list:
+    return [
+        Case(m, 256, 64, 2, True, 128, seed=30),          # two whole tiles of 32
+        Case(m, 200, 37, 2, False, 64, seed=31),          # padded K, N % 32
+        Case(m, 576, 19, 2, True, 128, True, seed=32),    # shorter last group
+        Case(m, 512, 40, 2, True, 256, seed=33),          # the largest group
+        Case(m, 96, 9, 2, False, 16, True, seed=34),      # group = 16 lanes
+        Case(m, 130, 17, 1, True, 0, seed=35),            # 1 bit, per channel
+        Case(m, 100, 5, 2, True, -1, seed=36),            # per tensor
+        Case(m, 64, 33, 1, False, 32, seed=37),
+    ]
+
+
+def check_lut(cs, xs, ys):
+    """Equal to the float64 emulation of the table quantization within the
+    f32 bound, and within 3% of the exact product."""
+    for c, x, y in zip(cs, xs, ys):
+        err = np.abs(y.astype(np.float64) - reference_lut(c, x)) / tolerance(c, x)
+        assert err.max() <= 1.0, f"{c.name}: error {err.max():.3g} x the f32 bound"
+        full = reference(c, x)
+        assert np.abs(y - full).max() <= 0.03 * np.abs(full).max(), c.name
+
+
+@pytest.mark.parametrize("m", [1, 3, 11])
+def test_lut_kernels(tmp_path, m):
+    """--kernels=lut: 1-2-bit codes on the table-lookup kernels (pshufb +
+    pmaddubsw on AVX-512BW); 3-bit codes keep the exact dequantizing
+    kernel."""
+    if not HOST_AVX512BW:
+        pytest.skip("the host has no AVX-512BW: the 512-bit lut kernels cannot run here")
+    cs = lut_cases(m)
+    exact = Case(m, 160, 11, 3, True, 32, seed=38)
+    art = compile_module(tmp_path, "lut", cs + [exact], "--kernels=lut", "--keep-intermediates")
+    ll = (art / "model.ll").read_text()
+    assert "llvm.x86.avx512.pshuf.b.512" in ll and "llvm.x86.avx512.pmaddubs.w.512" in ll
+    rng = np.random.default_rng(m)
+    xs = [c.input(rng) for c in cs + [exact]]
+    ys = Model(art).run(*xs)
+    check_lut(cs, xs, ys)
+    check([exact], xs[-1:], ys[-1:])
+
+
+def test_lut_kernels_avx2(tmp_path):
+    if not HOST_AVX2:
+        pytest.skip("the host has no AVX2")
+    cs = lut_cases(3)
+    art = compile_module(tmp_path, "lut2", cs, "--kernels=lut", "--target=x86-64-v3",
+                         "--keep-intermediates")
+    ll = (art / "model.ll").read_text()
+    assert "llvm.x86.avx2.pshuf.b" in ll and "avx512" not in ll
+    rng = np.random.default_rng(3)
+    xs = [c.input(rng) for c in cs]
+    check_lut(cs, xs, Model(art).run(*xs))
+
+
+def test_lut_kernels_aarch64_under_qemu(tmp_path):
+    """NEON tbl lookups, the plane sums widened portably; under qemu."""
+    driver = tools.build_aarch64_driver(tmp_path)
+    cs = lut_cases(3)
+    art = compile_module(tmp_path, "lutarm", cs, "--kernels=lut", "--target=aarch64",
+                         "--keep-intermediates")
+    assert "llvm.aarch64.neon.tbl1" in (art / "model.ll").read_text()
+    rng = np.random.default_rng(3)
+    xs = [c.input(rng) for c in cs]
+    ys = tools.run_under_qemu(driver, art, xs, [((c.m, c.n), np.float32) for c in cs])
+    check_lut(cs, xs, ys)

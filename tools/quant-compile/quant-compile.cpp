@@ -76,6 +76,12 @@ static cl::opt<std::string> activationsFlag(
     cl::desc("activations of low-bit matmuls: f32 (exact) | int8 (quantized "
              "per group at run time; VNNI kernels, AVX-512 VNNI targets); "
              "overrides the recipe's"));
+static cl::opt<std::string> kernelsFlag(
+    "kernels", cl::init("dequant"),
+    cl::desc("low-bit matmul kernels: dequant (decode the codes, multiply) | "
+             "lut (1-2-bit codes: table lookups of activation sums, T-MAC "
+             "style; AVX2/AVX-512 and ARM NEON targets); overrides the "
+             "recipe's"));
 static cl::opt<bool> keep("keep-intermediates",
                           cl::desc("also write model.ll and the C wrapper"));
 
@@ -350,6 +356,11 @@ int main(int argc, char **argv) {
                  << " (expected f32 or int8)\n";
     return 1;
   }
+  if (kernelsFlag != "dequant" && kernelsFlag != "lut") {
+    llvm::errs() << "error: --kernels=" << kernelsFlag
+                 << " (expected dequant or lut)\n";
+    return 1;
+  }
   std::string recipeError;
   std::optional<lowbit::Recipe> recipe = buildRecipe(recipeError);
   if (!recipe && !recipeError.empty()) {
@@ -405,6 +416,9 @@ int main(int argc, char **argv) {
   options.int8Activations = activationsFlag.getNumOccurrences()
                                 ? activationsFlag == "int8"
                                 : recipe && recipe->activations == "int8";
+  options.lutKernels = kernelsFlag.getNumOccurrences()
+                           ? kernelsFlag == "lut"
+                           : recipe && recipe->kernels == "lut";
   if (failed(lowbit::writeArtifact(*module, options, llvm::errs()))) {
     // No partial artifact: a failed compile leaves no model.so behind.
     llvm::sys::fs::remove(outDir + "/model.so");

@@ -64,6 +64,9 @@ struct Recipe {
   /// Activations of the compiled low-bit matmuls: "f32" (exact) or "int8"
   /// (quantized per group at run time, VNNI kernels).
   std::string activations = "f32";
+  /// Kernels of the compiled low-bit matmuls: "dequant" or "lut" (table
+  /// lookups for 1-2-bit codes).
+  std::string kernels = "dequant";
   std::vector<RecipeRule> rules;
 
   /// Parses and checks a YAML or JSON recipe; errors name the file, the line

@@ -253,6 +253,13 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   pipeline.int8Activations =
       options.int8Activations && (has("avx512vnni") || has("dotprod"));
   pipeline.armDot = has("dotprod") && !has("avx512vnni");
+  bool arm = StringRef(spec->triple).starts_with("aarch64");
+  pipeline.arm = arm;
+  pipeline.lutMaxBits = options.lutKernels && (arm || has("avx2")) ? 2 : 0;
+  if (options.lutKernels && !pipeline.lutMaxBits)
+    log << "  note: table-lookup kernels need AVX2, AVX-512 or NEON, which "
+           "target '"
+        << options.target << "' does not promise: dequantizing kernels\n";
   if (options.int8Activations && !pipeline.int8Activations)
     log << "  note: int8 activations need AVX-512 VNNI or ARM dot products, "
            "which target '"

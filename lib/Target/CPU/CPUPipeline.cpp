@@ -144,6 +144,7 @@ void mlir::lowbit::buildCPUPipelineFront(OpPassManager &pm,
     LowbitPackPassOptions pack;
     pack.lanes = std::max<int64_t>(4, options.vectorBits / 32);
     pack.int8Activations = options.int8Activations;
+    pack.lutMaxBits = options.lutMaxBits;
     // sdot multiplies signed bytes: unsigned codes must stay below 128.
     if (options.armDot)
       pack.int8MaxBits = 4;
@@ -202,6 +203,7 @@ void mlir::lowbit::buildCPUPipelineBack(OpPassManager &pm,
     kernels.permute = options.vectorBits == 512;
     kernels.prefetchDistance = options.prefetchDistance;
     kernels.dot = options.armDot ? "sdot" : "vpdpbusd";
+    kernels.lookup = options.arm ? "tbl" : "pshufb";
     pm.addNestedPass<func::FuncOp>(createLowerPackedMatmulPass(kernels));
   }
   // CSE makes the two subviews of an insert_slice's source and destination

@@ -29,9 +29,9 @@ using namespace mlir::lowbit::detail;
 void KernelBuilder::prefetch(Value tileIdx, Value super) {
   if (prefetchDistance <= 0)
     return;
-  int64_t codeBytes = tile * blocksPerSuper * layout.getBlockBytes();
+  int64_t codeBytes = blocksPerSuper * layout.getTileBlockBytes();
   Value base = mul(add(mul(tileIdx, numBlocks), mul(super, blocksPerSuper)),
-                   tile * layout.getBlockBytes());
+                   layout.getTileBlockBytes());
   // Two prefetches per line: into L2 (prefetcht1) `prefetch-distance`
   // ahead, whose miss queue holds the many lines in flight a DRAM stream
   // needs, and into L1 (prefetcht0) an eighth of that ahead, so that the
@@ -105,6 +105,9 @@ void KernelBuilder::build() {
     xq = quantizeActivations();
     replicateScales(*xq);
   }
+  std::optional<LutTables> tables;
+  if (layout.getLut())
+    tables = buildTables();
   auto parallel = scf::ParallelOp::create(b, loc, ValueRange{idx(0)},
                                           ValueRange{idx(layout.getNumTiles())},
                                           ValueRange{idx(1)});
@@ -114,9 +117,14 @@ void KernelBuilder::build() {
     Value tileIdx = parallel.getInductionVars()[0];
     if (xq)
       buildInt8(tileIdx, *xq);
+    else if (tables)
+      buildLut(tileIdx, *tables);
     else
       buildF32(tileIdx);
   }
+  if (tables)
+    for (Value v : {tables->tables, tables->scales, tables->sums})
+      memref::DeallocOp::create(b, loc, v);
   if (xq)
     for (Value v :
          {xq->codes, xq->scales, xq->sums, xq->inits, xq->sxRep, xq->xsRep})
@@ -136,6 +144,11 @@ struct LowerPackedMatmulPass
           << "lowbit-cpu-lower-packed-matmul: dot must be vpdpbusd or sdot";
       return signalPassFailure();
     }
+    if (lookup != "pshufb" && lookup != "tbl") {
+      getOperation().emitError()
+          << "lowbit-cpu-lower-packed-matmul: lookup must be pshufb or tbl";
+      return signalPassFailure();
+    }
     SmallVector<PackedMatmulOp> ops;
     getOperation().walk([&](PackedMatmulOp op) { ops.push_back(op); });
     for (PackedMatmulOp op : ops) {
@@ -143,7 +156,14 @@ struct LowerPackedMatmulPass
         op.emitOpError("must be bufferized before kernel generation");
         return signalPassFailure();
       }
-      KernelBuilder(op, permute, prefetchDistance, dot).build();
+      if (op.getLayout().getLut() && lookup == "pshufb" &&
+          op.getLayout().getLanes() < 8) {
+        op.emitOpError("lut kernels on x86 need AVX2 or AVX-512 (8 or 16 "
+                       "lanes), got ")
+            << op.getLayout().getLanes() << " lanes";
+        return signalPassFailure();
+      }
+      KernelBuilder(op, permute, prefetchDistance, dot, lookup).build();
       op.erase();
     }
   }

@@ -25,9 +25,9 @@ constexpr int64_t kMaxChunkRows = 8;
 class KernelBuilder {
 public:
   KernelBuilder(PackedMatmulOp op, bool permute, int64_t prefetchDistance,
-                StringRef dot)
+                StringRef dot, StringRef lookup)
       : op(op), layout(op.getLayout()), loc(op.getLoc()), b(op),
-        prefetchDistance(prefetchDistance), dot(dot) {
+        prefetchDistance(prefetchDistance), dot(dot), lookup(lookup) {
     lanes = layout.getLanes();
     tile = layout.getTile();
     bits = layout.getBits();
@@ -104,12 +104,29 @@ private:
   void buildInt8(Value tileIdx, const QuantizedInput &xq);
   Value vnniDot(Value acc, Value weights, Value activations);
 
+  // Table lookups (T-MAC style), PackedMatmulLut.cpp.
+  struct LutTables {
+    /// M x Kp/4 x 16 bytes: per row and quad of k, the 16 partial sums of
+    /// the quad's activations over subsets, quantized per group, + 128.
+    Value tables;
+    Value scales; // M x groups f32: the tables' scale
+    Value sums;   // M x groups f32: the group's sum of activations
+  };
+  LutTables buildTables();
+  /// The lookup-table kernel of one tile.
+  void buildLut(Value tileIdx, const LutTables &t);
+  /// 16-entry byte table lookups of `indices` (4 * lanes bytes).
+  Value lookupBytes(Value table, Value indices);
+  /// i16 per column: bytes (2c, 2c+1) of `bytes`, as unsigned, summed with
+  /// weights 1 and 2 (bit planes 0 and 1).
+  Value sumPlanes(Value bytes);
+
   PackedMatmulOp op;
   PackedLayoutAttr layout;
   Location loc;
   OpBuilder b;
   int64_t prefetchDistance;
-  StringRef dot;
+  StringRef dot, lookup;
   int64_t lanes, tile, bits, k, n, rows, stepsPerBlock, superK, stepsPerSuper,
       blocksPerSuper, numBlocks, numGroups, stepsPerGroup, groupsPerSuper,
       perGroup;

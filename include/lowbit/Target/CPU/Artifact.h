@@ -47,6 +47,9 @@ struct ArtifactOptions {
   /// Low-bit matmuls quantize their activations to int8 per group at run
   /// time (W4A8/W8A8 on VNNI) where the target has AVX-512 VNNI.
   bool int8Activations = false;
+  /// Low-bit matmuls on 1-2-bit codes use the table-lookup kernels where
+  /// the target has AVX2/AVX-512BW or NEON.
+  bool lutKernels = false;
 };
 
 /// The LLVM target triple, CPU and feature string for `target`, and the CPU

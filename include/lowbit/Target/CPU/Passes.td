@@ -141,6 +141,16 @@ def LowerPackedMatmulPass
     an i32 accumulator
     per group, which is converted and scaled by `s_w * s_x` at the group's
     end, with the zero-point term added from the group's code sum.
+
+    With the `lut` layout (2-bit fields as two bit planes) the kernel first
+    builds, per row and quad of k, the 16 sums of the quad's activations
+    over every subset, quantized to int8 per group (`s = max|T| / 127`)
+    and stored + 128; then per 8 k of a tile of `2 * lanes` columns one
+    load of `4 * lanes` bytes gives the indices of two quads (mask, shift),
+    and per row two byte-table lookups (`pshufb` or NEON `tbl`) and two
+    weighted pair sums (`pmaddubsw` with weights 1, 2: the bit planes) add
+    into an i16 accumulator per column, converted and scaled at the
+    group's end with the zero-point term from the group's activation sum.
   }];
   let options = [
     Option<"permute", "permute", "bool", "false",
@@ -150,6 +160,9 @@ def LowerPackedMatmulPass
     Option<"dot", "dot", "std::string", "\"vpdpbusd\"",
            "int8 dot product of the int8 layout: vpdpbusd (x86 AVX-512 VNNI) "
            "or sdot (ARMv8.2 dot product, codes below 128)">,
+    Option<"lookup", "lookup", "std::string", "\"pshufb\"",
+           "byte-table lookup of the lut layout: pshufb (x86 AVX2/AVX-512BW, "
+           "with pmaddubsw) or tbl (ARM NEON)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

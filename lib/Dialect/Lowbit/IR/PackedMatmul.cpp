@@ -45,7 +45,7 @@ LogicalResult
 PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          unsigned bits, int64_t k, int64_t n, int64_t lanes,
                          int64_t tile, int64_t group, bool isSigned, bool zero,
-                         bool int8, DenseF32ArrayAttr values) {
+                         bool int8, bool lut, DenseF32ArrayAttr values) {
   if (bits != 2 && bits != 4 && bits != 8)
     return emitError() << "packed codes of " << bits
                        << " bits (supported: 2, 4, 8)";
@@ -54,7 +54,7 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << " (K and N must be positive)";
   if (lanes != 4 && lanes != 8 && lanes != 16)
     return emitError() << lanes << " lanes (supported: 4, 8, 16)";
-  if (tile < 1 || tile > 16)
+  if (tile < 1 || tile > (lut ? 32 : 16))
     return emitError() << "tile of " << tile << " columns (supported: 1..16)";
   if (group < 0 || group % lanes != 0)
     return emitError() << "group size " << group << " is not a multiple of the "
@@ -63,6 +63,17 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "int8 activations need groups of a multiple of "
                           "64, got group "
                        << group;
+  if (lut) {
+    if (bits != 2 || int8 || values)
+      return emitError() << "'lut' takes 2-bit integer codes without 'int8'";
+    if (tile != 2 * lanes)
+      return emitError() << "'lut' tiles are 2 * lanes = " << 2 * lanes
+                         << " columns, got " << tile;
+    if (group <= 0 || group % 8 != 0 || group > 256)
+      return emitError() << "'lut' needs groups of a multiple of 8 up to "
+                            "256, got group "
+                         << group;
+  }
   if (values) {
     if (bits > 4 || values.size() == 0 || values.size() > (1 << bits))
       return emitError() << values.size() << " code values for " << bits
@@ -89,7 +100,7 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       failed(field("tile", tile)) || parser.parseComma() ||
       failed(field("group", group)))
     return {};
-  bool isSigned = false, zero = false, int8 = false;
+  bool isSigned = false, zero = false, int8 = false, lut = false;
   DenseF32ArrayAttr values;
   while (succeeded(parser.parseOptionalComma())) {
     SMLoc keyLoc = parser.getCurrentLocation();
@@ -102,6 +113,8 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       zero = true;
     else if (key == "int8")
       int8 = true;
+    else if (key == "lut")
+      lut = true;
     else if (key == "values") {
       Attribute attr;
       if (parser.parseEqual() || parser.parseAttribute(attr))
@@ -113,7 +126,7 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       }
     } else {
       parser.emitError(keyLoc,
-                       "expected 'signed', 'zero', 'int8' or 'values', got '")
+                       "expected 'signed', 'zero', 'int8', 'lut' or 'values', got '")
           << key << "'";
       return {};
     }
@@ -122,7 +135,7 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
     return {};
   return parser.getChecked<PackedLayoutAttr>(
       loc, parser.getContext(), static_cast<unsigned>(bits), k, n, lanes, tile,
-      group, isSigned, zero, int8, values);
+      group, isSigned, zero, int8, lut, values);
 }
 
 void PackedLayoutAttr::print(AsmPrinter &printer) const {
@@ -135,6 +148,8 @@ void PackedLayoutAttr::print(AsmPrinter &printer) const {
     printer << ", zero";
   if (getInt8())
     printer << ", int8";
+  if (getLut())
+    printer << ", lut";
   if (getValues()) {
     printer << ", values = ";
     printer.printAttribute(getValues());

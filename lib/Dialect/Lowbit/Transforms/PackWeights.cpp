@@ -317,11 +317,49 @@ void packWeightInt8(const WeightData &w, PackedLayoutAttr layout,
     }
 }
 
+/// Lays `w` out as the `lut` layout describes: per tile of 2 * lanes
+/// columns and block of 8 k, byte 2c + p holds bit plane p of column c's
+/// unsigned codes, k = 0..3 in the low nibble and 4..7 in the high one;
+/// parameters [tile][group][scales of the columns][zeros of the columns].
+void packWeightLut(const WeightData &w, PackedLayoutAttr layout,
+                   std::vector<uint8_t> &codes, std::vector<float> &params) {
+  int64_t tile = layout.getTile(), blockBytes = layout.getBlockBytes();
+  int64_t numBlocks = layout.getPaddedK() / layout.getBlockK();
+  int64_t numGroups = layout.getNumGroups();
+  int64_t realGroups = (w.k + layout.getGroup() - 1) / layout.getGroup();
+  int64_t offset = layout.getSignedCodes() ? 1 << (layout.getBits() - 1) : 0;
+  int64_t perGroup = layout.getParamsPerGroup();
+  codes.assign(layout.getCodeBytes(), 0);
+  params.assign(layout.getNumParams(), 0.0f);
+  for (int64_t t = 0; t < layout.getNumTiles(); ++t)
+    for (int64_t c = 0; c < tile; ++c) {
+      int64_t col = t * tile + c;
+      if (col >= w.n)
+        continue;
+      for (int64_t row = 0; row < w.k; ++row) {
+        uint32_t u = static_cast<uint32_t>(w.codes[row * w.n + col] + offset) & 3;
+        uint8_t *block = codes.data() + (t * numBlocks + row / 8) * blockBytes;
+        int64_t bit = (row % 8 / 4) * 4 + row % 4;
+        for (int64_t p = 0; p < 2; ++p)
+          block[2 * c + p] |= static_cast<uint8_t>(((u >> p) & 1) << bit);
+      }
+      for (int64_t g = 0; g < std::min(numGroups, realGroups); ++g) {
+        int64_t src = w.group ? g : 0;
+        float *p = params.data() + (t * numGroups + g) * tile * perGroup;
+        p[c] = w.scales[src * w.n + col];
+        if (perGroup == 2)
+          p[tile + c] = w.zeros[src * w.n + col];
+      }
+    }
+}
+
 /// Lays `w` out as `layout` describes.
 void packWeight(const WeightData &w, PackedLayoutAttr layout,
                 std::vector<uint8_t> &codes, std::vector<float> &params) {
   if (layout.getInt8())
     return packWeightInt8(w, layout, codes, params);
+  if (layout.getLut())
+    return packWeightLut(w, layout, codes, params);
   int64_t lanes = layout.getLanes(), tile = layout.getTile();
   int64_t bits = layout.getBits(), blockK = layout.getBlockK();
   int64_t blockBytes = layout.getBlockBytes();
@@ -373,6 +411,11 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
       getOperation().emitError() << "lowbit-pack: lanes must be 4, 8 or 16";
       return signalPassFailure();
     }
+    if (lutMaxBits < 0 || lutMaxBits > 2) {
+      getOperation().emitError() << "lowbit-pack: lut-max-bits must be 0, 1 "
+                                    "or 2";
+      return signalPassFailure();
+    }
     SmallVector<MatmulOp> ops;
     getOperation().walk([&](MatmulOp op) { ops.push_back(op); });
     for (MatmulOp op : ops)
@@ -397,19 +440,24 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     // int8 activations: per-channel scales repeat over groups of 128, the
     // activations' quantization blocks.
     int64_t group = w->group;
-    bool int8 = int8Activations && w->values.empty() &&
+    // Table lookups: integer codes of up to `lut-max-bits` (<= 2) bits in
+    // groups of 8k <= 256 (per channel: 128) the vectors' lanes divide.
+    bool lut = w->values.empty() && scheme.getBits() <= lutMaxBits &&
+               (group == 0 ||
+                (group % 8 == 0 && group % lanes == 0 && group <= 256));
+    bool int8 = !lut && int8Activations && w->values.empty() &&
                 storageBits(scheme.getBits()) <= int8MaxBits &&
                 (group == 0 || group % 64 == 0);
-    if (int8 && group == 0)
+    if ((int8 || lut) && group == 0)
       group = 128;
-    int64_t cols = tile ? tile : rows <= 2 ? 4 : 2;
+    int64_t cols = lut ? 2 * lanes : tile ? tile : rows <= 2 ? 4 : 2;
     DenseF32ArrayAttr values;
     if (!w->values.empty())
       values = DenseF32ArrayAttr::get(op.getContext(), w->values);
     auto layout = PackedLayoutAttr::get(
         op.getContext(), storageBits(scheme.getBits()), w->k, w->n, lanes,
-        std::min<int64_t>(cols, 16), group,
-        scheme.getSymmetric() && !values, !scheme.getSymmetric(), int8,
+        lut ? cols : std::min<int64_t>(cols, 16), group,
+        scheme.getSymmetric() && !values, !scheme.getSymmetric(), int8, lut,
         values);
     std::vector<uint8_t> codes;
     std::vector<float> params;

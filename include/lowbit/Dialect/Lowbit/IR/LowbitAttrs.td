@@ -198,6 +198,16 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     and the parameters are `[scale, -zero * scale / 16]` (`zero`) or
     `[scale]`.
 
+    With `lut` (table-lookup kernels, T-MAC style: 2-bit fields read as
+    two bit planes), a tile is `2 * lanes` columns and a block `4 * lanes`
+    bytes of the whole tile covering 8 consecutive k: byte `2 * c + p` holds
+    in its low nibble bit plane `p` of column `c`'s codes at k = 0..3 of the
+    block (bit i for k = i) and in its high nibble those at k = 4..7. Codes
+    are stored unsigned as with `int8`, groups are multiples of 8 of at
+    most 256 (per-channel and per-tensor scales: groups of 128), and the
+    parameters are `[tile][group][scale of each column][zero of each
+    column]` (zeros present with `zero`).
+
     With `values` (table-decoded codes: NF4, FP4 e2m1, `lut` codebooks),
     codes are stored unsigned and `value(code)` is `values[code]`; the
     kernels decode through a per-group table `(values - zero) * scale`.
@@ -218,6 +228,7 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     "bool":$signedCodes,
     "bool":$zero,
     "bool":$int8,
+    "bool":$lut,
     OptionalParameter<"DenseF32ArrayAttr">:$values
   );
   let hasCustomAssemblyFormat = 1;
@@ -226,8 +237,15 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     /// k per 32-bit word lane of a block (8 / 16 for 4 / 2 bits).
     int64_t getCodesPerWord() const { return 32 / getBits(); }
     int64_t getBlockBytes() const { return getInt8() ? 64 : 4 * getLanes(); }
-    /// Consecutive k one block of one column holds.
-    int64_t getBlockK() const { return getBlockBytes() * 8 / getBits(); }
+    /// Consecutive k one block holds (of one column; with `lut`, of the
+    /// whole tile).
+    int64_t getBlockK() const {
+      return getLut() ? 8 : getBlockBytes() * 8 / getBits();
+    }
+    /// Bytes of one block of every column of a tile.
+    int64_t getTileBlockBytes() const {
+      return getLut() ? getBlockBytes() : getTile() * getBlockBytes();
+    }
     /// The unit K is padded to: lcm(block, group).
     int64_t getSuperblockK() const;
     int64_t getPaddedK() const;

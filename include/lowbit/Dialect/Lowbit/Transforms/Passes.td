@@ -196,6 +196,12 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
     VNNI): per-channel and per-tensor scales become groups of 128 (the
     activations' quantization blocks), groups must be multiples of 64, and
     other weights keep the f32-activation layout.
+
+    With `lut-max-bits` = 1 or 2, integer codes of at most that many bits
+    take the `lut` layout (two bit planes, tiles of `2 * lanes` columns) of
+    the table-lookup kernels when their groups are multiples of 8 and of
+    `lanes` up to 256 (per-channel and per-tensor scales: groups of 128);
+    this takes precedence over `int8-activations`.
   }];
   let options = [
     Option<"lanes", "lanes", "int64_t", "16",
@@ -211,6 +217,9 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
     Option<"int8MaxBits", "int8-max-bits", "int64_t", "8",
            "widest packed codes the int8 kernels take (4 for ARM sdot, whose "
            "signed bytes hold unsigned codes below 128 only)">,
+    Option<"lutMaxBits", "lut-max-bits", "int64_t", "0",
+           "integer codes of at most this many bits (0: none, 1 or 2) take "
+           "the lut layout of the table-lookup kernels">,
   ];
   let dependentDialects = [
     "::mlir::lowbit::LowbitDialect",
