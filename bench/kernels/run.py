@@ -5,8 +5,9 @@
 
 For each shape K x N (y[M, N] = x[M, K] W), rows M and thread count, times
 Lowbit's compiled kernels (quant-compile on a module with one lowbit.matmul
-of random W4 g128 sym codes; f32 activations, and int8 activations with
---activations=int8) and onnxruntime's MatMulNBits (4-bit, block 32 and 128,
+of random W4 g128 sym codes; f32 activations, int8 activations with
+--activations=int8, and for 1-2-bit codes the table-lookup kernels with
+--kernels=lut) and onnxruntime's MatMulNBits (4-bit, block 32 and 128,
 accuracy levels 0 = f32 and 4 = int8 activations), with the weights
 
 - cache-resident: one matrix, called repeatedly;
@@ -15,8 +16,10 @@ accuracy levels 0 = f32 and 4 = int8 activations), with the weights
 
 and prints times, effective GB/s of weight bytes (codes + scales) and % of
 the read bandwidth measured in the same run (bench/kernels/bandwidth.c, a
-prefetching sum) for Lowbit's faster mode, and the speed-ups of Lowbit f32
-over onnxruntime level 0 and Lowbit int8 over level 4 (best block size).
+prefetching sum) for Lowbit's fastest mode, and the speed-ups of Lowbit f32
+over onnxruntime level 0 and Lowbit's faster quantized-activation mode
+(int8 or lut) over level 4 (best block size). onnxruntime's sessions are
+built once per shape, threads and residency and timed for every M.
 Other bit widths (--bits) run for M = 1 only. Not a test: shared machines
 are noisy; compare ratios from one run. Compiles are cached in
 ~/.cache/lowbit/bench/kernels.
@@ -88,8 +91,9 @@ def lowbit_artifact(k: int, n: int, m: int, bits: int, group: int, act: str) -> 
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "m.mlir"
         src.write_text(module([case]))
+        flag = "--kernels=lut" if act == "lut" else f"--activations={act}"
         subprocess.run([tools.tool("quant-compile"), str(src), "-o", str(out), "--quiet",
-                        f"--activations={act}"], check=True, capture_output=True)
+                        flag], check=True, capture_output=True)
     return out
 
 
@@ -164,8 +168,10 @@ def _make_ort_model(k: int, n: int, block: int, level: int) -> bytes:
     return model.SerializeToString()
 
 
-def ort_time(k: int, n: int, m: int, block: int, level: int, threads: int,
-             copies: int) -> float:
+def ort_times(k: int, n: int, rows: list[int], block: int, level: int, threads: int,
+              copies: int) -> dict[int, float]:
+    """Time per call for each row count, on one set of sessions (M is
+    dynamic in the model)."""
     import onnxruntime as ort
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
@@ -174,14 +180,16 @@ def ort_time(k: int, n: int, m: int, block: int, level: int, threads: int,
         # Many sessions, each with its own pool: idle pools must not spin on
         # the cores the running one needs.
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    x = np.random.default_rng(0).standard_normal((m, k)).astype(np.float32)
     model = ort_model(k, n, block, level)
     sessions = [ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
                 for _ in range(copies)]
-    t = time_calls([lambda s=s: s.run(None, {"A": x}) for s in sessions],
-                   reps=3 if copies > 1 else 50)
+    out = {}
+    for m in rows:
+        x = np.random.default_rng(0).standard_normal((m, k)).astype(np.float32)
+        out[m] = time_calls([lambda s=s: s.run(None, {"A": x}) for s in sessions],
+                            reps=3 if copies > 1 else 50)
     del sessions
-    return t
+    return out
 
 
 def main() -> None:
@@ -207,41 +215,46 @@ def main() -> None:
         print(f"read bandwidth, {t} thread(s): DRAM {dram:.1f} GB/s, cache (32 MiB) {cache:.1f} GB/s")
     print()
     ort_modes = [(32, 0), (128, 0), (32, 4), (128, 4)]
-    header = ("| K x N | M | bits | threads | weights | Lowbit f32 | Lowbit int8 | GB/s | "
-              "% of limit | " + " | ".join(f"ORT b{b} L{lv}" for b, lv in ort_modes)
-              + " | f32 vs L0 | int8 vs L4 |")
+    header = ("| K x N | M | bits | threads | weights | Lowbit f32 | Lowbit int8 | Lowbit lut | "
+              "GB/s | % of limit | " + " | ".join(f"ORT b{b} L{lv}" for b, lv in ort_modes)
+              + " | f32 vs L0 | best int8/lut vs L4 |")
     print(header)
     print("|" + " --- |" * (header.count("|") - 1))
     for k, n in shapes:
-        for m in rows:
-            for bits in bits_list:
-                if bits != 4 and m != 1:
-                    continue
-                arts = {act: lowbit_artifact(k, n, m, bits, group, act)
-                        for act in ("f32", "int8")}
-                wbytes = weight_bytes(k, n, bits, group)
-                for threads in threads_list:
-                    for where in ("cache", "DRAM"):
+        for threads in threads_list:
+            for where in ("cache", "DRAM"):
+                # onnxruntime: one set of sessions per mode for every row count.
+                copies4 = 1 if where == "cache" else int(np.ceil(DRAM_BYTES /
+                                                              weight_bytes(k, n, 4, group)))
+                ort = {mode: ort_times(k, n, rows, *mode, threads, copies4)
+                       for mode in ort_modes} if 4 in bits_list else {}
+                for m in rows:
+                    for bits in bits_list:
+                        if bits != 4 and m != 1:
+                            continue
+                        acts = ("f32", "int8") + (("lut",) if bits <= 2 else ())
+                        wbytes = weight_bytes(k, n, bits, group)
                         copies = 1 if where == "cache" else int(np.ceil(DRAM_BYTES / wbytes))
-                        t = {act: lowbit_time(a, m, k, threads, copies) for act, a in arts.items()}
+                        t = {act: lowbit_time(lowbit_artifact(k, n, m, bits, group, act), m, k,
+                                              threads, copies) for act in acts}
                         best = min(t.values())
                         limit = limits[threads][0 if where == "DRAM" else 1]
                         gbs = wbytes / best / 1e9
-                        ort = {}
-                        for block, level in ort_modes:
-                            if bits == 4:
-                                ort[(block, level)] = ort_time(k, n, m, block, level, threads,
-                                                               copies)
-                        cells = [f"{ort[mode] * 1e3:.3f} ms" if mode in ort else "-"
-                                 for mode in ort_modes]
-                        l0 = min((v for (b, lv), v in ort.items() if lv == 0), default=None)
-                        l4 = min((v for (b, lv), v in ort.items() if lv == 4), default=None)
+                        cells = [f"{ort[mode][m] * 1e3:.3f} ms" if bits == 4 and mode in ort
+                                 else "-" for mode in ort_modes]
+                        l0 = min((ort[md][m] for md in ort if md[1] == 0), default=None) \
+                            if bits == 4 else None
+                        l4 = min((ort[md][m] for md in ort if md[1] == 4), default=None) \
+                            if bits == 4 else None
+                        quant = min(v for a, v in t.items() if a != "f32")
                         r0 = f"{l0 / t['f32']:.2f}x" if l0 else "-"
-                        r4 = f"{l4 / t['int8']:.2f}x" if l4 else "-"
+                        r4 = f"{l4 / quant:.2f}x" if l4 else "-"
+                        lut = f"{t['lut'] * 1e3:.3f} ms" if "lut" in t else "-"
                         print(f"| {k}x{n} | {m} | {bits} | {threads} | {where} | "
-                              f"{t['f32'] * 1e3:.3f} ms | {t['int8'] * 1e3:.3f} ms | {gbs:.1f} | "
-                              f"{100 * gbs / limit:.0f}% | " + " | ".join(cells)
+                              f"{t['f32'] * 1e3:.3f} ms | {t['int8'] * 1e3:.3f} ms | {lut} | "
+                              f"{gbs:.1f} | {100 * gbs / limit:.0f}% | " + " | ".join(cells)
                               + f" | {r0} | {r4} |", flush=True)
+
 
 if __name__ == "__main__":
     main()
