@@ -53,6 +53,15 @@ TEST(Recipe, Int8Activations) {
   llvm::Expected<Recipe> r = Recipe::load(path);
   ASSERT_TRUE(!!r) << llvm::toString(r.takeError());
   EXPECT_EQ(r->activations, "int8");
+  EXPECT_EQ(r->kernels, "dequant");
+  llvm::sys::fs::remove(path);
+}
+
+TEST(Recipe, LutKernels) {
+  std::string path = writeTemp("method: rtn\nbits: 2\nkernels: lut\n");
+  llvm::Expected<Recipe> r = Recipe::load(path);
+  ASSERT_TRUE(!!r) << llvm::toString(r.takeError());
+  EXPECT_EQ(r->kernels, "lut");
   llvm::sys::fs::remove(path);
 }
 
@@ -70,6 +79,7 @@ TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
       {"bitz: 4\n", "unknown key 'bitz'"},
       {"calibration: {samples: 0}\n", "calibration samples must be at least 1"},
       {"activations: int4\n", "activations must be f32 or int8, got 'int4'"},
+      {"kernels: tmac\n", "kernels must be dequant or lut, got 'tmac'"},
       {"- 1\n- 2\n", "not a mapping"},
   };
   for (const Case &c : cases) {

@@ -163,6 +163,12 @@ struct LowerPackedMatmulPass
             << op.getLayout().getLanes() << " lanes";
         return signalPassFailure();
       }
+      if (op.getLayout().getLut() && lookup == "tbl" &&
+          op.getLayout().getLanes() != 4) {
+        op.emitOpError("lut kernels on NEON take 4 lanes, got ")
+            << op.getLayout().getLanes();
+        return signalPassFailure();
+      }
       KernelBuilder(op, permute, prefetchDistance, dot, lookup).build();
       op.erase();
     }

@@ -1,6 +1,7 @@
 // RUN: quant-opt %s --split-input-file --lowbit-pack="lanes=4 tile=1" | FileCheck %s
 // RUN: quant-opt %s --split-input-file --lowbit-pack="lanes=4" | FileCheck %s --check-prefix=AUTO
 // RUN: quant-opt %s --split-input-file --lowbit-pack="int8-activations=1" | FileCheck %s --check-prefix=INT8
+// RUN: quant-opt %s --split-input-file --lowbit-pack="lanes=4 lut-max-bits=2" | FileCheck %s --check-prefix=LUT
 
 // 4-bit codes c_k = k mod 8 (K = 32, one column, one group of 32), lanes = 4:
 // a block is 4 words = 16 bytes = 32 codes, and code k = 4j + i sits in bits
@@ -146,5 +147,27 @@ func.func @nf4(%x: tensor<1x32xf32>) -> tensor<1x1xf32> {
   %s = arith.constant dense<[[0.5]]> : tensor<1x1xf32>
   %w = lowbit.pack %codes, %s : !nf4
   %y = lowbit.matmul %x, %w : tensor<1x32xf32>, !nf4 -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+// lut layout (lut-max-bits=2, lanes = 4: tiles of 8 columns, blocks of 16
+// bytes per 8 k). Signed 2-bit codes -2, -1, 0, 1, -2, -1, 0, 1 are stored
+// + 2 = 0, 1, 2, 3, ...: plane 0 is 0101 0101 (k = 0..7), plane 1 is
+// 0011 0011. Byte 0 (column 0, plane 0) holds k = 0..3 in its low nibble
+// (bit i for k = i: 0xA) and k = 4..7 in its high one (0xA); byte 1 the
+// same of plane 1 (0xCC). Parameters: the 8 columns' scales of the group.
+// LUT-LABEL: func.func @lut2
+// LUT: layout(<bits = 2, k = 8, n = 1, lanes = 4, tile = 8, group = 8, signed, lut>)
+// LUT: "0x01000000AACC0000000000000000000000000000"
+// LUT: "0x040000000000003F00000000000000000000000000000000000000000000000000000000"
+!lut2 = !lowbit.qtensor<8x1xf32, #lowbit.scheme<int2, sym, group = 8, axis = 0, scale = f32>>
+func.func @lut2(%x: tensor<1x8xf32>) -> tensor<1x1xf32> {
+  %c = arith.constant dense<[78, 78]> : tensor<2xi8>
+  %codes = lowbit.unpack_codes %c : tensor<2xi8> -> tensor<8x1xi2>
+  %s = arith.constant dense<[[0.5]]> : tensor<1x1xf32>
+  %w = lowbit.pack %codes, %s : !lut2
+  %y = lowbit.matmul %x, %w : tensor<1x8xf32>, !lut2 -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }

@@ -101,3 +101,27 @@ func.func @values_not_f32(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1x
   %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, values = array<i32: 0, 1>>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
+
+// -----
+
+func.func @lut_bits(%x: tensor<1x32xf32>, %c: tensor<64xi8>, %p: tensor<8xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{'lut' takes 2-bit integer codes without 'int8'}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<64xi8>, tensor<8xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 8, group = 32, lut>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @lut_tile(%x: tensor<1x32xf32>, %c: tensor<64xi8>, %p: tensor<4xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{'lut' tiles are 2 * lanes = 8 columns, got 4}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<64xi8>, tensor<4xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 2, k = 32, n = 1, lanes = 4, tile = 4, group = 32, lut>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @lut_group(%x: tensor<1x512xf32>, %c: tensor<128xi8>, %p: tensor<8xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{'lut' needs groups of a multiple of 8 up to 256, got group 512}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x512xf32>, tensor<128xi8>, tensor<8xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 2, k = 512, n = 1, lanes = 4, tile = 8, group = 512, lut>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}

@@ -144,3 +144,35 @@ func.func @codebook(%x: memref<1x32xf32>, %codes: memref<16xi8>, %params: memref
   lowbit.packed_matmul ins(%x, %codes, %params : memref<1x32xf32>, memref<16xi8>, memref<4xf32>) outs(%y : memref<1x1xf32>) layout(<bits = 2, k = 32, n = 1, lanes = 4, tile = 1, group = 32, zero, values = array<f32: -1.5, -0.5, 0.5, 1.5>>)
   return
 }
+
+// -----
+
+// lut: the tables (16 entries per quad of k, quantized per group, + 128)
+// are built before the threads; per block of 8 k one 64-byte load gives
+// two quads' indices (mask; shift and mask); per row two table lookups,
+// each summed over the two bit planes with weights 1, 2 into i16; at the
+// group's end unbiased (2 lookups * 384 per block), widened, scaled, the
+// zero point (2, signed codes) times the activation sum subtracted; one
+// masked store of the tile's 32 columns.
+// CHECK-LABEL: func.func @lut
+// CHECK: math.roundeven %{{.*}} : vector<16xf32>
+// CHECK: vector.store %{{.*}} : memref<1x16x16xi8>, vector<16xi8>
+// CHECK: scf.parallel
+// CHECK: arith.constant dense<6144> : vector<32xi16>
+// CHECK: vector.load %{{.*}} : memref<1024xi8>, vector<64xi8>
+// CHECK: arith.andi %{{.*}} : vector<64xi8>
+// CHECK: arith.shrui %{{.*}} : vector<64xi8>
+// CHECK: %[[T:.*]] = vector.shuffle %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1,
+// CHECK: %[[L:.*]] = llvm.call_intrinsic "llvm.x86.avx512.pshuf.b.512"(%[[T]], %{{.*}}) : (vector<64xi8>, vector<64xi8>) -> vector<64xi8>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.pmaddubs.w.512"(%[[L]], %{{.*}}) : (vector<64xi8>, vector<64xi8>) -> vector<32xi16>
+// CHECK: %[[SC:.*]] = vector.load %{{.*}} : memref<64xf32>, vector<32xf32>
+// CHECK: %[[Z:.*]] = arith.constant dense<2.000000e+00> : vector<32xf32>
+// CHECK: arith.extsi %{{.*}} : vector<32xi16> to vector<32xi32>
+// CHECK: %[[D:.*]] = vector.fma %[[Z]], %{{.*}}, %{{.*}} : vector<32xf32>
+// CHECK: vector.fma %[[SC]], %[[D]], %{{.*}} : vector<32xf32>
+// CHECK: vector.create_mask
+// CHECK: vector.maskedstore %{{.*}} : memref<1x40xf32>, vector<32xi1>, vector<32xf32>
+func.func @lut(%x: memref<1x64xf32>, %codes: memref<1024xi8>, %params: memref<64xf32>, %y: memref<1x40xf32>) {
+  lowbit.packed_matmul ins(%x, %codes, %params : memref<1x64xf32>, memref<1024xi8>, memref<64xf32>) outs(%y : memref<1x40xf32>) layout(<bits = 2, k = 64, n = 40, lanes = 16, tile = 32, group = 64, signed, lut>)
+  return
+}
