@@ -22,6 +22,7 @@ HOST_AVX512 = "avx512f" in CPUINFO
 HOST_VNNI = "avx512_vnni" in CPUINFO
 HOST_AVX512BW = "avx512bw" in CPUINFO
 HOST_AVX2 = "avx2" in CPUINFO
+HOST_AMX = "amx_int8" in CPUINFO and "amx_tile" in CPUINFO
 
 
 def cases(m: int) -> list:
@@ -149,6 +150,32 @@ def test_int8_activation_kernels(tmp_path, m):
         full = reference(c, x)
         assert np.abs(y - full).max() <= 0.02 * np.abs(full).max(), c.name
     check(exact, xs[-2:], ys[-2:])
+
+
+@pytest.mark.parametrize("m", [4, 8, 16])
+def test_amx_int8_kernels(tmp_path, m):
+    """Host targets with AMX: int8-activation matmuls of 4 or more rows run
+    on tdpbusd (2/4/8-bit codes whose groups hold whole blocks); equal to
+    the float64 emulation of the activation rounding within the f32 bound.
+    A 4-bit g64 case keeps the VNNI kernel in the same artifact."""
+    if not HOST_AMX:
+        pytest.skip("the host has no AMX-INT8: the AMX kernels cannot run here")
+    cs = [Case(m, 256, 64, 4, True, 128, seed=40),
+          Case(m, 200, 37, 4, False, 128, seed=41),          # padded K, N % 16
+          Case(m, 576, 19, 4, True, 128, True, seed=42),     # shorter last group
+          Case(m, 130, 17, 8, True, 0, seed=43),             # 8-bit, per channel
+          Case(m, 192, 9, 8, False, 64, True, seed=44),
+          Case(m, 300, 20, 2, True, 256, seed=45),           # 2-bit: 4 fields
+          Case(m, 100, 5, 4, False, -1, seed=46),            # per tensor
+          Case(m, 256, 24, 4, True, 64, seed=47)]            # g64: VNNI
+    art = compile_module(tmp_path, "amx", cs, "--activations=int8", "--keep-intermediates")
+    ll = (art / "model.ll").read_text()
+    assert "llvm.x86.tdpbusd.internal" in ll and "llvm.x86.avx512.vpdpbusd" in ll
+    rng = np.random.default_rng(m)
+    xs = [c.input(rng) for c in cs]
+    for c, x, y in zip(cs, xs, Model(art).run(*xs)):
+        err = np.abs(y.astype(np.float64) - reference_int8(c, x)) / tolerance(c, x)
+        assert err.max() <= 1.0, f"{c.name}: error {err.max():.3g} x the f32 bound"
 
 
 def test_int8_activations_need_vnni(tmp_path):

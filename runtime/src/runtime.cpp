@@ -26,6 +26,7 @@
 #include <sys/auxv.h>
 #endif
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <vector>
 
@@ -92,7 +93,8 @@ bool hasFeature(const std::string &flags, const std::string &f) {
   static const char *const aliases[][2] = {
       {"avx512vnni", "avx512_vnni"}, {"avx512bf16", "avx512_bf16"},
       {"neon", "asimd"},             {"dotprod", "asimddp"},
-      {"fullfp16", "asimdhp"},       {"f16c", "f16c"}};
+      {"fullfp16", "asimdhp"},       {"f16c", "f16c"},
+      {"amx-tile", "amx_tile"},      {"amx-int8", "amx_int8"}};
   std::string name = f;
   for (const auto &a : aliases)
     if (f == a[0])
@@ -305,6 +307,18 @@ int lowbit_model_load(const char *dir, lowbit_model **out, char *err,
                         "CPU lacks: %s (recompile for an older --target, e.g. "
                         "x86-64-v3 instead of x86-64-v4 or host)",
                         dir, m->target.c_str(), missing.c_str()));
+#if defined(__x86_64__) && defined(SYS_arch_prctl)
+  // Linux hands out the AMX tile state only to processes that ask for it
+  // (ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA); without it tileloadd faults.
+  for (const std::string &f : features)
+    if (f == "amx-tile" && syscall(SYS_arch_prctl, 0x1023, 18) != 0)
+      return cleanup(fail(err, errLen,
+                          "%s uses AMX, but the kernel refused this process "
+                          "the AMX tile state (arch_prctl "
+                          "ARCH_REQ_XCOMP_PERM: %s); recompile for "
+                          "x86-64-v4",
+                          dir, strerror(errno)));
+#endif
   if (weightsFile.empty() || weightsFile.find('/') != std::string::npos)
     return cleanup(fail(err, errLen, "%s: bad weights file name", so.c_str()));
   std::string wpath = base + "/" + weightsFile;

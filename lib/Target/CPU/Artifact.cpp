@@ -182,7 +182,8 @@ FailureOr<TargetSpec> mlir::lowbit::resolveTarget(StringRef target,
                                     "f16c",     "avx512f",  "avx512bw",
                                     "avx512cd", "avx512dq", "avx512vl",
                                     "avx512vnni", "avx512bf16", "neon",
-                                    "dotprod",  "fullfp16", "i8mm"};
+                                    "dotprod",  "fullfp16", "i8mm",
+                                    "amx-tile", "amx-int8"};
     for (const char *f : checked)
       if (llvm::is_contained(enabled, std::string("+") + f))
         spec.required.push_back(f);
@@ -256,6 +257,10 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   bool arm = StringRef(spec->triple).starts_with("aarch64");
   pipeline.arm = arm;
   pipeline.lutMaxBits = options.lutKernels && (arm || has("avx2")) ? 2 : 0;
+  // AMX tdpbusd for int8-activation matmuls of 4 or more rows.
+  if (pipeline.int8Activations && has("amx-int8") && has("amx-tile") &&
+      has("avx512bw"))
+    pipeline.amxMinRows = 4;
   if (options.lutKernels && !pipeline.lutMaxBits)
     log << "  note: table-lookup kernels need AVX2, AVX-512 or NEON, which "
            "target '"

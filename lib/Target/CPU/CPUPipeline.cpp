@@ -145,6 +145,7 @@ void mlir::lowbit::buildCPUPipelineFront(OpPassManager &pm,
     pack.lanes = std::max<int64_t>(4, options.vectorBits / 32);
     pack.int8Activations = options.int8Activations;
     pack.lutMaxBits = options.lutMaxBits;
+    pack.amxMinRows = options.amxMinRows;
     // sdot multiplies signed bytes: unsigned codes must stay below 128.
     if (options.armDot)
       pack.int8MaxBits = 4;
@@ -243,6 +244,7 @@ void mlir::lowbit::buildCPUPipelineBack(OpPassManager &pm,
   ConvertVectorToLLVMPassOptions vectorToLLVM;
   vectorToLLVM.vectorContractLowering =
       vector::VectorContractLowering::OuterProduct;
+  vectorToLLVM.amx = options.amxMinRows > 0;
   pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());

@@ -32,7 +32,7 @@ KernelBuilder::QuantizedInput KernelBuilder::quantizeActivations() {
       memref::AllocOp::create(b, loc, MemRefType::get({rows, numGroups}, f32));
   q.sums =
       memref::AllocOp::create(b, loc, MemRefType::get({rows, numGroups}, f32));
-  if (layout.getSignedCodes())
+  if (layout.getSignedCodes() && !layout.getAmx())
     q.inits = memref::AllocOp::create(
         b, loc, MemRefType::get({rows, numGroups, 16}, b.getI32Type()),
         ValueRange{}, b.getI64IntegerAttr(64));
@@ -80,6 +80,12 @@ KernelBuilder::QuantizedInput KernelBuilder::quantizeActivations() {
     Value c = arith::FPToSIOp::create(b, loc, vecI32, t);
     sum = arith::AddIOp::create(b, loc, sum, c);
     Value c8 = arith::TruncIOp::create(b, loc, vecI8, c);
+    // AMX multiplies unsigned activation bytes: x + 128.
+    if (layout.getAmx())
+      c8 = arith::XOrIOp::create(
+          b, loc, c8,
+          arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(vecI8, b.getI8IntegerAttr(-128))));
     vector::StoreOp::create(b, loc, c8, q.codes,
                             ValueRange{row, addc(k0, s * lanes)});
   }

@@ -11,6 +11,7 @@
 
 #include "PackedMatmulKernels.h"
 #include "lowbit/Target/CPU/Passes.h"
+#include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -103,11 +104,18 @@ void KernelBuilder::build() {
   std::optional<QuantizedInput> xq;
   if (layout.getInt8()) {
     xq = quantizeActivations();
-    replicateScales(*xq);
+    if (!layout.getAmx())
+      replicateScales(*xq);
   }
   std::optional<LutTables> tables;
   if (layout.getLut())
     tables = buildTables();
+  if (layout.getAmx()) {
+    buildAmxWorkers(*xq);
+    for (Value v : {xq->codes, xq->scales, xq->sums})
+      memref::DeallocOp::create(b, loc, v);
+    return;
+  }
   auto parallel = scf::ParallelOp::create(b, loc, ValueRange{idx(0)},
                                           ValueRange{idx(layout.getNumTiles())},
                                           ValueRange{idx(1)});
@@ -130,6 +138,39 @@ void KernelBuilder::build() {
          {xq->codes, xq->scales, xq->sums, xq->inits, xq->sxRep, xq->xsRep})
       if (v)
         memref::DeallocOp::create(b, loc, v);
+}
+
+void KernelBuilder::buildAmxWorkers(const QuantizedInput &xq) {
+  // AMX tiles are loaded from memory: each worker (a contiguous run of
+  // column tiles) unpacks codes into, and stores sums from, its own slot
+  // of two buffers allocated once per call.
+  int64_t numTiles = layout.getNumTiles();
+  int64_t workers = std::min<int64_t>(numTiles, 64);
+  int64_t fields = 8 / bits;
+  auto scratchB = memref::AllocOp::create(
+      b, loc, MemRefType::get({workers, 16 * fields, 64}, b.getI8Type()),
+      ValueRange{}, b.getI64IntegerAttr(64));
+  auto scratchC = memref::AllocOp::create(
+      b, loc, MemRefType::get({workers, rows, 16}, b.getI32Type()),
+      ValueRange{}, b.getI64IntegerAttr(64));
+  auto parallel = scf::ParallelOp::create(b, loc, ValueRange{idx(0)},
+                                          ValueRange{idx(workers)},
+                                          ValueRange{idx(1)});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(parallel.getBody());
+    Value w = parallel.getInductionVars()[0];
+    // Tiles [w * T / W, (w + 1) * T / W).
+    auto bound = [&](Value v) {
+      return arith::DivUIOp::create(b, loc, mul(v, numTiles), idx(workers));
+    };
+    auto tiles = scf::ForOp::create(b, loc, bound(w), bound(addc(w, 1)),
+                                    idx(1));
+    b.setInsertionPointToStart(tiles.getBody());
+    buildAmx(tiles.getInductionVar(), xq, scratchB, scratchC, w);
+  }
+  memref::DeallocOp::create(b, loc, scratchB);
+  memref::DeallocOp::create(b, loc, scratchC);
 }
 
 namespace {

@@ -103,6 +103,14 @@ private:
   /// The int8-activation kernel of one tile (PackedMatmulInt8.cpp).
   void buildInt8(Value tileIdx, const QuantizedInput &xq);
   Value vnniDot(Value acc, Value weights, Value activations);
+  /// The AMX kernel of one tile (PackedMatmulAmx.cpp); `xq.codes` holds
+  /// the activation codes + 128.
+  /// `scratchB` (slots x 16 * fields x 64 i8) and `scratchC` (slots x M x
+  /// 16 i32) are this worker's buffers at `slot`.
+  void buildAmx(Value tileIdx, const QuantizedInput &xq, Value scratchB,
+                Value scratchC, Value slot);
+  /// The parallel loop of the AMX kernel over workers and their buffers.
+  void buildAmxWorkers(const QuantizedInput &xq);
 
   // Table lookups (T-MAC style), PackedMatmulLut.cpp.
   struct LutTables {

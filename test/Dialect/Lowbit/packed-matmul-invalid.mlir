@@ -65,7 +65,7 @@ func.func @bad_group(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>,
 // -----
 
 func.func @bad_key(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
-  // expected-error @+1 {{expected 'signed', 'zero', 'int8', 'lut' or 'values', got 'unsigned'}}
+  // expected-error @+1 {{expected 'signed', 'zero', 'int8', 'lut', 'amx' or 'values', got 'unsigned'}}
   %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, unsigned>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }

@@ -48,6 +48,9 @@ struct CPUPipelineOptions {
   int64_t lutMaxBits = 0;
   /// The target is AArch64 (table lookups with NEON tbl, else pshufb).
   bool arm = false;
+  /// int8-activation matmuls of at least this many rows run on AMX
+  /// tdpbusd (0: never).
+  int64_t amxMinRows = 0;
 };
 
 /// Core IR (linalg/tensor/arith/math, lowbit) -> LLVM dialect: weights as

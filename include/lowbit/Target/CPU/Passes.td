@@ -151,6 +151,13 @@ def LowerPackedMatmulPass
     weighted pair sums (`pmaddubsw` with weights 1, 2: the bit planes) add
     into an i16 accumulator per column, converted and scaled at the
     group's end with the zero-point term from the group's activation sum.
+
+    With the `amx` layout (int8 activations, tiles of 16 columns) the
+    activation codes are stored + 128 and each 64 k of a tile is one AMX
+    `tdpbusd` (`amx.tile_muli`) of the M x 64 activation tile and the 16 x
+    64 code tile (unpacked per field into a stack buffer; 8-bit codes
+    loaded directly) into an M x 16 i32 tile, stored and scaled per column
+    at each group's end.
   }];
   let options = [
     Option<"permute", "permute", "bool", "false",
@@ -165,6 +172,7 @@ def LowerPackedMatmulPass
            "with pmaddubsw) or tbl (ARM NEON)">,
   ];
   let dependentDialects = [
+    "::mlir::amx::AMXDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::LLVM::LLVMDialect",
     "::mlir::math::MathDialect",

@@ -45,7 +45,8 @@ LogicalResult
 PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          unsigned bits, int64_t k, int64_t n, int64_t lanes,
                          int64_t tile, int64_t group, bool isSigned, bool zero,
-                         bool int8, bool lut, DenseF32ArrayAttr values) {
+                         bool int8, bool lut, bool amx,
+                         DenseF32ArrayAttr values) {
   if (bits != 2 && bits != 4 && bits != 8)
     return emitError() << "packed codes of " << bits
                        << " bits (supported: 2, 4, 8)";
@@ -63,6 +64,15 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "int8 activations need groups of a multiple of "
                           "64, got group "
                        << group;
+  if (amx) {
+    if (!int8 || tile != 16)
+      return emitError() << "'amx' needs 'int8' and tiles of 16 columns";
+    int64_t blockK = 64 * 8 / bits;
+    if (group % blockK != 0)
+      return emitError() << "'amx' needs groups of a multiple of " << blockK
+                         << " for " << bits << "-bit codes, got group "
+                         << group;
+  }
   if (lut) {
     if (bits != 2 || int8 || values)
       return emitError() << "'lut' takes 2-bit integer codes without 'int8'";
@@ -100,7 +110,8 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       failed(field("tile", tile)) || parser.parseComma() ||
       failed(field("group", group)))
     return {};
-  bool isSigned = false, zero = false, int8 = false, lut = false;
+  bool isSigned = false, zero = false, int8 = false, lut = false,
+       amx = false;
   DenseF32ArrayAttr values;
   while (succeeded(parser.parseOptionalComma())) {
     SMLoc keyLoc = parser.getCurrentLocation();
@@ -115,6 +126,8 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       int8 = true;
     else if (key == "lut")
       lut = true;
+    else if (key == "amx")
+      amx = true;
     else if (key == "values") {
       Attribute attr;
       if (parser.parseEqual() || parser.parseAttribute(attr))
@@ -126,7 +139,7 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       }
     } else {
       parser.emitError(keyLoc,
-                       "expected 'signed', 'zero', 'int8', 'lut' or 'values', got '")
+                       "expected 'signed', 'zero', 'int8', 'lut', 'amx' or 'values', got '")
           << key << "'";
       return {};
     }
@@ -135,7 +148,7 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
     return {};
   return parser.getChecked<PackedLayoutAttr>(
       loc, parser.getContext(), static_cast<unsigned>(bits), k, n, lanes, tile,
-      group, isSigned, zero, int8, lut, values);
+      group, isSigned, zero, int8, lut, amx, values);
 }
 
 void PackedLayoutAttr::print(AsmPrinter &printer) const {
@@ -150,6 +163,8 @@ void PackedLayoutAttr::print(AsmPrinter &printer) const {
     printer << ", int8";
   if (getLut())
     printer << ", lut";
+  if (getAmx())
+    printer << ", amx";
   if (getValues()) {
     printer << ", values = ";
     printer.printAttribute(getValues());

@@ -317,6 +317,51 @@ void packWeightInt8(const WeightData &w, PackedLayoutAttr layout,
     }
 }
 
+/// Lays `w` out as the `amx` layout describes: per tile of 16 columns and
+/// block, 16 rows of 64 bytes, byte 4c + i of row r holding the codes of
+/// column c at k = 4r + i + 64j (field j, low bits first); parameters
+/// [tile][group][scale x 16][128 * sum of stored values x 16][zero x 16].
+void packWeightAmx(const WeightData &w, PackedLayoutAttr layout,
+                   std::vector<uint8_t> &codes, std::vector<float> &params) {
+  int64_t bits = layout.getBits(), blockK = layout.getBlockK();
+  int64_t fields = 8 / bits, group = layout.getGroup();
+  int64_t numBlocks = layout.getPaddedK() / blockK;
+  int64_t numGroups = layout.getNumGroups();
+  int64_t realGroups = (w.k + group - 1) / group;
+  int64_t offset = layout.getSignedCodes() ? 1 << (bits - 1) : 0;
+  // 8-bit codes are stored as signed bytes u - 128.
+  int64_t storage = bits == 8 ? 128 : 0;
+  uint32_t mask = (1u << bits) - 1;
+  codes.assign(layout.getCodeBytes(), 0);
+  params.assign(layout.getNumParams(), 0.0f);
+  for (int64_t t = 0; t < layout.getNumTiles(); ++t)
+    for (int64_t c = 0; c < 16; ++c) {
+      int64_t col = t * 16 + c;
+      if (col >= w.n)
+        continue;
+      std::vector<int64_t> sums(numGroups, 0);
+      for (int64_t k = 0; k < layout.getPaddedK(); ++k) {
+        uint32_t u =
+            k < w.k ? static_cast<uint32_t>(w.codes[k * w.n + col] + offset) &
+                          mask
+                    : 0;
+        int64_t blk = k / blockK, j = (k % blockK) / 64, r = (k % 64) / 4;
+        uint8_t *row = codes.data() + ((t * numBlocks + blk) * 16 + r) * 64;
+        row[4 * c + k % 4] |= static_cast<uint8_t>(
+            (bits == 8 ? u ^ 0x80 : u) << (j * bits));
+        sums[k / group] += static_cast<int64_t>(u) - storage;
+      }
+      for (int64_t g = 0; g < std::min(numGroups, realGroups); ++g) {
+        float *p = params.data() + (t * numGroups + g) * 48;
+        float z = layout.getZero() ? w.zeros[g * w.n + col]
+                                   : static_cast<float>(offset);
+        p[c] = w.scales[(w.group ? g : 0) * w.n + col];
+        p[16 + c] = 128.0f * static_cast<float>(sums[g]);
+        p[32 + c] = z - static_cast<float>(storage);
+      }
+    }
+}
+
 /// Lays `w` out as the `lut` layout describes: per tile of 2 * lanes
 /// columns and block of 8 k, byte 2c + p holds bit plane p of column c's
 /// unsigned codes, k = 0..3 in the low nibble and 4..7 in the high one;
@@ -356,6 +401,8 @@ void packWeightLut(const WeightData &w, PackedLayoutAttr layout,
 /// Lays `w` out as `layout` describes.
 void packWeight(const WeightData &w, PackedLayoutAttr layout,
                 std::vector<uint8_t> &codes, std::vector<float> &params) {
+  if (layout.getAmx())
+    return packWeightAmx(w, layout, codes, params);
   if (layout.getInt8())
     return packWeightInt8(w, layout, codes, params);
   if (layout.getLut())
@@ -450,7 +497,11 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
                 (group == 0 || group % 64 == 0);
     if ((int8 || lut) && group == 0)
       group = 128;
-    int64_t cols = lut ? 2 * lanes : tile ? tile : rows <= 2 ? 4 : 2;
+    // AMX tdpbusd for enough rows, when the groups hold whole blocks.
+    bool amx = int8 && amxMinRows > 0 && rows >= amxMinRows &&
+               group % (64 * 8 / storageBits(scheme.getBits())) == 0;
+    int64_t cols =
+        amx ? 16 : lut ? 2 * lanes : tile ? tile : rows <= 2 ? 4 : 2;
     DenseF32ArrayAttr values;
     if (!w->values.empty())
       values = DenseF32ArrayAttr::get(op.getContext(), w->values);
@@ -458,7 +509,7 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
         op.getContext(), storageBits(scheme.getBits()), w->k, w->n, lanes,
         lut ? cols : std::min<int64_t>(cols, 16), group,
         scheme.getSymmetric() && !values, !scheme.getSymmetric(), int8, lut,
-        values);
+        amx, values);
     std::vector<uint8_t> codes;
     std::vector<float> params;
     packWeight(*w, layout, codes, params);

@@ -208,6 +208,16 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     parameters are `[tile][group][scale of each column][zero of each
     column]` (zeros present with `zero`).
 
+    With `amx` (on top of `int8`; kernels multiplying with AMX `tdpbusd`),
+    a tile is 16 columns and a block of a tile is 16 rows of 64 bytes, one
+    AMX tile: byte `4 * c + i` of row `r` holds, low bits first, the codes
+    of column `c` at k = 4r + i + 64j for j = 0, 1, ... (8-bit codes are
+    stored `code ^ 0x80`, as signed bytes); groups are multiples of the
+    block's k; the parameters are `[tile][group][scale][B][zero]` of the 16
+    columns, `B` being 128 times the sum of the group's stored code values
+    (the activations enter `tdpbusd` as unsigned bytes, `x + 128`) and
+    `zero` the zero point less the storage offset (128 for 8-bit codes).
+
     With `values` (table-decoded codes: NF4, FP4 e2m1, `lut` codebooks),
     codes are stored unsigned and `value(code)` is `values[code]`; the
     kernels decode through a per-group table `(values - zero) * scale`.
@@ -229,6 +239,7 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     "bool":$zero,
     "bool":$int8,
     "bool":$lut,
+    "bool":$amx,
     OptionalParameter<"DenseF32ArrayAttr">:$values
   );
   let hasCustomAssemblyFormat = 1;
@@ -251,7 +262,9 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     int64_t getPaddedK() const;
     int64_t getNumTiles() const { return (getN() + getTile() - 1) / getTile(); }
     int64_t getNumGroups() const;
-    int64_t getParamsPerGroup() const { return getZero() ? 2 : 1; }
+    int64_t getParamsPerGroup() const {
+      return getAmx() ? 3 : getZero() ? 2 : 1;
+    }
     int64_t getCodeBytes() const;
     int64_t getNumParams() const;
     /// True when codes index `values` rather than being integers.

@@ -217,6 +217,10 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
     Option<"int8MaxBits", "int8-max-bits", "int64_t", "8",
            "widest packed codes the int8 kernels take (4 for ARM sdot, whose "
            "signed bytes hold unsigned codes below 128 only)">,
+    Option<"amxMinRows", "amx-min-rows", "int64_t", "0",
+           "int8 layouts of matmuls with at least this many rows (0: never) "
+           "take the amx layout of the AMX tdpbusd kernels (groups holding "
+           "whole 64-byte blocks: 64 k for 8-bit, 128 for 4-bit codes)">,
     Option<"lutMaxBits", "lut-max-bits", "int64_t", "0",
            "integer codes of at most this many bits (0: none, 1 or 2) take "
            "the lut layout of the table-lookup kernels">,
