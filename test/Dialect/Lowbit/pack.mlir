@@ -2,6 +2,7 @@
 // RUN: quant-opt %s --split-input-file --lowbit-pack="lanes=4" | FileCheck %s --check-prefix=AUTO
 // RUN: quant-opt %s --split-input-file --lowbit-pack="int8-activations=1" | FileCheck %s --check-prefix=INT8
 // RUN: quant-opt %s --split-input-file --lowbit-pack="lanes=4 lut-max-bits=2" | FileCheck %s --check-prefix=LUT
+// RUN: quant-opt %s --split-input-file --lowbit-pack="int8-activations=1 amx-min-rows=1" | FileCheck %s --check-prefix=AMX
 
 // 4-bit codes c_k = k mod 8 (K = 32, one column, one group of 32), lanes = 4:
 // a block is 4 words = 16 bytes = 32 codes, and code k = 4j + i sits in bits
@@ -169,5 +170,27 @@ func.func @lut2(%x: tensor<1x8xf32>) -> tensor<1x1xf32> {
   %s = arith.constant dense<[[0.5]]> : tensor<1x1xf32>
   %w = lowbit.pack %codes, %s : !lut2
   %y = lowbit.matmul %x, %w : tensor<1x8xf32>, !lut2 -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+// amx layout (int8-activations, amx-min-rows=1): one tile of 16 columns,
+// one block of 16 rows x 64 bytes for 4-bit codes (128 k). Codes 1 are
+// stored + 8 = 9; byte 4c + i of row r holds column c's codes at
+// k = 4r + i (low nibble) and 64 + 4r + i (high): 0x99 for column 0, the
+// other 15 columns are padding. Parameters of the group: scales, 128 *
+// the sum of the stored values (128 * 9 * 128 = 147456), the zero (8).
+// AMX-LABEL: func.func @amx4
+// AMX: layout(<bits = 4, k = 128, n = 1, lanes = 16, tile = 16, group = 128, signed, int8, amx>)
+// AMX: "0x01000000{{(99999999000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000){16}"}}
+// AMX: "0x040000000000003F0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000104800000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000041000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+!amx4 = !lowbit.qtensor<128x1xf32, #lowbit.scheme<int4, sym, group = 128, axis = 0, scale = f32>>
+func.func @amx4(%x: tensor<1x128xf32>) -> tensor<1x1xf32> {
+  %c = arith.constant dense<[17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17, 17]> : tensor<64xi8>
+  %codes = lowbit.unpack_codes %c : tensor<64xi8> -> tensor<128x1xi4>
+  %s = arith.constant dense<[[0.5]]> : tensor<1x1xf32>
+  %w = lowbit.pack %codes, %s : !amx4
+  %y = lowbit.matmul %x, %w : tensor<1x128xf32>, !amx4 -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }

@@ -125,3 +125,19 @@ func.func @lut_group(%x: tensor<1x512xf32>, %c: tensor<128xi8>, %p: tensor<8xf32
   %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x512xf32>, tensor<128xi8>, tensor<8xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 2, k = 512, n = 1, lanes = 4, tile = 8, group = 512, lut>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
+
+// -----
+
+func.func @amx_tile(%x: tensor<1x128xf32>, %c: tensor<256xi8>, %p: tensor<12xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{'amx' needs 'int8' and tiles of 16 columns}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x128xf32>, tensor<256xi8>, tensor<12xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 128, n = 1, lanes = 16, tile = 4, group = 128, int8, amx>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @amx_group(%x: tensor<1x128xf32>, %c: tensor<1024xi8>, %p: tensor<96xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{'amx' needs groups of a multiple of 128 for 4-bit codes, got group 64}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x128xf32>, tensor<1024xi8>, tensor<96xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 128, n = 1, lanes = 16, tile = 16, group = 64, int8, amx>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}

@@ -176,3 +176,35 @@ func.func @lut(%x: memref<1x64xf32>, %codes: memref<1024xi8>, %params: memref<64
   lowbit.packed_matmul ins(%x, %codes, %params : memref<1x64xf32>, memref<1024xi8>, memref<64xf32>) outs(%y : memref<1x40xf32>) layout(<bits = 2, k = 64, n = 40, lanes = 16, tile = 32, group = 64, signed, lut>)
   return
 }
+
+// -----
+
+// amx (4-bit, 2 rows, K = 256: two blocks of one group of 256, N = 20: two
+// tiles of 16): activation codes stored + 128 (xor 0x80); workers (one per
+// tile here) with their slots of two scratch buffers; per block 16 rows of
+// codes split into two fields (mask; shift) stored as B tiles, and per
+// field one tdpbusd of the 2 x 64 activation tile (unsigned) and the
+// 16 x 64 code tile into the 2 x 16 i32 tile; at the group's end the tile
+// is stored and each row's 16 sums unbiased, scaled, stored (masked).
+// CHECK-LABEL: func.func @amx
+// CHECK: arith.xori %{{.*}} : vector<16xi8>
+// CHECK: %[[B:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x32x64xi8>
+// CHECK: %[[C:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x2x16xi32>
+// CHECK: scf.parallel (%[[W:.*]]) =
+// CHECK: scf.for %[[T:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: scf.for %[[G:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// CHECK: amx.tile_zero : !amx.tile<2x16xi32>
+// CHECK: vector.load %{{.*}} : memref<4096xi8>, vector<64xi8>
+// CHECK: vector.store %{{.*}}, %[[B]][%[[W]], %{{.*}}, %{{.*}}] : memref<2x32x64xi8>, vector<64xi8>
+// CHECK: amx.tile_load %[[B]][%[[W]], %{{.*}}, %{{.*}}] : memref<2x32x64xi8> into !amx.tile<16x64xi8>
+// CHECK: amx.tile_load %{{.*}}[%{{.*}}, %{{.*}}] : memref<2x256xi8> into !amx.tile<2x64xi8>
+// CHECK: amx.tile_muli %{{.*}} zext, %{{.*}}, %{{.*}} : !amx.tile<2x64xi8>, !amx.tile<16x64xi8>, !amx.tile<2x16xi32>
+// CHECK: amx.tile_store %[[C]][%[[W]], %{{.*}}, %{{.*}}], %{{.*}} : memref<2x2x16xi32>, !amx.tile<2x16xi32>
+// CHECK: vector.load %[[C]][%[[W]], %{{.*}}, %{{.*}}] : memref<2x2x16xi32>, vector<16xi32>
+// CHECK: vector.fma
+// CHECK: vector.maskedstore %{{.*}} : memref<2x20xf32>, vector<16xi1>, vector<16xf32>
+// CHECK: memref.dealloc %[[B]]
+func.func @amx(%x: memref<2x256xf32>, %codes: memref<4096xi8>, %params: memref<96xf32>, %y: memref<2x20xf32>) {
+  lowbit.packed_matmul ins(%x, %codes, %params : memref<2x256xf32>, memref<4096xi8>, memref<96xf32>) outs(%y : memref<2x20xf32>) layout(<bits = 4, k = 256, n = 20, lanes = 16, tile = 16, group = 256, signed, int8, amx>)
+  return
+}
