@@ -15,6 +15,7 @@ namespace llvm::yaml {
 static void mapSettings(IO &io, QuantSettings &s) {
   io.mapOptional("method", s.method);
   io.mapOptional("bits", s.bits);
+  io.mapOptional("format", s.format);
   io.mapOptional("group", s.group);
   io.mapOptional("symmetric", s.symmetric);
   io.mapOptional("clip_search", s.clipSearch);
@@ -67,6 +68,7 @@ QuantSettings QuantSettings::over(const QuantSettings &base) const {
   };
   take(s.method, method);
   take(s.bits, bits);
+  take(s.format, format);
   take(s.group, group);
   take(s.symmetric, symmetric);
   take(s.clipSearch, clipSearch);
@@ -81,6 +83,7 @@ QuantSettings Recipe::resolved(const QuantSettings &s) const {
   QuantSettings defaults;
   defaults.method = "rtn";
   defaults.bits = 4;
+  defaults.format = "int";
   defaults.group = 128;
   defaults.symmetric = true;
   defaults.clipSearch = false;
@@ -127,6 +130,9 @@ static std::string checkSettings(const QuantSettings &s) {
     return "method '" + *s.method + "' is not rtn or gptq";
   if (s.bits && (*s.bits < 2 || *s.bits > 8))
     return "bits = " + std::to_string(*s.bits) + " is outside 2..8";
+  if (s.format && *s.format != "int" && *s.format != "nf4" &&
+      *s.format != "fp4")
+    return "format '" + *s.format + "' is not int, nf4 or fp4";
   if (s.group && *s.group < 0)
     return "group = " + std::to_string(*s.group) + " is negative";
   if (s.damp && !(*s.damp > 0.0))

@@ -2,6 +2,7 @@
 
 #include "GroupFit.h"
 #include "lowbit/Quantization/WeightQuantizer.h"
+#include "lowbit/Support/CodeTables.h"
 #include "lowbit/Support/Rounding.h"
 
 #include <algorithm>
@@ -10,9 +11,35 @@
 using namespace mlir::lowbit;
 using namespace mlir::lowbit::quant;
 
+std::optional<CodeKind> quant::parseCodeKind(llvm::StringRef name) {
+  if (name == "int")
+    return CodeKind::Int;
+  if (name == "nf4")
+    return CodeKind::NF4;
+  if (name == "fp4")
+    return CodeKind::FP4;
+  return std::nullopt;
+}
+
+llvm::ArrayRef<float> WeightScheme::table() const {
+  static const llvm::SmallVector<float> fp4 =
+      getFloatCodeTable(llvm::APFloat::Float4E2M1FN());
+  switch (kind) {
+  case CodeKind::NF4:
+    return getNF4Table();
+  case CodeKind::FP4:
+    return fp4;
+  case CodeKind::Int:
+    break;
+  }
+  return {};
+}
+
 std::string WeightScheme::check(int64_t k) const {
   if (bits < 2 || bits > 8)
     return "bits = " + std::to_string(bits) + " is outside 2..8";
+  if (kind != CodeKind::Int && (bits != 4 || !symmetric))
+    return "nf4 and fp4 codes are 4-bit and symmetric";
   if (group < 0)
     return "group size " + std::to_string(group) + " is negative";
   if (group > k)
@@ -21,8 +48,44 @@ std::string WeightScheme::check(int64_t k) const {
   return "";
 }
 
+/// A table format's group: s = max|w| / max|table| (the largest weight on
+/// the table's end); with `clipSearch` the shrunk range of least squared
+/// error.
+static GroupParams fitTableGroup(const float *values, int64_t count,
+                                 int64_t stride, const WeightScheme &scheme) {
+  llvm::ArrayRef<float> table = scheme.table();
+  auto [tlo, thi] = getFiniteRange(table);
+  float tmax = std::max(-tlo, thi), m = 0.0f;
+  for (int64_t i = 0; i < count; ++i)
+    m = std::max(m, std::fabs(values[i * stride]));
+  GroupParams best{m / tmax, 0.0f};
+  if (!scheme.clipSearch || best.scale == 0.0f)
+    return best;
+  auto errorOf = [&](float s) {
+    double err = 0.0;
+    for (int64_t i = 0; i < count; ++i) {
+      float x = values[i * stride];
+      double e = x - table[nearestCode(table, x / s)] * s;
+      err += e * e;
+    }
+    return err;
+  };
+  double bestErr = errorOf(best.scale);
+  for (int step = 1; step < 20; ++step) {
+    float s = m * (1.0f - 0.02f * step) / tmax;
+    double err = errorOf(s);
+    if (err < bestErr) {
+      bestErr = err;
+      best.scale = s;
+    }
+  }
+  return best;
+}
+
 GroupParams quant::fitGroup(const float *values, int64_t count, int64_t stride,
                             const WeightScheme &scheme) {
+  if (scheme.kind != CodeKind::Int)
+    return fitTableGroup(values, count, stride, scheme);
   IntRange range = IntRange::get(scheme.bits, scheme.symmetric);
   float lo = 0.0f, hi = 0.0f;
   for (int64_t i = 0; i < count; ++i) {
@@ -84,6 +147,13 @@ GroupParams quant::fitGroup(const float *values, int64_t count, int64_t stride,
 
 uint8_t quant::encode(float x, const GroupParams &p, const WeightScheme &scheme,
                       float &dequantized) {
+  if (scheme.kind != CodeKind::Int) {
+    // A zero scale maps every weight to the code of 0.
+    llvm::ArrayRef<float> table = scheme.table();
+    unsigned code = nearestCode(table, p.scale == 0.0f ? 0.0f : x / p.scale);
+    dequantized = table[code] * p.scale;
+    return static_cast<uint8_t>(code);
+  }
   IntRange range = IntRange::get(scheme.bits, scheme.symmetric);
   int64_t q = quantizeInt(x, p.scale, p.zero, range);
   dequantized = dequantizeInt(q, p.scale, p.zero);
@@ -93,10 +163,15 @@ uint8_t quant::encode(float x, const GroupParams &p, const WeightScheme &scheme,
 std::vector<float> QuantizedWeight::dequantize(const WeightScheme &scheme) const {
   std::vector<float> out(k * n);
   IntRange range = IntRange::get(scheme.bits, scheme.symmetric);
+  llvm::ArrayRef<float> table = scheme.table();
   for (int64_t i = 0; i < k; ++i)
     for (int64_t j = 0; j < n; ++j) {
       int64_t g = (i / group) * n + j;
       int64_t q = codes[i * n + j];
+      if (!table.empty()) {
+        out[i * n + j] = table[q] * scales[g];
+        continue;
+      }
       if (range.min < 0 && q > range.max) // sign-extend
         q -= int64_t(1) << scheme.bits;
       float z = zeroPoints.empty() ? 0.0f : zeroPoints[g];

@@ -92,6 +92,9 @@ static cl::opt<std::string> methodFlag("method", cl::desc("rtn | gptq"),
                                        cl::cat(quantCat));
 static cl::opt<unsigned> bitsFlag("bits", cl::desc("code bits (2-8)"),
                                   cl::cat(quantCat));
+static cl::opt<std::string> formatFlag(
+    "format", cl::desc("codes: int | nf4 | fp4 (4-bit, symmetric)"),
+    cl::cat(quantCat));
 static cl::opt<int64_t> groupFlag(
     "group", cl::desc("weights per scale along K (0: per output channel)"),
     cl::cat(quantCat));
@@ -135,6 +138,7 @@ namespace {
 /// quantization) when neither is given.
 std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
   bool anyFlag = methodFlag.getNumOccurrences() || bitsFlag.getNumOccurrences() ||
+                 formatFlag.getNumOccurrences() ||
                  groupFlag.getNumOccurrences() || asymFlag || clipFlag ||
                  noActOrderFlag || dampFlag.getNumOccurrences() ||
                  includeFlag.getNumOccurrences() || excludeFlag.getNumOccurrences();
@@ -154,6 +158,8 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
     s.method = methodFlag;
   if (bitsFlag.getNumOccurrences())
     s.bits = bitsFlag;
+  if (formatFlag.getNumOccurrences())
+    s.format = formatFlag;
   if (groupFlag.getNumOccurrences())
     s.group = groupFlag;
   if (asymFlag)
@@ -184,6 +190,7 @@ void addQuantizationPasses(OpPassManager &pm, const lowbit::Recipe &recipe) {
     // The options both passes share (WeightSchemeOptions in Passes.td).
     auto scheme = [&](auto &o) {
       o.bits = *s.bits;
+      o.format = *s.format;
       o.groupSize = *s.group;
       o.symmetric = *s.symmetric;
       o.clipSearch = *s.clipSearch;

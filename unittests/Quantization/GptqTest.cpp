@@ -190,3 +190,52 @@ TEST(Gptq, ShorterLastGroup) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Rtn, TableFormats) {
+  // NF4: s = max|w| (the table spans [-1, 1]); each weight takes the
+  // nearest value. FP4 (e2m1): s = max|w| / 6.
+  std::vector<float> w{1.0f, -0.5f, 0.25f, -2.0f};
+  WeightScheme nf4{4, 4, true, false};
+  nf4.kind = CodeKind::NF4;
+  QuantizedWeight q = quantizeRtn(w, 4, 1, nf4);
+  EXPECT_FLOAT_EQ(q.scales[0], 2.0f);
+  EXPECT_EQ(q.codes[3], 0u);  // -2 = -1 * 2
+  EXPECT_EQ(q.codes[0], 12u); // 0.5 -> NF4[12] = 0.4407 (nearest)
+  std::vector<float> dq = q.dequantize(nf4);
+  EXPECT_FLOAT_EQ(dq[3], -2.0f);
+  EXPECT_NEAR(dq[0], 2.0f * 0.44070982933044434f, 1e-6);
+  WeightScheme fp4 = nf4;
+  fp4.kind = CodeKind::FP4;
+  q = quantizeRtn(w, 4, 1, fp4);
+  EXPECT_FLOAT_EQ(q.scales[0], 2.0f / 6.0f);
+  dq = q.dequantize(fp4);
+  EXPECT_FLOAT_EQ(dq[0], 1.0f);  // 3 * s
+  EXPECT_FLOAT_EQ(dq[1], -0.5f); // -1.5 * s
+  EXPECT_FLOAT_EQ(dq[3], -2.0f); // -6 * s
+  // On a random layer: NF4 beats int4 on normal weights (its values are
+  // normal quantiles), clipping never hurts, GPTQ beats RTN.
+  Layer l = makeLayer(128, 16, 256, 8);
+  WeightScheme int4{4, 64, true, false};
+  nf4.group = fp4.group = 64;
+  double eInt = relativeError(l.w, quantizeRtn(l.w, l.k, l.n, int4).dequantize(int4));
+  double eNf4 = relativeError(l.w, quantizeRtn(l.w, l.k, l.n, nf4).dequantize(nf4));
+  EXPECT_LT(eNf4, eInt);
+  WeightScheme nf4clip = nf4;
+  nf4clip.clipSearch = true;
+  EXPECT_LE(relativeError(l.w, quantizeRtn(l.w, l.k, l.n, nf4clip).dequantize(nf4clip)),
+            eNf4 + 1e-9);
+  for (const WeightScheme &s : {nf4, fp4}) {
+    double rtn = outputError(l.w, quantizeRtn(l.w, l.k, l.n, s).dequantize(s),
+                             l.k, l.n, l.h);
+    EXPECT_LT(gptqOutputError(l, s, GptqOptions{0.01, 128, true}), rtn);
+  }
+  WeightScheme bad = nf4;
+  bad.symmetric = false;
+  EXPECT_EQ(bad.check(128), "nf4 and fp4 codes are 4-bit and symmetric");
+  EXPECT_EQ(parseCodeKind("fp4"), CodeKind::FP4);
+  EXPECT_FALSE(parseCodeKind("int3").has_value());
+}
+
+} // namespace

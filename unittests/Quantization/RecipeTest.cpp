@@ -62,6 +62,7 @@ TEST(Recipe, LutKernels) {
   llvm::Expected<Recipe> r = Recipe::load(path);
   ASSERT_TRUE(!!r) << llvm::toString(r.takeError());
   EXPECT_EQ(r->kernels, "lut");
+  EXPECT_EQ(*r->passes()[0].settings.format, "int");
   llvm::sys::fs::remove(path);
 }
 
@@ -80,6 +81,7 @@ TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
       {"calibration: {samples: 0}\n", "calibration samples must be at least 1"},
       {"activations: int4\n", "activations must be f32 or int8, got 'int4'"},
       {"kernels: tmac\n", "kernels must be dequant or lut, got 'tmac'"},
+      {"format: nf5\n", "format 'nf5' is not int, nf4 or fp4"},
       {"- 1\n- 2\n", "not a mapping"},
   };
   for (const Case &c : cases) {

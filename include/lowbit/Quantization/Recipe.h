@@ -40,6 +40,7 @@ namespace mlir::lowbit {
 struct QuantSettings {
   std::optional<std::string> method;
   std::optional<unsigned> bits;
+  std::optional<std::string> format; // int | nf4 | fp4
   std::optional<int64_t> group;
   std::optional<bool> symmetric, clipSearch, actOrder;
   std::optional<double> damp;

@@ -12,6 +12,7 @@
 #define LOWBIT_QUANTIZATION_WEIGHTQUANTIZER_H
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
 #include <optional>
@@ -19,6 +20,13 @@
 #include <vector>
 
 namespace mlir::lowbit::quant {
+
+/// How codes map to values: integers, or 4-bit codes indexing the NF4 or
+/// FP4 (e2m1) table (symmetric, value = table[code] * scale).
+enum class CodeKind { Int, NF4, FP4 };
+
+/// "int", "nf4" or "fp4"; std::nullopt for anything else.
+std::optional<CodeKind> parseCodeKind(llvm::StringRef name);
 
 struct WeightScheme {
   unsigned bits = 4;
@@ -32,6 +40,10 @@ struct WeightScheme {
   /// s = max|w| / (2^(b-1) - 1), which leaves a code of headroom (GPTQ's
   /// compensated weights use it).
   bool extremeToNegativeCode = true;
+  CodeKind kind = CodeKind::Int;
+
+  /// The values of the codes of a table format (empty for integers).
+  llvm::ArrayRef<float> table() const;
 
   /// The group size for a K-long input dimension.
   int64_t groupFor(int64_t k) const { return group == 0 ? k : group; }

@@ -28,6 +28,14 @@ struct LowbitGptqPass : lowbit::impl::LowbitGptqPassBase<LowbitGptqPass> {
     options.passName = getArgument();
     options.method = "gptq";
     options.scheme = {bits, groupSize, symmetric, clipSearch};
+    std::optional<quant::CodeKind> kind = quant::parseCodeKind(format);
+    if (!kind) {
+      getOperation().emitError()
+          << getArgument() << ": format='" << format
+          << "' (expected int, nf4 or fp4)";
+      return signalPassFailure();
+    }
+    options.scheme.kind = *kind;
     options.minSize = minSize;
     options.include = include;
     options.exclude = exclude;

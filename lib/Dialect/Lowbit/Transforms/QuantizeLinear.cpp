@@ -48,8 +48,11 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
   Location loc = op->getLoc();
   Type f32 = b.getF32Type(), i8 = b.getI8Type();
   bool perChannel = s.group == 0;
+  CodeFormat format = s.kind == quant::CodeKind::NF4   ? CodeFormat::NF4
+                      : s.kind == quant::CodeKind::FP4 ? CodeFormat::E2M1
+                                                       : CodeFormat::Int;
   SchemeAttr scheme = SchemeAttr::get(
-      ctx, s.bits, CodeFormat::Int, s.symmetric,
+      ctx, s.bits, format, s.symmetric,
       perChannel ? Granularity::Channel : Granularity::Group,
       perChannel ? 1 : 0, perChannel ? 0 : q.group, f32,
       s.symmetric ? Type() : i8, 0, Type());

@@ -12,6 +12,9 @@ include "mlir/Pass/PassBase.td"
 // Options every weight-quantization pass takes: the scheme and which layers.
 defvar WeightSchemeOptions = [
   Option<"bits", "bits", "unsigned", "4", "code bit width (2-8)">,
+  Option<"format", "format", "std::string", "\"int\"",
+         "codes: int (integers), nf4 (QLoRA NormalFloat) or fp4 (OCP e2m1); "
+         "nf4 and fp4 are 4-bit, symmetric, s = max|w| / max|value|">,
   Option<"groupSize", "group-size", "int64_t", "128",
          "weights per scale along K, at most K; the last group is shorter "
          "when it does not divide K (0: per output channel)">,
