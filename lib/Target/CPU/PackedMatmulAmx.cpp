@@ -39,8 +39,8 @@ void KernelBuilder::buildAmx(Value tileIdx, const QuantizedInput &xq,
   auto splatBytes = [&](int64_t v) -> Value {
     return arith::ConstantOp::create(
         b, loc,
-        DenseElementsAttr::get(vecBytes, b.getI8IntegerAttr(
-                                             static_cast<int8_t>(v))));
+        DenseElementsAttr::get(vecBytes,
+                               b.getI8IntegerAttr(static_cast<int8_t>(v))));
   };
   Value mask = splatBytes((1 << bits) - 1);
   SmallVector<Value> init(rows, zeroF);
@@ -57,8 +57,8 @@ void KernelBuilder::buildAmx(Value tileIdx, const QuantizedInput &xq,
       Value base = mul(add(mul(tileIdx, numBlocks), block), blockBytes);
       SmallVector<Value> bTiles;
       if (bits == 8) {
-        bTiles.push_back(amx::TileLoadOp::create(
-            b, loc, bType, op.getCodes(), ValueRange{base}, idx(64)));
+        bTiles.push_back(amx::TileLoadOp::create(b, loc, bType, op.getCodes(),
+                                                 ValueRange{base}, idx(64)));
       } else {
         for (int64_t r = 0; r < 16; ++r) {
           Value v = vector::LoadOp::create(b, loc, vecBytes, op.getCodes(),
@@ -86,8 +86,8 @@ void KernelBuilder::buildAmx(Value tileIdx, const QuantizedInput &xq,
       }
     }
     // The group's end: per row, the 16 columns' sums scaled.
-    amx::TileStoreOp::create(b, loc, scratchC,
-                             ValueRange{slot, idx(0), idx(0)}, c);
+    amx::TileStoreOp::create(b, loc, scratchC, ValueRange{slot, idx(0), idx(0)},
+                             c);
     Value pbase = mul(add(mul(tileIdx, numGroups), g), 48);
     Value scale = vector::LoadOp::create(b, loc, vec16F, op.getParams(), pbase);
     Value bsum =
@@ -100,15 +100,16 @@ void KernelBuilder::buildAmx(Value tileIdx, const QuantizedInput &xq,
                                           ValueRange{slot, idx(r), idx(0)});
       Value d = arith::SubFOp::create(
           b, loc, arith::SIToFPOp::create(b, loc, vec16F, sums), bsum);
-      Value sx = memref::LoadOp::create(b, loc, xq.scales, ValueRange{idx(r), g});
-      d = arith::MulFOp::create(b, loc, d,
-                                vector::BroadcastOp::create(b, loc, vec16F, sx));
+      Value sx =
+          memref::LoadOp::create(b, loc, xq.scales, ValueRange{idx(r), g});
+      d = arith::MulFOp::create(
+          b, loc, d, vector::BroadcastOp::create(b, loc, vec16F, sx));
       Value xs = memref::LoadOp::create(b, loc, xq.sums, ValueRange{idx(r), g});
       Value negXs = vector::BroadcastOp::create(
           b, loc, vec16F, arith::NegFOp::create(b, loc, xs));
       d = vector::FMAOp::create(b, loc, zero, negXs, d);
-      next.push_back(vector::FMAOp::create(b, loc, scale, d,
-                                           loop.getRegionIterArgs()[r]));
+      next.push_back(
+          vector::FMAOp::create(b, loc, scale, d, loop.getRegionIterArgs()[r]));
     }
     scf::YieldOp::create(b, loc, next);
   }
@@ -132,7 +133,8 @@ void KernelBuilder::buildAmx(Value tileIdx, const QuantizedInput &xq,
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, idx(n));
       Value v = vector::ExtractOp::create(b, loc, loop.getResult(r), cc);
       scf::IfOp::create(b, loc, inside, [&](OpBuilder &tb, Location l) {
-        memref::StoreOp::create(tb, l, v, op.getInit(), ValueRange{idx(r), col});
+        memref::StoreOp::create(tb, l, v, op.getInit(),
+                                ValueRange{idx(r), col});
         scf::YieldOp::create(tb, l);
       });
     }

@@ -63,14 +63,14 @@ KernelBuilder::Decoder KernelBuilder::loadDecoder(Value tileIdx, Value group,
 
 /// Without a permute: each lane's table entry read on its own (a
 /// correctness path for table-decoded codes on AVX2 and NEON).
-static Value lookupLanes(OpBuilder &b, Location loc, Value table,
-                         Value indices, VectorType type) {
+static Value lookupLanes(OpBuilder &b, Location loc, Value table, Value indices,
+                         VectorType type) {
   SmallVector<Value> lanes;
   for (int64_t l = 0; l < type.getNumElements(); ++l) {
     Value i = vector::ExtractOp::create(b, loc, indices, l);
     Value pos = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), i);
-    lanes.push_back(vector::ExtractOp::create(b, loc, table,
-                                              ArrayRef<OpFoldResult>{pos}));
+    lanes.push_back(
+        vector::ExtractOp::create(b, loc, table, ArrayRef<OpFoldResult>{pos}));
   }
   return vector::FromElementsOp::create(b, loc, type, lanes);
 }

@@ -153,9 +153,8 @@ void KernelBuilder::buildAmxWorkers(const QuantizedInput &xq) {
   auto scratchC = memref::AllocOp::create(
       b, loc, MemRefType::get({workers, rows, 16}, b.getI32Type()),
       ValueRange{}, b.getI64IntegerAttr(64));
-  auto parallel = scf::ParallelOp::create(b, loc, ValueRange{idx(0)},
-                                          ValueRange{idx(workers)},
-                                          ValueRange{idx(1)});
+  auto parallel = scf::ParallelOp::create(
+      b, loc, ValueRange{idx(0)}, ValueRange{idx(workers)}, ValueRange{idx(1)});
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(parallel.getBody());
@@ -164,8 +163,8 @@ void KernelBuilder::buildAmxWorkers(const QuantizedInput &xq) {
     auto bound = [&](Value v) {
       return arith::DivUIOp::create(b, loc, mul(v, numTiles), idx(workers));
     };
-    auto tiles = scf::ForOp::create(b, loc, bound(w), bound(addc(w, 1)),
-                                    idx(1));
+    auto tiles =
+        scf::ForOp::create(b, loc, bound(w), bound(addc(w, 1)), idx(1));
     b.setInsertionPointToStart(tiles.getBody());
     buildAmx(tiles.getInductionVar(), xq, scratchB, scratchC, w);
   }

@@ -76,10 +76,9 @@ KernelBuilder::LutTables KernelBuilder::buildTables() {
     return {x, table};
   };
   // Pass 1: the group's largest |entry| and sum of activations.
-  auto scan = scf::ForOp::create(
-      b, loc, idx(0), idx(quadsPerGroup), idx(1),
-      ValueRange{splat(vec16, b.getF32FloatAttr(0)),
-                 splat(vec4, b.getF32FloatAttr(0))});
+  auto scan = scf::ForOp::create(b, loc, idx(0), idx(quadsPerGroup), idx(1),
+                                 ValueRange{splat(vec16, b.getF32FloatAttr(0)),
+                                            splat(vec4, b.getF32FloatAttr(0))});
   {
     OpBuilder::InsertionGuard inner(b);
     b.setInsertionPointToStart(scan.getBody());
@@ -115,8 +114,7 @@ KernelBuilder::LutTables KernelBuilder::buildTables() {
       b, loc, arith::MulFOp::create(b, loc, table, invVec));
   Value qi = arith::AddIOp::create(
       b, loc, arith::FPToSIOp::create(b, loc, vec16i32, q), bias);
-  Value bytes =
-      arith::TruncIOp::create(b, loc, VectorType::get({16}, i8), qi);
+  Value bytes = arith::TruncIOp::create(b, loc, VectorType::get({16}, i8), qi);
   vector::StoreOp::create(b, loc, bytes, t.tables,
                           ValueRange{row, quad, idx(0)});
   return t;
@@ -249,7 +247,8 @@ void KernelBuilder::buildLut(Value tileIdx, const LutTables &t) {
         zero = arith::ConstantOp::create(
             b, loc,
             DenseElementsAttr::get(
-                vecCF32, b.getF32FloatAttr(static_cast<float>(1 << (bits - 1)))));
+                vecCF32,
+                b.getF32FloatAttr(static_cast<float>(1 << (bits - 1)))));
       SmallVector<Value> next;
       for (int64_t r = 0; r < chunk; ++r) {
         Value row = idx(row0 + r);

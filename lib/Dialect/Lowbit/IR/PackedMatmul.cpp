@@ -41,12 +41,10 @@ int64_t PackedLayoutAttr::getNumParams() const {
   return getNumTiles() * getNumGroups() * getTile() * getParamsPerGroup();
 }
 
-LogicalResult
-PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                         unsigned bits, int64_t k, int64_t n, int64_t lanes,
-                         int64_t tile, int64_t group, bool isSigned, bool zero,
-                         bool int8, bool lut, bool amx,
-                         DenseF32ArrayAttr values) {
+LogicalResult PackedLayoutAttr::verify(
+    function_ref<InFlightDiagnostic()> emitError, unsigned bits, int64_t k,
+    int64_t n, int64_t lanes, int64_t tile, int64_t group, bool isSigned,
+    bool zero, bool int8, bool lut, bool amx, DenseF32ArrayAttr values) {
   if (bits != 2 && bits != 4 && bits != 8)
     return emitError() << "packed codes of " << bits
                        << " bits (supported: 2, 4, 8)";
@@ -110,8 +108,7 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       failed(field("tile", tile)) || parser.parseComma() ||
       failed(field("group", group)))
     return {};
-  bool isSigned = false, zero = false, int8 = false, lut = false,
-       amx = false;
+  bool isSigned = false, zero = false, int8 = false, lut = false, amx = false;
   DenseF32ArrayAttr values;
   while (succeeded(parser.parseOptionalComma())) {
     SMLoc keyLoc = parser.getCurrentLocation();
@@ -138,8 +135,9 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
         return {};
       }
     } else {
-      parser.emitError(keyLoc,
-                       "expected 'signed', 'zero', 'int8', 'lut', 'amx' or 'values', got '")
+      parser.emitError(
+          keyLoc,
+          "expected 'signed', 'zero', 'int8', 'lut', 'amx' or 'values', got '")
           << key << "'";
       return {};
     }

@@ -177,8 +177,8 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
     break;
   }
   auto pack = op.getWeight().getDefiningOp<PackOp>();
-  unsigned numParts = (scheme.getSymmetric() ? 2u : 3u) +
-                      (format == CodeFormat::LUT ? 1u : 0u);
+  unsigned numParts =
+      (scheme.getSymmetric() ? 2u : 3u) + (format == CodeFormat::LUT ? 1u : 0u);
   if (!pack || pack.getParts().size() != numParts) {
     why = "weight is not a lowbit.pack of constants";
     return std::nullopt;
@@ -215,8 +215,7 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
   if (format == CodeFormat::NF4) {
     w.values.assign(getNF4Table().begin(), getNF4Table().end());
   } else if (format == CodeFormat::E2M1) {
-    SmallVector<float> table =
-        getFloatCodeTable(llvm::APFloat::Float4E2M1FN());
+    SmallVector<float> table = getFloatCodeTable(llvm::APFloat::Float4E2M1FN());
     w.values.assign(table.begin(), table.end());
   } else if (format == CodeFormat::LUT) {
     if (ElementsAttr cb = constantOf(pack.getParts().back()))
@@ -342,13 +341,13 @@ void packWeightAmx(const WeightData &w, PackedLayoutAttr layout,
       std::vector<int64_t> sums(numGroups, 0);
       for (int64_t k = 0; k < layout.getPaddedK(); ++k) {
         uint32_t u =
-            k < w.k ? static_cast<uint32_t>(w.codes[k * w.n + col] + offset) &
-                          mask
-                    : 0;
+            k < w.k
+                ? static_cast<uint32_t>(w.codes[k * w.n + col] + offset) & mask
+                : 0;
         int64_t blk = k / blockK, j = (k % blockK) / 64, r = (k % 64) / 4;
         uint8_t *row = codes.data() + ((t * numBlocks + blk) * 16 + r) * 64;
-        row[4 * c + k % 4] |= static_cast<uint8_t>(
-            (bits == 8 ? u ^ 0x80 : u) << (j * bits));
+        row[4 * c + k % 4] |=
+            static_cast<uint8_t>((bits == 8 ? u ^ 0x80 : u) << (j * bits));
         sums[k / group] += static_cast<int64_t>(u) - storage;
       }
       for (int64_t g = 0; g < std::min(numGroups, realGroups); ++g) {
@@ -382,7 +381,8 @@ void packWeightLut(const WeightData &w, PackedLayoutAttr layout,
       if (col >= w.n)
         continue;
       for (int64_t row = 0; row < w.k; ++row) {
-        uint32_t u = static_cast<uint32_t>(w.codes[row * w.n + col] + offset) & 3;
+        uint32_t u =
+            static_cast<uint32_t>(w.codes[row * w.n + col] + offset) & 3;
         uint8_t *block = codes.data() + (t * numBlocks + row / 8) * blockBytes;
         int64_t bit = (row % 8 / 4) * 4 + row % 4;
         for (int64_t p = 0; p < 2; ++p)
@@ -489,9 +489,9 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     int64_t group = w->group;
     // Table lookups: integer codes of up to `lut-max-bits` (<= 2) bits in
     // groups of 8k <= 256 (per channel: 128) the vectors' lanes divide.
-    bool lut = w->values.empty() && scheme.getBits() <= lutMaxBits &&
-               (group == 0 ||
-                (group % 8 == 0 && group % lanes == 0 && group <= 256));
+    bool lut =
+        w->values.empty() && scheme.getBits() <= lutMaxBits &&
+        (group == 0 || (group % 8 == 0 && group % lanes == 0 && group <= 256));
     bool int8 = !lut && int8Activations && w->values.empty() &&
                 storageBits(scheme.getBits()) <= int8MaxBits &&
                 (group == 0 || group % 64 == 0);
@@ -500,8 +500,7 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     // AMX tdpbusd for enough rows, when the groups hold whole blocks.
     bool amx = int8 && amxMinRows > 0 && rows >= amxMinRows &&
                group % (64 * 8 / storageBits(scheme.getBits())) == 0;
-    int64_t cols =
-        amx ? 16 : lut ? 2 * lanes : tile ? tile : rows <= 2 ? 4 : 2;
+    int64_t cols = amx ? 16 : lut ? 2 * lanes : tile ? tile : rows <= 2 ? 4 : 2;
     DenseF32ArrayAttr values;
     if (!w->values.empty())
       values = DenseF32ArrayAttr::get(op.getContext(), w->values);
