@@ -221,17 +221,19 @@ def lut_tables(x: np.ndarray, group: int):
 
 def reference_lut(case: Case, x: np.ndarray) -> np.ndarray:
     """What the table-lookup kernels compute, in float64: codes stored
-    unsigned (signed + 2), each quad's two bit planes looked up in the
-    quantized tables (plane 1 doubled), scaled per group, minus the zero
-    point (2 for signed codes) times the group's sum of x."""
+    unsigned (signed + 2^(planes-1); 2 planes for 1-2-bit codes, 4 for 3-4),
+    each quad's bit planes looked up in the quantized tables (plane p times
+    2^p), scaled per group, minus the zero point (2^(planes-1) for signed
+    codes) times the group's sum of x."""
     group = case.group if case.group > 0 else 128
-    offset = 2 if case.zeros is None else 0
-    u = (case.codes + offset) & 3                                  # K x N
+    planes = 2 if case.bits <= 2 else 4
+    offset = 1 << (planes - 1) if case.zeros is None else 0
+    u = (case.codes + offset) & ((1 << planes) - 1)                # K x N
     k, n = u.shape
     quads = -(-k // group) * group // 4
     up = np.zeros((quads * 4, n), np.int64)
     up[:k] = u
-    idx = [sum(((up[i::4] >> p) & 1) << i for i in range(4)) for p in (0, 1)]
+    idx = [sum(((up[i::4] >> p) & 1) << i for i in range(4)) for p in range(planes)]
     s, z = case.params()
     if z is None:
         z = np.full((k, n), float(offset))
@@ -239,7 +241,7 @@ def reference_lut(case: Case, x: np.ndarray) -> np.ndarray:
     rows = np.arange(quads)[:, None]
     for r in range(x.shape[0]):
         q, s_t = lut_tables(x[r], group)
-        looked = q[rows, idx[0]] + 2 * q[rows, idx[1]]             # quads x N
+        looked = sum((1 << p) * q[rows, idx[p]] for p in range(planes))  # quads x N
         for g0 in range(0, k, group):
             qs = slice(g0 // 4, (g0 + group) // 4)
             xs = float(np.sum(x[r, g0:g0 + group].astype(np.float64)))

@@ -221,6 +221,10 @@ def lut_cases(m: int) -> list:
         Case(m, 130, 17, 1, True, 0, seed=35),            # 1 bit, per channel
         Case(m, 100, 5, 2, True, -1, seed=36),            # per tensor
         Case(m, 64, 33, 1, False, 32, seed=37),
+        Case(m, 256, 40, 4, True, 128, seed=48),          # 4 planes: i32 every 64 k
+        Case(m, 200, 21, 4, False, 64, True, seed=49),
+        Case(m, 160, 11, 3, True, 32, seed=50),           # 3 bits in 4 planes
+        Case(m, 512, 9, 4, True, 256, seed=51),           # 4 planes, largest group
     ]
 
 
@@ -236,13 +240,13 @@ def check_lut(cs, xs, ys):
 
 @pytest.mark.parametrize("m", [1, 3, 11])
 def test_lut_kernels(tmp_path, m):
-    """--kernels=lut: 1-2-bit codes on the table-lookup kernels (pshufb +
-    pmaddubsw on AVX-512BW); 3-bit codes keep the exact dequantizing
+    """--kernels=lut: 1-4-bit codes on the table-lookup kernels (pshufb +
+    pmaddubsw on AVX-512BW); 8-bit codes keep the exact dequantizing
     kernel."""
     if not HOST_AVX512BW:
         pytest.skip("the host has no AVX-512BW: the 512-bit lut kernels cannot run here")
     cs = lut_cases(m)
-    exact = Case(m, 160, 11, 3, True, 32, seed=38)
+    exact = Case(m, 160, 11, 8, True, 32, seed=38)
     art = compile_module(tmp_path, "lut", cs + [exact], "--kernels=lut", "--keep-intermediates")
     ll = (art / "model.ll").read_text()
     assert "llvm.x86.avx512.pshuf.b.512" in ll and "llvm.x86.avx512.pmaddubs.w.512" in ll

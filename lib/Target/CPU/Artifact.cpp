@@ -256,7 +256,7 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   pipeline.armDot = has("dotprod") && !has("avx512vnni");
   bool arm = StringRef(spec->triple).starts_with("aarch64");
   pipeline.arm = arm;
-  pipeline.lutMaxBits = options.lutKernels && (arm || has("avx2")) ? 2 : 0;
+  pipeline.lutMaxBits = options.lutKernels && (arm || has("avx2")) ? 4 : 0;
   // AMX tdpbusd for int8-activation matmuls of 4 or more rows.
   if (pipeline.int8Activations && has("amx-int8") && has("amx-tile") &&
       has("avx512bw"))

@@ -126,8 +126,8 @@ private:
   /// 16-entry byte table lookups of `indices` (4 * lanes bytes).
   Value lookupBytes(Value table, Value indices);
   /// i16 per column: bytes (2c, 2c+1) of `bytes`, as unsigned, summed with
-  /// weights 1 and 2 (bit planes 0 and 1).
-  Value sumPlanes(Value bytes);
+  /// weights 2^shift and 2^(shift+1) (a pair of bit planes).
+  Value sumPlanes(Value bytes, int64_t shift);
 
   PackedMatmulOp op;
   PackedLayoutAttr layout;

@@ -1,13 +1,15 @@
 //===- PackedMatmulLut.cpp - Packed-matmul kernels, table lookups ---------===//
 //
-// T-MAC-style kernels for 1- and 2-bit codes: per row, the sums of every
+// T-MAC-style kernels for 1- to 4-bit codes: per row, the sums of every
 // subset of each quad of activations are tabulated once per call (16
 // entries, quantized to int8 per group); the weights' bit planes then index
 // those tables with byte shuffles (x86 pshufb, ARM tbl), so that a lookup
 // replaces four multiply-adds per bit plane.
 //
-// Per quad q of k and column c with unsigned codes u = u0 + 2 u1:
-//   sum_{k in q} u_k x_k = T_q[plane-0 bits of c] + 2 T_q[plane-1 bits of c]
+// Per quad q of k and column c with unsigned codes u = sum_p 2^p u_p:
+//   sum_{k in q} u_k x_k = sum_p 2^p T_q[plane-p bits of c]
+// (planes taken in pairs: one pshufb per pair half, one pmaddubsw with
+// weights 2^p, 2^(p+1) per pair)
 // and per group g: sum_k w_k x_k = s_w (s_T * sum_q (...) - z * sum_k x_k).
 //
 //===----------------------------------------------------------------------===//
@@ -134,7 +136,7 @@ Value KernelBuilder::lookupBytes(Value table, Value indices) {
       .getResult(0);
 }
 
-Value KernelBuilder::sumPlanes(Value bytes) {
+Value KernelBuilder::sumPlanes(Value bytes, int64_t shift) {
   auto type = cast<VectorType>(bytes.getType());
   int64_t cols = type.getNumElements() / 2;
   auto i16 = b.getI16Type();
@@ -142,7 +144,7 @@ Value KernelBuilder::sumPlanes(Value bytes) {
   if (lookup == "pshufb") {
     SmallVector<int8_t> w;
     for (int64_t i = 0; i < type.getNumElements(); ++i)
-      w.push_back(i % 2 ? 2 : 1);
+      w.push_back(static_cast<int8_t>((i % 2 ? 2 : 1) << shift));
     Value weights = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(type, ArrayRef<int8_t>(w)));
     StringRef name = cols == 32 ? "llvm.x86.avx512.pmaddubs.w.512"
@@ -161,19 +163,24 @@ Value KernelBuilder::sumPlanes(Value bytes) {
       b, loc, outType, vector::ShuffleOp::create(b, loc, bytes, bytes, even));
   Value hi = arith::ExtUIOp::create(
       b, loc, outType, vector::ShuffleOp::create(b, loc, bytes, bytes, odd));
-  Value one = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(outType, b.getI16IntegerAttr(1)));
-  return arith::AddIOp::create(b, loc, lo,
-                               arith::ShLIOp::create(b, loc, hi, one));
+  auto shl = [&](Value v, int64_t by) -> Value {
+    if (!by)
+      return v;
+    Value amount = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(outType, b.getI16IntegerAttr(by)));
+    return arith::ShLIOp::create(b, loc, v, amount);
+  };
+  return arith::AddIOp::create(b, loc, shl(lo, shift), shl(hi, shift + 1));
 }
 
 void KernelBuilder::buildLut(Value tileIdx, const LutTables &t) {
-  int64_t bytes = layout.getBlockBytes(); // 4 * lanes: 2 planes x columns
-  int64_t cols = tile;                    // 2 * lanes
+  int64_t cols = tile;          // 2 * lanes
+  int64_t partBytes = 2 * cols; // one pair of bit planes of 8 k
+  int64_t pairs = bits / 2;     // 1 (2-bit fields) or 2 (4-bit)
   int64_t group = layout.getGroup();
   int64_t blocksPerGroup = group / 8;
   auto i8 = b.getI8Type();
-  auto vecBytes = VectorType::get({bytes}, i8);
+  auto vecBytes = VectorType::get({partBytes}, i8);
   auto vec16B = VectorType::get({16}, i8);
   auto vecI16 = VectorType::get({cols}, b.getI16Type());
   auto vecCI32 = VectorType::get({cols}, b.getI32Type());
@@ -185,24 +192,35 @@ void KernelBuilder::buildLut(Value tileIdx, const LutTables &t) {
   Value low4 = splatBytes(0x0F), four = splatBytes(4);
   Value zero16 = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(vecI16, b.getI16IntegerAttr(0)));
+  Value zero32 = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vecCI32, b.getI32IntegerAttr(0)));
   Value zeroF = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(vecCF32, b.getF32FloatAttr(0)));
-  // Two lookups per block, each biased by 128 * (1 + 2): the i16 sums wrap
-  // modulo 2^16, the unbiased group sum fits (|.| <= 64 quads * 3 * 127).
-  int64_t biasPerGroup = blocksPerGroup * 2 * 3 * kTableBias;
-  Value bias = arith::ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(
-          vecI16, b.getI16IntegerAttr(static_cast<int16_t>(
-                      static_cast<uint16_t>(biasPerGroup & 0xFFFF)))));
+  // Per block, two lookups per pair of planes q, each biased by 128 times
+  // its weights (1 + 2) 4^q. The i16 sums wrap modulo 2^16; the unbiased
+  // sum must fit: |.| <= quads * 127 * (2^bits - 1), so 4-bit sums move to
+  // i32 every 8 blocks (16 quads), 2-bit ones at the group's end (<= 64
+  // quads).
+  int64_t biasPerBlock = 0;
+  for (int64_t q = 0; q < pairs; ++q)
+    biasPerBlock += 2 * 3 * kTableBias << (2 * q);
+  int64_t flushEvery = bits == 4 ? 8 : blocksPerGroup;
+  auto bias = [&](int64_t blocks) -> Value {
+    int64_t v = (blocks * biasPerBlock) & 0xFFFF;
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(vecI16,
+                               b.getI16IntegerAttr(static_cast<int16_t>(
+                                   static_cast<uint16_t>(v)))));
+  };
   // A quad's 16-byte table, repeated in each 16-byte lane of the vector.
   auto loadTable = [&](Value row, Value quad) -> Value {
     Value t16 = vector::LoadOp::create(b, loc, vec16B, t.tables,
                                        ValueRange{row, quad, idx(0)});
-    if (bytes == 16)
+    if (partBytes == 16)
       return t16;
     SmallVector<int64_t> mask;
-    for (int64_t i = 0; i < bytes; ++i)
+    for (int64_t i = 0; i < partBytes; ++i)
       mask.push_back(i % 16);
     return vector::ShuffleOp::create(b, loc, t16, t16, mask);
   };
@@ -216,26 +234,44 @@ void KernelBuilder::buildLut(Value tileIdx, const LutTables &t) {
       b.setInsertionPointToStart(loop.getBody());
       Value g = loop.getInductionVar();
       prefetch(tileIdx, g);
-      SmallVector<Value> acc(chunk, zero16);
+      SmallVector<Value> acc(chunk, zero16), wide(chunk, zero32);
+      int64_t pending = 0; // blocks in `acc` since the last move to i32
+      auto flush = [&]() {
+        for (int64_t r = 0; r < chunk; ++r) {
+          Value sum = arith::SubIOp::create(b, loc, acc[r], bias(pending));
+          wide[r] = arith::AddIOp::create(
+              b, loc, wide[r], arith::ExtSIOp::create(b, loc, vecCI32, sum));
+          acc[r] = zero16;
+        }
+        pending = 0;
+      };
       for (int64_t blk = 0; blk < blocksPerGroup; ++blk) {
         Value block = addc(mul(g, blocksPerGroup), blk);
-        Value v = vector::LoadOp::create(
-            b, loc, vecBytes, op.getCodes(),
-            mul(add(mul(tileIdx, numBlocks), block), bytes));
-        Value lo = arith::AndIOp::create(b, loc, v, low4);
-        Value hi = arith::AndIOp::create(
-            b, loc, arith::ShRUIOp::create(b, loc, v, four), low4);
+        Value base = mul(add(mul(tileIdx, numBlocks), block),
+                         layout.getBlockBytes());
         Value quad = mul(block, 2);
-        for (int64_t r = 0; r < chunk; ++r) {
-          Value row = idx(row0 + r);
-          Value l0 = lookupBytes(loadTable(row, quad), lo);
-          Value l1 = lookupBytes(loadTable(row, addc(quad, 1)), hi);
-          Value s = arith::AddIOp::create(b, loc, sumPlanes(l0), sumPlanes(l1));
-          acc[r] = arith::AddIOp::create(b, loc, acc[r], s);
+        for (int64_t q = 0; q < pairs; ++q) {
+          Value v = vector::LoadOp::create(b, loc, vecBytes, op.getCodes(),
+                                           addc(base, q * partBytes));
+          Value lo = arith::AndIOp::create(b, loc, v, low4);
+          Value hi = arith::AndIOp::create(
+              b, loc, arith::ShRUIOp::create(b, loc, v, four), low4);
+          for (int64_t r = 0; r < chunk; ++r) {
+            Value row = idx(row0 + r);
+            Value l0 = lookupBytes(loadTable(row, quad), lo);
+            Value l1 = lookupBytes(loadTable(row, addc(quad, 1)), hi);
+            Value s = arith::AddIOp::create(b, loc, sumPlanes(l0, 2 * q),
+                                            sumPlanes(l1, 2 * q));
+            acc[r] = arith::AddIOp::create(b, loc, acc[r], s);
+          }
         }
+        if (++pending == flushEvery)
+          flush();
       }
-      // The group's end: unbias, widen, scale by the tables' and the
-      // weights' scales, subtract the zero-point term.
+      if (pending)
+        flush();
+      // The group's end: convert, scale by the tables' and the weights'
+      // scales, subtract the zero-point term.
       Value pbase = mul(add(mul(tileIdx, numGroups), g), cols * perGroup);
       Value scale = vector::LoadOp::create(b, loc, vecCF32, op.getParams(),
                                            ValueRange{pbase});
@@ -252,9 +288,7 @@ void KernelBuilder::buildLut(Value tileIdx, const LutTables &t) {
       SmallVector<Value> next;
       for (int64_t r = 0; r < chunk; ++r) {
         Value row = idx(row0 + r);
-        Value sum = arith::SubIOp::create(b, loc, acc[r], bias);
-        Value f = arith::SIToFPOp::create(
-            b, loc, vecCF32, arith::ExtSIOp::create(b, loc, vecCI32, sum));
+        Value f = arith::SIToFPOp::create(b, loc, vecCF32, wide[r]);
         Value sT = memref::LoadOp::create(b, loc, t.scales, ValueRange{row, g});
         Value d = arith::MulFOp::create(
             b, loc, f, vector::BroadcastOp::create(b, loc, vecCF32, sT));

@@ -1,7 +1,7 @@
 // RUN: quant-opt %s --split-input-file --lowbit-pack="lanes=4 tile=1" | FileCheck %s
 // RUN: quant-opt %s --split-input-file --lowbit-pack="lanes=4" | FileCheck %s --check-prefix=AUTO
 // RUN: quant-opt %s --split-input-file --lowbit-pack="int8-activations=1" | FileCheck %s --check-prefix=INT8
-// RUN: quant-opt %s --split-input-file --lowbit-pack="lanes=4 lut-max-bits=2" | FileCheck %s --check-prefix=LUT
+// RUN: quant-opt %s --split-input-file --lowbit-pack="lanes=4 lut-max-bits=4" | FileCheck %s --check-prefix=LUT
 // RUN: quant-opt %s --split-input-file --lowbit-pack="int8-activations=1 amx-min-rows=1" | FileCheck %s --check-prefix=AMX
 
 // 4-bit codes c_k = k mod 8 (K = 32, one column, one group of 32), lanes = 4:
@@ -153,7 +153,7 @@ func.func @nf4(%x: tensor<1x32xf32>) -> tensor<1x1xf32> {
 
 // -----
 
-// lut layout (lut-max-bits=2, lanes = 4: tiles of 8 columns, blocks of 16
+// lut layout (lut-max-bits, lanes = 4: tiles of 8 columns, blocks of 16
 // bytes per 8 k). Signed 2-bit codes -2, -1, 0, 1, -2, -1, 0, 1 are stored
 // + 2 = 0, 1, 2, 3, ...: plane 0 is 0101 0101 (k = 0..7), plane 1 is
 // 0011 0011. Byte 0 (column 0, plane 0) holds k = 0..3 in its low nibble
@@ -170,6 +170,25 @@ func.func @lut2(%x: tensor<1x8xf32>) -> tensor<1x1xf32> {
   %s = arith.constant dense<[[0.5]]> : tensor<1x1xf32>
   %w = lowbit.pack %codes, %s : !lut2
   %y = lowbit.matmul %x, %w : tensor<1x8xf32>, !lut2 -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+// lut with 4-bit codes: four bit planes in two parts of 2 * tile = 16
+// bytes per block of 8 k. Signed codes k - 4 are stored + 8 = 4..11:
+// planes 0 and 1 as above (0xAA, 0xCC), plane 2 is 1111 0000 (0x0F at
+// byte 16 of the block), plane 3 is 0000 1111 (0xF0 at byte 17).
+// LUT-LABEL: func.func @lut4
+// LUT: layout(<bits = 4, k = 8, n = 1, lanes = 4, tile = 8, group = 8, signed, lut>)
+// LUT: "0x01000000AACC00000000000000000000000000000FF00000000000000000000000000000"
+!lut4 = !lowbit.qtensor<8x1xf32, #lowbit.scheme<int4, sym, group = 8, axis = 0, scale = f32>>
+func.func @lut4(%x: tensor<1x8xf32>) -> tensor<1x1xf32> {
+  %c = arith.constant dense<[-36, -2, 16, 50]> : tensor<4xi8>
+  %codes = lowbit.unpack_codes %c : tensor<4xi8> -> tensor<8x1xi4>
+  %s = arith.constant dense<[[0.5]]> : tensor<1x1xf32>
+  %w = lowbit.pack %codes, %s : !lut4
+  %y = lowbit.matmul %x, %w : tensor<1x8xf32>, !lut4 -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
 

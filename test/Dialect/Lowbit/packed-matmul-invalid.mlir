@@ -105,8 +105,8 @@ func.func @values_not_f32(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1x
 // -----
 
 func.func @lut_bits(%x: tensor<1x32xf32>, %c: tensor<64xi8>, %p: tensor<8xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
-  // expected-error @+1 {{'lut' takes 2-bit integer codes without 'int8'}}
-  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<64xi8>, tensor<8xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 8, group = 32, lut>) -> tensor<1x1xf32>
+  // expected-error @+1 {{'lut' takes 2 or 4-bit integer codes without 'int8'}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<64xi8>, tensor<8xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 8, k = 32, n = 1, lanes = 4, tile = 8, group = 32, lut>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
 
@@ -140,4 +140,12 @@ func.func @amx_group(%x: tensor<1x128xf32>, %c: tensor<1024xi8>, %p: tensor<96xf
   // expected-error @+1 {{'amx' needs groups of a multiple of 128 for 4-bit codes, got group 64}}
   %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x128xf32>, tensor<1024xi8>, tensor<96xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 128, n = 1, lanes = 16, tile = 16, group = 64, int8, amx>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @amx_rows(%x: tensor<17x128xf32>, %c: tensor<1024xi8>, %p: tensor<48xf32>, %i: tensor<17x1xf32>) -> tensor<17x1xf32> {
+  // expected-error @+1 {{amx layouts take at most 16 rows (one AMX tile), got 17}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<17x128xf32>, tensor<1024xi8>, tensor<48xf32>) outs(%i : tensor<17x1xf32>) layout(<bits = 4, k = 128, n = 1, lanes = 16, tile = 16, group = 128, int8, amx>) -> tensor<17x1xf32>
+  return %y : tensor<17x1xf32>
 }

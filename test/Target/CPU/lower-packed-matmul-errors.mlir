@@ -6,8 +6,8 @@
 // DOT: lowbit-cpu-lower-packed-matmul: dot must be vpdpbusd or sdot
 // RUN: not quant-opt %s --lowbit-cpu-lower-packed-matmul="lookup=vpermb" 2>&1 | FileCheck %s --check-prefix=LOOKUP
 // LOOKUP: lowbit-cpu-lower-packed-matmul: lookup must be pshufb or tbl
-// RUN: not quant-opt %s --lowbit-pack="lut-max-bits=3" 2>&1 | FileCheck %s --check-prefix=LUTBITS
-// LUTBITS: lowbit-pack: lut-max-bits must be 0, 1 or 2
+// RUN: not quant-opt %s --lowbit-pack="lut-max-bits=5" 2>&1 | FileCheck %s --check-prefix=LUTBITS
+// LUTBITS: lowbit-pack: lut-max-bits must be 0 to 4
 
 func.func @tensors(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
   // expected-error @+1 {{must be bufferized before kernel generation}}

@@ -158,16 +158,16 @@ func.func @codebook(%x: memref<1x32xf32>, %codes: memref<16xi8>, %params: memref
 // CHECK: math.roundeven %{{.*}} : vector<16xf32>
 // CHECK: vector.store %{{.*}} : memref<1x16x16xi8>, vector<16xi8>
 // CHECK: scf.parallel
-// CHECK: arith.constant dense<6144> : vector<32xi16>
 // CHECK: vector.load %{{.*}} : memref<1024xi8>, vector<64xi8>
 // CHECK: arith.andi %{{.*}} : vector<64xi8>
 // CHECK: arith.shrui %{{.*}} : vector<64xi8>
 // CHECK: %[[T:.*]] = vector.shuffle %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1,
 // CHECK: %[[L:.*]] = llvm.call_intrinsic "llvm.x86.avx512.pshuf.b.512"(%[[T]], %{{.*}}) : (vector<64xi8>, vector<64xi8>) -> vector<64xi8>
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.pmaddubs.w.512"(%[[L]], %{{.*}}) : (vector<64xi8>, vector<64xi8>) -> vector<32xi16>
+// CHECK: arith.constant dense<6144> : vector<32xi16>
+// CHECK: arith.extsi %{{.*}} : vector<32xi16> to vector<32xi32>
 // CHECK: %[[SC:.*]] = vector.load %{{.*}} : memref<64xf32>, vector<32xf32>
 // CHECK: %[[Z:.*]] = arith.constant dense<2.000000e+00> : vector<32xf32>
-// CHECK: arith.extsi %{{.*}} : vector<32xi16> to vector<32xi32>
 // CHECK: %[[D:.*]] = vector.fma %[[Z]], %{{.*}}, %{{.*}} : vector<32xf32>
 // CHECK: vector.fma %[[SC]], %[[D]], %{{.*}} : vector<32xf32>
 // CHECK: vector.create_mask

@@ -43,8 +43,8 @@ struct CPUPipelineOptions {
   bool int8Activations = false;
   /// Their dot products are ARM sdot (else x86 VNNI vpdpbusd).
   bool armDot = false;
-  /// Integer codes of at most this many bits (0, 1 or 2) run on the
-  /// table-lookup kernels.
+  /// Integer codes of at most this many bits (0: none, up to 4) run on
+  /// the table-lookup kernels.
   int64_t lutMaxBits = 0;
   /// The target is AArch64 (table lookups with NEON tbl, else pshufb).
   bool arm = false;

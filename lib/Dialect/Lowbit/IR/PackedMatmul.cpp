@@ -72,8 +72,9 @@ LogicalResult PackedLayoutAttr::verify(
                          << group;
   }
   if (lut) {
-    if (bits != 2 || int8 || values)
-      return emitError() << "'lut' takes 2-bit integer codes without 'int8'";
+    if ((bits != 2 && bits != 4) || int8 || values)
+      return emitError() << "'lut' takes 2 or 4-bit integer codes without "
+                            "'int8'";
     if (tile != 2 * lanes)
       return emitError() << "'lut' tiles are 2 * lanes = " << 2 * lanes
                          << " columns, got " << tile;
@@ -195,6 +196,10 @@ LogicalResult PackedMatmulOp::verify() {
       !input.hasStaticShape() || input.getDimSize(1) != layout.getK())
     return emitOpError("input must be M x ")
            << layout.getK() << " f32 (static), got " << input;
+  if (layout.getAmx() && input.getDimSize(0) > 16)
+    return emitOpError("amx layouts take at most 16 rows (one AMX tile), "
+                       "got ")
+           << input.getDimSize(0);
   if (init.getRank() != 2 || !init.getElementType().isF32() ||
       init.getShape() != ArrayRef<int64_t>{input.getDimSize(0), layout.getN()})
     return emitOpError("init must be ")

@@ -368,11 +368,13 @@ void packWeightAmx(const WeightData &w, PackedLayoutAttr layout,
 void packWeightLut(const WeightData &w, PackedLayoutAttr layout,
                    std::vector<uint8_t> &codes, std::vector<float> &params) {
   int64_t tile = layout.getTile(), blockBytes = layout.getBlockBytes();
+  int64_t bits = layout.getBits(), partBytes = 2 * tile;
   int64_t numBlocks = layout.getPaddedK() / layout.getBlockK();
   int64_t numGroups = layout.getNumGroups();
   int64_t realGroups = (w.k + layout.getGroup() - 1) / layout.getGroup();
-  int64_t offset = layout.getSignedCodes() ? 1 << (layout.getBits() - 1) : 0;
+  int64_t offset = layout.getSignedCodes() ? 1 << (bits - 1) : 0;
   int64_t perGroup = layout.getParamsPerGroup();
+  uint32_t mask = (1u << bits) - 1;
   codes.assign(layout.getCodeBytes(), 0);
   params.assign(layout.getNumParams(), 0.0f);
   for (int64_t t = 0; t < layout.getNumTiles(); ++t)
@@ -382,11 +384,12 @@ void packWeightLut(const WeightData &w, PackedLayoutAttr layout,
         continue;
       for (int64_t row = 0; row < w.k; ++row) {
         uint32_t u =
-            static_cast<uint32_t>(w.codes[row * w.n + col] + offset) & 3;
+            static_cast<uint32_t>(w.codes[row * w.n + col] + offset) & mask;
         uint8_t *block = codes.data() + (t * numBlocks + row / 8) * blockBytes;
         int64_t bit = (row % 8 / 4) * 4 + row % 4;
-        for (int64_t p = 0; p < 2; ++p)
-          block[2 * c + p] |= static_cast<uint8_t>(((u >> p) & 1) << bit);
+        for (int64_t p = 0; p < bits; ++p)
+          block[p / 2 * partBytes + 2 * c + p % 2] |=
+              static_cast<uint8_t>(((u >> p) & 1) << bit);
       }
       for (int64_t g = 0; g < std::min(numGroups, realGroups); ++g) {
         int64_t src = w.group ? g : 0;
@@ -458,9 +461,9 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
       getOperation().emitError() << "lowbit-pack: lanes must be 4, 8 or 16";
       return signalPassFailure();
     }
-    if (lutMaxBits < 0 || lutMaxBits > 2) {
-      getOperation().emitError() << "lowbit-pack: lut-max-bits must be 0, 1 "
-                                    "or 2";
+    if (lutMaxBits < 0 || lutMaxBits > 4) {
+      getOperation().emitError() << "lowbit-pack: lut-max-bits must be 0 to "
+                                    "4";
       return signalPassFailure();
     }
     SmallVector<MatmulOp> ops;
@@ -487,7 +490,7 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     // int8 activations: per-channel scales repeat over groups of 128, the
     // activations' quantization blocks.
     int64_t group = w->group;
-    // Table lookups: integer codes of up to `lut-max-bits` (<= 2) bits in
+    // Table lookups: integer codes of up to `lut-max-bits` (<= 4) bits in
     // groups of 8k <= 256 (per channel: 128) the vectors' lanes divide.
     bool lut =
         w->values.empty() && scheme.getBits() <= lutMaxBits &&
@@ -498,7 +501,8 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     if ((int8 || lut) && group == 0)
       group = 128;
     // AMX tdpbusd for enough rows, when the groups hold whole blocks.
-    bool amx = int8 && amxMinRows > 0 && rows >= amxMinRows &&
+    // (At most 16 rows: one AMX tile of activations.)
+    bool amx = int8 && amxMinRows > 0 && rows >= amxMinRows && rows <= 16 &&
                group % (64 * 8 / storageBits(scheme.getBits())) == 0;
     int64_t cols = amx ? 16 : lut ? 2 * lanes : tile ? tile : rows <= 2 ? 4 : 2;
     DenseF32ArrayAttr values;

@@ -198,10 +198,11 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     and the parameters are `[scale, -zero * scale / 16]` (`zero`) or
     `[scale]`.
 
-    With `lut` (table-lookup kernels, T-MAC style: 2-bit fields read as
-    two bit planes), a tile is `2 * lanes` columns and a block `4 * lanes`
-    bytes of the whole tile covering 8 consecutive k: byte `2 * c + p` holds
-    in its low nibble bit plane `p` of column `c`'s codes at k = 0..3 of the
+    With `lut` (table-lookup kernels, T-MAC style: 2 or 4-bit fields read
+    as bit planes), a tile is `2 * lanes` columns and a block of the whole
+    tile covers 8 consecutive k in `bits / 2` parts of `4 * lanes` bytes,
+    one per pair of planes: byte `2 * c + p` of part q holds in its low
+    nibble bit plane `2q + p` of column `c`'s codes at k = 0..3 of the
     block (bit i for k = i) and in its high nibble those at k = 4..7. Codes
     are stored unsigned as with `int8`, groups are multiples of 8 of at
     most 256 (per-channel and per-tensor scales: groups of 128), and the
@@ -247,7 +248,10 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
   let extraClassDeclaration = [{
     /// k per 32-bit word lane of a block (8 / 16 for 4 / 2 bits).
     int64_t getCodesPerWord() const { return 32 / getBits(); }
-    int64_t getBlockBytes() const { return getInt8() ? 64 : 4 * getLanes(); }
+    int64_t getBlockBytes() const {
+      return getInt8() ? 64 : getLut() ? 2 * getLanes() * getBits()
+                                       : 4 * getLanes();
+    }
     /// Consecutive k one block holds (of one column; with `lut`, of the
     /// whole tile).
     int64_t getBlockK() const {

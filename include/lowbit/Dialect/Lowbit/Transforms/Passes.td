@@ -200,8 +200,8 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
     activations' quantization blocks), groups must be multiples of 64, and
     other weights keep the f32-activation layout.
 
-    With `lut-max-bits` = 1 or 2, integer codes of at most that many bits
-    take the `lut` layout (two bit planes, tiles of `2 * lanes` columns) of
+    With `lut-max-bits` = 1 to 4, integer codes of at most that many bits
+    take the `lut` layout (2 or 4 bit planes, tiles of `2 * lanes` columns) of
     the table-lookup kernels when their groups are multiples of 8 and of
     `lanes` up to 256 (per-channel and per-tensor scales: groups of 128);
     this takes precedence over `int8-activations`.
@@ -225,7 +225,7 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
            "take the amx layout of the AMX tdpbusd kernels (groups holding "
            "whole 64-byte blocks: 64 k for 8-bit, 128 for 4-bit codes)">,
     Option<"lutMaxBits", "lut-max-bits", "int64_t", "0",
-           "integer codes of at most this many bits (0: none, 1 or 2) take "
+           "integer codes of at most this many bits (0: none, up to 4) take "
            "the lut layout of the table-lookup kernels">,
   ];
   let dependentDialects = [
