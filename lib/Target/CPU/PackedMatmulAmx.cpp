@@ -113,30 +113,5 @@ void KernelBuilder::buildAmx(Value tileIdx, const QuantizedInput &xq,
     }
     scf::YieldOp::create(b, loc, next);
   }
-  // Columns [tile * 16, min(N, tile * 16 + 16)) of each row.
-  Value col0 = mul(tileIdx, 16);
-  Value left = arith::SubIOp::create(b, loc, idx(n), col0);
-  Value count = arith::MinSIOp::create(b, loc, left, idx(16));
-  Value storeMask = vector::CreateMaskOp::create(
-      b, loc, VectorType::get({16}, b.getI1Type()), ValueRange{count});
-  auto initType = cast<MemRefType>(op.getInit().getType());
-  for (int64_t r = 0; r < rows; ++r) {
-    if (initType.isLastDimUnitStride()) {
-      vector::MaskedStoreOp::create(b, loc, op.getInit(),
-                                    ValueRange{idx(r), col0}, storeMask,
-                                    loop.getResult(r));
-      continue;
-    }
-    for (int64_t cc = 0; cc < 16; ++cc) {
-      Value col = addc(col0, cc);
-      Value inside =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, idx(n));
-      Value v = vector::ExtractOp::create(b, loc, loop.getResult(r), cc);
-      scf::IfOp::create(b, loc, inside, [&](OpBuilder &tb, Location l) {
-        memref::StoreOp::create(tb, l, v, op.getInit(),
-                                ValueRange{idx(r), col});
-        scf::YieldOp::create(tb, l);
-      });
-    }
-  }
+  storeColumns(tileIdx, 0, loop.getResults());
 }

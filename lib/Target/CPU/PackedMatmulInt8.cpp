@@ -18,6 +18,19 @@ using namespace mlir;
 using namespace mlir::lowbit;
 using namespace mlir::lowbit::detail;
 
+std::pair<Value, Value> KernelBuilder::int8Scale(Value m) {
+  auto cst = [&](float v) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  };
+  Value scale = arith::DivFOp::create(b, loc, m, cst(127.0f));
+  Value positive =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, m, cst(0.0f));
+  Value inv = arith::SelectOp::create(
+      b, loc, positive, arith::DivFOp::create(b, loc, cst(127.0f), m),
+      cst(0.0f));
+  return {scale, inv};
+}
+
 /// Per row and group (the layout's group along K): s = max|x| / 127, codes
 /// round(x / s) in int8 (zero past K), and s * sum(codes) for the zero-point
 /// term. Runs once per call before the threads start (M x K elements).
@@ -64,14 +77,7 @@ KernelBuilder::QuantizedInput KernelBuilder::quantizeActivations() {
                                      math::AbsFOp::create(b, loc, x));
   Value m = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF,
                                         amax);
-  auto cst = [&](float v) -> Value {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  };
-  Value scale = arith::DivFOp::create(b, loc, m, cst(127.0f));
-  Value positive =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, m, zeroF);
-  Value inv = arith::SelectOp::create(
-      b, loc, positive, arith::DivFOp::create(b, loc, cst(127.0f), m), zeroF);
+  auto [scale, inv] = int8Scale(m);
   Value invVec = vector::BroadcastOp::create(b, loc, vecF32, inv);
   Value sum = zeroI;
   for (auto [s, x] : llvm::enumerate(xs)) {

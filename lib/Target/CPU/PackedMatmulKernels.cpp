@@ -87,6 +87,25 @@ void KernelBuilder::storeSums(Value tileIdx, int64_t row0, int64_t chunk,
   }
 }
 
+void KernelBuilder::storeColumns(Value tileIdx, int64_t row0,
+                                 ValueRange perRow) {
+  // Columns [tile * T, min(N, (tile + 1) * T)) of each row.
+  auto initType = cast<MemRefType>(op.getInit().getType());
+  if (!initType.isLastDimUnitStride())
+    return storeSums(tileIdx, row0, perRow.size(),
+                     [&](int64_t c, int64_t r) -> Value {
+                       return vector::ExtractOp::create(b, loc, perRow[r], c);
+                     });
+  Value col0 = mul(tileIdx, tile);
+  Value left = arith::SubIOp::create(b, loc, idx(n), col0);
+  Value count = arith::MinSIOp::create(b, loc, left, idx(tile));
+  Value mask = vector::CreateMaskOp::create(
+      b, loc, VectorType::get({tile}, b.getI1Type()), ValueRange{count});
+  for (auto [r, v] : llvm::enumerate(perRow))
+    vector::MaskedStoreOp::create(b, loc, op.getInit(),
+                                  ValueRange{idx(row0 + r), col0}, mask, v);
+}
+
 void KernelBuilder::build() {
   // Vector loads need unit stride along K: a strided view of the
   // activations (small: M x K) is copied first.

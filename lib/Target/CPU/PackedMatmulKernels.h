@@ -96,6 +96,12 @@ private:
     Value sxRep, xsRep;
   };
   QuantizedInput quantizeActivations();
+  /// For a largest magnitude `m`: the int8 scale m / 127 and its inverse
+  /// 127 / m (0 when m is 0).
+  std::pair<Value, Value> int8Scale(Value m);
+  /// Stores one vector of the tile's column results per row, rows from
+  /// `row0` (masked past N; element by element for a strided output).
+  void storeColumns(Value tileIdx, int64_t row0, ValueRange perRow);
   void replicateScales(QuantizedInput &q);
   /// Folds the i32 dot products of `chunk` rows (16 lanes each) into one
   /// vector holding row r's partial sums in lanes [r*L, (r+1)*L).

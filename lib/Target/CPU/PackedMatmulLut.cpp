@@ -94,14 +94,7 @@ KernelBuilder::LutTables KernelBuilder::buildTables() {
                                         scan.getResult(0));
   Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
                                           scan.getResult(1));
-  auto cst = [&](float v) -> Value {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  };
-  Value scale = arith::DivFOp::create(b, loc, m, cst(127.0f));
-  Value positive =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, m, zeroF);
-  Value inv = arith::SelectOp::create(
-      b, loc, positive, arith::DivFOp::create(b, loc, cst(127.0f), m), zeroF);
+  auto [scale, inv] = int8Scale(m);
   memref::StoreOp::create(b, loc, scale, t.scales, ValueRange{row, g});
   memref::StoreOp::create(b, loc, sum, t.sums, ValueRange{row, g});
   // Pass 2: the quantized, biased tables.
@@ -209,9 +202,8 @@ void KernelBuilder::buildLut(Value tileIdx, const LutTables &t) {
     int64_t v = (blocks * biasPerBlock) & 0xFFFF;
     return arith::ConstantOp::create(
         b, loc,
-        DenseElementsAttr::get(vecI16,
-                               b.getI16IntegerAttr(static_cast<int16_t>(
-                                   static_cast<uint16_t>(v)))));
+        DenseElementsAttr::get(vecI16, b.getI16IntegerAttr(static_cast<int16_t>(
+                                           static_cast<uint16_t>(v)))));
   };
   // A quad's 16-byte table, repeated in each 16-byte lane of the vector.
   auto loadTable = [&](Value row, Value quad) -> Value {
@@ -247,8 +239,8 @@ void KernelBuilder::buildLut(Value tileIdx, const LutTables &t) {
       };
       for (int64_t blk = 0; blk < blocksPerGroup; ++blk) {
         Value block = addc(mul(g, blocksPerGroup), blk);
-        Value base = mul(add(mul(tileIdx, numBlocks), block),
-                         layout.getBlockBytes());
+        Value base =
+            mul(add(mul(tileIdx, numBlocks), block), layout.getBlockBytes());
         Value quad = mul(block, 2);
         for (int64_t q = 0; q < pairs; ++q) {
           Value v = vector::LoadOp::create(b, loc, vecBytes, op.getCodes(),
@@ -303,22 +295,6 @@ void KernelBuilder::buildLut(Value tileIdx, const LutTables &t) {
       }
       scf::YieldOp::create(b, loc, next);
     }
-    // Columns [tile * cols, min(N, (tile + 1) * cols)) of each row.
-    Value col0 = mul(tileIdx, cols);
-    auto initType = cast<MemRefType>(op.getInit().getType());
-    if (initType.isLastDimUnitStride()) {
-      Value left = arith::SubIOp::create(b, loc, idx(n), col0);
-      Value count = arith::MinSIOp::create(b, loc, left, idx(cols));
-      Value mask = vector::CreateMaskOp::create(
-          b, loc, VectorType::get({cols}, b.getI1Type()), ValueRange{count});
-      for (int64_t r = 0; r < chunk; ++r)
-        vector::MaskedStoreOp::create(b, loc, op.getInit(),
-                                      ValueRange{idx(row0 + r), col0}, mask,
-                                      loop.getResult(r));
-      continue;
-    }
-    storeSums(tileIdx, row0, chunk, [&](int64_t c, int64_t r) -> Value {
-      return vector::ExtractOp::create(b, loc, loop.getResult(r), c);
-    });
+    storeColumns(tileIdx, row0, loop.getResults());
   }
 }

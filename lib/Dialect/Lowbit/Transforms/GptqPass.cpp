@@ -28,14 +28,8 @@ struct LowbitGptqPass : lowbit::impl::LowbitGptqPassBase<LowbitGptqPass> {
     options.passName = getArgument();
     options.method = "gptq";
     options.scheme = {bits, groupSize, symmetric, clipSearch};
-    std::optional<quant::CodeKind> kind = quant::parseCodeKind(format);
-    if (!kind) {
-      getOperation().emitError()
-          << getArgument() << ": format='" << format
-          << "' (expected int, nf4 or fp4)";
+    if (failed(setCodeKind(getOperation(), options, format)))
       return signalPassFailure();
-    }
-    options.scheme.kind = *kind;
     options.minSize = minSize;
     options.include = include;
     options.exclude = exclude;
@@ -53,9 +47,9 @@ struct LowbitGptqPass : lowbit::impl::LowbitGptqPassBase<LowbitGptqPass> {
     quant::GptqOptions gptq{damp, blockSize, actOrder};
     auto method = [scheme, gptq](LayerJob &job) {
       quant::GptqReport report;
-      std::optional<quant::QuantizedWeight> q = quant::quantizeGptq(
-          job.weight, job.layer.k, job.layer.n, *job.hessian, scheme, gptq,
-          report, job.error);
+      std::optional<quant::QuantizedWeight> q =
+          quant::quantizeGptq(job.weight, job.layer.k, job.layer.n,
+                              *job.hessian, scheme, gptq, report, job.error);
       if (!q)
         return false;
       job.result = std::move(*q);

@@ -269,6 +269,28 @@ unsigned storageBits(unsigned bits) {
   return bits <= 2 ? 2 : bits <= 4 ? 4 : 8;
 }
 
+/// What every packer derives from the layout; allocates the zeroed
+/// `codes` and `params` the layout's sizes ask for.
+struct PackCounts {
+  int64_t numBlocks, numGroups, perGroup;
+  int64_t realGroups; // groups holding weights (the rest is K padding)
+  int64_t offset;     // added to signed codes stored unsigned
+  uint32_t mask;      // of one stored code
+};
+PackCounts startPacking(const WeightData &w, PackedLayoutAttr layout,
+                        std::vector<uint8_t> &codes,
+                        std::vector<float> &params) {
+  int64_t bits = layout.getBits(), group = layout.getGroup();
+  codes.assign(layout.getCodeBytes(), 0);
+  params.assign(layout.getNumParams(), 0.0f);
+  return {layout.getPaddedK() / layout.getBlockK(),
+          layout.getNumGroups(),
+          layout.getParamsPerGroup(),
+          group ? (w.k + group - 1) / group : 1,
+          layout.getSignedCodes() ? int64_t(1) << (bits - 1) : 0,
+          (1u << bits) - 1};
+}
+
 /// Lays `w` out as the `int8` layout describes: unsigned codes, byte b of
 /// a 64-byte block holds k = b, 64 + b, ... low bits first; parameters
 /// (scale, -zero * scale / 16) or, for signed codes (zero 2^(bits-1), which
@@ -277,14 +299,8 @@ void packWeightInt8(const WeightData &w, PackedLayoutAttr layout,
                     std::vector<uint8_t> &codes, std::vector<float> &params) {
   int64_t tile = layout.getTile(), bits = layout.getBits();
   int64_t blockK = layout.getBlockK();
-  int64_t numBlocks = layout.getPaddedK() / blockK;
-  int64_t numGroups = layout.getNumGroups();
-  int64_t realGroups = (w.k + layout.getGroup() - 1) / layout.getGroup();
-  int64_t offset = layout.getSignedCodes() ? 1 << (bits - 1) : 0;
-  int64_t perGroup = layout.getParamsPerGroup();
-  uint32_t mask = (1u << bits) - 1;
-  codes.assign(layout.getCodeBytes(), 0);
-  params.assign(layout.getNumParams(), 0.0f);
+  auto [numBlocks, numGroups, perGroup, realGroups, offset, mask] =
+      startPacking(w, layout, codes, params);
   for (int64_t t = 0; t < layout.getNumTiles(); ++t)
     for (int64_t r = 0; r < tile; ++r) {
       int64_t col = t * tile + r;
@@ -323,16 +339,11 @@ void packWeightInt8(const WeightData &w, PackedLayoutAttr layout,
 void packWeightAmx(const WeightData &w, PackedLayoutAttr layout,
                    std::vector<uint8_t> &codes, std::vector<float> &params) {
   int64_t bits = layout.getBits(), blockK = layout.getBlockK();
-  int64_t fields = 8 / bits, group = layout.getGroup();
-  int64_t numBlocks = layout.getPaddedK() / blockK;
-  int64_t numGroups = layout.getNumGroups();
-  int64_t realGroups = (w.k + group - 1) / group;
-  int64_t offset = layout.getSignedCodes() ? 1 << (bits - 1) : 0;
+  int64_t group = layout.getGroup();
+  auto [numBlocks, numGroups, perGroup, realGroups, offset, mask] =
+      startPacking(w, layout, codes, params);
   // 8-bit codes are stored as signed bytes u - 128.
   int64_t storage = bits == 8 ? 128 : 0;
-  uint32_t mask = (1u << bits) - 1;
-  codes.assign(layout.getCodeBytes(), 0);
-  params.assign(layout.getNumParams(), 0.0f);
   for (int64_t t = 0; t < layout.getNumTiles(); ++t)
     for (int64_t c = 0; c < 16; ++c) {
       int64_t col = t * 16 + c;
@@ -369,14 +380,8 @@ void packWeightLut(const WeightData &w, PackedLayoutAttr layout,
                    std::vector<uint8_t> &codes, std::vector<float> &params) {
   int64_t tile = layout.getTile(), blockBytes = layout.getBlockBytes();
   int64_t bits = layout.getBits(), partBytes = 2 * tile;
-  int64_t numBlocks = layout.getPaddedK() / layout.getBlockK();
-  int64_t numGroups = layout.getNumGroups();
-  int64_t realGroups = (w.k + layout.getGroup() - 1) / layout.getGroup();
-  int64_t offset = layout.getSignedCodes() ? 1 << (bits - 1) : 0;
-  int64_t perGroup = layout.getParamsPerGroup();
-  uint32_t mask = (1u << bits) - 1;
-  codes.assign(layout.getCodeBytes(), 0);
-  params.assign(layout.getNumParams(), 0.0f);
+  auto [numBlocks, numGroups, perGroup, realGroups, offset, mask] =
+      startPacking(w, layout, codes, params);
   for (int64_t t = 0; t < layout.getNumTiles(); ++t)
     for (int64_t c = 0; c < tile; ++c) {
       int64_t col = t * tile + c;
@@ -413,13 +418,9 @@ void packWeight(const WeightData &w, PackedLayoutAttr layout,
   int64_t lanes = layout.getLanes(), tile = layout.getTile();
   int64_t bits = layout.getBits(), blockK = layout.getBlockK();
   int64_t blockBytes = layout.getBlockBytes();
-  int64_t numBlocks = layout.getPaddedK() / blockK;
-  int64_t numGroups = layout.getNumGroups();
-  int64_t perGroup = layout.getParamsPerGroup();
-  int64_t realGroups = w.group ? (w.k + w.group - 1) / w.group : 1;
-  codes.assign(layout.getCodeBytes(), 0);
-  params.assign(layout.getNumParams(), 0.0f);
-  uint32_t mask = (1u << bits) - 1;
+  auto [numBlocks, numGroups, perGroup, realGroups, offset, mask] =
+      startPacking(w, layout, codes, params);
+  (void)offset; // signed codes are stored as they are (masked)
   for (int64_t t = 0; t < layout.getNumTiles(); ++t) {
     for (int64_t r = 0; r < tile; ++r) {
       int64_t col = t * tile + r;

@@ -30,7 +30,8 @@ Value createConstant(OpBuilder &b, Location loc, RankedTensorType type,
       return arith::ConstantOp::create(
           b, loc, DenseElementsAttr::get(type, ArrayRef<int8_t>(v)));
     }
-    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, data));
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, data));
   }
   auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(data);
   auto attr = DenseResourceElementsAttr::get(type, blobName, std::move(blob));
@@ -51,11 +52,11 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
   CodeFormat format = s.kind == quant::CodeKind::NF4   ? CodeFormat::NF4
                       : s.kind == quant::CodeKind::FP4 ? CodeFormat::E2M1
                                                        : CodeFormat::Int;
-  SchemeAttr scheme = SchemeAttr::get(
-      ctx, s.bits, format, s.symmetric,
-      perChannel ? Granularity::Channel : Granularity::Group,
-      perChannel ? 1 : 0, perChannel ? 0 : q.group, f32,
-      s.symmetric ? Type() : i8, 0, Type());
+  SchemeAttr scheme =
+      SchemeAttr::get(ctx, s.bits, format, s.symmetric,
+                      perChannel ? Granularity::Channel : Granularity::Group,
+                      perChannel ? 1 : 0, perChannel ? 0 : q.group, f32,
+                      s.symmetric ? Type() : i8, 0, Type());
   auto qType = QTensorType::get({q.k, q.n}, f32, scheme);
 
   std::string prefix = layer.name + "." + options.method.str();
@@ -66,8 +67,8 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
       createConstant<uint8_t>(b, loc, bytesType, packed, prefix + ".codes");
   SmallVector<Value> parts{
       UnpackCodesOp::create(b, loc, qType.getCodesType(), bytes)};
-  parts.push_back(createConstant<float>(b, loc, qType.getScalesType(),
-                                        q.scales, prefix + ".scales"));
+  parts.push_back(createConstant<float>(b, loc, qType.getScalesType(), q.scales,
+                                        prefix + ".scales"));
   if (!s.symmetric)
     parts.push_back(createConstant<uint8_t>(b, loc, qType.getZeroPointsType(),
                                             q.zeroPoints, prefix + ".zp"));
@@ -82,8 +83,8 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
                   b.getF32FloatAttr(quant::relativeError(job.weight, dq)));
   if (job.hessian)
     matmul->setAttr("lowbit.output_error",
-                    b.getF32FloatAttr(quant::outputError(
-                        job.weight, dq, q.k, q.n, *job.hessian)));
+                    b.getF32FloatAttr(quant::outputError(job.weight, dq, q.k,
+                                                         q.n, *job.hessian)));
   matmul->setAttr("lowbit.time_ms", b.getF32FloatAttr(job.seconds * 1e3));
 
   Operation *weightDef = layer.weight.getDefiningOp();
@@ -98,20 +99,34 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
 
 } // namespace
 
-LogicalResult mlir::lowbit::quantizeLinearLayers(
-    ModuleOp module, const QuantizeLinearOptions &options,
-    std::function<bool(LayerJob &)> method) {
+LogicalResult mlir::lowbit::setCodeKind(ModuleOp module,
+                                        QuantizeLinearOptions &options,
+                                        StringRef format) {
+  std::optional<quant::CodeKind> kind = quant::parseCodeKind(format);
+  if (!kind)
+    return module.emitError() << options.passName << ": format='" << format
+                              << "' (expected int, nf4 or fp4)";
+  options.scheme.kind = *kind;
+  return success();
+}
+
+LogicalResult
+mlir::lowbit::quantizeLinearLayers(ModuleOp module,
+                                   const QuantizeLinearOptions &options,
+                                   std::function<bool(LayerJob &)> method) {
   std::string error;
   FailureOr<LayerFilter> filter =
       LayerFilter::create(options.include, options.exclude, error);
   if (failed(filter))
     return module.emitError() << options.passName << ": " << error;
   if (options.scheme.bits < 2 || options.scheme.bits > 8)
-    return module.emitError() << options.passName << ": bits="
-                              << options.scheme.bits << " is outside 2..8";
+    return module.emitError()
+           << options.passName << ": bits=" << options.scheme.bits
+           << " is outside 2..8";
   if (options.scheme.group < 0)
-    return module.emitError() << options.passName << ": group-size="
-                              << options.scheme.group << " is negative";
+    return module.emitError()
+           << options.passName << ": group-size=" << options.scheme.group
+           << " is negative";
   std::vector<LinearLayer> layers =
       collectLinearLayers(module, *filter, options.minSize);
 
@@ -120,8 +135,8 @@ LogicalResult mlir::lowbit::quantizeLinearLayers(
   for (LinearLayer &layer : layers) {
     std::string why = options.scheme.check(layer.k);
     if (!why.empty())
-      return layer.op->emitError() << options.passName << ": layer '"
-                                   << layer.name << "': " << why;
+      return layer.op->emitError()
+             << options.passName << ": layer '" << layer.name << "': " << why;
     LayerJob job;
     job.layer = layer;
     job.hessian = getInputHessian(layer.input);
@@ -137,7 +152,8 @@ LogicalResult mlir::lowbit::quantizeLinearLayers(
   // Quantize in chunks (bounded memory: weights of a chunk at a time).
   MLIRContext *ctx = module.getContext();
   constexpr size_t kChunk = 8;
-  Progress progress(options.method.str() + " " + std::to_string(options.scheme.bits) + "-bit",
+  Progress progress(options.method.str() + " " +
+                        std::to_string(options.scheme.bits) + "-bit",
                     jobs.size(), "layers");
   for (size_t begin = 0; begin < jobs.size(); begin += kChunk) {
     size_t end = std::min(jobs.size(), begin + kChunk);
@@ -153,16 +169,17 @@ LogicalResult mlir::lowbit::quantizeLinearLayers(
       auto t0 = std::chrono::steady_clock::now();
       if (!method(jobs[i]) && jobs[i].error.empty())
         jobs[i].error = "quantization failed";
-      jobs[i].seconds = std::chrono::duration<double>(
-                            std::chrono::steady_clock::now() - t0)
-                            .count();
+      jobs[i].seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+              .count();
       progress.advance();
     });
     for (size_t i = begin; i < end; ++i) {
       LayerJob &job = jobs[i];
       if (!job.error.empty())
-        return job.layer.op->emitError() << options.passName << ": layer '"
-                                         << job.layer.name << "': " << job.error;
+        return job.layer.op->emitError()
+               << options.passName << ": layer '" << job.layer.name
+               << "': " << job.error;
       if (!job.warning.empty())
         job.layer.op->emitWarning() << options.passName << ": layer '"
                                     << job.layer.name << "': " << job.warning;

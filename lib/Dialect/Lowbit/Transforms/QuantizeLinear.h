@@ -35,6 +35,11 @@ struct QuantizeLinearOptions {
   bool requireHessian = false;
 };
 
+/// Sets `options.scheme.kind` from a pass's `format` option; an error on
+/// `module` naming the pass when it is not int, nf4 or fp4.
+LogicalResult setCodeKind(ModuleOp module, QuantizeLinearOptions &options,
+                          llvm::StringRef format);
+
 /// Quantizes the selected layers of `module` with `method` (run in
 /// parallel; returns false with `job.error` set on failure) and rewrites
 /// them. Errors name the pass and the layer.

@@ -29,21 +29,15 @@ struct LowbitQuantizeRtnPass
     options.passName = getArgument();
     options.method = "rtn";
     options.scheme = {bits, groupSize, symmetric, clipSearch};
-    std::optional<quant::CodeKind> kind = quant::parseCodeKind(format);
-    if (!kind) {
-      getOperation().emitError()
-          << getArgument() << ": format='" << format
-          << "' (expected int, nf4 or fp4)";
+    if (failed(setCodeKind(getOperation(), options, format)))
       return signalPassFailure();
-    }
-    options.scheme.kind = *kind;
     options.minSize = minSize;
     options.include = include;
     options.exclude = exclude;
     quant::WeightScheme scheme = options.scheme;
     auto rtn = [scheme](LayerJob &job) {
-      job.result = quant::quantizeRtn(job.weight, job.layer.k, job.layer.n,
-                                      scheme);
+      job.result =
+          quant::quantizeRtn(job.weight, job.layer.k, job.layer.n, scheme);
       return true;
     };
     if (failed(quantizeLinearLayers(getOperation(), options, rtn)))
