@@ -11,6 +11,7 @@
 #include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
 #include "lowbit/Pipelines/Pipelines.h"
 #include "lowbit/Target/CPU/Passes.h"
+#include "lowbit/Target/GPU/Passes.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -73,6 +74,8 @@ int main(int argc, char **argv) {
   lowbit::registerLowbitPasses();
   lowbit::registerLowbitPipelines();
   lowbit::registerCPUPipeline();
+  lowbit::registerGPUInterfaces(registry);
+  lowbit::registerGPUPasses();
   registerUpstreamPasses();
 
   return asMainReturnCode(

@@ -215,6 +215,11 @@ struct LowerPackedMatmulPass
         op.emitOpError("must be bufferized before kernel generation");
         return signalPassFailure();
       }
+      if (op.getLayout().getGpu()) {
+        op.emitOpError("has a 'gpu' layout: its kernel comes from "
+                       "lowbit-gpu-lower-packed-matmul");
+        return signalPassFailure();
+      }
       if (op.getLayout().getLut() && lookup == "pshufb" &&
           op.getLayout().getLanes() < 8) {
         op.emitOpError("lut kernels on x86 need AVX2 or AVX-512 (8 or 16 "

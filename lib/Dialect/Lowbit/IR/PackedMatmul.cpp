@@ -44,13 +44,31 @@ int64_t PackedLayoutAttr::getNumParams() const {
 LogicalResult PackedLayoutAttr::verify(
     function_ref<InFlightDiagnostic()> emitError, unsigned bits, int64_t k,
     int64_t n, int64_t lanes, int64_t tile, int64_t group, bool isSigned,
-    bool zero, bool int8, bool lut, bool amx, DenseF32ArrayAttr values) {
+    bool zero, bool int8, bool lut, bool amx, bool gpu,
+    DenseF32ArrayAttr values) {
   if (bits != 2 && bits != 4 && bits != 8)
     return emitError() << "packed codes of " << bits
                        << " bits (supported: 2, 4, 8)";
   if (k <= 0 || n <= 0)
     return emitError() << "packed weight of " << k << " x " << n
                        << " (K and N must be positive)";
+  if (gpu) {
+    if (lanes != 128)
+      return emitError() << "'gpu' layouts have 128 lanes (one 16-byte load "
+                            "per thread of a warp), got "
+                         << lanes;
+    if (int8 || lut || amx || values)
+      return emitError() << "'gpu' does not combine with 'int8', 'lut', "
+                            "'amx' or 'values'";
+    if (tile < 1 || tile > 8)
+      return emitError() << "'gpu' tile of " << tile
+                         << " columns (supported: 1..8)";
+    if (k % 4 != 0 || group < 0 || group % 4 != 0)
+      return emitError() << "'gpu' needs K and the group size to be "
+                            "multiples of 4, got K = "
+                         << k << ", group " << group;
+    return success();
+  }
   if (lanes != 4 && lanes != 8 && lanes != 16)
     return emitError() << lanes << " lanes (supported: 4, 8, 16)";
   if (tile < 1 || tile > (lut ? 32 : 16))
@@ -109,7 +127,8 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       failed(field("tile", tile)) || parser.parseComma() ||
       failed(field("group", group)))
     return {};
-  bool isSigned = false, zero = false, int8 = false, lut = false, amx = false;
+  bool isSigned = false, zero = false, int8 = false, lut = false, amx = false,
+       gpu = false;
   DenseF32ArrayAttr values;
   while (succeeded(parser.parseOptionalComma())) {
     SMLoc keyLoc = parser.getCurrentLocation();
@@ -126,6 +145,8 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       lut = true;
     else if (key == "amx")
       amx = true;
+    else if (key == "gpu")
+      gpu = true;
     else if (key == "values") {
       Attribute attr;
       if (parser.parseEqual() || parser.parseAttribute(attr))
@@ -138,7 +159,8 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
     } else {
       parser.emitError(
           keyLoc,
-          "expected 'signed', 'zero', 'int8', 'lut', 'amx' or 'values', got '")
+          "expected 'signed', 'zero', 'int8', 'lut', 'amx', 'gpu' or 'values', "
+          "got '")
           << key << "'";
       return {};
     }
@@ -147,7 +169,7 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
     return {};
   return parser.getChecked<PackedLayoutAttr>(
       loc, parser.getContext(), static_cast<unsigned>(bits), k, n, lanes, tile,
-      group, isSigned, zero, int8, lut, amx, values);
+      group, isSigned, zero, int8, lut, amx, gpu, values);
 }
 
 void PackedLayoutAttr::print(AsmPrinter &printer) const {
@@ -164,6 +186,8 @@ void PackedLayoutAttr::print(AsmPrinter &printer) const {
     printer << ", lut";
   if (getAmx())
     printer << ", amx";
+  if (getGpu())
+    printer << ", gpu";
   if (getValues()) {
     printer << ", values = ";
     printer.printAttribute(getValues());

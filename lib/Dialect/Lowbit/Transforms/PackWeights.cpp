@@ -458,7 +458,7 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    if (lanes != 4 && lanes != 8 && lanes != 16) {
+    if (!gpu && lanes != 4 && lanes != 8 && lanes != 16) {
       getOperation().emitError() << "lowbit-pack: lanes must be 4, 8 or 16";
       return signalPassFailure();
     }
@@ -481,7 +481,12 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     if (rows > maxRows)
       return;
     std::string why;
-    std::optional<WeightData> w = readWeight(op, lanes, why);
+    // GPU kernels: 16-byte activation loads, one group per 4 k.
+    std::optional<WeightData> w = readWeight(op, gpu ? 4 : lanes, why);
+    if (w && gpu && (!w->values.empty() || w->k % 4 != 0)) {
+      why = "the GPU kernels take integer codes and K a multiple of 4";
+      w.reset();
+    }
     if (!w) {
       LLVM_DEBUG(llvm::dbgs()
                  << "lowbit-pack: not packed (" << why << "): " << op << "\n");
@@ -493,10 +498,10 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     int64_t group = w->group;
     // Table lookups: integer codes of up to `lut-max-bits` (<= 4) bits in
     // groups of 8k <= 256 (per channel: 128) the vectors' lanes divide.
-    bool lut =
+    bool lut = !gpu &&
         w->values.empty() && scheme.getBits() <= lutMaxBits &&
         (group == 0 || (group % 8 == 0 && group % lanes == 0 && group <= 256));
-    bool int8 = !lut && int8Activations && w->values.empty() &&
+    bool int8 = !gpu && !lut && int8Activations && w->values.empty() &&
                 storageBits(scheme.getBits()) <= int8MaxBits &&
                 (group == 0 || group % 64 == 0);
     if ((int8 || lut) && group == 0)
@@ -505,15 +510,21 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     // (At most 16 rows: one AMX tile of activations.)
     bool amx = int8 && amxMinRows > 0 && rows >= amxMinRows && rows <= 16 &&
                group % (64 * 8 / storageBits(scheme.getBits())) == 0;
-    int64_t cols = amx ? 16 : lut ? 2 * lanes : tile ? tile : rows <= 2 ? 4 : 2;
+    int64_t cols = amx   ? 16
+                   : lut ? 2 * lanes
+                   : tile ? tile
+                   : gpu  ? 1
+                   : rows <= 2 ? 4
+                               : 2;
     DenseF32ArrayAttr values;
     if (!w->values.empty())
       values = DenseF32ArrayAttr::get(op.getContext(), w->values);
     auto layout = PackedLayoutAttr::get(
-        op.getContext(), storageBits(scheme.getBits()), w->k, w->n, lanes,
-        lut ? cols : std::min<int64_t>(cols, 16), group,
+        op.getContext(), storageBits(scheme.getBits()), w->k, w->n,
+        gpu ? 128 : lanes,
+        lut ? cols : std::min<int64_t>(cols, gpu ? 8 : 16), group,
         scheme.getSymmetric() && !values, !scheme.getSymmetric(), int8, lut,
-        amx, values);
+        amx, gpu, values);
     std::vector<uint8_t> codes;
     std::vector<float> params;
     packWeight(*w, layout, codes, params);

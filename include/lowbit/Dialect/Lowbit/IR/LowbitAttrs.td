@@ -219,6 +219,14 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     (the activations enter `tdpbusd` as unsigned bytes, `x + 128`) and
     `zero` the zero point less the storage offset (128 for 8-bit codes).
 
+    With `gpu` (the NVIDIA GPU kernels of `lowbit-gpu-lower-packed-matmul`),
+    the layout is the plain one above with `lanes = 128`: a block of one
+    column is 512 bytes, which one warp reads with one 16-byte load per
+    thread (thread `t` holds words `4t .. 4t+3`, i.e. the codes of k =
+    `128 j + 4t + w` for 2-4-bit fields, or bytes `16t .. 16t+15`, k =
+    `16t + b`, for 8-bit). Groups are multiples of 4 (one group per 4
+    consecutive k, one 16-byte activation load), K is a multiple of 4.
+
     With `values` (table-decoded codes: NF4, FP4 e2m1, `lut` codebooks),
     codes are stored unsigned and `value(code)` is `values[code]`; the
     kernels decode through a per-group table `(values - zero) * scale`.
@@ -241,6 +249,7 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     "bool":$int8,
     "bool":$lut,
     "bool":$amx,
+    "bool":$gpu,
     OptionalParameter<"DenseF32ArrayAttr">:$values
   );
   let hasCustomAssemblyFormat = 1;

@@ -205,6 +205,11 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
     the table-lookup kernels when their groups are multiples of 8 and of
     `lanes` up to 256 (per-channel and per-tensor scales: groups of 128);
     this takes precedence over `int8-activations`.
+
+    With `gpu`, every layout is the `gpu` one of the NVIDIA GPU kernels
+    (`lanes = 128`, one column per tile unless `tile` says otherwise): K and
+    the groups must be multiples of 4, codes are integers (no codebooks),
+    and `lanes`, `int8-activations` and `lut-max-bits` do not apply.
   }];
   let options = [
     Option<"lanes", "lanes", "int64_t", "16",
@@ -227,6 +232,9 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
     Option<"lutMaxBits", "lut-max-bits", "int64_t", "0",
            "integer codes of at most this many bits (0: none, up to 4) take "
            "the lut layout of the table-lookup kernels">,
+    Option<"gpu", "gpu", "bool", "false",
+           "layouts of the NVIDIA GPU kernels (128 lanes, integer codes, K "
+           "and groups multiples of 4)">,
   ];
   let dependentDialects = [
     "::mlir::lowbit::LowbitDialect",

@@ -1,0 +1,96 @@
+//===- Passes.td - Passes of the NVIDIA GPU compile path ----*- tablegen -*-===//
+//
+// The passes that turn bufferized lowbit.packed_matmul ops into CUDA kernels
+// (gpu.func, then NVVM and PTX) and their launches into calls of the
+// artifact runtime.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_TARGET_GPU_PASSES_TD
+#define LOWBIT_TARGET_GPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LowerPackedMatmulToGPUPass
+    : Pass<"lowbit-gpu-lower-packed-matmul", "ModuleOp"> {
+  let summary = "Generate a CUDA kernel (gpu.func) for each bufferized "
+                "lowbit.packed_matmul on a 'gpu' layout";
+  let description = [{
+    Replaces each `lowbit.packed_matmul` on memrefs whose layout is `gpu`
+    by a `gpu.launch_func` of a kernel generated for its shape, bits, group
+    size and scheme, in the module's `gpu.module @lowbit_kernels` (the
+    module becomes a `gpu.container_module`). Activations and outputs with
+    a non-identity layout are copied to and from contiguous buffers around
+    the launch.
+
+    The kernel is a decode GEMV for 1-16 activation rows, one warp per tile
+    of columns, 4 warps per block:
+
+    - per block of K (512 bytes of each column of the tile) one 16-byte
+      load per thread (`vector.load` aligned to 16: `ld.global.v4`),
+      so that a warp reads 512 consecutive bytes;
+    - per 4 consecutive k a thread owns: the codes shifted and masked into
+      the mantissa of 2^23 (`(c ^ sign) | 0x4B000000`, then one subtraction:
+      no integer-to-float conversion), scaled with one FMA by the group's
+      `scale` and `-zero * scale`;
+    - one 16-byte activation load per row (the 4 k), shared by the tile's
+      columns, and `vector<4xf32>` FMAs into per-row, per-column
+      accumulators; the last block of a K that is not a multiple of the
+      block reads zero activations past K;
+    - a sum of the 4 lanes, then a warp reduction with `gpu.shuffle xor`,
+      and lane 0 stores the row's outputs of the tile's columns inside N.
+
+    The kernel carries `lowbit.arg_roles` (`in`, `const`, `out` per
+    argument): what the runtime copies to the device on every call, once,
+    or back.
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
+def GPULaunchToRuntimePass : Pass<"lowbit-gpu-launch-to-runtime", "ModuleOp"> {
+  let summary = "Replace gpu.launch_func by calls of the artifact runtime";
+  let description = [{
+    Numbers the kernels the module launches and replaces each
+    `gpu.launch_func` by a call `@lowbit_gpu_launch(i64 kernel, index
+    args)`, `args` being the address of an array holding the aligned
+    pointer of each (contiguous, statically shaped) memref argument. The
+    launch table goes to the module attribute `lowbit.gpu_kernels`: per
+    kernel its name, grid and block sizes, and per argument its bytes and
+    role (`in`: copied to the device before each launch, `const`: copied
+    once and kept, keyed by its host address, `out`: copied back after
+    it), plus the kernel's `lowbit.reference` description when it has one
+    (what the runtime's CPU fallback computes).
+
+    ```mlir
+    gpu.launch_func @lowbit_kernels::@packed_matmul_0 blocks in (%c64, %c1, %c1)
+        threads in (%c128, %c1, %c1) args(%x : memref<1x256xf32>, ...)
+    // becomes
+    func.call @lowbit_gpu_launch(%c0_i64, %args) : (i64, index) -> ()
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::func::FuncDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def MarkInvariantLoadsPass
+    : Pass<"lowbit-gpu-mark-invariant-loads", "gpu::GPUModuleOp"> {
+  let summary = "Mark the loads of Lowbit's kernels invariant (ld.global.nc)";
+  let description = [{
+    Lowbit's kernels never read memory they write during a launch (they
+    read activations, codes and parameters and write outputs), so every
+    `llvm.load` of a `gpu.func` carrying `lowbit.arg_roles` is marked
+    `invariant`: NVPTX then loads through the read-only data cache
+    (`ld.global.nc`). Runs after `convert-gpu-to-nvvm`.
+  }];
+}
+
+#endif // LOWBIT_TARGET_GPU_PASSES_TD
