@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/runtime.h"
+#include "gpu.h"
 
 #include <cstdarg>
 #include <cstdint>
@@ -157,6 +158,9 @@ struct lowbit_model {
   size_t mappingBytes = 0;
   std::string target;
   std::vector<Tensor> inputs, outputs, weightTensors;
+  // CUDA artifacts: the launch table and the device side (or CPU fallback).
+  lowbit_runtime::GpuInfo gpuInfo;
+  lowbit_runtime::GpuState *gpu = nullptr;
 };
 
 namespace {
@@ -214,6 +218,12 @@ std::string parseMetadata(const char *text, lowbit_model &m,
        : kind == "output" ? m.outputs
                           : m.weightTensors)
           .push_back(std::move(t));
+    } else if (kind == "gpu" || kind == "gpu-kernel") {
+      if (kind == "gpu-kernel" && m.gpuInfo.chip.empty())
+        return "gpu-kernel line before the gpu line in the metadata";
+      std::string message = lowbit_runtime::parseGpuLine(line, m.gpuInfo);
+      if (!message.empty())
+        return message;
     }
   }
   if (!versionSeen)
@@ -367,6 +377,20 @@ int lowbit_model_load(const char *dir, lowbit_model **out, char *err,
       m->mappingBytes = mappingBytes;
     }
   }
+  if (!m->gpuInfo.chip.empty()) {
+    using Hook = int (*)(void *, int64_t, const uintptr_t *);
+    auto setHook =
+        (void (*)(Hook, void *))dlsym(m->library, "lowbit_set_gpu_hook");
+    if (!setHook)
+      return cleanup(fail(err, errLen, "%s: GPU kernels but no GPU hook",
+                          so.c_str()));
+    std::string message;
+    m->gpu = lowbit_runtime::createGpuState(base, m->gpuInfo, message);
+    if (!m->gpu)
+      return cleanup(fail(err, errLen, "%s: %s", dir, message.c_str()));
+    setHook(lowbit_runtime::lowbit_runtime_gpu_hook, m->gpu);
+    m->target += " + " + lowbit_runtime::gpuDescription(m->gpu);
+  }
   finishInfo(m->inputs);
   finishInfo(m->outputs);
   *out = m;
@@ -438,12 +462,18 @@ int lowbit_model_run(lowbit_model *m, const void *const *inputs,
     m->setThreads(numThreads > 0 ? numThreads : (int)(cores > 0 ? cores : 1));
   }
   m->entry(args.data());
+  if (m->gpu) {
+    std::string message = lowbit_runtime::takeGpuError(m->gpu);
+    if (!message.empty())
+      return fail(err, errLen, "GPU: %s", message.c_str());
+  }
   return 0;
 }
 
 void lowbit_model_free(lowbit_model *m) {
   if (!m)
     return;
+  lowbit_runtime::destroyGpuState(m->gpu);
   if (m->mapping)
     munmap(m->mapping, m->mappingBytes);
   else if (m->weights)

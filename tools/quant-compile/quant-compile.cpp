@@ -23,6 +23,7 @@
 #include "lowbit/Import/ONNX/Importer.h"
 #include "lowbit/Target/CPU/Artifact.h"
 #include "lowbit/Target/CPU/Passes.h"
+#include "lowbit/Target/GPU/Passes.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -64,7 +65,8 @@ static cl::list<std::string> inputShapes(
 static cl::opt<std::string> target(
     "target", cl::init("host"),
     cl::desc("host | x86-64 | x86-64-v2 | x86-64-v3 | x86-64-v4 | aarch64 | "
-             "aarch64-dotprod"));
+             "aarch64-dotprod | cuda-sm80 | cuda-sm90 (quantized matmuls on "
+             "the GPU, the rest on an x86-64-v3 host)"));
 static cl::opt<bool> noOptimize(
     "O0", cl::desc("scalar loops, one thread (the reference lowering)"));
 static cl::opt<int64_t> prefetchDistance(
@@ -337,6 +339,7 @@ int main(int argc, char **argv) {
                   vector::VectorDialect>();
   // Bufferization and tiling models of the upstream dialects.
   lowbit::registerCPUInterfaces(registry);
+  lowbit::registerGPUInterfaces(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
 

@@ -10,6 +10,8 @@
 #include "lowbit/Target/CPU/Artifact.h"
 #include "lowbit/Target/CPU/Passes.h"
 #include "CWrapper.h"
+#include "lowbit/Target/GPU/GPUArtifact.h"
+#include "lowbit/Target/GPU/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -206,10 +208,15 @@ FailureOr<TargetSpec> mlir::lowbit::resolveTarget(StringRef target,
       spec.features += ",+dotprod";
       spec.required.push_back("dotprod");
     }
+  } else if (!cudaChip(target).empty()) {
+    // The host side of a CUDA artifact runs on any x86-64 server CPU of
+    // the last decade.
+    x86("x86-64-v3", {"avx", "avx2", "fma", "f16c"});
+    spec.gpuChip = cudaChip(target);
   } else {
     error = "unknown --target '" + target.str() +
             "' (expected host, x86-64, x86-64-v2, x86-64-v3, x86-64-v4, "
-            "aarch64 or aarch64-dotprod)";
+            "aarch64, aarch64-dotprod, cuda-sm80 or cuda-sm90)";
     return failure();
   }
   return spec;
@@ -257,6 +264,15 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   bool arm = StringRef(spec->triple).starts_with("aarch64");
   pipeline.arm = arm;
   pipeline.lutMaxBits = options.lutKernels && (arm || has("avx2")) ? 4 : 0;
+  pipeline.gpuChip = spec->gpuChip;
+  if (!spec->gpuChip.empty()) {
+    if (options.lutKernels || options.int8Activations)
+      log << "  note: --kernels=lut and --activations=int8 apply to CPU "
+             "targets; target '"
+          << options.target << "' runs quantized matmuls on GPU kernels\n";
+    pipeline.lutMaxBits = 0;
+    pipeline.int8Activations = false;
+  }
   // AMX tdpbusd for int8-activation matmuls of 4 or more rows.
   if (pipeline.int8Activations && has("amx-int8") && has("amx-tile") &&
       has("avx512bw"))
@@ -339,6 +355,12 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   if (failed(back.run(module)))
     return failure();
   timer.step("kernels to LLVM dialect");
+  FailureOr<GPUFiles> gpu = writeGPUFiles(module, spec->gpuChip, path,
+                                          options.keepIntermediates, log);
+  if (failed(gpu))
+    return failure();
+  if (!spec->gpuChip.empty())
+    timer.step("GPU kernels: PTX, cubin");
 
   // LLVM IR, optimised for the target, to an object file.
   llvm::InitializeAllTargets();
@@ -441,7 +463,9 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
     tensorLine("output", t);
   for (const TensorInfo &t : weights)
     tensorLine("weight", t);
-  std::string wrapper = generateCWrapper(options.entry, numArgs, meta);
+  m << gpu->metadata;
+  std::string wrapper =
+      generateCWrapper(options.entry, numArgs, meta, gpu->numKernels > 0);
   std::string wrapperPath = path("lowbit_wrapper.c");
   {
     std::error_code ec;
@@ -505,6 +529,7 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
                                      {"file_bytes", (int64_t)weightsBytes},
                                      {"fingerprint",
                                       llvm::formatv("{0:x16}", fingerprint).str()}}},
+      {"gpu", gpu->manifest(spec->gpuChip)},
       {"scheme", "fp32 (no quantized weights)"},
       {"optimized", options.optimize},
       {"versions", llvm::json::Object{{"llvm", LLVM_VERSION_STRING}}},

@@ -9,6 +9,7 @@
 #include "lowbit/Dialect/Lowbit/Transforms/BufferizableOpInterfaceImpl.h"
 #include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
 #include "lowbit/Target/CPU/Passes.h"
+#include "lowbit/Target/GPU/Passes.h"
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -146,6 +147,7 @@ void mlir::lowbit::buildCPUPipelineFront(OpPassManager &pm,
     pack.int8Activations = options.int8Activations;
     pack.lutMaxBits = options.lutMaxBits;
     pack.amxMinRows = options.amxMinRows;
+    pack.gpu = !options.gpuChip.empty();
     // sdot multiplies signed bytes: unsigned codes must stay below 128.
     if (options.armDot)
       pack.int8MaxBits = 4;
@@ -199,7 +201,13 @@ void mlir::lowbit::buildCPUPipelineBack(OpPassManager &pm,
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createConvertBufferizationToMemRefPass());
-  if (options.optimize) {
+  if (options.optimize && !options.gpuChip.empty()) {
+    // GPU kernels: generated, launched through the runtime, compiled to
+    // PTX before the host code goes to LLVM.
+    pm.addPass(createLowerPackedMatmulToGPUPass());
+    pm.addPass(createGPULaunchToRuntimePass());
+    buildGPUKernelPipeline(pm, options.gpuChip);
+  } else if (options.optimize) {
     LowerPackedMatmulPassOptions kernels;
     kernels.permute = options.vectorBits == 512;
     kernels.prefetchDistance = options.prefetchDistance;
@@ -276,13 +284,27 @@ void mlir::lowbit::registerCPUInterfaces(DialectRegistry &registry) {
   lowbit::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
+namespace {
+struct CPUPipelineCLOptions : PassPipelineOptions<CPUPipelineCLOptions> {
+  Option<std::string> gpuChip{
+      *this, "gpu-chip",
+      llvm::cl::desc("quantized matmuls on CUDA kernels for this chip "
+                     "(sm_80, sm_90; empty: CPU kernels)"),
+      llvm::cl::init("")};
+};
+} // namespace
+
 void mlir::lowbit::registerCPUPipeline() {
   registerLowbitCPUPasses();
   PassRegistration<FuseElementwisePass>();
   PassRegistration<HoistTransfersPass>();
   PassRegistration<InlineAllocaScopesPass>();
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<CPUPipelineCLOptions>(
       "lowbit-cpu-pipeline",
       "Core IR to the LLVM dialect for CPUs (what quant-compile runs)",
-      [](OpPassManager &pm) { buildCPUPipeline(pm, CPUPipelineOptions()); });
+      [](OpPassManager &pm, const CPUPipelineCLOptions &cl) {
+        CPUPipelineOptions options;
+        options.gpuChip = cl.gpuChip;
+        buildCPUPipeline(pm, options);
+      });
 }

@@ -17,8 +17,10 @@ namespace mlir::lowbit {
 /// `lowbit_entry(void **)` calling `_mlir_ciface_<entry>` with `numArgs`
 /// memref descriptors, the caching allocator behind
 /// `_mlir_memref_to_llvm_alloc/free`, and `memrefCopy`.
+/// With `gpu`, also `lowbit_gpu_launch`, which the kernel launches call,
+/// forwarding to the hook the runtime installs with `lowbit_set_gpu_hook`.
 std::string generateCWrapper(StringRef entry, unsigned numArgs,
-                             StringRef metadata);
+                             StringRef metadata, bool gpu = false);
 
 } // namespace mlir::lowbit
 

@@ -309,6 +309,31 @@ struct LowerPackedMatmulToGPUPass
     }
   }
 
+  gpu::GPUFuncOp buildKernel(OpBuilder &kb, Location loc,
+                             PackedLayoutAttr layout, FunctionType type,
+                             SymbolTable &symbols) {
+    auto func = gpu::GPUFuncOp::create(kb, loc, "packed_matmul", type);
+    symbols.insert(func); // uniques the name
+    func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
+    func.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(
+        {static_cast<int32_t>(kWarpsPerBlock * kWarpSize), 1, 1}));
+    func->setAttr("lowbit.arg_roles",
+                  kb.getStrArrayAttr({"in", "const", "const", "out"}));
+    // What the runtime's CPU fallback computes instead.
+    func->setAttr("lowbit.reference", layout);
+    Block &entry = func.getBody().front();
+    OpBuilder::InsertionGuard guard(kb);
+    kb.setInsertionPointToStart(&entry);
+    int64_t rows = cast<MemRefType>(type.getInput(0)).getDimSize(0);
+    GPUKernelBuilder(kb, loc, layout, rows)
+        .build(entry.getArgument(0), entry.getArgument(1),
+               entry.getArgument(2), entry.getArgument(3));
+    gpu::ReturnOp::create(kb, loc);
+    return func;
+  }
+
+  DenseMap<std::pair<Attribute, Type>, gpu::GPUFuncOp> generated;
+
   void lower(PackedMatmulOp op, gpu::GPUModuleOp kernels,
              SymbolTable &symbols) {
     Location loc = op.getLoc();
@@ -321,25 +346,14 @@ struct LowerPackedMatmulToGPUPass
     for (Value a : args)
       argTypes.push_back(a.getType());
 
-    // The kernel.
+    // The kernel: one per layout and argument types (layers of one shape
+    // share it).
     OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
-    auto func = gpu::GPUFuncOp::create(kb, loc, "packed_matmul",
-                                       kb.getFunctionType(argTypes, {}));
-    symbols.insert(func); // uniques the name
-    func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
-    func.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(
-        {static_cast<int32_t>(kWarpsPerBlock * kWarpSize), 1, 1}));
-    func->setAttr("lowbit.arg_roles",
-                  kb.getStrArrayAttr({"in", "const", "const", "out"}));
-    // What the runtime's CPU fallback computes instead.
-    func->setAttr("lowbit.reference", layout);
-    Block &entry = func.getBody().front();
-    kb.setInsertionPointToStart(&entry);
-    int64_t rows = cast<MemRefType>(x.getType()).getDimSize(0);
-    GPUKernelBuilder(kb, loc, layout, rows)
-        .build(entry.getArgument(0), entry.getArgument(1),
-               entry.getArgument(2), entry.getArgument(3));
-    gpu::ReturnOp::create(kb, loc);
+    FunctionType type = kb.getFunctionType(argTypes, {});
+    gpu::GPUFuncOp &func = generated[{layout, type}];
+    if (!func)
+      func = buildKernel(kb, loc, layout, type, symbols);
+
 
     // The launch.
     auto cst = [&](int64_t v) -> Value {

@@ -9,6 +9,9 @@
 //                  the runtime at load
 //   manifest.json  inputs, outputs, shapes, dtypes, target, weights,
 //                  versions: for people and tools
+//   model.ptx      CUDA targets: the GPU kernels' PTX (JIT by the driver
+//   model.cubin    on newer GPUs) and cubin (ptxas), launched by the
+//                  runtime through the driver API
 //
 // The format is described in docs/artifact.md; runtime/ reads it.
 //
@@ -31,7 +34,8 @@ constexpr int kArtifactFormatVersion = 1;
 struct ArtifactOptions {
   /// Output directory (created if missing).
   std::string outDir;
-  /// host, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or aarch64.
+  /// host, x86-64, x86-64-v2, x86-64-v3, x86-64-v4, aarch64,
+  /// aarch64-dotprod, cuda-sm80 or cuda-sm90.
   std::string target = "host";
   /// Entry function of the module.
   std::string entry = "main";
@@ -57,6 +61,9 @@ struct ArtifactOptions {
 struct TargetSpec {
   std::string triple, cpu, features;
   SmallVector<std::string> required;
+  /// CUDA targets (cuda-sm80, cuda-sm90): the chip of the GPU kernels; the
+  /// host part is x86-64-v3.
+  std::string gpuChip;
 };
 FailureOr<TargetSpec> resolveTarget(StringRef target, std::string &error);
 

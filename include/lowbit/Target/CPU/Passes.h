@@ -51,6 +51,10 @@ struct CPUPipelineOptions {
   /// int8-activation matmuls of at least this many rows run on AMX
   /// tdpbusd (0: never).
   int64_t amxMinRows = 0;
+  /// CUDA chip (sm_80, sm_90) of the quantized matmuls: packed for and
+  /// lowered to GPU kernels (Target/GPU), compiled to a gpu.binary holding
+  /// PTX, launched through the runtime; empty: CPU kernels.
+  std::string gpuChip;
 };
 
 /// Core IR (linalg/tensor/arith/math, lowbit) -> LLVM dialect: weights as

@@ -1,0 +1,64 @@
+//===- gpu.h - The runtime's GPU side (internal) ----------------*- C++ -*-===//
+//
+// Artifacts compiled for cuda-sm80/cuda-sm90 launch their kernels through a
+// hook the runtime installs in model.so. The hook runs them on the first
+// CUDA GPU, through the driver API loaded with dlopen("libcuda.so.1") (no
+// link-time CUDA dependency), or, when LOWBIT_GPU=cpu asks for it, computes
+// each kernel's reference on the CPU (slow; for machines without a GPU and
+// for checking the GPU's results).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_RUNTIME_GPU_H
+#define LOWBIT_RUNTIME_GPU_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lowbit_runtime {
+
+/// One kernel of the launch table (a `gpu-kernel` metadata line).
+struct GpuKernel {
+  std::string name;
+  int64_t grid[3] = {1, 1, 1}, block[3] = {1, 1, 1};
+  std::vector<int64_t> argBytes;
+  std::vector<char> argRoles; // 'i' in, 'c' const, 'o' out
+  // `ref packed_matmul`: what the CPU fallback computes.
+  bool hasRef = false;
+  int64_t bits = 0, k = 0, n = 0, tile = 0, group = 0;
+  bool isSigned = false, zero = false;
+};
+
+/// What the `gpu` metadata lines say.
+struct GpuInfo {
+  std::string chip, cubin, ptx;
+  std::vector<GpuKernel> kernels;
+};
+
+/// Parses a `gpu` or `gpu-kernel` metadata line into `info`; returns an
+/// error message or "".
+std::string parseGpuLine(const std::string &line, GpuInfo &info);
+
+class GpuState;
+
+/// Sets up the GPU side of an artifact in `dir` (loads the driver, the
+/// module and the kernels, or the CPU fallback). Returns null and an
+/// error message on failure.
+GpuState *createGpuState(const std::string &dir, const GpuInfo &info,
+                         std::string &error);
+void destroyGpuState(GpuState *state);
+
+/// The hook model.so calls for each launch (`lowbit_set_gpu_hook`).
+extern "C" int lowbit_runtime_gpu_hook(void *state, int64_t kernel,
+                                       const uintptr_t *args);
+
+/// The first error of the launches since the last call ("" if none);
+/// clears it.
+std::string takeGpuError(GpuState *state);
+/// "cuda <device name> (sm_XY)" or "cpu fallback".
+std::string gpuDescription(const GpuState *state);
+
+} // namespace lowbit_runtime
+
+#endif // LOWBIT_RUNTIME_GPU_H
