@@ -9,5 +9,6 @@ mkdir -p "$root/docs/generated"
 cp "$build/docs/Dialects/LowbitDialect.md" "$build/docs/Dialects/ONNXDialect.md" \
    "$build/docs/LowbitPasses.md" \
    "$build/docs/LowbitConversionPasses.md" "$build/docs/LowbitCPUPasses.md" \
+   "$build/docs/LowbitGPUPasses.md" \
    "$root/docs/generated/"
 echo "docs/generated updated"

@@ -47,3 +47,9 @@ if os.path.exists(venv_python) and subprocess.run(
 
 if shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64"):
     config.available_features.add("qemu-aarch64")
+
+# ptxas (CUDA toolkit) turns the GPU kernels' PTX into cubin; without it
+# quant-compile writes PTX only and the cubin checks are unsupported.
+if (os.environ.get("LOWBIT_PTXAS") or shutil.which("ptxas")
+        or os.path.exists("/usr/local/cuda/bin/ptxas")):
+    config.available_features.add("ptxas")

@@ -141,6 +141,9 @@ SmallVector<Value> GPUKernelBuilder::block(Value blk, Value tileIdx, Value lane,
   // k = 16 lane + 4 q + i.
   int64_t quads = bits == 8 ? 4 : 32 / bits;
   for (int64_t q = 0; q < quads; ++q) {
+    // In the last block, quads whose first lane is already past K.
+    if (masked && (k / blockK) * blockK + (bits == 8 ? 4 * q : 128 * q) >= k)
+      break;
     Value kq = bits == 8 ? add(blockK0, addc(mul(lane, 16), 4 * q))
                          : add(blockK0, addc(mul(lane, 4), 128 * q));
     Value group = layout.getGroup()

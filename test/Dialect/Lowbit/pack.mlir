@@ -3,6 +3,7 @@
 // RUN: quant-opt %s --split-input-file --lowbit-pack="int8-activations=1" | FileCheck %s --check-prefix=INT8
 // RUN: quant-opt %s --split-input-file --lowbit-pack="lanes=4 lut-max-bits=4" | FileCheck %s --check-prefix=LUT
 // RUN: quant-opt %s --split-input-file --lowbit-pack="int8-activations=1 amx-min-rows=1" | FileCheck %s --check-prefix=AMX
+// RUN: quant-opt %s --split-input-file --lowbit-pack="gpu=1 int8-activations=1 lut-max-bits=4" | FileCheck %s --check-prefix=GPU
 
 // 4-bit codes c_k = k mod 8 (K = 32, one column, one group of 32), lanes = 4:
 // a block is 4 words = 16 bytes = 32 codes, and code k = 4j + i sits in bits
@@ -19,6 +20,14 @@
 // CHECK: return %[[Y]]
 // CHECK: [[BLOB]]: "0x0100000040404040515151516262626273737373"
 // CHECK: [[PBLOB]]: "0x040000000000003F"
+// GPU layout (lanes = 128; int8 and lut options do not apply): a block is
+// 512 bytes = 128 words of one column, code k = 128j + i in bits [4j, 4j+4)
+// of word i: word k holds c_k in its low nibble (bytes 00,01,..,07,00,..),
+// K pads to the 1024 k of a block, so 32 groups of params (31 of padding).
+// GPU-LABEL: func.func @gemv
+// GPU: lowbit.packed_matmul ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x32xf32>, tensor<512xi8>, tensor<32xf32>) outs(%{{.*}} : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 128, tile = 1, group = 32, signed, gpu>)
+// GPU: l0.packed: "0x0100000000000000010000000200000003000000040000000500000006000000070000000000000001000000
+// GPU: l0.packed_params: "0x040000000000003F00000000
 !q = !lowbit.qtensor<32x1xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>>
 func.func @gemv(%x: tensor<1x32xf32>) -> tensor<1x1xf32> {
   %c = arith.constant dense<[16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118]> : tensor<16xi8>
@@ -42,6 +51,9 @@ func.func @gemv(%x: tensor<1x32xf32>) -> tensor<1x1xf32> {
 // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] output_shape [2, 1, 2] : tensor<2x2xf32> into tensor<2x1x2xf32>
 // CHECK: "0x010000000102030405060708090A0B0C0D0E0F101112131400000000000000000000000000FFFEFDFCFBFAF9F8F7F6F5F4F3F2F1F0EFEEED000000000000000000000000"
 // CHECK: "0x040000000000803E000040400000003F00004843"
+// GPU-LABEL: func.func @asym8
+// GPU: layout(<bits = 8, k = 20, n = 2, lanes = 128, tile = 1, group = 0, zero, gpu>)
+// GPU: "0x010000000102030405060708090A0B0C0D0E0F1011121314000000
 !q8 = !lowbit.qtensor<2x20xf32, #lowbit.scheme<int8, asym, channel, axis = 0, scale = f32, zero_point = i8>>
 func.func @asym8(%x: tensor<2x1x20xf32>) -> tensor<2x1x2xf32> {
   %codes = arith.constant dense<[[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],

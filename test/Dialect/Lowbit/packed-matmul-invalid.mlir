@@ -65,7 +65,7 @@ func.func @bad_group(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>,
 // -----
 
 func.func @bad_key(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
-  // expected-error @+1 {{expected 'signed', 'zero', 'int8', 'lut', 'amx' or 'values', got 'unsigned'}}
+  // expected-error @+1 {{expected 'signed', 'zero', 'int8', 'lut', 'amx', 'gpu' or 'values', got 'unsigned'}}
   %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, unsigned>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
@@ -148,4 +148,36 @@ func.func @amx_rows(%x: tensor<17x128xf32>, %c: tensor<1024xi8>, %p: tensor<48xf
   // expected-error @+1 {{amx layouts take at most 16 rows (one AMX tile), got 17}}
   %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<17x128xf32>, tensor<1024xi8>, tensor<48xf32>) outs(%i : tensor<17x1xf32>) layout(<bits = 4, k = 128, n = 1, lanes = 16, tile = 16, group = 128, int8, amx>) -> tensor<17x1xf32>
   return %y : tensor<17x1xf32>
+}
+
+// -----
+
+func.func @gpu_lanes(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{'gpu' layouts have 128 lanes (one 16-byte load per thread of a warp), got 16}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 16, tile = 1, group = 32, gpu>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @gpu_int8(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{'gpu' does not combine with 'int8', 'lut', 'amx' or 'values'}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 128, tile = 1, group = 64, int8, gpu>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @gpu_tile(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{'gpu' tile of 9 columns (supported: 1..8)}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 128, tile = 9, group = 32, gpu>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @gpu_group(%x: tensor<1x30xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{'gpu' needs K and the group size to be multiples of 4, got K = 30, group 6}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x30xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 30, n = 1, lanes = 128, tile = 1, group = 6, gpu>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
 }

@@ -22,3 +22,11 @@ func.func @lut_sse(%x: memref<1x8xf32>, %c: memref<16xi8>, %p: memref<8xf32>, %y
   lowbit.packed_matmul ins(%x, %c, %p : memref<1x8xf32>, memref<16xi8>, memref<8xf32>) outs(%y : memref<1x1xf32>) layout(<bits = 2, k = 8, n = 1, lanes = 4, tile = 8, group = 8, signed, lut>)
   return
 }
+
+// -----
+
+func.func @gpu_layout(%x: memref<1x32xf32>, %c: memref<512xi8>, %p: memref<32xf32>, %y: memref<1x1xf32>) {
+  // expected-error @+1 {{has a 'gpu' layout: its kernel comes from lowbit-gpu-lower-packed-matmul}}
+  lowbit.packed_matmul ins(%x, %c, %p : memref<1x32xf32>, memref<512xi8>, memref<32xf32>) outs(%y : memref<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 128, tile = 1, group = 32, gpu>)
+  return
+}

@@ -1,0 +1,27 @@
+// RUN: quant-opt %s --lowbit-gpu-lower-packed-matmul --lowbit-gpu-launch-to-runtime --lowbit-gpu-kernel-pipeline=chip=sm_80 | FileCheck %s --check-prefixes=CHECK,SM80
+// RUN: quant-opt %s --lowbit-gpu-lower-packed-matmul --lowbit-gpu-launch-to-runtime --lowbit-gpu-kernel-pipeline=chip=sm_90 | FileCheck %s --check-prefixes=CHECK,SM90
+
+// The kernel module becomes a gpu.binary holding PTX for the chip, with
+// bare-pointer parameters, 16-byte read-only loads of codes and
+// activations, conversion-free decoding (bit operations and one float
+// subtraction), FMAs and a shuffle reduction.
+// CHECK-LABEL: func.func @gemv
+// CHECK: call @lowbit_gpu_launch
+// CHECK: gpu.binary @lowbit_kernels [#gpu.object<#nvvm.target<O = 3,
+// SM80-SAME: chip = "sm_80"
+// SM90-SAME: chip = "sm_90"
+// CHECK-SAME: assembly = "
+// SM80-SAME: .target sm_80
+// SM90-SAME: .target sm_90
+// CHECK-SAME: .visible .entry packed_matmul(
+// CHECK-SAME: .param .u64 .ptr .align 1 packed_matmul_param_3
+// CHECK-SAME: .maxntid 128, 1, 1
+// CHECK-SAME: ld.global.nc.v4.b32
+// CHECK-NOT: cvt.rn.f32
+// CHECK-SAME: fma.rn.f32
+// CHECK-SAME: shfl.sync.bfly.b32
+// CHECK-SAME: st.global.b32
+func.func @gemv(%x: memref<4x2048xf32>, %c: memref<4096xi8>, %p: memref<256xf32>, %y: memref<4x4xf32>) {
+  lowbit.packed_matmul ins(%x, %c, %p : memref<4x2048xf32>, memref<4096xi8>, memref<256xf32>) outs(%y : memref<4x4xf32>) layout(<bits = 4, k = 2048, n = 4, lanes = 128, tile = 2, group = 64, zero, gpu>)
+  return
+}
