@@ -89,11 +89,15 @@ def build_aarch64_driver(out_dir) -> Path:
     out_dir = Path(out_dir)
     runtime = REPO_ROOT / "runtime"
     driver = out_dir / "lowbit_run_raw"
-    subprocess.run(["aarch64-linux-gnu-g++", "-O2", "-std=c++17", "-DLOWBIT_RUNTIME_BUILD",
-                    f"-I{runtime / 'include'}", "-c", str(runtime / "src" / "runtime.cpp"),
-                    "-o", str(out_dir / "runtime.o")], check=True)
+    objects = []
+    for src in ("runtime.cpp", "gpu.cpp"):
+        obj = out_dir / src.replace(".cpp", ".o")
+        subprocess.run(["aarch64-linux-gnu-g++", "-O2", "-std=c++17", "-DLOWBIT_RUNTIME_BUILD",
+                        f"-I{runtime / 'include'}", "-c", str(runtime / "src" / src),
+                        "-o", str(obj)], check=True)
+        objects.append(str(obj))
     subprocess.run(["aarch64-linux-gnu-gcc", "-O2", f"-I{runtime / 'include'}",
-                    str(runtime / "examples" / "lowbit_run_raw.c"), str(out_dir / "runtime.o"),
+                    str(runtime / "examples" / "lowbit_run_raw.c"), *objects,
                     "-o", str(driver), "-lstdc++", "-ldl"], check=True)
     return driver
 

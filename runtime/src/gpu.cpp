@@ -164,8 +164,8 @@ std::string parseGpuLine(const std::string &line, GpuInfo &info) {
     k.isSigned = s;
     k.zero = z;
   }
-  for (int64_t v : {k.grid[0], k.grid[1], k.grid[2], k.block[0], k.block[1],
-                    k.block[2]})
+  for (int64_t v :
+       {k.grid[0], k.grid[1], k.grid[2], k.block[0], k.block[1], k.block[2]})
     if (v <= 0 || v > (int64_t(1) << 31))
       return "bad launch sizes in the metadata: " + line;
   info.kernels.push_back(std::move(k));
@@ -189,25 +189,25 @@ std::string GpuState::initCuda(const std::string &dir) {
   if (!cu.library)
     return "cannot load the NVIDIA driver (" + std::string(names[0]) + ": " +
            why + "): no NVIDIA driver on this machine";
-  bool ok = bind(cu.library, "cuInit", cu.init) &&
-            bind(cu.library, "cuDeviceGetCount", cu.deviceGetCount) &&
-            bind(cu.library, "cuDeviceGet", cu.deviceGet) &&
-            bind(cu.library, "cuDeviceGetAttribute", cu.deviceGetAttribute) &&
-            bind(cu.library, "cuDeviceGetName", cu.deviceGetName) &&
-            bind(cu.library, "cuDevicePrimaryCtxRetain", cu.primaryCtxRetain) &&
-            bind(cu.library, "cuDevicePrimaryCtxRelease_v2",
-                 cu.primaryCtxRelease) &&
-            bind(cu.library, "cuCtxSetCurrent", cu.ctxSetCurrent) &&
-            bind(cu.library, "cuCtxSynchronize", cu.ctxSynchronize) &&
-            bind(cu.library, "cuModuleLoadData", cu.moduleLoadData) &&
-            bind(cu.library, "cuModuleUnload", cu.moduleUnload) &&
-            bind(cu.library, "cuModuleGetFunction", cu.moduleGetFunction) &&
-            bind(cu.library, "cuMemAlloc_v2", cu.memAlloc) &&
-            bind(cu.library, "cuMemFree_v2", cu.memFree) &&
-            bind(cu.library, "cuMemcpyHtoD_v2", cu.memcpyHtoD) &&
-            bind(cu.library, "cuMemcpyDtoH_v2", cu.memcpyDtoH) &&
-            bind(cu.library, "cuLaunchKernel", cu.launchKernel) &&
-            bind(cu.library, "cuGetErrorName", cu.getErrorName);
+  bool ok =
+      bind(cu.library, "cuInit", cu.init) &&
+      bind(cu.library, "cuDeviceGetCount", cu.deviceGetCount) &&
+      bind(cu.library, "cuDeviceGet", cu.deviceGet) &&
+      bind(cu.library, "cuDeviceGetAttribute", cu.deviceGetAttribute) &&
+      bind(cu.library, "cuDeviceGetName", cu.deviceGetName) &&
+      bind(cu.library, "cuDevicePrimaryCtxRetain", cu.primaryCtxRetain) &&
+      bind(cu.library, "cuDevicePrimaryCtxRelease_v2", cu.primaryCtxRelease) &&
+      bind(cu.library, "cuCtxSetCurrent", cu.ctxSetCurrent) &&
+      bind(cu.library, "cuCtxSynchronize", cu.ctxSynchronize) &&
+      bind(cu.library, "cuModuleLoadData", cu.moduleLoadData) &&
+      bind(cu.library, "cuModuleUnload", cu.moduleUnload) &&
+      bind(cu.library, "cuModuleGetFunction", cu.moduleGetFunction) &&
+      bind(cu.library, "cuMemAlloc_v2", cu.memAlloc) &&
+      bind(cu.library, "cuMemFree_v2", cu.memFree) &&
+      bind(cu.library, "cuMemcpyHtoD_v2", cu.memcpyHtoD) &&
+      bind(cu.library, "cuMemcpyDtoH_v2", cu.memcpyDtoH) &&
+      bind(cu.library, "cuLaunchKernel", cu.launchKernel) &&
+      bind(cu.library, "cuGetErrorName", cu.getErrorName);
   if (!ok)
     return "the NVIDIA driver (libcuda.so.1) lacks a function the runtime "
            "needs: too old";
@@ -232,8 +232,8 @@ std::string GpuState::initCuda(const std::string &dir) {
   cu.deviceGetAttribute(&minor, kComputeCapabilityMinor, device);
   char name[256] = {0};
   cu.deviceGetName(name, sizeof name - 1, device);
-  description = std::string("cuda ") + name + " (sm_" +
-                std::to_string(major) + std::to_string(minor) + ")";
+  description = std::string("cuda ") + name + " (sm_" + std::to_string(major) +
+                std::to_string(minor) + ")";
   int chip = atoi(info.chip.c_str() + 3); // sm_80 -> 80
   if (major * 10 + minor < chip)
     return "the kernels were compiled for " + info.chip + ", and " + name +
@@ -260,8 +260,8 @@ std::string GpuState::initCuda(const std::string &dir) {
   for (const GpuKernel &k : info.kernels) {
     CUfunction f = nullptr;
     if ((rc = cu.moduleGetFunction(&f, module, k.name.c_str())) != 0)
-      return "kernel " + k.name + " is not in the GPU module: " +
-             cu.describe(rc);
+      return "kernel " + k.name +
+             " is not in the GPU module: " + cu.describe(rc);
     functions.push_back(f);
     buffers.emplace_back(k.argBytes.size(), 0);
   }
@@ -424,8 +424,6 @@ std::string takeGpuError(GpuState *state) {
   return e;
 }
 
-std::string gpuDescription(const GpuState *state) {
-  return state->description;
-}
+std::string gpuDescription(const GpuState *state) { return state->description; }
 
 } // namespace lowbit_runtime

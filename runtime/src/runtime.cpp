@@ -20,6 +20,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <sys/mman.h>
@@ -161,6 +162,8 @@ struct lowbit_model {
   // CUDA artifacts: the launch table and the device side (or CPU fallback).
   lowbit_runtime::GpuInfo gpuInfo;
   lowbit_runtime::GpuState *gpu = nullptr;
+  // Runs of a GPU model share its device buffers: one at a time.
+  std::mutex gpuRuns;
 };
 
 namespace {
@@ -461,12 +464,15 @@ int lowbit_model_run(lowbit_model *m, const void *const *inputs,
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     m->setThreads(numThreads > 0 ? numThreads : (int)(cores > 0 ? cores : 1));
   }
-  m->entry(args.data());
-  if (m->gpu) {
-    std::string message = lowbit_runtime::takeGpuError(m->gpu);
-    if (!message.empty())
-      return fail(err, errLen, "GPU: %s", message.c_str());
+  if (!m->gpu) {
+    m->entry(args.data());
+    return 0;
   }
+  std::lock_guard<std::mutex> lock(m->gpuRuns);
+  m->entry(args.data());
+  std::string message = lowbit_runtime::takeGpuError(m->gpu);
+  if (!message.empty())
+    return fail(err, errLen, "GPU: %s", message.c_str());
   return 0;
 }
 

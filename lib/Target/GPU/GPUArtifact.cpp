@@ -29,13 +29,13 @@ using namespace mlir::lowbit;
 llvm::json::Value GPUFiles::manifest(StringRef chip) const {
   if (numKernels == 0)
     return nullptr;
-  return llvm::json::Object{
-      {"chip", chip},
-      {"kernels", (int64_t)numKernels},
-      {"ptx", ptxFile},
-      {"cubin", cubinFile.empty() ? llvm::json::Value(nullptr)
-                                  : llvm::json::Value(cubinFile)},
-      {"driver", "libcuda.so.1, loaded at run time"}};
+  return llvm::json::Object{{"chip", chip},
+                            {"kernels", (int64_t)numKernels},
+                            {"ptx", ptxFile},
+                            {"cubin", cubinFile.empty()
+                                          ? llvm::json::Value(nullptr)
+                                          : llvm::json::Value(cubinFile)},
+                            {"driver", "libcuda.so.1, loaded at run time"}};
 }
 
 /// The ptxas to run, or "" when there is none.
@@ -116,8 +116,8 @@ mlir::lowbit::writeGPUFiles(ModuleOp module, StringRef chip,
     std::error_code ec;
     llvm::raw_fd_ostream os(ptxPath, ec);
     if (ec)
-      return emitError(loc) << "cannot write " << ptxPath << ": "
-                            << ec.message();
+      return emitError(loc)
+             << "cannot write " << ptxPath << ": " << ec.message();
     os << ptx;
   }
   std::string ptxas = findPtxas();
@@ -128,13 +128,13 @@ mlir::lowbit::writeGPUFiles(ModuleOp module, StringRef chip,
     std::string cubinPath = path("model.cubin");
     std::string report = path("model.ptxas.txt");
     std::string arch = "-arch=" + chip.str();
-    SmallVector<StringRef> argv{ptxas, arch, "-O3", "-v", ptxPath, "-o",
-                                cubinPath};
+    SmallVector<StringRef> argv{ptxas,   arch, "-O3",    "-v",
+                                ptxPath, "-o", cubinPath};
     std::optional<StringRef> redirects[] = {std::nullopt, StringRef(report),
                                             StringRef(report)};
     std::string message;
-    int rc = llvm::sys::ExecuteAndWait(ptxas, argv, std::nullopt, redirects,
-                                       0, 0, &message);
+    int rc = llvm::sys::ExecuteAndWait(ptxas, argv, std::nullopt, redirects, 0,
+                                       0, &message);
     auto text = llvm::MemoryBuffer::getFile(report);
     if (text)
       files.ptxasReport = (*text)->getBuffer().str();
@@ -155,8 +155,8 @@ mlir::lowbit::writeGPUFiles(ModuleOp module, StringRef chip,
   std::string meta;
   llvm::raw_string_ostream m(meta);
   m << "gpu " << chip << " "
-    << (files.cubinFile.empty() ? "-" : files.cubinFile) << " "
-    << files.ptxFile << " " << table.size() << "\n";
+    << (files.cubinFile.empty() ? "-" : files.cubinFile) << " " << files.ptxFile
+    << " " << table.size() << "\n";
   for (auto [i, a] : llvm::enumerate(table)) {
     auto entry = dyn_cast<DictionaryAttr>(a);
     if (!entry)

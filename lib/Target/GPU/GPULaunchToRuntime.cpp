@@ -91,16 +91,15 @@ struct GPULaunchToRuntimePass
       SmallVector<Attribute> argBytes;
       for (Value a : launch.getKernelOperands()) {
         auto type = dyn_cast<MemRefType>(a.getType());
-        if (!type || !type.hasStaticShape() ||
-            !type.getLayout().isIdentity() ||
+        if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity() ||
             !type.getElementType().isIntOrFloat()) {
           launch.emitOpError("kernel arguments must be contiguous, "
                              "statically shaped memrefs, got ")
               << a.getType();
           return signalPassFailure();
         }
-        int64_t bytes = type.getNumElements() *
-                        ((type.getElementTypeBitWidth() + 7) / 8);
+        int64_t bytes =
+            type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
         argBytes.push_back(attrs.getI64IntegerAttr(bytes));
       }
       auto [it, inserted] = ids.try_emplace(name, (int64_t)table.size());

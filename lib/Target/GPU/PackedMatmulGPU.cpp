@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lowbit/Target/GPU/Passes.h"
 #include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
+#include "lowbit/Target/GPU/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -102,8 +102,8 @@ Value GPUKernelBuilder::dequantize(Value codes, Value tileIdx, Value group,
     codes = arith::XOrIOp::create(b, loc, codes, splatI32(sign));
   codes = arith::OrIOp::create(b, loc, codes, splatI32(0x4B000000));
   Value values = arith::BitcastOp::create(b, loc, vec4F32, codes);
-  values = arith::SubFOp::create(b, loc, values,
-                                 splatF32(8388608.0f + static_cast<float>(sign)));
+  values = arith::SubFOp::create(
+      b, loc, values, splatF32(8388608.0f + static_cast<float>(sign)));
   // params[((tile * numGroups + group) * tileCols + col) * perGroup]
   Value base = mul(add(mul(tileIdx, numGroups), group), tile * perGroup);
   base = addc(base, col * perGroup);
@@ -113,8 +113,8 @@ Value GPUKernelBuilder::dequantize(Value codes, Value tileIdx, Value group,
     return arith::MulFOp::create(b, loc, values, scaleV);
   // (value - zero) * scale = value * scale + (-zero * scale)
   Value zero = memref::LoadOp::create(b, loc, paramsArg, addc(base, 1));
-  Value offset = arith::MulFOp::create(
-      b, loc, arith::NegFOp::create(b, loc, zero), scale);
+  Value offset =
+      arith::MulFOp::create(b, loc, arith::NegFOp::create(b, loc, zero), scale);
   return vector::FMAOp::create(
       b, loc, values, scaleV,
       vector::BroadcastOp::create(b, loc, vec4F32, offset));
@@ -146,11 +146,11 @@ SmallVector<Value> GPUKernelBuilder::block(Value blk, Value tileIdx, Value lane,
       break;
     Value kq = bits == 8 ? add(blockK0, addc(mul(lane, 16), 4 * q))
                          : add(blockK0, addc(mul(lane, 4), 128 * q));
-    Value group = layout.getGroup()
-                      ? arith::DivUIOp::create(b, loc, kq,
-                                               idx(layout.getGroup()))
-                            .getResult()
-                      : idx(0);
+    Value group =
+        layout.getGroup()
+            ? arith::DivUIOp::create(b, loc, kq, idx(layout.getGroup()))
+                  .getResult()
+            : idx(0);
     SmallVector<Value> weights;
     for (int64_t c = 0; c < tile; ++c) {
       Value codes;
@@ -162,8 +162,7 @@ SmallVector<Value> GPUKernelBuilder::block(Value blk, Value tileIdx, Value lane,
             DenseElementsAttr::get(vec4I32, ArrayRef<int32_t>{0, 8, 16, 24}));
         codes = arith::ShRUIOp::create(b, loc, w4, shifts);
       } else {
-        codes = q ? arith::ShRUIOp::create(b, loc, words[c],
-                                           splatI32(q * bits))
+        codes = q ? arith::ShRUIOp::create(b, loc, words[c], splatI32(q * bits))
                         .getResult()
                   : words[c];
       }
@@ -174,8 +173,8 @@ SmallVector<Value> GPUKernelBuilder::block(Value blk, Value tileIdx, Value lane,
     // Past K (last block only): zero activations, read at k = 0.
     Value valid, kRead = kq;
     if (masked) {
-      valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, kq,
-                                    idx(k));
+      valid =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, kq, idx(k));
       kRead = arith::SelectOp::create(b, loc, valid, kq, idx(0));
     }
     for (int64_t r = 0; r < rows; ++r) {
@@ -212,8 +211,8 @@ void GPUKernelBuilder::build(Value x, Value codes, Value params, Value out) {
   SmallVector<Value> accs(rows * tile, splatF32(0.0f));
   int64_t fullBlocks = k / blockK;
   if (fullBlocks > 0) {
-    auto loop = scf::ForOp::create(b, loc, idx(0), idx(fullBlocks), idx(1),
-                                   accs);
+    auto loop =
+        scf::ForOp::create(b, loc, idx(0), idx(fullBlocks), idx(1), accs);
     OpBuilder::InsertionGuard loopGuard(b);
     b.setInsertionPointToStart(loop.getBody());
     SmallVector<Value> next =
@@ -229,17 +228,17 @@ void GPUKernelBuilder::build(Value x, Value codes, Value params, Value out) {
   // Lanes, then the warp (butterfly: every lane ends with the sum).
   SmallVector<Value> sums;
   for (Value a : accs) {
-    Value s = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, a);
+    Value s =
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, a);
     for (int32_t offset = kWarpSize / 2; offset > 0; offset /= 2) {
-      auto shuffle =
-          gpu::ShuffleOp::create(b, loc, s, offset, kWarpSize,
-                                 gpu::ShuffleMode::XOR);
+      auto shuffle = gpu::ShuffleOp::create(b, loc, s, offset, kWarpSize,
+                                            gpu::ShuffleMode::XOR);
       s = arith::AddFOp::create(b, loc, s, shuffle.getShuffleResult());
     }
     sums.push_back(s);
   }
-  Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane,
-                                      idx(0));
+  Value first =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, idx(0));
   auto store = scf::IfOp::create(b, loc, first, /*withElse=*/false);
   b.setInsertionPointToStart(store.thenBlock());
   Value col0 = mul(tileIdx, tile);
@@ -249,8 +248,8 @@ void GPUKernelBuilder::build(Value x, Value codes, Value params, Value out) {
     bool ragged = n % tile != 0;
     Block *storeBlock = nullptr;
     if (ragged) {
-      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                           col, idx(n));
+      Value inside =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, idx(n));
       auto guardIf = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
       storeBlock = guardIf.thenBlock();
     }
@@ -329,8 +328,8 @@ struct LowerPackedMatmulToGPUPass
     kb.setInsertionPointToStart(&entry);
     int64_t rows = cast<MemRefType>(type.getInput(0)).getDimSize(0);
     GPUKernelBuilder(kb, loc, layout, rows)
-        .build(entry.getArgument(0), entry.getArgument(1),
-               entry.getArgument(2), entry.getArgument(3));
+        .build(entry.getArgument(0), entry.getArgument(1), entry.getArgument(2),
+               entry.getArgument(3));
     gpu::ReturnOp::create(kb, loc);
     return func;
   }
@@ -357,13 +356,11 @@ struct LowerPackedMatmulToGPUPass
     if (!func)
       func = buildKernel(kb, loc, layout, type, symbols);
 
-
     // The launch.
     auto cst = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
-    int64_t grid =
-        (layout.getNumTiles() + kWarpsPerBlock - 1) / kWarpsPerBlock;
+    int64_t grid = (layout.getNumTiles() + kWarpsPerBlock - 1) / kWarpsPerBlock;
     Value one = cst(1);
     gpu::LaunchFuncOp::create(
         b, loc, func, gpu::KernelDim3{cst(grid), one, one},

@@ -35,10 +35,9 @@ struct GPUFiles {
 /// the artifact). ptxas is $LOWBIT_PTXAS, $CUDA_HOME/bin/ptxas,
 /// /usr/local/cuda/bin/ptxas or the one on PATH; without one the artifact
 /// carries PTX only (the driver compiles it at load), with a note.
-FailureOr<GPUFiles>
-writeGPUFiles(ModuleOp module, StringRef chip,
-              function_ref<std::string(StringRef)> path,
-              bool keepIntermediates, raw_ostream &log);
+FailureOr<GPUFiles> writeGPUFiles(ModuleOp module, StringRef chip,
+                                  function_ref<std::string(StringRef)> path,
+                                  bool keepIntermediates, raw_ostream &log);
 
 } // namespace mlir::lowbit
 
