@@ -1,5 +1,5 @@
-// RUN: quant-opt %s --lowbit-gpu-lower-packed-matmul --lowbit-gpu-launch-to-runtime --lowbit-gpu-kernel-pipeline=chip=sm_80 | FileCheck %s --check-prefixes=CHECK,SM80
-// RUN: quant-opt %s --lowbit-gpu-lower-packed-matmul --lowbit-gpu-launch-to-runtime --lowbit-gpu-kernel-pipeline=chip=sm_90 | FileCheck %s --check-prefixes=CHECK,SM90
+// RUN: quant-opt %s --lowbit-gpu-lower-packed-matmul --lowbit-gpu-launch-to-runtime --lowbit-gpu-kernel-pipeline=chip=sm_80 --split-input-file | FileCheck %s --check-prefixes=CHECK,SM80
+// RUN: quant-opt %s --lowbit-gpu-lower-packed-matmul --lowbit-gpu-launch-to-runtime --lowbit-gpu-kernel-pipeline=chip=sm_90 --split-input-file | FileCheck %s --check-prefixes=CHECK,SM90
 
 // The kernel module becomes a gpu.binary holding PTX for the chip, with
 // bare-pointer parameters, 16-byte read-only loads of codes and
@@ -23,5 +23,26 @@
 // CHECK-SAME: st.global.b32
 func.func @gemv(%x: memref<4x2048xf32>, %c: memref<4096xi8>, %p: memref<256xf32>, %y: memref<4x4xf32>) {
   lowbit.packed_matmul ins(%x, %c, %p : memref<4x2048xf32>, memref<4096xi8>, memref<256xf32>) outs(%y : memref<4x4xf32>) layout(<bits = 4, k = 2048, n = 4, lanes = 128, tile = 2, group = 64, zero, gpu>)
+  return
+}
+
+// -----
+
+// The prefill GEMM: operands staged in 32-byte aligned shared memory,
+// WMMA m16n16k16 f16 loads (A row-major, B column-major) and MMAs with f32
+// accumulators, barriers around the staging.
+// CHECK-LABEL: func.func @gemm
+// CHECK: gpu.binary @lowbit_kernels
+// CHECK-SAME: .visible .entry packed_matmul_gemm(
+// CHECK-SAME: .shared .align 32 .b8
+// CHECK-SAME: ld.global.nc.v4.b32
+// CHECK-SAME: st.shared.v4.b32
+// CHECK-SAME: bar.sync
+// CHECK-SAME: wmma.load.a.sync.aligned.row.m16n16k16.shared.f16
+// CHECK-SAME: wmma.load.b.sync.aligned.col.m16n16k16.shared.f16
+// CHECK-SAME: wmma.mma.sync.aligned.row.col.m16n16k16.f32.f32
+// CHECK-SAME: wmma.store.d.sync.aligned.row.m16n16k16.shared.f32
+func.func @gemm(%x: memref<256x1024xf32>, %c: memref<65536xi8>, %p: memref<1024xf32>, %y: memref<256x128xf32>) {
+  lowbit.packed_matmul ins(%x, %c, %p : memref<256x1024xf32>, memref<65536xi8>, memref<1024xf32>) outs(%y : memref<256x128xf32>) layout(<bits = 4, k = 1024, n = 128, lanes = 128, tile = 1, group = 128, signed, gpu>)
   return
 }

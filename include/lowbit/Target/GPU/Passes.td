@@ -23,8 +23,8 @@ def LowerPackedMatmulToGPUPass
     a non-identity layout are copied to and from contiguous buffers around
     the launch.
 
-    The kernel is a decode GEMV for 1-16 activation rows, one warp per tile
-    of columns, 4 warps per block:
+    Up to 16 activation rows the kernel is a decode GEMV, one warp per
+    tile of columns, 4 warps per block:
 
     - per block of K (512 bytes of each column of the tile) one 16-byte
       load per thread (`vector.load` aligned to 16: `ld.global.v4`),
@@ -39,6 +39,16 @@ def LowerPackedMatmulToGPUPass
       block reads zero activations past K;
     - a sum of the 4 lanes, then a warp reduction with `gpu.shuffle xor`,
       and lane 0 stores the row's outputs of the tile's columns inside N.
+
+    Above 16 rows (prefill) it is a tensor-core GEMM: 64 x 64 output tiles
+    per block of 4 warps (2 x 2 warps of 32 x 32), grid (N / 64, M / 64).
+    Per 64 k the block dequantizes its 64 columns' codes (16-byte loads,
+    the same decode) into f16 in workgroup memory, where the weights are
+    `B` column by column; it converts its 64 rows of activations to f16
+    beside them (zero past M and K); after a barrier each warp does 16
+    WMMA m16n16k16 MMAs (`gpu.subgroup_mma_*`: f16 operands, f32
+    accumulators, B loaded transposed). The result tile goes through
+    workgroup memory to the output, guarded at M and N.
 
     The kernel carries `lowbit.arg_roles` (`in`, `const`, `out` per
     argument): what the runtime copies to the device on every call, once,

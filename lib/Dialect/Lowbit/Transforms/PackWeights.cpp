@@ -478,7 +478,8 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     if (!inputType.hasStaticShape())
       return;
     int64_t rows = inputType.getNumElements() / inputType.getShape().back();
-    if (rows > maxRows)
+    // The GPU has a kernel for prefill (more rows) too.
+    if (rows > maxRows && !gpu)
       return;
     std::string why;
     // GPU kernels: 16-byte activation loads, one group per 4 k.

@@ -209,7 +209,9 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
     With `gpu`, every layout is the `gpu` one of the NVIDIA GPU kernels
     (`lanes = 128`, one column per tile unless `tile` says otherwise): K and
     the groups must be multiples of 4, codes are integers (no codebooks),
-    and `lanes`, `int8-activations` and `lut-max-bits` do not apply.
+    any number of rows is taken (the GPU has a prefill kernel), and
+    `lanes`, `max-rows`, `int8-activations` and `lut-max-bits` do not
+    apply.
   }];
   let options = [
     Option<"lanes", "lanes", "int64_t", "16",

@@ -1,0 +1,90 @@
+//===- GPUKernels.cpp - What the GPU packed-matmul kernels share ----------===//
+//
+// Decoding codes to exact values without conversions, and dequantizing with
+// the group's parameters.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GPUKernels.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::lowbit;
+using namespace mlir::lowbit::detail;
+
+GPUKernelBase::GPUKernelBase(OpBuilder &b, Location loc,
+                             PackedLayoutAttr layout, int64_t rows)
+    : b(b), loc(loc), layout(layout), rows(rows) {
+  bits = layout.getBits();
+  tile = layout.getTile();
+  k = layout.getK();
+  n = layout.getN();
+  blockK = layout.getBlockK();
+  numBlocks = layout.getPaddedK() / blockK;
+  numGroups = layout.getNumGroups();
+  perGroup = layout.getParamsPerGroup();
+  f32 = b.getF32Type();
+  i32 = b.getI32Type();
+  vec4F32 = VectorType::get({4}, f32);
+  vec4I32 = VectorType::get({4}, i32);
+}
+
+Value GPUKernelBase::splatI32(int64_t v) {
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vec4I32, b.getI32IntegerAttr(v)));
+}
+
+Value GPUKernelBase::splatF32(float v) {
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vec4F32, b.getF32FloatAttr(v)));
+}
+
+Value GPUKernelBase::fields(Value words, Value shift) {
+  Value codes = words;
+  if (shift)
+    codes = arith::ShRUIOp::create(
+        b, loc, words, vector::BroadcastOp::create(b, loc, vec4I32, shift));
+  return arith::AndIOp::create(b, loc, codes,
+                               splatI32((int64_t(1) << bits) - 1));
+}
+
+Value GPUKernelBase::byteFields(Value word) {
+  Value w4 = vector::BroadcastOp::create(b, loc, vec4I32, word);
+  Value shifts = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vec4I32, ArrayRef<int32_t>{0, 8, 16, 24}));
+  return arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, w4, shifts), splatI32(0xFF));
+}
+
+Value GPUKernelBase::groupOf(Value kq) {
+  return layout.getGroup() ? div(kq, layout.getGroup()) : idx(0);
+}
+
+Value GPUKernelBase::dequantize(Value codes, Value tileIdx, Value group,
+                                Value col) {
+  // value(code) exactly, without a conversion: (code ^ sign) in the
+  // mantissa of 2^23, minus 2^23 + sign (sign = 2^(bits-1) for two's
+  // complement codes).
+  int64_t sign = layout.getSignedCodes() ? int64_t(1) << (bits - 1) : 0;
+  if (sign)
+    codes = arith::XOrIOp::create(b, loc, codes, splatI32(sign));
+  codes = arith::OrIOp::create(b, loc, codes, splatI32(0x4B000000));
+  Value values = arith::BitcastOp::create(b, loc, vec4F32, codes);
+  values = arith::SubFOp::create(
+      b, loc, values, splatF32(8388608.0f + static_cast<float>(sign)));
+  // params[((tile * numGroups + group) * tileCols + col) * perGroup]
+  Value base = mul(add(mul(tileIdx, numGroups), group), tile * perGroup);
+  base = add(base, mul(col, perGroup));
+  Value scale = memref::LoadOp::create(b, loc, paramsArg, base);
+  Value scaleV = vector::BroadcastOp::create(b, loc, vec4F32, scale);
+  if (!layout.getZero())
+    return arith::MulFOp::create(b, loc, values, scaleV);
+  // (value - zero) * scale = value * scale + (-zero * scale)
+  Value zero = memref::LoadOp::create(b, loc, paramsArg, addc(base, 1));
+  Value offset =
+      arith::MulFOp::create(b, loc, arith::NegFOp::create(b, loc, zero), scale);
+  return vector::FMAOp::create(
+      b, loc, values, scaleV,
+      vector::BroadcastOp::create(b, loc, vec4F32, offset));
+}

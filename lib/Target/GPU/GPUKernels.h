@@ -1,0 +1,86 @@
+//===- GPUKernels.h - Building the GPU packed-matmul kernels ----*- C++ -*-===//
+//
+// Internal to lib/Target/GPU: what the decode GEMV (GemvKernel.cpp) and the
+// tensor-core GEMM (GemmKernel.cpp) share, and their entry points.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_LIB_TARGET_GPU_GPUKERNELS_H
+#define LOWBIT_LIB_TARGET_GPU_GPUKERNELS_H
+
+#include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::lowbit::detail {
+
+constexpr int64_t kWarpSize = 32;
+/// Rows up to which the decode GEMV runs; above, the tensor-core GEMM.
+constexpr int64_t kGemvMaxRows = 16;
+
+/// Grid (x, y) and threads per block of a kernel.
+struct LaunchShape {
+  int64_t gridX = 1, gridY = 1, threads = 128;
+};
+
+/// Helpers and layout-derived sizes both kernels use. Names follow the
+/// layout: a block is 512 bytes of one column; a quad is 4 consecutive k
+/// (one 16-byte activation load, one group).
+class GPUKernelBase {
+public:
+  GPUKernelBase(OpBuilder &b, Location loc, PackedLayoutAttr layout,
+                int64_t rows);
+
+protected:
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value addc(Value x, int64_t c) { return c == 0 ? x : add(x, idx(c)); }
+  Value mul(Value x, int64_t c) {
+    return c == 1 ? x : arith::MulIOp::create(b, loc, x, idx(c)).getResult();
+  }
+  Value div(Value x, int64_t c) {
+    return c == 1 ? x : arith::DivUIOp::create(b, loc, x, idx(c)).getResult();
+  }
+  Value rem(Value x, int64_t c) {
+    return arith::RemUIOp::create(b, loc, x, idx(c));
+  }
+  Value splatI32(int64_t v);
+  Value splatF32(float v);
+
+  /// The unsigned fields of a quad's 4 codes: bits [shift, shift + bits)
+  /// of `words` (vector<4xi32>), `shift` an i32 (null: 0).
+  Value fields(Value words, Value shift);
+  /// The 4 fields of byte 0..3 of `word` (i32; 8-bit codes).
+  Value byteFields(Value word);
+  /// The 4 weights (vector<4xf32>) of a quad with fields `codes` in
+  /// column `col` (index within the tile) of tile `tileIdx`, group `group`.
+  Value dequantize(Value codes, Value tileIdx, Value group, Value col);
+  /// The group of the quad starting at k = `kq` (an index).
+  Value groupOf(Value kq);
+
+  OpBuilder &b;
+  Location loc;
+  PackedLayoutAttr layout;
+  int64_t rows, bits, tile, k, n, blockK, numBlocks, numGroups, perGroup;
+  Value xArg, codesArg, paramsArg;
+  Type f32, i32;
+  VectorType vec4F32, vec4I32;
+};
+
+/// The decode GEMV (at most kGemvMaxRows rows) into the entry block of
+/// `func` (arguments: x, codes, params, out).
+void buildGemvKernel(OpBuilder &b, Location loc, PackedLayoutAttr layout,
+                     int64_t rows, gpu::GPUFuncOp func);
+LaunchShape gemvShape(PackedLayoutAttr layout, int64_t rows);
+
+/// The tensor-core GEMM (any rows): 64 x 64 output tiles, f16 operands
+/// staged in workgroup memory, WMMA 16x16x16 with f32 accumulators.
+/// Adds its workgroup attributions to `func`.
+void buildGemmKernel(OpBuilder &b, Location loc, PackedLayoutAttr layout,
+                     int64_t rows, gpu::GPUFuncOp func);
+LaunchShape gemmShape(PackedLayoutAttr layout, int64_t rows);
+
+} // namespace mlir::lowbit::detail
+
+#endif // LOWBIT_LIB_TARGET_GPU_GPUKERNELS_H
