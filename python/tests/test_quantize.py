@@ -151,3 +151,23 @@ def test_table_formats_end_to_end(minilm, tmp_path, fmt):
             _, e = m.run(input_ids=ids, attention_mask=mask)
             cos.append(float((e * ref).sum() / np.linalg.norm(e) / np.linalg.norm(ref)))
     assert np.mean(cos) > MIN_COS[fmt], np.mean(cos)
+
+
+def test_cuda_artifact_runs_its_kernels_reference(quantized, minilm, tmp_path, monkeypatch):
+    """--target=cuda-sm80: MiniLM's 36 quantized layers (16 rows) become
+    launches of 3 GEMV kernels (one per shape); the artifact run through
+    the runtime's CPU fallback (LOWBIT_GPU=cpu, no GPU here) matches the CPU
+    artifact of the same RTN quantization."""
+    _, _, rtn = quantized
+    shapes = {"input_ids": (1, SEQ), "attention_mask": (1, SEQ)}
+    cuda = compile_onnx(minilm, tmp_path / "cuda", shapes, target="cuda-sm80",
+                        extra_args=["--method=rtn", "--bits=4", "--group=128", "--quiet"])
+    gpu = json.loads((cuda / "manifest.json").read_text())["gpu"]
+    assert gpu["chip"] == "sm_80" and gpu["kernels"] == 3
+    monkeypatch.setenv("LOWBIT_GPU", "cpu")
+    with Model(cuda) as a, Model(rtn) as b:
+        for ids, mask in sentences_of_test(4):
+            ha, ea = a.run(input_ids=ids, attention_mask=mask)
+            hb, eb = b.run(input_ids=ids, attention_mask=mask)
+            assert np.abs(ha - hb).max() < 1e-4
+            assert np.abs(ea - eb).max() < 1e-5
