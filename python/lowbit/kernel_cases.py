@@ -124,10 +124,19 @@ def _scheme(c: Case) -> str:
     return f"#lowbit.scheme<{fmt}, {sym}, {gran}, scale = f32{zp}>"
 
 
-def module(cases: list[Case]) -> str:
-    """One entry function @main(x0, x1, ...) -> (y0, y1, ...)."""
+def module(cases: list[Case], share_weight: bool = False) -> str:
+    """One entry function @main(x0, x1, ...) -> (y0, y1, ...). With
+    `share_weight`, every case multiplies case 0's weight (the cases differ
+    in rows only): one copy of it in the artifact."""
     lines, args, results, body = [], [], [], []
     for i, c in enumerate(cases):
+        if share_weight and i > 0:
+            xt, yt = f"tensor<{c.m}x{c.k}xf32>", f"tensor<{c.m}x{c.n}xf32>"
+            args.append(f"%x{i}: {xt}")
+            results.append(yt)
+            tw = " transpose_weight" if c.transpose else ""
+            body.append(f"  %y{i} = lowbit.matmul %x{i}, %w0{tw} : {xt}, !q0 -> {yt}")
+            continue
         wshape = (c.n, c.k) if c.transpose else (c.k, c.n)
         qt = f"!lowbit.qtensor<{wshape[0]}x{wshape[1]}xf32, {_scheme(c)}>"
         lines.append(f"!q{i} = {qt}")

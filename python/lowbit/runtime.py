@@ -55,6 +55,11 @@ def library():
                                          ctypes.POINTER(ctypes.c_void_p), ctypes.c_int32,
                                          ctypes.c_char_p, ctypes.c_size_t]
         lib.lowbit_model_free.argtypes = [ctypes.c_void_p]
+        lib.lowbit_model_gpu_num_kernels.argtypes = [ctypes.c_void_p]
+        lib.lowbit_model_gpu_num_kernels.restype = ctypes.c_int32
+        lib.lowbit_model_gpu_kernel_stats.argtypes = [
+            ctypes.c_void_p, ctypes.c_int32, ctypes.POINTER(ctypes.c_char_p),
+            ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_double)]
         _lib = lib
     return _lib
 
@@ -113,6 +118,18 @@ class Model:
         if self._lib.lowbit_model_run(self._handle, ins, ptrs, self.threads, err, 1024):
             raise LowbitError(err.value.decode())
         return outs
+
+    def gpu_kernel_stats(self) -> dict:
+        """CUDA artifacts: {kernel name: (launches, total ms)}; the times
+        are measured when loaded with LOWBIT_GPU_TIMING=1 (device time, or
+        the CPU fallback's wall time), else 0."""
+        stats = {}
+        for i in range(self._lib.lowbit_model_gpu_num_kernels(self._handle)):
+            name, launches, ms = ctypes.c_char_p(), ctypes.c_int64(), ctypes.c_double()
+            self._lib.lowbit_model_gpu_kernel_stats(self._handle, i, ctypes.byref(name),
+                                                    ctypes.byref(launches), ctypes.byref(ms))
+            stats[name.value.decode()] = (launches.value, ms.value)
+        return stats
 
     def close(self):
         if getattr(self, "_handle", None):

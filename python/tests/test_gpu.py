@@ -84,7 +84,7 @@ def test_ptx_and_cubin_for_every_variant(tmp_path, target, chip):
     for body in ptx.split(".visible .entry")[1:]:
         assert "ld.global.nc.v4.b32" in body
         assert "cvt.rn.f32" not in body
-        if body.startswith(" packed_matmul_gemm"):
+        if body.startswith(" gemm_"):
             gemms += 1
             assert "wmma.mma.sync.aligned.row.col.m16n16k16.f32.f32" in body
             assert "wmma.load.b.sync.aligned.col.m16n16k16.shared.f16" in body
@@ -106,6 +106,29 @@ def test_cpu_fallback_matches_reference(tmp_path, monkeypatch, m):
     rng = np.random.default_rng(m)
     xs = [c.input(rng) for c in cs]
     check(cs, xs, Model(art).run(*xs))
+
+
+def test_kernel_stats(tmp_path, monkeypatch):
+    """The launch table's kernels by name (rows in the name), launches per
+    run, and their time with LOWBIT_GPU_TIMING=1 (here the CPU fallback's);
+    CPU artifacts have none."""
+    cs = [Case(2, 256, 40, 4, True, 64, seed=1), Case(40, 256, 40, 4, True, 64, seed=2)]
+    art = compile_gpu(tmp_path, "gpu", cs, "cuda-sm80")
+    monkeypatch.setenv("LOWBIT_GPU", "cpu")
+    monkeypatch.setenv("LOWBIT_GPU_TIMING", "1")
+    rng = np.random.default_rng(0)
+    xs = [c.input(rng) for c in cs]
+    with Model(art) as model:
+        assert model.gpu_kernel_stats() == {"gemv_w4_m2_k256_n40": (0, 0.0),
+                                            "gemm_w4_m40_k256_n40": (0, 0.0)}
+        model.run(*xs)
+        model.run(*xs)
+        stats = model.gpu_kernel_stats()
+    assert [v[0] for v in stats.values()] == [2, 2]
+    assert all(v[1] > 0 for v in stats.values())
+    cpu = compile_gpu(tmp_path, "cpu", cs, "host")
+    with Model(cpu) as model:
+        assert model.gpu_kernel_stats() == {}
 
 
 def test_refuses_without_driver(tmp_path, monkeypatch):

@@ -10,6 +10,7 @@
 
 #include "gpu.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
@@ -28,6 +29,8 @@ using CUdeviceptr = unsigned long long;
 struct CUctx_st;
 struct CUmod_st;
 struct CUfunc_st;
+struct CUevent_st;
+using CUevent = CUevent_st *;
 using CUcontext = CUctx_st *;
 using CUmodule = CUmod_st *;
 using CUfunction = CUfunc_st *;
@@ -56,6 +59,11 @@ struct Driver {
                            unsigned, unsigned, unsigned, void *, void **,
                            void **) = nullptr;
   CUresult (*getErrorName)(CUresult, const char **) = nullptr;
+  // LOWBIT_GPU_TIMING=1 only.
+  CUresult (*eventCreate)(CUevent *, unsigned) = nullptr;
+  CUresult (*eventDestroy)(CUevent) = nullptr;
+  CUresult (*eventRecord)(CUevent, void *) = nullptr;
+  CUresult (*eventElapsedTime)(float *, CUevent, CUevent) = nullptr;
 
   std::string describe(CUresult rc) const {
     const char *name = nullptr;
@@ -94,12 +102,21 @@ public:
   /// `const` arguments by host address: copied once.
   std::map<uintptr_t, CUdeviceptr> constants;
   std::string description, error;
+  /// Per kernel: launches and their time (LOWBIT_GPU_TIMING=1).
+  bool timing = false;
+  std::vector<int64_t> launches;
+  std::vector<double> milliseconds;
+  CUevent start = nullptr, stop = nullptr;
 
   ~GpuState() {
     if (!cu.library)
       return;
     if (context) {
       cu.ctxSetCurrent(context);
+      if (start)
+        cu.eventDestroy(start);
+      if (stop)
+        cu.eventDestroy(stop);
       for (auto &perKernel : buffers)
         for (CUdeviceptr p : perKernel)
           if (p)
@@ -257,6 +274,18 @@ std::string GpuState::initCuda(const std::string &dir) {
       return "the driver cannot load " + dir + "/" + info.ptx + ": " +
              cu.describe(rc);
   }
+  if (timing) {
+    if (!bind(cu.library, "cuEventCreate", cu.eventCreate) ||
+        !bind(cu.library, "cuEventDestroy_v2", cu.eventDestroy) ||
+        !bind(cu.library, "cuEventRecord", cu.eventRecord) ||
+        !(bind(cu.library, "cuEventElapsedTime_v2", cu.eventElapsedTime) ||
+          bind(cu.library, "cuEventElapsedTime", cu.eventElapsedTime)))
+      return "the NVIDIA driver lacks the event functions LOWBIT_GPU_TIMING "
+             "needs";
+    if ((rc = cu.eventCreate(&start, 0)) != 0 ||
+        (rc = cu.eventCreate(&stop, 0)) != 0)
+      return "cuEventCreate: " + cu.describe(rc);
+  }
   for (const GpuKernel &k : info.kernels) {
     CUfunction f = nullptr;
     if ((rc = cu.moduleGetFunction(&f, module, k.name.c_str())) != 0)
@@ -276,8 +305,16 @@ int GpuState::launch(int64_t id, const uintptr_t *args) {
     return 1;
   }
   const GpuKernel &k = info.kernels[id];
-  if (fallback)
-    return reference(k, args);
+  ++launches[id];
+  if (fallback) {
+    auto t0 = std::chrono::steady_clock::now();
+    int rc = reference(k, args);
+    if (timing)
+      milliseconds[id] += std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - t0)
+                              .count();
+    return rc;
+  }
   auto check = [&](CUresult rc, const char *what) {
     if (rc != 0 && error.empty())
       error = "kernel " + k.name + ": " + what + ": " + cu.describe(rc);
@@ -315,16 +352,27 @@ int GpuState::launch(int64_t id, const uintptr_t *args) {
   std::vector<void *> params;
   for (CUdeviceptr &p : device)
     params.push_back(&p);
+  if (timing && !check(cu.eventRecord(start, nullptr), "cuEventRecord"))
+    return 1;
   if (!check(cu.launchKernel(functions[id], k.grid[0], k.grid[1], k.grid[2],
                              k.block[0], k.block[1], k.block[2], 0, nullptr,
                              params.data(), nullptr),
              "cuLaunchKernel"))
+    return 1;
+  if (timing && !check(cu.eventRecord(stop, nullptr), "cuEventRecord"))
     return 1;
   for (size_t i = 0; i < k.argBytes.size(); ++i)
     if (k.argRoles[i] == 'o' &&
         !check(cu.memcpyDtoH((void *)args[i], device[i], k.argBytes[i]),
                "copying results from the GPU (the kernel failed)"))
       return 1;
+  if (timing) {
+    // The copy back waited for the kernel, so both events have completed.
+    float ms = 0;
+    if (!check(cu.eventElapsedTime(&ms, start, stop), "cuEventElapsedTime"))
+      return 1;
+    milliseconds[id] += ms;
+  }
   return 0;
 }
 
@@ -389,6 +437,10 @@ GpuState *createGpuState(const std::string &dir, const GpuInfo &info,
                          std::string &error) {
   auto state = new GpuState();
   state->info = info;
+  state->launches.assign(info.kernels.size(), 0);
+  state->milliseconds.assign(info.kernels.size(), 0.0);
+  const char *timing = getenv("LOWBIT_GPU_TIMING");
+  state->timing = timing && strcmp(timing, "1") == 0;
   const char *mode = getenv("LOWBIT_GPU");
   if (mode && strcmp(mode, "cpu") == 0) {
     state->fallback = true;
@@ -425,5 +477,11 @@ std::string takeGpuError(GpuState *state) {
 }
 
 std::string gpuDescription(const GpuState *state) { return state->description; }
+
+void gpuKernelStats(const GpuState *state, size_t i, int64_t &launches,
+                    double &ms) {
+  launches = state->launches[i];
+  ms = state->milliseconds[i];
+}
 
 } // namespace lowbit_runtime

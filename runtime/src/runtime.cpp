@@ -92,11 +92,14 @@ bool hasFeature(const std::string &flags, const std::string &f) {
   if (f == "fullfp16")
     return hwcap & (1ul << 10); // HWCAP_ASIMDHP
 #endif
-  static const char *const aliases[][2] = {
-      {"avx512vnni", "avx512_vnni"}, {"avx512bf16", "avx512_bf16"},
-      {"neon", "asimd"},             {"dotprod", "asimddp"},
-      {"fullfp16", "asimdhp"},       {"f16c", "f16c"},
-      {"amx-tile", "amx_tile"},      {"amx-int8", "amx_int8"}};
+  static const char *const aliases[][2] = {{"avx512vnni", "avx512_vnni"},
+                                           {"avx512bf16", "avx512_bf16"},
+                                           {"neon", "asimd"},
+                                           {"dotprod", "asimddp"},
+                                           {"fullfp16", "asimdhp"},
+                                           {"f16c", "f16c"},
+                                           {"amx-tile", "amx_tile"},
+                                           {"amx-int8", "amx_int8"}};
   std::string name = f;
   for (const auto &a : aliases)
     if (f == a[0])
@@ -239,8 +242,12 @@ void finishInfo(std::vector<Tensor> &ts) {
     int64_t n = 1;
     for (int64_t d : t.shape)
       n *= d;
-    t.info = {t.name.c_str(), t.dtype.c_str(), (int32_t)t.shape.size(),
-              t.shape.data(), lowbit_dtype_bytes(t.dtype.c_str()), n};
+    t.info = {t.name.c_str(),
+              t.dtype.c_str(),
+              (int32_t)t.shape.size(),
+              t.shape.data(),
+              lowbit_dtype_bytes(t.dtype.c_str()),
+              n};
   }
 }
 
@@ -252,10 +259,14 @@ int64_t lowbit_dtype_bytes(const char *dtype) {
   if (!dtype)
     return 0;
   std::string d(dtype);
-  if (d == "f32" || d == "i32" || d == "u32") return 4;
-  if (d == "f16" || d == "bf16" || d == "i16" || d == "u16") return 2;
-  if (d == "f64" || d == "i64" || d == "u64") return 8;
-  if (d == "i8" || d == "u8" || d == "bool") return 1;
+  if (d == "f32" || d == "i32" || d == "u32")
+    return 4;
+  if (d == "f16" || d == "bf16" || d == "i16" || d == "u16")
+    return 2;
+  if (d == "f64" || d == "i64" || d == "u64")
+    return 8;
+  if (d == "i8" || d == "u8" || d == "bool")
+    return 1;
   return 0;
 }
 
@@ -273,8 +284,8 @@ int lowbit_model_load(const char *dir, lowbit_model **out, char *err,
                   dir);
     std::stringstream ss;
     ss << in.rdbuf();
-    std::string want = "\"format_version\": " +
-                       std::to_string(LOWBIT_ARTIFACT_FORMAT_VERSION);
+    std::string want =
+        "\"format_version\": " + std::to_string(LOWBIT_ARTIFACT_FORMAT_VERSION);
     if (ss.str().find("\"lowbit-artifact\"") == std::string::npos)
       return fail(err, errLen, "%s: manifest.json is not a Lowbit manifest",
                   manifest.c_str());
@@ -292,8 +303,8 @@ int lowbit_model_load(const char *dir, lowbit_model **out, char *err,
   };
   m->library = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!m->library)
-    return cleanup(fail(err, errLen, "%s: cannot load: %s", so.c_str(),
-                        dlerror()));
+    return cleanup(
+        fail(err, errLen, "%s: cannot load: %s", so.c_str(), dlerror()));
   auto metadata = (const char *(*)())dlsym(m->library, "lowbit_metadata");
   m->entry = (void (*)(void **))dlsym(m->library, "lowbit_entry");
   if (!metadata || !m->entry)
@@ -372,8 +383,8 @@ int lowbit_model_load(const char *dir, lowbit_model **out, char *err,
   if (!(mode && strcmp(mode, "mmap") == 0)) {
     void *mapping = nullptr;
     size_t mappingBytes = 0;
-    if (void *copy = copyToHugePages(m->weights, weightsSize, mapping,
-                                     mappingBytes)) {
+    if (void *copy =
+            copyToHugePages(m->weights, weightsSize, mapping, mappingBytes)) {
       munmap(m->weights, weightsSize);
       m->weights = copy;
       m->mapping = mapping;
@@ -385,8 +396,8 @@ int lowbit_model_load(const char *dir, lowbit_model **out, char *err,
     auto setHook =
         (void (*)(Hook, void *))dlsym(m->library, "lowbit_set_gpu_hook");
     if (!setHook)
-      return cleanup(fail(err, errLen, "%s: GPU kernels but no GPU hook",
-                          so.c_str()));
+      return cleanup(
+          fail(err, errLen, "%s: GPU kernels but no GPU hook", so.c_str()));
     std::string message;
     m->gpu = lowbit_runtime::createGpuState(base, m->gpuInfo, message);
     if (!m->gpu)
@@ -473,6 +484,27 @@ int lowbit_model_run(lowbit_model *m, const void *const *inputs,
   std::string message = lowbit_runtime::takeGpuError(m->gpu);
   if (!message.empty())
     return fail(err, errLen, "GPU: %s", message.c_str());
+  return 0;
+}
+
+int32_t lowbit_model_gpu_num_kernels(const lowbit_model *m) {
+  return m && m->gpu ? (int32_t)m->gpuInfo.kernels.size() : 0;
+}
+
+int lowbit_model_gpu_kernel_stats(const lowbit_model *m, int32_t i,
+                                  const char **name, int64_t *launches,
+                                  double *ms) {
+  if (!m || !m->gpu || i < 0 || i >= (int32_t)m->gpuInfo.kernels.size())
+    return 1;
+  int64_t n = 0;
+  double t = 0;
+  lowbit_runtime::gpuKernelStats(m->gpu, i, n, t);
+  if (name)
+    *name = m->gpuInfo.kernels[i].name.c_str();
+  if (launches)
+    *launches = n;
+  if (ms)
+    *ms = t;
   return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::lowbit {
 #define GEN_PASS_DEF_LOWERPACKEDMATMULTOGPUPASS
@@ -74,8 +75,12 @@ struct LowerPackedMatmulToGPUPass
                              SymbolTable &symbols) {
     int64_t rows = cast<MemRefType>(type.getInput(0)).getDimSize(0);
     bool gemv = rows <= kGemvMaxRows;
-    auto func = gpu::GPUFuncOp::create(
-        kb, loc, gemv ? "packed_matmul" : "packed_matmul_gemm", type);
+    // Named for profiles: gemv_w4_m16_k384_n1536 (uniqued by the symbol
+    // table when two layouts share a shape).
+    std::string name =
+        llvm::formatv("{0}_w{1}_m{2}_k{3}_n{4}", gemv ? "gemv" : "gemm",
+                      layout.getBits(), rows, layout.getK(), layout.getN());
+    auto func = gpu::GPUFuncOp::create(kb, loc, name, type);
     symbols.insert(func); // uniques the name
     func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
     LaunchShape shape =

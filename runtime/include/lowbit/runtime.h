@@ -84,6 +84,17 @@ LOWBIT_API int lowbit_model_run(lowbit_model *model, const void *const *inputs,
                      void *const *outputs, int32_t num_threads, char *err,
                      size_t err_len);
 
+/** CUDA artifacts: the number of kernels in the launch table (0 for CPU
+ * artifacts). */
+LOWBIT_API int32_t lowbit_model_gpu_num_kernels(const lowbit_model *model);
+/** Kernel `i`'s name, launches so far and their total time in ms: device
+ * time between CUDA events around each launch when the model was loaded
+ * with LOWBIT_GPU_TIMING=1 (wall time of the CPU fallback's reference with
+ * LOWBIT_GPU=cpu), else 0. Returns non-zero if `i` is out of range. */
+LOWBIT_API int lowbit_model_gpu_kernel_stats(const lowbit_model *model,
+                                             int32_t i, const char **name,
+                                             int64_t *launches, double *ms);
+
 LOWBIT_API void lowbit_model_free(lowbit_model *model);
 
 #ifdef __cplusplus

@@ -225,3 +225,24 @@ func.func @amx4(%x: tensor<1x128xf32>) -> tensor<1x1xf32> {
   %y = lowbit.matmul %x, %w : tensor<1x128xf32>, !amx4 -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
+
+// -----
+
+// One weight used by two matmuls of one layout (the GPU layout does not
+// depend on the rows): one packed copy, created at the top of the function.
+// GPU-LABEL: func.func @shared
+// GPU: %[[C:.*]] = arith.constant dense_resource<shared.packed> : tensor<512xi8>
+// GPU: %[[P:.*]] = arith.constant dense_resource<shared.packed_params> : tensor<32xf32>
+// GPU-NOT: dense_resource
+// GPU: lowbit.packed_matmul ins(%{{.*}}, %[[C]], %[[P]] : tensor<1x32xf32>
+// GPU: lowbit.packed_matmul ins(%{{.*}}, %[[C]], %[[P]] : tensor<40x32xf32>
+!qs = !lowbit.qtensor<32x1xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>>
+func.func @shared(%x: tensor<1x32xf32>, %x40: tensor<40x32xf32>) -> (tensor<1x1xf32>, tensor<40x1xf32>) {
+  %c = arith.constant dense<[16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118]> : tensor<16xi8>
+  %codes = lowbit.unpack_codes %c : tensor<16xi8> -> tensor<32x1xi4>
+  %s = arith.constant dense<[[0.5]]> : tensor<1x1xf32>
+  %w = lowbit.pack %codes, %s {lowbit.layer = "shared"} : !qs
+  %y = lowbit.matmul %x, %w {lowbit.layer = "shared"} : tensor<1x32xf32>, !qs -> tensor<1x1xf32>
+  %y40 = lowbit.matmul %x40, %w {lowbit.layer = "shared"} : tensor<40x32xf32>, !qs -> tensor<40x1xf32>
+  return %y, %y40 : tensor<1x1xf32>, tensor<40x1xf32>
+}

@@ -13,8 +13,8 @@
 // CHECK-SAME: assembly = "
 // SM80-SAME: .target sm_80
 // SM90-SAME: .target sm_90
-// CHECK-SAME: .visible .entry packed_matmul(
-// CHECK-SAME: .param .u64 .ptr .align 1 packed_matmul_param_3
+// CHECK-SAME: .visible .entry gemv_w4_m4_k2048_n4(
+// CHECK-SAME: .param .u64 .ptr .align 1 gemv_w4_m4_k2048_n4_param_3
 // CHECK-SAME: .maxntid 128, 1, 1
 // CHECK-SAME: ld.global.nc.v4.b32
 // CHECK-NOT: cvt.rn.f32
@@ -33,7 +33,7 @@ func.func @gemv(%x: memref<4x2048xf32>, %c: memref<4096xi8>, %p: memref<256xf32>
 // accumulators, barriers around the staging.
 // CHECK-LABEL: func.func @gemm
 // CHECK: gpu.binary @lowbit_kernels
-// CHECK-SAME: .visible .entry packed_matmul_gemm(
+// CHECK-SAME: .visible .entry gemm_w4_m256_k1024_n128(
 // CHECK-SAME: .shared .align 32 .b8
 // CHECK-SAME: ld.global.nc.v4.b32
 // CHECK-SAME: st.shared.v4.b32

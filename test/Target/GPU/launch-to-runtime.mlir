@@ -3,7 +3,7 @@
 // Each launch: the aligned pointers of its arguments in an array, and a
 // call of the runtime with the kernel's number in the launch table. Two
 // launches of one kernel share its entry.
-// CHECK: module attributes {gpu.container_module, lowbit.gpu_kernels = [{arg_bytes = [1024, 512, 128, 32], arg_roles = ["in", "const", "const", "out"], name = "packed_matmul", reference = #lowbit.packed<bits = 4, k = 32, n = 1, lanes = 128, tile = 1, group = 32, signed, gpu>, sizes = array<i64: 1, 1, 1, 128, 1, 1>}]}
+// CHECK: module attributes {gpu.container_module, lowbit.gpu_kernels = [{arg_bytes = [1024, 512, 128, 32], arg_roles = ["in", "const", "const", "out"], name = "gemv_w4_m8_k32_n1", reference = #lowbit.packed<bits = 4, k = 32, n = 1, lanes = 128, tile = 1, group = 32, signed, gpu>, sizes = array<i64: 1, 1, 1, 128, 1, 1>}]}
 // CHECK: func.func private @lowbit_gpu_launch(i64, index)
 // CHECK-LABEL: func.func @two
 // CHECK-SAME: (%[[X:.*]]: memref<8x32xf32>, %[[C:.*]]: memref<512xi8>, %[[P:.*]]: memref<32xf32>, %[[Y:.*]]: memref<8x1xf32>, %[[Y2:.*]]: memref<8x1xf32>)

@@ -8,8 +8,8 @@
 // x 4 WMMA ops; the tile leaves through workgroup memory, guarded at M
 // and N.
 // CHECK-LABEL: func.func @gemm
-// CHECK: gpu.launch_func @lowbit_kernels::@packed_matmul_gemm blocks in (%c1{{.*}}, %c2, %c1{{.*}}) threads in (%c128, %c1{{.*}}, %c1{{.*}})
-// CHECK: gpu.func @packed_matmul_gemm({{.*}}) workgroup(%[[SA:.*]] : memref<64x72xf16, #gpu.address_space<workgroup>> {llvm.align = 32 : i64}, %[[SB:.*]] : memref<64x72xf16, #gpu.address_space<workgroup>> {llvm.align = 32 : i64}, %[[SC:.*]] : memref<64x64xf32, #gpu.address_space<workgroup>> {llvm.align = 32 : i64}) kernel
+// CHECK: gpu.launch_func @lowbit_kernels::@gemm_w4_m100_k200_n6 blocks in (%c1{{.*}}, %c2, %c1{{.*}}) threads in (%c128, %c1{{.*}}, %c1{{.*}})
+// CHECK: gpu.func @gemm_w4_m100_k200_n6({{.*}}) workgroup(%[[SA:.*]] : memref<64x72xf16, #gpu.address_space<workgroup>> {llvm.align = 32 : i64}, %[[SB:.*]] : memref<64x72xf16, #gpu.address_space<workgroup>> {llvm.align = 32 : i64}, %[[SC:.*]] : memref<64x64xf32, #gpu.address_space<workgroup>> {llvm.align = 32 : i64}) kernel
 // CHECK: gpu.block_id y
 // CHECK: %[[ZERO:.*]] = gpu.subgroup_mma_constant_matrix %{{.*}} : !gpu.mma_matrix<16x16xf32, "COp">
 // CHECK: scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args(%{{.*}} = %[[ZERO]], %{{.*}} = %[[ZERO]], %{{.*}} = %[[ZERO]], %{{.*}} = %[[ZERO]])
@@ -45,7 +45,7 @@ func.func @gemm(%x: memref<100x200xf32>, %c: memref<3072xi8>, %p: memref<192xf32
 // word; N = 128 (whole column blocks): no column guards.
 // CHECK-LABEL: func.func @gemm8
 // CHECK: blocks in (%c2, %c1{{.*}}, %c1{{.*}})
-// CHECK: gpu.func @packed_matmul_gemm
+// CHECK: gpu.func @gemm_w8_m32_k512_n128
 // CHECK-COUNT-2: vector.load %{{.*}} {alignment = 16 : i64} : memref<65536xi8>, vector<16xi8>
 // CHECK-NOT: vector.load {{.*}}xi8>
 // CHECK: gpu.barrier

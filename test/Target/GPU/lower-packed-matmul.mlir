@@ -5,9 +5,9 @@
 // rows, N = 8 in tiles of 1: 8 warps in 2 blocks of 128 threads.
 // CHECK-LABEL: func.func @w4
 // CHECK-SAME: (%[[X:.*]]: memref<2x256xf32>, %[[C:.*]]: memref<4096xi8>, %[[P:.*]]: memref<256xf32>, %[[O:.*]]: memref<2x8xf32>)
-// CHECK: gpu.launch_func @lowbit_kernels::@packed_matmul blocks in (%c2, %c1{{.*}}, %c1{{.*}}) threads in (%c128, %c1{{.*}}, %c1{{.*}}) args(%[[X]] : memref<2x256xf32>, %[[C]] : memref<4096xi8>, %[[P]] : memref<256xf32>, %[[O]] : memref<2x8xf32>)
+// CHECK: gpu.launch_func @lowbit_kernels::@gemv_w4_m2_k256_n8 blocks in (%c2, %c1{{.*}}, %c1{{.*}}) threads in (%c128, %c1{{.*}}, %c1{{.*}}) args(%[[X]] : memref<2x256xf32>, %[[C]] : memref<4096xi8>, %[[P]] : memref<256xf32>, %[[O]] : memref<2x8xf32>)
 // CHECK: gpu.module @lowbit_kernels
-// CHECK: gpu.func @packed_matmul({{.*}}) kernel attributes {known_block_size = array<i32: 128, 1, 1>, lowbit.arg_roles = ["in", "const", "const", "out"], lowbit.reference = #lowbit.packed<bits = 4, k = 256, n = 8, lanes = 128, tile = 1, group = 32, signed, gpu>}
+// CHECK: gpu.func @gemv_w4_m2_k256_n8({{.*}}) kernel attributes {known_block_size = array<i32: 128, 1, 1>, lowbit.arg_roles = ["in", "const", "const", "out"], lowbit.reference = #lowbit.packed<bits = 4, k = 256, n = 8, lanes = 128, tile = 1, group = 32, signed, gpu>}
 // CHECK: %[[TID:.*]] = gpu.thread_id x
 // CHECK: %[[LANE:.*]] = arith.remui %[[TID]]
 // CHECK: scf.if
@@ -57,10 +57,10 @@ func.func @w4(%x: memref<2x256xf32>, %codes: memref<4096xi8>, %params: memref<25
 // masks), N = 3 in tiles of 2: the second column of the last tile is not
 // stored. Two matmuls of one layout and shape share one kernel.
 // CHECK-LABEL: func.func @w8
-// CHECK: gpu.launch_func @lowbit_kernels::@packed_matmul blocks in (%c1{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c128
-// CHECK: gpu.launch_func @lowbit_kernels::@packed_matmul blocks
+// CHECK: gpu.launch_func @lowbit_kernels::@gemv_w8_m1_k512_n3 blocks in (%c1{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c128
+// CHECK: gpu.launch_func @lowbit_kernels::@gemv_w8_m1_k512_n3 blocks
 // CHECK: gpu.module @lowbit_kernels
-// CHECK: gpu.func @packed_matmul(
+// CHECK: gpu.func @gemv_w8_m1_k512_n3(
 // CHECK: scf.for %{{.*}} = %c0 to %c1{{.*}} step %c1{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<4xf32>, vector<4xf32>)
 // Byte i of word q: the word broadcast and shifted by 0, 8, 16, 24.
 // CHECK: vector.extract %{{.*}}[0] : i32 from vector<4xi32>
@@ -93,9 +93,9 @@ func.func @w8(%x: memref<1x512xf32>, %x2: memref<1x512xf32>, %codes: memref<2048
 // CHECK: %[[SUB:.*]] = memref.subview
 // CHECK: %[[BUF:.*]] = memref.alloc() : memref<2x2048xf32>
 // CHECK: memref.copy %[[SUB]], %[[BUF]]
-// CHECK: gpu.launch_func @lowbit_kernels::@packed_matmul {{.*}} args(%[[BUF]] : memref<2x2048xf32>
+// CHECK: gpu.launch_func @lowbit_kernels::@gemv_w2_m2_k2048_n1 {{.*}} args(%[[BUF]] : memref<2x2048xf32>
 // CHECK: memref.dealloc %[[BUF]]
-// CHECK: gpu.func @packed_matmul
+// CHECK: gpu.func @gemv_w2_m2_k2048_n1
 // CHECK-COUNT-16: arith.andi %{{.*}}, %{{.*}} : vector<4xi32>
 // CHECK-NOT: arith.andi
 // CHECK: gpu.return

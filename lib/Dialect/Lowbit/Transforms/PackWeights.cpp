@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/Support/Debug.h"
 
 #define DEBUG_TYPE "lowbit-pack"
@@ -469,9 +470,13 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     }
     SmallVector<MatmulOp> ops;
     getOperation().walk([&](MatmulOp op) { ops.push_back(op); });
+    packedCache.clear();
     for (MatmulOp op : ops)
       rewrite(op);
   }
+
+  /// Packed (codes, params) constants by source weight and layout.
+  DenseMap<std::pair<Value, Attribute>, std::pair<Value, Value>> packedCache;
 
   void rewrite(MatmulOp op) {
     RankedTensorType inputType = op.getInput().getType();
@@ -499,8 +504,8 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     int64_t group = w->group;
     // Table lookups: integer codes of up to `lut-max-bits` (<= 4) bits in
     // groups of 8k <= 256 (per channel: 128) the vectors' lanes divide.
-    bool lut = !gpu &&
-        w->values.empty() && scheme.getBits() <= lutMaxBits &&
+    bool lut =
+        !gpu && w->values.empty() && scheme.getBits() <= lutMaxBits &&
         (group == 0 || (group % 8 == 0 && group % lanes == 0 && group <= 256));
     bool int8 = !gpu && !lut && int8Activations && w->values.empty() &&
                 storageBits(scheme.getBits()) <= int8MaxBits &&
@@ -511,10 +516,10 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     // (At most 16 rows: one AMX tile of activations.)
     bool amx = int8 && amxMinRows > 0 && rows >= amxMinRows && rows <= 16 &&
                group % (64 * 8 / storageBits(scheme.getBits())) == 0;
-    int64_t cols = amx   ? 16
-                   : lut ? 2 * lanes
-                   : tile ? tile
-                   : gpu  ? 1
+    int64_t cols = amx         ? 16
+                   : lut       ? 2 * lanes
+                   : tile      ? tile
+                   : gpu       ? 1
                    : rows <= 2 ? 4
                                : 2;
     DenseF32ArrayAttr values;
@@ -522,13 +527,29 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
       values = DenseF32ArrayAttr::get(op.getContext(), w->values);
     auto layout = PackedLayoutAttr::get(
         op.getContext(), storageBits(scheme.getBits()), w->k, w->n,
-        gpu ? 128 : lanes,
-        lut ? cols : std::min<int64_t>(cols, gpu ? 8 : 16), group,
-        scheme.getSymmetric() && !values, !scheme.getSymmetric(), int8, lut,
-        amx, gpu, values);
-    std::vector<uint8_t> codes;
-    std::vector<float> params;
-    packWeight(*w, layout, codes, params);
+        gpu ? 128 : lanes, lut ? cols : std::min<int64_t>(cols, gpu ? 8 : 16),
+        group, scheme.getSymmetric() && !values, !scheme.getSymmetric(), int8,
+        lut, amx, gpu, values);
+    // Matmuls of one weight in one layout (a weight shared by several
+    // layers or batch shapes) share its packed constants, created at the
+    // start of the function so that they dominate every use.
+    auto [cached, fresh] =
+        packedCache.try_emplace({op.getWeight(), layout}, Value(), Value());
+    if (fresh) {
+      std::vector<uint8_t> codes;
+      std::vector<float> params;
+      packWeight(*w, layout, codes, params);
+      auto func = op->getParentOfType<FunctionOpInterface>();
+      OpBuilder top(op);
+      if (func && !func.isExternal())
+        top.setInsertionPointToStart(&func.getFunctionBody().front());
+      cached->second.first = createBlob<uint8_t>(
+          top, op.getLoc(), top.getI8Type(), codes, w->name + ".packed");
+      cached->second.second =
+          createBlob<float>(top, op.getLoc(), top.getF32Type(), params,
+                            w->name + ".packed_params");
+    }
+    auto [codesCst, paramsCst] = cached->second;
 
     OpBuilder b(op);
     Location loc = op.getLoc();
@@ -542,10 +563,6 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
       reassoc = {lead, {rank - 1}};
       x = tensor::CollapseShapeOp::create(b, loc, x, reassoc);
     }
-    Value codesCst =
-        createBlob<uint8_t>(b, loc, b.getI8Type(), codes, w->name + ".packed");
-    Value paramsCst = createBlob<float>(b, loc, b.getF32Type(), params,
-                                        w->name + ".packed_params");
     auto initType = RankedTensorType::get({rows, w->n}, b.getF32Type());
     Value init = tensor::EmptyOp::create(b, loc, initType.getShape(),
                                          initType.getElementType());
