@@ -8,8 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/Target/CPU/Artifact.h"
-#include "lowbit/Target/CPU/Passes.h"
 #include "CWrapper.h"
+#include "lowbit/Target/CPU/Passes.h"
 #include "lowbit/Target/GPU/GPUArtifact.h"
 #include "lowbit/Target/GPU/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -51,12 +51,17 @@ struct TensorInfo {
 
 /// The artifact's dtype name of an element type.
 std::string dtypeName(Type t, bool isUnsigned) {
-  if (t.isF32()) return "f32";
-  if (t.isF16()) return "f16";
-  if (t.isBF16()) return "bf16";
-  if (t.isF64()) return "f64";
+  if (t.isF32())
+    return "f32";
+  if (t.isF16())
+    return "f16";
+  if (t.isBF16())
+    return "bf16";
+  if (t.isF64())
+    return "f64";
   if (auto it = dyn_cast<IntegerType>(t)) {
-    if (it.getWidth() == 1) return "bool";
+    if (it.getWidth() == 1)
+      return "bool";
     return (isUnsigned || it.isUnsigned() ? "u" : "i") +
            std::to_string(it.getWidth());
   }
@@ -106,13 +111,16 @@ uint64_t weightsFingerprint(ArrayRef<char> bytes) {
 
 LogicalResult collectInterface(func::FuncOp func, bool results,
                                SmallVectorImpl<TensorInfo> &out) {
-  ArrayRef<Type> types = results ? func.getResultTypes() : func.getArgumentTypes();
+  ArrayRef<Type> types =
+      results ? func.getResultTypes() : func.getArgumentTypes();
   for (auto [i, t] : llvm::enumerate(types)) {
     auto type = dyn_cast<RankedTensorType>(t);
-    DictionaryAttr attrs = results ? func.getResultAttrDict(i) : func.getArgAttrDict(i);
+    DictionaryAttr attrs =
+        results ? func.getResultAttrDict(i) : func.getArgAttrDict(i);
     auto name = attrs ? attrs.getAs<StringAttr>("onnx.name") : StringAttr();
-    std::string label = name ? name.str()
-                             : (results ? "output_" : "input_") + std::to_string(i);
+    std::string label =
+        name ? name.str()
+             : (results ? "output_" : "input_") + std::to_string(i);
     if (!type || !type.hasStaticShape())
       return func.emitError() << (results ? "output '" : "input '") << label
                               << "' has a dynamic shape " << t
@@ -136,11 +144,11 @@ LogicalResult runCommand(StringRef program, ArrayRef<StringRef> args,
   SmallVector<StringRef> argv{*path};
   argv.append(args.begin(), args.end());
   std::string message;
-  int rc = llvm::sys::ExecuteAndWait(*path, argv, std::nullopt, {}, 0, 0,
-                                     &message);
+  int rc =
+      llvm::sys::ExecuteAndWait(*path, argv, std::nullopt, {}, 0, 0, &message);
   if (rc != 0)
-    return emitError(loc) << "'" << program << "' failed (exit " << rc
-                          << ") " << message;
+    return emitError(loc) << "'" << program << "' failed (exit " << rc << ") "
+                          << message;
   return success();
 }
 
@@ -180,12 +188,11 @@ FailureOr<TargetSpec> mlir::lowbit::resolveTarget(StringRef target,
     llvm::sort(enabled);
     spec.features = llvm::join(enabled, ",");
     // What the runtime checks: the SIMD features code generation may use.
-    static const char *checked[] = {"avx",      "avx2",     "fma",
-                                    "f16c",     "avx512f",  "avx512bw",
-                                    "avx512cd", "avx512dq", "avx512vl",
-                                    "avx512vnni", "avx512bf16", "neon",
-                                    "dotprod",  "fullfp16", "i8mm",
-                                    "amx-tile", "amx-int8"};
+    static const char *checked[] = {
+        "avx",        "avx2",     "fma",      "f16c",     "avx512f",
+        "avx512bw",   "avx512cd", "avx512dq", "avx512vl", "avx512vnni",
+        "avx512bf16", "neon",     "dotprod",  "fullfp16", "i8mm",
+        "amx-tile",   "amx-int8"};
     for (const char *f : checked)
       if (llvm::is_contained(enabled, std::string("+") + f))
         spec.required.push_back(f);
@@ -253,8 +260,9 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   auto has = [&](StringRef f) { return llvm::is_contained(spec->required, f); };
   pipeline.vectorBits = has("avx512f") ? 512 : has("avx2") ? 256 : 128;
   // Threads through LLVM's OpenMP runtime, which exists for the host only.
-  bool cross = StringRef(spec->triple).starts_with("aarch64") &&
-               !StringRef(llvm::sys::getDefaultTargetTriple()).starts_with("aarch64");
+  bool cross =
+      StringRef(spec->triple).starts_with("aarch64") &&
+      !StringRef(llvm::sys::getDefaultTargetTriple()).starts_with("aarch64");
   pipeline.threads = options.optimize && !cross;
   pipeline.cachingAllocator = true;
   pipeline.prefetchDistance = options.prefetchDistance;
@@ -272,6 +280,9 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
           << options.target << "' runs quantized matmuls on GPU kernels\n";
     pipeline.lutMaxBits = 0;
     pipeline.int8Activations = false;
+    if (!options.optimize)
+      log << "  note: --O0 keeps the reference lowering: nothing runs on the "
+             "GPU\n";
   }
   // AMX tdpbusd for int8-activation matmuls of 4 or more rows.
   if (pipeline.int8Activations && has("amx-int8") && has("amx-tile") &&
@@ -313,9 +324,9 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
     }
     w.bytes = type.getNumElements() * dtypeBytes(w.dtype);
     if (dtypeBytes(w.dtype) == 0 || w.data.size() != w.bytes)
-      return func.emitError() << "weight " << i << " (" << type
-                              << ") has " << w.data.size()
-                              << " bytes of data; expected " << w.bytes;
+      return func.emitError()
+             << "weight " << i << " (" << type << ") has " << w.data.size()
+             << " bytes of data; expected " << w.bytes;
     w.offset = offset;
     offset = llvm::alignTo(offset + w.bytes, 64);
     weights.push_back(std::move(w));
@@ -333,7 +344,8 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
     return std::string(p);
   };
   std::vector<char> weightsFile(offset, 0);
-  std::string header = llvm::formatv("LOWBITW{0}", kArtifactFormatVersion).str();
+  std::string header =
+      llvm::formatv("LOWBITW{0}", kArtifactFormatVersion).str();
   std::copy(header.begin(), header.end(), weightsFile.begin());
   for (const TensorInfo &w : weights)
     std::copy(w.data.begin(), w.data.end(), weightsFile.begin() + w.offset);
@@ -476,8 +488,8 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   }
   StringRef cc = cross ? "aarch64-linux-gnu-gcc" : "cc";
   std::string soPath = path("model.so");
-  SmallVector<StringRef> linkArgs{"-shared", "-fPIC", "-O2", "-o", soPath,
-                                  objectPath, wrapperPath, "-lm"};
+  SmallVector<StringRef> linkArgs{"-shared", "-fPIC",    "-O2",       "-o",
+                                  soPath,    objectPath, wrapperPath, "-lm"};
   std::string ompDir = LOWBIT_OPENMP_LIBRARY_DIR;
   std::string ompLink = "-L" + ompDir, ompRpath = "-Wl,-rpath," + ompDir;
   if (pipeline.threads) {
@@ -498,8 +510,8 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
     llvm::json::Array shape;
     for (int64_t d : t.shape)
       shape.push_back(d);
-    return llvm::json::Object{{"name", t.name}, {"dtype", t.dtype},
-                              {"shape", std::move(shape)}};
+    return llvm::json::Object{
+        {"name", t.name}, {"dtype", t.dtype}, {"shape", std::move(shape)}};
   };
   for (const TensorInfo &t : inputs)
     jin.push_back(tensorJson(t));
@@ -523,12 +535,13 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
                           {"triple", spec->triple},
                           {"cpu", spec->cpu},
                           {"required_features", std::move(required)}}},
-      {"weights", llvm::json::Object{{"file", "weights.bin"},
-                                     {"count", (int64_t)weights.size()},
-                                     {"bytes", (int64_t)weightBytes},
-                                     {"file_bytes", (int64_t)weightsBytes},
-                                     {"fingerprint",
-                                      llvm::formatv("{0:x16}", fingerprint).str()}}},
+      {"weights",
+       llvm::json::Object{
+           {"file", "weights.bin"},
+           {"count", (int64_t)weights.size()},
+           {"bytes", (int64_t)weightBytes},
+           {"file_bytes", (int64_t)weightsBytes},
+           {"fingerprint", llvm::formatv("{0:x16}", fingerprint).str()}}},
       {"gpu", gpu->manifest(spec->gpuChip)},
       {"scheme", "fp32 (no quantized weights)"},
       {"optimized", options.optimize},
@@ -539,7 +552,8 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
     llvm::raw_fd_ostream os(path("manifest.json"), ec);
     if (ec)
       return emitError(loc) << "cannot write manifest.json: " << ec.message();
-    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest))) << "\n";
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)))
+       << "\n";
   }
   return success();
 }
