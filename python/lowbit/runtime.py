@@ -60,6 +60,8 @@ def library():
         lib.lowbit_model_gpu_kernel_stats.argtypes = [
             ctypes.c_void_p, ctypes.c_int32, ctypes.POINTER(ctypes.c_char_p),
             ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_double)]
+        lib.lowbit_model_set_gpu_launcher.argtypes = [ctypes.c_void_p, _LAUNCHER,
+                                                      ctypes.c_void_p]
         _lib = lib
     return _lib
 
@@ -74,11 +76,16 @@ class TensorSpec:
         return f"TensorSpec({self.name!r}, {self.dtype}, {self.shape})"
 
 
+_LAUNCHER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int64,
+                             ctypes.POINTER(ctypes.c_uint64))
+
+
 class Model:
     """A loaded artifact. `threads` <= 0 uses every core."""
 
     def __init__(self, path, threads: int = 0):
         self._lib = library()
+        self.path = Path(path)
         self._handle = ctypes.c_void_p()
         err = ctypes.create_string_buffer(1024)
         if self._lib.lowbit_model_load(str(path).encode(), ctypes.byref(self._handle), err, 1024):
@@ -116,6 +123,9 @@ class Model:
         ptrs = (ctypes.c_void_p * max(1, len(outs)))(*[o.ctypes.data for o in outs])
         err = ctypes.create_string_buffer(1024)
         if self._lib.lowbit_model_run(self._handle, ins, ptrs, self.threads, err, 1024):
+            if getattr(self, "_launcher_error", None) is not None:
+                e, self._launcher_error = self._launcher_error, None
+                raise e
             raise LowbitError(err.value.decode())
         return outs
 
@@ -130,6 +140,42 @@ class Model:
                                                     ctypes.byref(launches), ctypes.byref(ms))
             stats[name.value.decode()] = (launches.value, ms.value)
         return stats
+
+    def set_gpu_launcher(self, launch):
+        """CUDA artifacts: run each kernel launch as `launch(kernel, args)`
+        (kernel: its index in the launch table, args: the host addresses of
+        its arguments) instead of on the GPU or the CPU fallback; an
+        exception fails the run and is raised again by run()."""
+        def trampoline(_user, kernel, args):
+            try:
+                n = self._gpu_arg_counts[kernel]
+                launch(kernel, [args[i] for i in range(n)])
+                return 0
+            except BaseException as e:  # noqa: BLE001 - re-raised by run()
+                self._launcher_error = e
+                return 1
+        if self._lib.lowbit_model_gpu_num_kernels(self._handle) == 0:
+            raise LowbitError("not a CUDA artifact: no GPU kernels")
+        self._gpu_arg_counts = [len(k["args"]) for k in self.gpu_kernels()]
+        self._launcher = _LAUNCHER(trampoline)  # kept alive with the model
+        self._launcher_error = None
+        self._lib.lowbit_model_set_gpu_launcher(self._handle, self._launcher, None)
+
+    def gpu_kernels(self) -> list:
+        """CUDA artifacts: the launch table, from the metadata `gpu-kernel`
+        lines: name, grid, block, args [(bytes, role)]."""
+        meta = ctypes.CDLL(str(self.path / "model.so"))
+        meta.lowbit_metadata.restype = ctypes.c_char_p
+        table = []
+        for line in meta.lowbit_metadata().decode().splitlines():
+            f = line.split()
+            if not f or f[0] != "gpu-kernel":
+                continue
+            nargs = int(f[9])
+            table.append({"name": f[2], "grid": tuple(map(int, f[3:6])),
+                          "block": tuple(map(int, f[6:9])),
+                          "args": [(int(f[10 + 2 * i]), f[11 + 2 * i]) for i in range(nargs)]})
+        return table
 
     def close(self):
         if getattr(self, "_handle", None):

@@ -107,6 +107,9 @@ public:
   std::vector<int64_t> launches;
   std::vector<double> milliseconds;
   CUevent start = nullptr, stop = nullptr;
+  /// lowbit_model_set_gpu_launcher.
+  int (*launcher)(void *, int64_t, const uintptr_t *) = nullptr;
+  void *launcherUser = nullptr;
 
   ~GpuState() {
     if (!cu.library)
@@ -306,6 +309,13 @@ int GpuState::launch(int64_t id, const uintptr_t *args) {
   }
   const GpuKernel &k = info.kernels[id];
   ++launches[id];
+  if (launcher) {
+    if (launcher(launcherUser, id, args) != 0) {
+      error = "kernel " + k.name + ": the application's launcher failed";
+      return 1;
+    }
+    return 0;
+  }
   if (fallback) {
     auto t0 = std::chrono::steady_clock::now();
     int rc = reference(k, args);
@@ -477,6 +487,13 @@ std::string takeGpuError(GpuState *state) {
 }
 
 std::string gpuDescription(const GpuState *state) { return state->description; }
+
+void setGpuLauncher(GpuState *state,
+                    int (*launcher)(void *, int64_t, const uintptr_t *),
+                    void *user) {
+  state->launcher = launcher;
+  state->launcherUser = user;
+}
 
 void gpuKernelStats(const GpuState *state, size_t i, int64_t &launches,
                     double &ms) {

@@ -58,6 +58,10 @@ extern "C" int lowbit_runtime_gpu_hook(void *state, int64_t kernel,
 std::string takeGpuError(GpuState *state);
 /// "cuda <device name> (sm_XY)" or "cpu fallback".
 std::string gpuDescription(const GpuState *state);
+/// Routes launches to `launcher(user, kernel, args)` (null: the default).
+void setGpuLauncher(GpuState *state,
+                    int (*launcher)(void *, int64_t, const uintptr_t *),
+                    void *user);
 /// Launches of kernel `i` so far and their time (ms; 0 without
 /// LOWBIT_GPU_TIMING=1).
 void gpuKernelStats(const GpuState *state, size_t i, int64_t &launches,

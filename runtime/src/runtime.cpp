@@ -508,6 +508,14 @@ int lowbit_model_gpu_kernel_stats(const lowbit_model *m, int32_t i,
   return 0;
 }
 
+int lowbit_model_set_gpu_launcher(lowbit_model *m, lowbit_gpu_launcher launcher,
+                                  void *user) {
+  if (!m || !m->gpu)
+    return 1;
+  lowbit_runtime::setGpuLauncher(m->gpu, launcher, user);
+  return 0;
+}
+
 void lowbit_model_free(lowbit_model *m) {
   if (!m)
     return;

@@ -1,4 +1,5 @@
-/*===- runtime.h - Lowbit's C runtime ------------------------------*- C -*-===//
+/*===- runtime.h - Lowbit's C runtime ------------------------------*- C
+ *-*-===//
  *
  * Loads a Lowbit artifact (a directory written by quant-compile: model.so,
  * weights.bin, manifest.json), describes its inputs and outputs, and runs it.
@@ -64,16 +65,16 @@ LOWBIT_API int64_t lowbit_dtype_bytes(const char *dtype);
 
 /** Loads the artifact in directory `dir`. Checks the format version, the
  * CPU features it was compiled for, and that weights.bin matches. */
-LOWBIT_API int lowbit_model_load(const char *dir, lowbit_model **model, char *err,
-                      size_t err_len);
+LOWBIT_API int lowbit_model_load(const char *dir, lowbit_model **model,
+                                 char *err, size_t err_len);
 
 LOWBIT_API int32_t lowbit_model_num_inputs(const lowbit_model *model);
 LOWBIT_API int32_t lowbit_model_num_outputs(const lowbit_model *model);
 /** Info of input/output `i`; null if out of range. */
-LOWBIT_API const lowbit_tensor_info *lowbit_model_input(const lowbit_model *model,
-                                             int32_t i);
-LOWBIT_API const lowbit_tensor_info *lowbit_model_output(const lowbit_model *model,
-                                              int32_t i);
+LOWBIT_API const lowbit_tensor_info *
+lowbit_model_input(const lowbit_model *model, int32_t i);
+LOWBIT_API const lowbit_tensor_info *
+lowbit_model_output(const lowbit_model *model, int32_t i);
 /** The target triple and CPU the artifact was compiled for. */
 LOWBIT_API const char *lowbit_model_target(const lowbit_model *model);
 
@@ -81,8 +82,8 @@ LOWBIT_API const char *lowbit_model_target(const lowbit_model *model);
  * buffers of the described shapes and dtypes (outputs written). Up to
  * `num_threads` threads (<= 0: all cores). */
 LOWBIT_API int lowbit_model_run(lowbit_model *model, const void *const *inputs,
-                     void *const *outputs, int32_t num_threads, char *err,
-                     size_t err_len);
+                                void *const *outputs, int32_t num_threads,
+                                char *err, size_t err_len);
 
 /** CUDA artifacts: the number of kernels in the launch table (0 for CPU
  * artifacts). */
@@ -94,6 +95,17 @@ LOWBIT_API int32_t lowbit_model_gpu_num_kernels(const lowbit_model *model);
 LOWBIT_API int lowbit_model_gpu_kernel_stats(const lowbit_model *model,
                                              int32_t i, const char **name,
                                              int64_t *launches, double *ms);
+
+/** CUDA artifacts: run every kernel launch through `launcher(user, kernel,
+ * args)` instead of the GPU or the CPU fallback (`args`: the aligned host
+ * pointers of the kernel's arguments, in launch-table order; a non-zero
+ * return fails the run). For emulators and tests; null restores the
+ * default. Returns non-zero for CPU artifacts. */
+typedef int (*lowbit_gpu_launcher)(void *user, int64_t kernel,
+                                   const uintptr_t *args);
+LOWBIT_API int lowbit_model_set_gpu_launcher(lowbit_model *model,
+                                             lowbit_gpu_launcher launcher,
+                                             void *user);
 
 LOWBIT_API void lowbit_model_free(lowbit_model *model);
 
