@@ -446,15 +446,7 @@ class _Block:
             regs = [r.strip() for r in a[0].strip("{}").split(",")]
             for w in warps:
                 lanes = w * 32 + tid
-                lm = np.zeros(self.n, bool)
-                lm[lanes] = True
-                base, _ = self.addr(a[1], lm)
-                stride = int(self.val(a[2], lm)[0])
-                rr, cc = np.divmod(np.arange(256), 16)
-                # Element (i, j) of the tile (A: m, k; B: k, n) at
-                # i * stride + j (row) or j * stride + i (col).
-                off = rr * stride + cc if layout == "row" else cc * stride + rr
-                addr = int(base[0]) + 2 * off
+                addr = self._tile_addresses(a[1], a[2], lanes, layout, 2)
                 tile = self.shared[addr[:, None] + np.arange(2)].copy().view(np.uint16)[:, 0]
                 for i, r in enumerate(regs):
                     e0 = (tid * 16 + 2 * i) % 256
@@ -480,16 +472,23 @@ class _Block:
             regs = [r.strip() for r in a[1].strip("{}").split(",")]
             for w in warps:
                 lanes = w * 32 + tid
-                lm = np.zeros(self.n, bool)
-                lm[lanes] = True
-                base, _ = self.addr(a[0], lm)
-                stride = int(self.val(a[2], lm)[0])
                 D = self._f32_tile(regs, lanes)
-                rr, cc = np.divmod(np.arange(256), 16)
-                addr = int(base[0]) + 4 * (rr * stride + cc)
+                addr = self._tile_addresses(a[0], a[2], lanes, "row", 4)
                 self.shared[addr[:, None] + np.arange(4)] = D.view(np.uint8).reshape(256, 4)
             return
         raise UnsupportedInstruction(ins.text)
+
+    def _tile_addresses(self, where, stride, lanes, layout, element_bytes):
+        """Shared-memory byte addresses of the 256 elements of a warp's
+        16x16 tile, row-major order: element (i, j) (A: m, k; B: k, n; C: m,
+        n) at i * stride + j (row) or j * stride + i (col)."""
+        lm = np.zeros(self.n, bool)
+        lm[lanes] = True
+        base, _ = self.addr(where, lm)
+        ld = int(self.val(stride, lm)[0])
+        rr, cc = np.divmod(np.arange(256), 16)
+        off = rr * ld + cc if layout == "row" else cc * ld + rr
+        return int(base[0]) + element_bytes * off
 
     def _half_tile(self, regs, lanes):
         tile = np.zeros(256, np.float16)
