@@ -40,23 +40,32 @@ using mlir::lowbit::NpyArray;
 namespace lowbit = mlir::lowbit;
 using llvm::StringRef;
 
+static cl::OptionCategory runCat("quant-run options");
 static cl::opt<std::string> target(cl::Positional, cl::Required,
                                    cl::desc("<artifact dir | model.onnx | "
-                                            "ONNX test-case dir>"));
-static cl::list<std::string> inputs("input",
-                                    cl::desc("[name=]file.pb|file.npy"));
-static cl::list<std::string> expects("expect",
-                                     cl::desc("[name=]file.pb|file.npy"));
+                                            "ONNX test-case dir>"),
+                                   cl::cat(runCat));
+static cl::list<std::string>
+    inputs("input", cl::desc("[name=]file.pb|file.npy"), cl::cat(runCat));
+static cl::list<std::string>
+    expects("expect", cl::desc("[name=]file.pb|file.npy"), cl::cat(runCat));
 static cl::opt<std::string> outputDir("output-dir",
-                                      cl::desc("write outputs as .npy here"));
-static cl::opt<double> relTol("rtol", cl::init(1e-4), cl::desc("relative tolerance"));
-static cl::opt<double> absTol("atol", cl::init(1e-5), cl::desc("absolute tolerance"));
+                                      cl::desc("write outputs as .npy here"),
+                                      cl::cat(runCat));
+static cl::opt<double> relTol("rtol", cl::init(1e-4),
+                              cl::desc("relative tolerance"), cl::cat(runCat));
+static cl::opt<double> absTol("atol", cl::init(1e-5),
+                              cl::desc("absolute tolerance"), cl::cat(runCat));
 static cl::opt<int> bench("bench", cl::init(0),
-                          cl::desc("time N runs after one warm-up run"));
+                          cl::desc("time N runs after one warm-up run"),
+                          cl::cat(runCat));
 static cl::opt<int> threads("num-threads", cl::init(0),
-                            cl::desc("threads (0: all cores)"));
-static cl::opt<std::string> compileTarget(
-    "target", cl::init("host"), cl::desc("--target for on-the-fly compiles"));
+                            cl::desc("threads (0: all cores)"),
+                            cl::cat(runCat));
+static cl::opt<std::string>
+    compileTarget("target", cl::init("host"),
+                  cl::desc("--target for on-the-fly compiles"),
+                  cl::cat(runCat));
 
 namespace {
 
@@ -84,20 +93,34 @@ int64_t numel(const std::vector<int64_t> &s) {
 
 std::optional<std::string> onnxDtype(int t) {
   switch (t) {
-  case onnx::TensorProto::FLOAT: return "f32";
-  case onnx::TensorProto::DOUBLE: return "f64";
-  case onnx::TensorProto::FLOAT16: return "f16";
-  case onnx::TensorProto::BFLOAT16: return "bf16";
-  case onnx::TensorProto::INT8: return "i8";
-  case onnx::TensorProto::INT16: return "i16";
-  case onnx::TensorProto::INT32: return "i32";
-  case onnx::TensorProto::INT64: return "i64";
-  case onnx::TensorProto::UINT8: return "u8";
-  case onnx::TensorProto::UINT16: return "u16";
-  case onnx::TensorProto::UINT32: return "u32";
-  case onnx::TensorProto::UINT64: return "u64";
-  case onnx::TensorProto::BOOL: return "bool";
-  default: return std::nullopt;
+  case onnx::TensorProto::FLOAT:
+    return "f32";
+  case onnx::TensorProto::DOUBLE:
+    return "f64";
+  case onnx::TensorProto::FLOAT16:
+    return "f16";
+  case onnx::TensorProto::BFLOAT16:
+    return "bf16";
+  case onnx::TensorProto::INT8:
+    return "i8";
+  case onnx::TensorProto::INT16:
+    return "i16";
+  case onnx::TensorProto::INT32:
+    return "i32";
+  case onnx::TensorProto::INT64:
+    return "i64";
+  case onnx::TensorProto::UINT8:
+    return "u8";
+  case onnx::TensorProto::UINT16:
+    return "u16";
+  case onnx::TensorProto::UINT32:
+    return "u32";
+  case onnx::TensorProto::UINT64:
+    return "u64";
+  case onnx::TensorProto::BOOL:
+    return "bool";
+  default:
+    return std::nullopt;
   }
 }
 
@@ -159,7 +182,8 @@ Tensor readNpy(StringRef path) {
 }
 
 void writeNpy(StringRef path, const Tensor &t) {
-  if (llvm::Error e = lowbit::writeNpy(path, NpyArray{t.dtype, t.shape, t.data}))
+  if (llvm::Error e =
+          lowbit::writeNpy(path, NpyArray{t.dtype, t.shape, t.data}))
     die(llvm::toString(std::move(e)));
 }
 
@@ -183,16 +207,26 @@ double valueAt(const Tensor &t, int64_t i) {
     return (double)v;
   };
   StringRef d = t.dtype;
-  if (d == "f32") return get(float());
-  if (d == "f64") return get(double());
-  if (d == "i64") return get(int64_t());
-  if (d == "i32") return get(int32_t());
-  if (d == "i16") return get(int16_t());
-  if (d == "i8") return get(int8_t());
-  if (d == "u8" || d == "bool") return get(uint8_t());
-  if (d == "u16") return get(uint16_t());
-  if (d == "u32") return get(uint32_t());
-  if (d == "u64") return get(uint64_t());
+  if (d == "f32")
+    return get(float());
+  if (d == "f64")
+    return get(double());
+  if (d == "i64")
+    return get(int64_t());
+  if (d == "i32")
+    return get(int32_t());
+  if (d == "i16")
+    return get(int16_t());
+  if (d == "i8")
+    return get(int8_t());
+  if (d == "u8" || d == "bool")
+    return get(uint8_t());
+  if (d == "u16")
+    return get(uint16_t());
+  if (d == "u32")
+    return get(uint32_t());
+  if (d == "u64")
+    return get(uint64_t());
   return NAN;
 }
 
@@ -228,7 +262,8 @@ void compileOnTheFly(StringRef self, StringRef model, StringRef dir,
 /// if a comparison fails.
 bool runOnce(lowbit_model *model, std::vector<Tensor> feeds,
              const std::vector<Tensor> &expected, StringRef label) {
-  int nin = lowbit_model_num_inputs(model), nout = lowbit_model_num_outputs(model);
+  int nin = lowbit_model_num_inputs(model),
+      nout = lowbit_model_num_outputs(model);
   if ((int)feeds.size() != nin)
     die(label + ": the model takes " + llvm::Twine(nin) + " inputs, got " +
         llvm::Twine(feeds.size()));
@@ -250,10 +285,12 @@ bool runOnce(lowbit_model *model, std::vector<Tensor> feeds,
     std::vector<int64_t> want(info->shape, info->shape + info->rank);
     if (t.shape != want || t.dtype != info->dtype) {
       std::string w, g;
-      for (int64_t d : want) w += std::to_string(d) + " ";
-      for (int64_t d : t.shape) g += std::to_string(d) + " ";
-      die(label + ": input '" + info->name + "' must be " + info->dtype +
-          " [" + w + "], the file has " + t.dtype + " [" + g + "]");
+      for (int64_t d : want)
+        w += std::to_string(d) + " ";
+      for (int64_t d : t.shape)
+        g += std::to_string(d) + " ";
+      die(label + ": input '" + info->name + "' must be " + info->dtype + " [" +
+          w + "], the file has " + t.dtype + " [" + g + "]");
     }
     in[i] = t.data.data();
   }
@@ -261,8 +298,10 @@ bool runOnce(lowbit_model *model, std::vector<Tensor> feeds,
   std::vector<void *> out(nout);
   for (int i = 0; i < nout; ++i) {
     const lowbit_tensor_info *info = lowbit_model_output(model, i);
-    outs[i] = {info->name, info->dtype,
-               std::vector<int64_t>(info->shape, info->shape + info->rank), {}};
+    outs[i] = {info->name,
+               info->dtype,
+               std::vector<int64_t>(info->shape, info->shape + info->rank),
+               {}};
     outs[i].data.resize(info->num_elements * info->element_bytes);
     out[i] = outs[i].data.data();
   }
@@ -288,8 +327,9 @@ bool runOnce(lowbit_model *model, std::vector<Tensor> feeds,
     for (const Tensor &t : outs) {
       llvm::SmallString<256> p(outputDir);
       std::string file = t.name;
-      std::replace_if(file.begin(), file.end(),
-                      [](char c) { return !isalnum(c) && c != '_' && c != '-'; }, '_');
+      std::replace_if(
+          file.begin(), file.end(),
+          [](char c) { return !isalnum(c) && c != '_' && c != '-'; }, '_');
       llvm::sys::path::append(p, file + ".npy");
       writeNpy(p, t);
     }
@@ -327,8 +367,8 @@ bool runOnce(lowbit_model *model, std::vector<Tensor> feeds,
     llvm::outs() << llvm::formatv(
         "{0}: output '{1}': max abs error {2:e2}, max rel error {3:e2}, {4} of "
         "{5} outside rtol {6:e1} atol {7:e1}: {8}\n",
-        label, got->name, maxAbs, maxRel, bad, n, (double)relTol, (double)absTol,
-        bad ? "FAIL" : "ok");
+        label, got->name, maxAbs, maxRel, bad, n, (double)relTol,
+        (double)absTol, bad ? "FAIL" : "ok");
     ok &= bad == 0;
   }
   return ok;
@@ -337,6 +377,8 @@ bool runOnce(lowbit_model *model, std::vector<Tensor> feeds,
 } // namespace
 
 int main(int argc, char **argv) {
+  // Only quant-run's own options in --help (not every LLVM option linked in).
+  cl::HideUnrelatedOptions(runCat);
   cl::ParseCommandLineOptions(argc, argv, "Run a Lowbit artifact\n");
   std::vector<Tensor> feeds, expected;
   for (const std::string &spec : inputs) {
@@ -359,8 +401,8 @@ int main(int argc, char **argv) {
   llvm::SmallString<256> modelInDir(target);
   llvm::sys::path::append(modelInDir, "model.onnx");
   std::vector<std::pair<std::vector<Tensor>, std::vector<Tensor>>> dataSets;
-  bool isCase = llvm::sys::fs::is_directory(target) &&
-                llvm::sys::fs::exists(modelInDir);
+  bool isCase =
+      llvm::sys::fs::is_directory(target) && llvm::sys::fs::exists(modelInDir);
   if (isCase) {
     std::error_code ec;
     std::vector<std::string> dirs;
