@@ -14,6 +14,7 @@ if [ ! -f "$build/build.ninja" ]; then
   cmake -G Ninja -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
 fi
-ninja -C "$build" -j "${LOWBIT_JOBS:-2}" quant-opt quant-translate LowbitUnitTests mlir-doc
+ninja -C "$build" -j "${LOWBIT_JOBS:-2}" quant-opt quant-translate quant-compile quant-run \
+  lowbit_runtime LowbitUnitTests mlir-doc
 ASAN_OPTIONS=allow_user_poisoning=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   /usr/lib/llvm-22/bin/lit -sv "$build/test" "$build/test/Unit"

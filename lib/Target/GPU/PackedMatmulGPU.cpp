@@ -45,6 +45,7 @@ struct LowerPackedMatmulToGPUPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    generated.clear();
     SmallVector<PackedMatmulOp> ops;
     module.walk([&](PackedMatmulOp op) {
       if (op.getLayout().getGpu())
