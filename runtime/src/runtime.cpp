@@ -524,8 +524,13 @@ void lowbit_model_free(lowbit_model *m) {
     munmap(m->mapping, m->mappingBytes);
   else if (m->weights)
     munmap(m->weights, m->weightsBytes);
-  if (m->library)
+  if (m->library) {
+    // The artifact's allocator keeps freed blocks for the next run; they
+    // go back to the system with the model.
+    if (auto release = (void (*)())dlsym(m->library, "lowbit_release_memory"))
+      release();
     dlclose(m->library);
+  }
   delete m;
 }
 

@@ -17,8 +17,8 @@ namespace {
 /// The allocator the generated code calls (finalize-memref-to-llvm with
 /// generic functions): 64-byte aligned blocks, rounded up to 4 KiB classes
 /// above 4 KiB, and freed blocks kept per class for the next run. Memory
-/// stays at the peak of one run and is never returned to the system while
-/// the process lives (documented in docs/compile-and-run.md).
+/// stays at the peak of one run until the runtime unloads the model and
+/// calls lowbit_release_memory (documented in docs/compile-and-run.md).
 constexpr const char *kAllocatorSource = R"c(
 #include <pthread.h>
 #include <stdlib.h>
@@ -125,6 +125,18 @@ void _mlir_memref_to_llvm_free(void *q) {
   lowbit_cache[i].size = b->size;
   b->next = lowbit_cache[i].free;
   lowbit_cache[i].free = b;
+  pthread_mutex_unlock(&lowbit_lock);
+}
+/* The runtime calls this when it unloads the model: the cached blocks go
+   back to the system. */
+void lowbit_release_memory(void) {
+  pthread_mutex_lock(&lowbit_lock);
+  for (int i = 0; i < LOWBIT_CLASSES && lowbit_cache[i].size; ++i)
+    while (lowbit_cache[i].free) {
+      lowbit_block *b = lowbit_cache[i].free;
+      lowbit_cache[i].free = b->next;
+      free(b);
+    }
   pthread_mutex_unlock(&lowbit_lock);
 }
 )c";
