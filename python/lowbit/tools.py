@@ -90,7 +90,7 @@ def build_aarch64_driver(out_dir) -> Path:
     runtime = REPO_ROOT / "runtime"
     driver = out_dir / "lowbit_run_raw"
     objects = []
-    for src in ("runtime.cpp", "gpu.cpp"):
+    for src in ("runtime.cpp", "gpu.cpp", "gpu_reference.cpp"):
         obj = out_dir / src.replace(".cpp", ".o")
         subprocess.run(["aarch64-linux-gnu-g++", "-O2", "-std=c++17", "-DLOWBIT_RUNTIME_BUILD",
                         f"-I{runtime / 'include'}", "-c", str(runtime / "src" / src),

@@ -1,10 +1,8 @@
 //===- gpu.cpp - The runtime's GPU side -------------------------*- C++ -*-===//
 //
-// The CUDA driver API through dlopen, the launch hook (weights copied to the
-// device once, activations in and outputs out per launch), and the CPU
-// fallback that computes each kernel's reference (`ref packed_matmul`: the
-// `gpu` packed layout of docs/kernels.md, dequantized, times the
-// activations).
+// The CUDA driver API through dlopen and the launch hook (weights copied to
+// the device once, activations in and outputs out per launch, or the CPU
+// reference of gpu_reference.cpp with LOWBIT_GPU=cpu).
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,7 +14,6 @@
 #include <dlfcn.h>
 #include <fstream>
 #include <map>
-#include <numeric>
 #include <sstream>
 
 namespace lowbit_runtime {
@@ -135,7 +132,6 @@ public:
 
   std::string initCuda(const std::string &dir);
   int launch(int64_t id, const uintptr_t *args);
-  int reference(const GpuKernel &k, const uintptr_t *args);
 };
 
 std::string parseGpuLine(const std::string &line, GpuInfo &info) {
@@ -318,7 +314,10 @@ int GpuState::launch(int64_t id, const uintptr_t *args) {
   }
   if (fallback) {
     auto t0 = std::chrono::steady_clock::now();
-    int rc = reference(k, args);
+    std::string why = runReference(k, args);
+    int rc = why.empty() ? 0 : 1;
+    if (rc)
+      error = why;
     if (timing)
       milliseconds[id] += std::chrono::duration<double, std::milli>(
                               std::chrono::steady_clock::now() - t0)
@@ -382,63 +381,6 @@ int GpuState::launch(int64_t id, const uintptr_t *args) {
     if (!check(cu.eventElapsedTime(&ms, start, stop), "cuEventElapsedTime"))
       return 1;
     milliseconds[id] += ms;
-  }
-  return 0;
-}
-
-int GpuState::reference(const GpuKernel &k, const uintptr_t *args) {
-  if (!k.hasRef) {
-    error = "kernel " + k.name + " has no CPU reference (LOWBIT_GPU=cpu)";
-    return 1;
-  }
-  // The `gpu` packed layout (lanes = 128): blocks of 512 bytes per column.
-  const int64_t lanes = 128, blockBytes = 4 * lanes;
-  int64_t blockK = blockBytes * 8 / k.bits;
-  int64_t super = k.group ? std::lcm(blockK, k.group) : blockK;
-  int64_t paddedK = (k.k + super - 1) / super * super;
-  int64_t numBlocks = paddedK / blockK;
-  int64_t numGroups = k.group ? paddedK / k.group : 1;
-  int64_t numTiles = (k.n + k.tile - 1) / k.tile;
-  int64_t perGroup = k.zero ? 2 : 1;
-  int64_t rows = k.argBytes[0] / (4 * k.k);
-  if (rows * 4 * k.k != k.argBytes[0] ||
-      k.argBytes[1] != numTiles * k.tile * paddedK * k.bits / 8 ||
-      k.argBytes[2] != numTiles * numGroups * k.tile * perGroup * 4 ||
-      k.argBytes[3] != rows * k.n * 4) {
-    error = "kernel " + k.name + ": argument sizes do not match its layout";
-    return 1;
-  }
-  const float *x = (const float *)args[0];
-  const uint8_t *codes = (const uint8_t *)args[1];
-  const float *params = (const float *)args[2];
-  float *out = (float *)args[3];
-  std::vector<float> w(k.k);
-  uint32_t mask = (1u << k.bits) - 1, sign = 1u << (k.bits - 1);
-  for (int64_t col = 0; col < k.n; ++col) {
-    int64_t t = col / k.tile, c = col % k.tile;
-    for (int64_t kk = 0; kk < k.k; ++kk) {
-      int64_t blk = kk / blockK, within = kk % blockK;
-      const uint8_t *block =
-          codes + ((t * numBlocks + blk) * k.tile + c) * blockBytes;
-      uint32_t code;
-      if (k.bits == 8) {
-        code = block[within];
-      } else {
-        int64_t bit = (within % lanes) * 32 + (within / lanes) * k.bits;
-        code = (block[bit / 8] >> (bit % 8)) & mask;
-      }
-      float v = k.isSigned && (code & sign) ? float(int64_t(code) - (mask + 1))
-                                            : float(code);
-      int64_t g = k.group ? kk / k.group : 0;
-      const float *p = params + ((t * numGroups + g) * k.tile + c) * perGroup;
-      w[kk] = (v - (k.zero ? p[1] : 0.0f)) * p[0];
-    }
-    for (int64_t r = 0; r < rows; ++r) {
-      double sum = 0;
-      for (int64_t kk = 0; kk < k.k; ++kk)
-        sum += double(x[r * k.k + kk]) * w[kk];
-      out[r * k.n + col] = float(sum);
-    }
   }
   return 0;
 }

@@ -40,6 +40,10 @@ struct GpuInfo {
 /// error message or "".
 std::string parseGpuLine(const std::string &line, GpuInfo &info);
 
+/// Computes kernel `k`'s reference on the CPU (gpu_reference.cpp) with the
+/// launch's arguments; returns an error message or "".
+std::string runReference(const GpuKernel &k, const uintptr_t *args);
+
 class GpuState;
 
 /// Sets up the GPU side of an artifact in `dir` (loads the driver, the

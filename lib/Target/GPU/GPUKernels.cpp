@@ -88,3 +88,9 @@ Value GPUKernelBase::dequantize(Value codes, Value tileIdx, Value group,
       b, loc, values, scaleV,
       vector::BroadcastOp::create(b, loc, vec4F32, offset));
 }
+
+LaunchShape mlir::lowbit::detail::launchShape(PackedLayoutAttr layout,
+                                              int64_t rows) {
+  return rows <= kGemvMaxRows ? gemvShape(layout, rows)
+                              : gemmShape(layout, rows);
+}

@@ -19,10 +19,15 @@ constexpr int64_t kWarpSize = 32;
 /// Rows up to which the decode GEMV runs; above, the tensor-core GEMM.
 constexpr int64_t kGemvMaxRows = 16;
 
-/// Grid (x, y) and threads per block of a kernel.
+/// Grid (x, y) and threads per block of a kernel, and which kernel.
 struct LaunchShape {
   int64_t gridX = 1, gridY = 1, threads = 128;
+  bool gemv = true;
 };
+
+/// The kernel `rows` rows of activations take (GEMV up to kGemvMaxRows,
+/// GEMM above) and its launch.
+LaunchShape launchShape(PackedLayoutAttr layout, int64_t rows);
 
 /// Helpers and layout-derived sizes both kernels use. Names follow the
 /// layout: a block is 512 bytes of one column; a quad is 4 consecutive k

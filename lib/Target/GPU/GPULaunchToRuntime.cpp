@@ -64,10 +64,10 @@ struct GPULaunchToRuntimePass
         return signalPassFailure();
       }
       std::string name = kernel.getName().str();
-      auto roles = kernel->getAttrOfType<ArrayAttr>("lowbit.arg_roles");
+      auto roles = kernel->getAttrOfType<ArrayAttr>(kArgRolesAttr);
       if (!roles || roles.size() != launch.getNumKernelOperands()) {
         launch.emitOpError("kernel '")
-            << name << "' has no lowbit.arg_roles for its arguments";
+            << name << "' has no " << kArgRolesAttr << " for its arguments";
         return signalPassFailure();
       }
       SmallVector<int64_t> sizes;
@@ -109,7 +109,7 @@ struct GPULaunchToRuntimePass
             attrs.getNamedAttr("sizes", attrs.getDenseI64ArrayAttr(sizes)),
             attrs.getNamedAttr("arg_bytes", attrs.getArrayAttr(argBytes)),
             attrs.getNamedAttr("arg_roles", roles)};
-        if (Attribute ref = kernel->getAttr("lowbit.reference"))
+        if (Attribute ref = kernel->getAttr(kReferenceAttr))
           entry.push_back(attrs.getNamedAttr("reference", ref));
         table.push_back(attrs.getDictionaryAttr(entry));
       }

@@ -73,9 +73,9 @@ struct LowerPackedMatmulToGPUPass
 
   gpu::GPUFuncOp buildKernel(OpBuilder &kb, Location loc,
                              PackedLayoutAttr layout, FunctionType type,
-                             SymbolTable &symbols) {
+                             const LaunchShape &shape, SymbolTable &symbols) {
     int64_t rows = cast<MemRefType>(type.getInput(0)).getDimSize(0);
-    bool gemv = rows <= kGemvMaxRows;
+    bool gemv = shape.gemv;
     // Named for profiles: gemv_w4_m16_k384_n1536 (uniqued by the symbol
     // table when two layouts share a shape).
     std::string name =
@@ -84,14 +84,12 @@ struct LowerPackedMatmulToGPUPass
     auto func = gpu::GPUFuncOp::create(kb, loc, name, type);
     symbols.insert(func); // uniques the name
     func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
-    LaunchShape shape =
-        gemv ? gemvShape(layout, rows) : gemmShape(layout, rows);
     func.setKnownBlockSizeAttr(
         kb.getDenseI32ArrayAttr({static_cast<int32_t>(shape.threads), 1, 1}));
-    func->setAttr("lowbit.arg_roles",
+    func->setAttr(kArgRolesAttr,
                   kb.getStrArrayAttr({"in", "const", "const", "out"}));
     // What the runtime's CPU fallback computes instead.
-    func->setAttr("lowbit.reference", layout);
+    func->setAttr(kReferenceAttr, layout);
     OpBuilder::InsertionGuard guard(kb);
     kb.setInsertionPointToStart(&func.getBody().front());
     if (gemv)
@@ -120,17 +118,16 @@ struct LowerPackedMatmulToGPUPass
     // share it).
     OpBuilder kb = OpBuilder::atBlockEnd(kernels.getBody());
     FunctionType type = kb.getFunctionType(argTypes, {});
+    LaunchShape shape =
+        launchShape(layout, cast<MemRefType>(x.getType()).getDimSize(0));
     gpu::GPUFuncOp &func = generated[{layout, type}];
     if (!func)
-      func = buildKernel(kb, loc, layout, type, symbols);
+      func = buildKernel(kb, loc, layout, type, shape, symbols);
 
     // The launch.
     auto cst = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
-    int64_t rows = cast<MemRefType>(x.getType()).getDimSize(0);
-    LaunchShape shape = rows <= kGemvMaxRows ? gemvShape(layout, rows)
-                                             : gemmShape(layout, rows);
     Value one = cst(1);
     gpu::LaunchFuncOp::create(
         b, loc, func, gpu::KernelDim3{cst(shape.gridX), cst(shape.gridY), one},

@@ -23,6 +23,12 @@ namespace lowbit {
 #define GEN_PASS_REGISTRATION
 #include "lowbit/Target/GPU/Passes.h.inc"
 
+/// Attributes of the kernels lowbit-gpu-lower-packed-matmul generates, read
+/// by lowbit-gpu-launch-to-runtime: each argument's role (in, const, out)
+/// and what the runtime's CPU fallback computes (a #lowbit.packed layout).
+constexpr StringLiteral kArgRolesAttr = "lowbit.arg_roles";
+constexpr StringLiteral kReferenceAttr = "lowbit.reference";
+
 /// The CUDA chips quant-compile targets (`cuda-sm80`, `cuda-sm90`), as
 /// `sm_80`; empty when `target` is not a CUDA target.
 std::string cudaChip(StringRef target);
