@@ -254,6 +254,12 @@ class _Block:
             return self.shuffle(ins, m)
         if base == "wmma":
             return self.wmma(ins, m)
+        if base == "ldmatrix":
+            return self.ldmatrix(ins, m)
+        if base == "mma":
+            return self.mma(ins, m)
+        if base == "cp" and parts[1] == "async":
+            return self.cp_async(ins, m)
         t = parts[-1]
         width = 64 if t[1:] == "64" else 32
         mask_w = M64 if width == 64 else M32
@@ -289,6 +295,10 @@ class _Block:
             p = self.preds[a[3]][m]
             self.set(a[0], m, np.where(p, self.val(a[1], m), self.val(a[2], m)))
             return
+        if base == "mov" and (a[0].startswith("{") or a[1].startswith("{")):
+            return self.mov_vector(ins, m)
+        if t in ("f16", "f16x2"):
+            return self.half_op(ins, m)
         if base == "mov" or (base == "cvta" and parts[1] == "to"):
             self.set(a[0], m, self.val(a[1], m) & mask_w)
             return
@@ -333,7 +343,7 @@ class _Block:
                 r = (np.minimum(xs, ys) if base == "min" else np.maximum(xs, ys)).astype(np.uint64)
             else:
                 r = np.minimum(x, y) if base == "min" else np.maximum(x, y)
-        elif base == "bfe" and t == "u32":
+        elif base == "bfe" and t in ("u32", "u64"):
             pos, length = y, self.val(a[3], m) & M32
             r = (x >> pos) & ((np.uint64(1) << length) - np.uint64(1))
         else:
@@ -366,10 +376,18 @@ class _Block:
 
     def convert(self, ins, m):
         op, a = ins.op, ins.args
-        if op == "cvt.u64.u32":
-            self.set(a[0], m, self.val(a[1], m) & M32)
-        elif op == "cvt.u32.u64":
-            self.set(a[0], m, self.val(a[1], m) & M32)
+        im = re.fullmatch(r"cvt\.([us])(8|16|32|64)\.([us])(8|16|32|64)", op)
+        if im:
+            # Integer to integer: truncate, or extend by the source's sign.
+            dw, sk, sw = int(im.group(2)), im.group(3), int(im.group(4))
+            v = self.val(a[1], m) & np.uint64((1 << sw) - 1)
+            if sk == "s" and dw > sw:
+                neg = (v >> np.uint64(sw - 1)) & np.uint64(1)
+                v = v | (neg * np.uint64(((1 << 64) - 1) ^ ((1 << sw) - 1)))
+            self.set(a[0], m, v & np.uint64((1 << dw) - 1) if dw < 64 else v)
+        elif op == "cvt.rn.f16.f32":
+            h = _f32(self.val(a[1], m)).astype(np.float16).view(np.uint16)
+            self.set(a[0], m, h.astype(np.uint64))
         elif op == "cvt.rn.f16x2.f32":
             hi = _f32(self.val(a[1], m)).astype(np.float16).view(np.uint16).astype(np.uint64)
             lo = _f32(self.val(a[2], m)).astype(np.float16).view(np.uint16).astype(np.uint64)
@@ -427,6 +445,154 @@ class _Block:
         idx = np.arange(self.n)
         partner = (idx & ~31) | ((idx & 31) ^ lane_xor)
         self.set(a[0], m, src[partner][m])
+
+    def mov_vector(self, ins, m):
+        """`mov.b32 %r, {%h0, %h1}` packs (low first); `mov.b32 {%h0, %h1},
+        %r` unpacks."""
+        a = ins.args
+        if ins.op not in ("mov.b32", "mov.b64"):
+            raise UnsupportedInstruction(ins.text)
+        if a[1].startswith("{"):
+            parts = [p.strip() for p in a[1].strip("{}").split(",")]
+            width = (32 if ins.op == "mov.b32" else 64) // len(parts)
+            r = np.zeros(int(m.sum()), np.uint64)
+            for i, p in enumerate(parts):
+                r |= (self.val(p, m) & np.uint64((1 << width) - 1)) << np.uint64(width * i)
+            self.set(a[0], m, r)
+            return
+        parts = [p.strip() for p in a[0].strip("{}").split(",")]
+        width = (32 if ins.op == "mov.b32" else 64) // len(parts)
+        v = self.val(a[1], m)
+        for i, p in enumerate(parts):
+            if p != "_":
+                self.set(p, m, (v >> np.uint64(width * i)) & np.uint64((1 << width) - 1))
+
+    def half_op(self, ins, m):
+        """f16 and f16x2 arithmetic: each half rounded to nearest even
+        once (computed in float64; exact for products and sums of f16)."""
+        parts, a = ins.op.split("."), ins.args
+        base, lanes = parts[0], 2 if parts[-1] == "f16x2" else 1
+        if base == "mov":
+            self.set(a[0], m, self.val(a[1], m))
+            return
+        if base not in ("add", "sub", "mul", "fma", "neg"):
+            raise UnsupportedInstruction(ins.text)
+        if any(q in parts for q in ("rz", "rm", "rp", "sat", "ftz")):
+            raise UnsupportedInstruction(ins.text)  # only round-to-nearest
+        ops = [self.val(x, m) for x in a[1:]]
+        r = np.zeros(int(m.sum()), np.uint64)
+        for h in range(lanes):
+            sh = np.uint64(16 * h)
+            xs = [((o >> sh) & np.uint64(0xFFFF)).astype(np.uint16).view(np.float16)
+                  .astype(np.float64) for o in ops]
+            if base == "add":
+                v = xs[0] + xs[1]
+            elif base == "sub":
+                v = xs[0] - xs[1]
+            elif base == "mul":
+                v = xs[0] * xs[1]
+            elif base == "fma":
+                v = xs[0] * xs[1] + xs[2]
+            else:
+                v = -xs[0]
+            bits = v.astype(np.float16).view(np.uint16).astype(np.uint64)
+            r |= bits << sh
+        self.set(a[0], m, r)
+
+    # ldmatrix, mma.sync (m16n8k16), cp.async ------------------------------
+    def ldmatrix(self, ins, m):
+        """ldmatrix.sync.aligned.m8n8.x4.shared.b16: lanes 8i .. 8i + 7 give
+        the row addresses of matrix i; lane l gets, in register i, row l / 4,
+        columns 2 (l % 4) and + 1 of matrix i."""
+        if ins.op != "ldmatrix.sync.aligned.m8n8.x4.shared.b16":
+            raise UnsupportedInstruction(ins.text)
+        if not self._whole_warps(m):
+            raise RuntimeError(f"{self.k.name}: ldmatrix with part of a warp")
+        regs = [r.strip() for r in ins.args[0].strip("{}").split(",")]
+        addrs = np.zeros(self.n, np.int64)
+        addrs[m] = self.addr(ins.args[1], m)[0].astype(np.int64)
+        tid = np.arange(32)
+        for w in np.nonzero(m.reshape(-1, 32).all(1))[0]:
+            lanes = w * 32 + tid
+            for i, r in enumerate(regs):
+                row_addr = addrs[w * 32 + 8 * i + tid // 4] + 4 * (tid % 4)
+                data = self.shared[row_addr[:, None] + np.arange(4)]
+                v = np.ascontiguousarray(data).view(np.uint32)[:, 0]
+                self.regs.setdefault(r, np.zeros(self.n, np.uint64))[lanes] = v
+        return
+
+    def mma(self, ins, m):
+        """mma.sync m16n8k16, f16 A (row) and B (col), f32 C and D, in the
+        PTX ISA's fragment layouts (g = lane / 4, t = lane % 4): A register
+        j holds rows g + 8 (j % 2), columns 2t + 8 (j / 2) and + 1; B
+        register j rows (k) 2t + 8 j and + 1 of column g; C register j row g
+        + 8 (j / 2), column 2t + j % 2. Products are exact, summed in
+        float64 and rounded to f32 once."""
+        if ins.op != "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32":
+            raise UnsupportedInstruction(ins.text)
+        if not self._whole_warps(m):
+            raise RuntimeError(f"{self.k.name}: mma.sync with part of a warp")
+        d, ar, br, cr = ([r.strip() for r in x.strip("{}").split(",")] for x in ins.args)
+        tid = np.arange(32)
+        g, t = tid // 4, tid % 4
+
+        def halves(reg, lanes):
+            v = self.regs[reg][lanes]
+            lo = (v & np.uint64(0xFFFF)).astype(np.uint16).view(np.float16)
+            hi = ((v >> np.uint64(16)) & np.uint64(0xFFFF)).astype(np.uint16).view(np.float16)
+            return lo.astype(np.float64), hi.astype(np.float64)
+
+        for w in np.nonzero(m.reshape(-1, 32).all(1))[0]:
+            lanes = w * 32 + tid
+            A = np.zeros((16, 16))
+            for j, r in enumerate(ar):
+                lo, hi = halves(r, lanes)
+                row, col = g + 8 * (j % 2), 2 * t + 8 * (j // 2)
+                A[row, col], A[row, col + 1] = lo, hi
+            B = np.zeros((16, 8))
+            for j, r in enumerate(br):
+                lo, hi = halves(r, lanes)
+                B[2 * t + 8 * j, g], B[2 * t + 8 * j + 1, g] = lo, hi
+            C = np.zeros((16, 8))
+            for j, r in enumerate(cr):
+                C[g + 8 * (j // 2), 2 * t + j % 2] = _f32(self.regs[r][lanes])
+            D = (A @ B + C).astype(np.float32)
+            for j, r in enumerate(d):
+                self.regs.setdefault(r, np.zeros(self.n, np.uint64))[lanes] = \
+                    _bits32(D[g + 8 * (j // 2), 2 * t + j % 2])
+
+    def cp_async(self, ins, m):
+        """cp.async copies complete only at a cp.async.wait_group that
+        covers their group, so a missing wait reads stale shared memory."""
+        parts, a = ins.op.split("."), ins.args
+        if not hasattr(self, "async_open"):
+            self.async_open = np.zeros(self.n, np.int64)
+            self.async_pending = []  # (threads, group per thread, dst, data)
+        if ins.op == "cp.async.commit_group":
+            self.async_open[m] += 1
+            return
+        if ins.op == "cp.async.wait_group" or ins.op == "cp.async.wait_all":
+            keep = int(self.val(a[0], m)[0]) if a else 0
+            still = []
+            for threads, group, dst, data in self.async_pending:
+                done = m[threads] & (group < self.async_open[threads] - keep)
+                if done.any():
+                    idx = dst[done][:, None] + np.arange(data.shape[1])
+                    self.shared[idx] = data[done]
+                if (~done).any():
+                    still.append((threads[~done], group[~done], dst[~done], data[~done]))
+            self.async_pending = still
+            return
+        if parts[:4] != ["cp", "async", "cg", "shared"] or parts[4] != "global":
+            raise UnsupportedInstruction(ins.text)
+        size = int(self.val(a[2], m)[0])
+        if size != 16 or len(a) != 3:
+            raise UnsupportedInstruction(ins.text)
+        dst = self.addr(a[0], m)[0].astype(np.int64)
+        src = self.addr(a[1], m)[0]
+        data = self.mem.load(src, size).copy()
+        threads = np.nonzero(m)[0]
+        self.async_pending.append((threads, self.async_open[threads].copy(), dst, data))
 
     def _whole_warps(self, m):
         w = m.reshape(-1, 32)

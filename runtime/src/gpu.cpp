@@ -170,15 +170,17 @@ std::string parseGpuLine(const std::string &line, GpuInfo &info) {
   }
   std::string ref, what;
   if (ls >> ref) {
-    int s = 0, z = 0;
-    ls >> what >> k.bits >> k.k >> k.n >> k.tile >> k.group >> s >> z;
+    int s = 0, z = 0, m = 0;
+    ls >> what >> k.bits >> k.k >> k.n >> k.tile >> k.group >> s >> z >> m;
     if (!ls || ref != "ref" || what != "packed_matmul" || args != 4 ||
         (k.bits != 2 && k.bits != 4 && k.bits != 8) || k.k <= 0 || k.n <= 0 ||
-        k.tile <= 0 || k.group < 0 || k.k % 4 || k.group % 4)
+        k.tile <= 0 || k.group < 0 || k.k % 4 || k.group % 4 ||
+        (m && (k.tile != 8 || k.bits == 2 || k.group % 16)))
       return "bad kernel reference in the metadata: " + line;
     k.hasRef = true;
     k.isSigned = s;
     k.zero = z;
+    k.mma = m;
   }
   for (int64_t v :
        {k.grid[0], k.grid[1], k.grid[2], k.block[0], k.block[1], k.block[2]})

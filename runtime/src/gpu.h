@@ -27,7 +27,7 @@ struct GpuKernel {
   // `ref packed_matmul`: what the CPU fallback computes.
   bool hasRef = false;
   int64_t bits = 0, k = 0, n = 0, tile = 0, group = 0;
-  bool isSigned = false, zero = false;
+  bool isSigned = false, zero = false, mma = false;
 };
 
 /// What the `gpu` metadata lines say.

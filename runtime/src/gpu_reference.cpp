@@ -17,8 +17,10 @@ std::string runReference(const GpuKernel &k, const uintptr_t *args) {
   if (!k.hasRef) {
     return "kernel " + k.name + " has no CPU reference (LOWBIT_GPU=cpu)";
   }
-  // The `gpu` packed layout (lanes = 128): blocks of 512 bytes per column.
-  const int64_t lanes = 128, blockBytes = 4 * lanes;
+  // The `gpu` packed layout (lanes = 128): blocks of 512 bytes per column
+  // or, with `mma`, per tile of 8 columns.
+  const int64_t lanes = 128;
+  const int64_t blockBytes = k.mma ? 4 * lanes / k.tile : 4 * lanes;
   int64_t blockK = blockBytes * 8 / k.bits;
   int64_t super = k.group ? std::lcm(blockK, k.group) : blockK;
   int64_t paddedK = (k.k + super - 1) / super * super;
@@ -46,7 +48,20 @@ std::string runReference(const GpuKernel &k, const uintptr_t *args) {
       const uint8_t *block =
           codes + ((t * numBlocks + blk) * k.tile + c) * blockBytes;
       uint32_t code;
-      if (k.bits == 8) {
+      if (k.mma) {
+        // Thread 4c + t of the tile's 512 bytes; pair 2s + h of its words
+        // holds k = 16s + 2t + 8h (low half) and k + 1 (high half).
+        int64_t s = within / 16, r = within % 16, perWord = 16 / k.bits;
+        int64_t q = 2 * s + r / 8;
+        int64_t bit =
+            (q / perWord) * 32 + (r % 2) * 16 + (q % perWord) * k.bits;
+        const uint8_t *thread =
+            codes + (t * numBlocks + blk) * 512 + 16 * (4 * c + (r % 8) / 2);
+        code = (thread[bit / 8] >> (bit % 8)) & mask;
+        // Stored unsigned.
+        if (k.isSigned)
+          code = (code - sign) & mask;
+      } else if (k.bits == 8) {
         code = block[within];
       } else {
         int64_t bit = (within % lanes) * 32 + (within / lanes) * k.bits;

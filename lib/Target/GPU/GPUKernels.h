@@ -22,11 +22,12 @@ constexpr int64_t kGemvMaxRows = 16;
 /// Grid (x, y) and threads per block of a kernel, and which kernel.
 struct LaunchShape {
   int64_t gridX = 1, gridY = 1, threads = 128;
-  bool gemv = true;
+  enum Kind { Gemv, Gemm, Mma } kind = Gemv;
 };
 
-/// The kernel `rows` rows of activations take (GEMV up to kGemvMaxRows,
-/// GEMM above) and its launch.
+/// The kernel `rows` rows of activations take and its launch: the mma.sync
+/// GEMM on `mma` layouts; otherwise the GEMV up to kGemvMaxRows, the WMMA
+/// GEMM above.
 LaunchShape launchShape(PackedLayoutAttr layout, int64_t rows);
 
 /// Helpers and layout-derived sizes both kernels use. Names follow the
@@ -79,12 +80,20 @@ void buildGemvKernel(OpBuilder &b, Location loc, PackedLayoutAttr layout,
                      int64_t rows, gpu::GPUFuncOp func);
 LaunchShape gemvShape(PackedLayoutAttr layout, int64_t rows);
 
-/// The tensor-core GEMM (any rows): 64 x 64 output tiles, f16 operands
+/// The WMMA GEMM (any rows; `gpu` layouts whose groups are not multiples
+/// of 16): 64 x 64 output tiles, f16 operands
 /// staged in workgroup memory, WMMA 16x16x16 with f32 accumulators.
 /// Adds its workgroup attributions to `func`.
 void buildGemmKernel(OpBuilder &b, Location loc, PackedLayoutAttr layout,
                      int64_t rows, gpu::GPUFuncOp func);
 LaunchShape gemmShape(PackedLayoutAttr layout, int64_t rows);
+
+/// The mma.sync GEMM on an `mma` layout (any rows): 64 x 64 output tiles,
+/// weights copied to workgroup memory with cp.async a stage ahead and
+/// decoded straight into B fragments, activations read with ldmatrix.
+void buildMmaKernel(OpBuilder &b, Location loc, PackedLayoutAttr layout,
+                    int64_t rows, gpu::GPUFuncOp func);
+LaunchShape mmaShape(PackedLayoutAttr layout, int64_t rows);
 
 } // namespace mlir::lowbit::detail
 

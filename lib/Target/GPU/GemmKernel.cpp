@@ -222,7 +222,7 @@ LaunchShape mlir::lowbit::detail::gemmShape(PackedLayoutAttr layout,
   s.gridX = (layout.getN() + kTileN - 1) / kTileN;
   s.gridY = (rows + kTileM - 1) / kTileM;
   s.threads = kThreads;
-  s.gemv = false;
+  s.kind = LaunchShape::Gemm;
   return s;
 }
 

@@ -10,6 +10,7 @@
 #include "GPUKernels.h"
 #include "lowbit/Target/GPU/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -75,12 +76,14 @@ struct LowerPackedMatmulToGPUPass
                              PackedLayoutAttr layout, FunctionType type,
                              const LaunchShape &shape, SymbolTable &symbols) {
     int64_t rows = cast<MemRefType>(type.getInput(0)).getDimSize(0);
-    bool gemv = shape.gemv;
-    // Named for profiles: gemv_w4_m16_k384_n1536 (uniqued by the symbol
-    // table when two layouts share a shape).
+    // Named for profiles: gemv_w4_m16_k384_n1536, mma_..., gemm_...
+    // (WMMA) (uniqued by the symbol table when two layouts share a shape).
+    const char *kind = shape.kind == LaunchShape::Gemv  ? "gemv"
+                       : shape.kind == LaunchShape::Mma ? "mma"
+                                                        : "gemm";
     std::string name =
-        llvm::formatv("{0}_w{1}_m{2}_k{3}_n{4}", gemv ? "gemv" : "gemm",
-                      layout.getBits(), rows, layout.getK(), layout.getN());
+        llvm::formatv("{0}_w{1}_m{2}_k{3}_n{4}", kind, layout.getBits(), rows,
+                      layout.getK(), layout.getN());
     auto func = gpu::GPUFuncOp::create(kb, loc, name, type);
     symbols.insert(func); // uniques the name
     func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
@@ -92,8 +95,10 @@ struct LowerPackedMatmulToGPUPass
     func->setAttr(kReferenceAttr, layout);
     OpBuilder::InsertionGuard guard(kb);
     kb.setInsertionPointToStart(&func.getBody().front());
-    if (gemv)
+    if (shape.kind == LaunchShape::Gemv)
       buildGemvKernel(kb, loc, layout, rows, func);
+    else if (shape.kind == LaunchShape::Mma)
+      buildMmaKernel(kb, loc, layout, rows, func);
     else
       buildGemmKernel(kb, loc, layout, rows, func);
     gpu::ReturnOp::create(kb, loc);

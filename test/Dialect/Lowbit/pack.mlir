@@ -228,21 +228,45 @@ func.func @amx4(%x: tensor<1x128xf32>) -> tensor<1x1xf32> {
 
 // -----
 
-// One weight used by two matmuls of one layout (the GPU layout does not
-// depend on the rows): one packed copy, created at the top of the function.
+// One weight used by two matmuls of one layout (the GPU's decode layout
+// does not depend on the rows): one packed copy, created at the top of the
+// function.
 // GPU-LABEL: func.func @shared
 // GPU: %[[C:.*]] = arith.constant dense_resource<shared.packed> : tensor<512xi8>
 // GPU: %[[P:.*]] = arith.constant dense_resource<shared.packed_params> : tensor<32xf32>
 // GPU-NOT: dense_resource
 // GPU: lowbit.packed_matmul ins(%{{.*}}, %[[C]], %[[P]] : tensor<1x32xf32>
-// GPU: lowbit.packed_matmul ins(%{{.*}}, %[[C]], %[[P]] : tensor<40x32xf32>
+// GPU: lowbit.packed_matmul ins(%{{.*}}, %[[C]], %[[P]] : tensor<3x32xf32>
 !qs = !lowbit.qtensor<32x1xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>>
-func.func @shared(%x: tensor<1x32xf32>, %x40: tensor<40x32xf32>) -> (tensor<1x1xf32>, tensor<40x1xf32>) {
+func.func @shared(%x: tensor<1x32xf32>, %x3: tensor<3x32xf32>) -> (tensor<1x1xf32>, tensor<3x1xf32>) {
   %c = arith.constant dense<[16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118]> : tensor<16xi8>
   %codes = lowbit.unpack_codes %c : tensor<16xi8> -> tensor<32x1xi4>
   %s = arith.constant dense<[[0.5]]> : tensor<1x1xf32>
   %w = lowbit.pack %codes, %s {lowbit.layer = "shared"} : !qs
   %y = lowbit.matmul %x, %w {lowbit.layer = "shared"} : tensor<1x32xf32>, !qs -> tensor<1x1xf32>
-  %y40 = lowbit.matmul %x40, %w {lowbit.layer = "shared"} : tensor<40x32xf32>, !qs -> tensor<40x1xf32>
-  return %y, %y40 : tensor<1x1xf32>, tensor<40x1xf32>
+  %y3 = lowbit.matmul %x3, %w {lowbit.layer = "shared"} : tensor<3x32xf32>, !qs -> tensor<3x1xf32>
+  return %y, %y3 : tensor<1x1xf32>, tensor<3x1xf32>
+}
+
+// -----
+
+// Prefill (more than 16 rows) on a GPU takes the `mma` layout, a tile of 8
+// columns (7 of them padding) and 128 k per 512-byte block. Codes 0..7
+// (k mod 8) are stored unsigned (+ 8); thread l = 4g + t holds column g's
+// codes at k = 16s + 2t + {0, 1, 8, 9}: thread 0's first word has 8
+// (k = 0), 8 (k = 8), 8 (k = 16), 8 (k = 24) in its low half and 9 (k =
+// 1, 9, 17, 25) in its high half; k >= 32 is padding (code 0). Parameters:
+// 4 groups of 8 columns, the one real group's scale 0.5.
+// GPU-LABEL: func.func @prefill
+// GPU: lowbit.packed_matmul ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<40x32xf32>, tensor<512xi8>, tensor<32xf32>) outs(%{{.*}} : tensor<40x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 128, tile = 8, group = 32, signed, gpu, mma>)
+// GPU: prefill.packed: "0x0100000088889999000000000000000000000000AAAABBBB000000000000000000000000CCCCDDDD000000000000000000000000EEEEFFFF00000000
+// GPU: prefill.packed_params: "0x040000000000003F00000000
+!qp = !lowbit.qtensor<32x1xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>>
+func.func @prefill(%x: tensor<40x32xf32>) -> tensor<40x1xf32> {
+  %c = arith.constant dense<[16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118]> : tensor<16xi8>
+  %codes = lowbit.unpack_codes %c : tensor<16xi8> -> tensor<32x1xi4>
+  %s = arith.constant dense<[[0.5]]> : tensor<1x1xf32>
+  %w = lowbit.pack %codes, %s {lowbit.layer = "prefill"} : !qp
+  %y = lowbit.matmul %x, %w {lowbit.layer = "prefill"} : tensor<40x32xf32>, !qp -> tensor<40x1xf32>
+  return %y : tensor<40x1xf32>
 }

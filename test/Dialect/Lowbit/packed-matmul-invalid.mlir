@@ -65,7 +65,7 @@ func.func @bad_group(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>,
 // -----
 
 func.func @bad_key(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
-  // expected-error @+1 {{expected 'signed', 'zero', 'int8', 'lut', 'amx', 'gpu' or 'values', got 'unsigned'}}
+  // expected-error @+1 {{expected 'signed', 'zero', 'int8', 'lut', 'amx', 'gpu', 'mma' or 'values', got 'unsigned'}}
   %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, unsigned>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
@@ -179,5 +179,37 @@ func.func @gpu_tile(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, 
 func.func @gpu_group(%x: tensor<1x30xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
   // expected-error @+1 {{'gpu' needs K and the group size to be multiples of 4, got K = 30, group 6}}
   %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x30xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 30, n = 1, lanes = 128, tile = 1, group = 6, gpu>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @mma_without_gpu(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{'mma' needs 'gpu'}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, mma>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @mma_tile(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{'mma' takes tiles of 8 columns and 4 or 8-bit fields, got tile 4, 4 bits}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 128, tile = 4, group = 32, gpu, mma>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @mma_bits(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{'mma' takes tiles of 8 columns and 4 or 8-bit fields, got tile 8, 2 bits}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 2, k = 32, n = 1, lanes = 128, tile = 8, group = 32, gpu, mma>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @mma_group(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{'mma' needs groups of a multiple of 16 (one MMA's k), got group 8}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 128, tile = 8, group = 8, gpu, mma>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }

@@ -46,3 +46,30 @@ func.func @gemm(%x: memref<256x1024xf32>, %c: memref<65536xi8>, %p: memref<1024x
   lowbit.packed_matmul ins(%x, %c, %p : memref<256x1024xf32>, memref<65536xi8>, memref<1024xf32>) outs(%y : memref<256x128xf32>) layout(<bits = 4, k = 1024, n = 128, lanes = 128, tile = 1, group = 128, signed, gpu>)
   return
 }
+
+// -----
+
+// The mma.sync GEMM on the Marlin-style layout: cp.async (L2 only, 16
+// bytes) global -> shared, commit and wait_group 1, ldmatrix.x4 A
+// fragments, 16-byte shared loads of the codes, f16x2 decode (no
+// integer-to-float conversion) and mma.sync m16n8k16 with f32
+// accumulators.
+// CHECK-LABEL: func.func @mma
+// CHECK: gpu.binary @lowbit_kernels
+// CHECK-SAME: .visible .entry mma_w4_m256_k1024_n128(
+// CHECK-SAME: .shared .align 16 .b8
+// CHECK-SAME: cp.async.cg.shared.global [%{{[a-z0-9]+}}], [%{{[a-z0-9]+}}], 16;
+// CHECK-SAME: cp.async.commit_group;
+// CHECK-SAME: cp.async.wait_group \091;
+// CHECK-SAME: bar.sync
+// CHECK-SAME: ld.shared.v4.b32
+// CHECK-SAME: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// CHECK-NOT: cvt.rn.f32
+// CHECK-SAME: mul.rn.f16x2
+// CHECK-SAME: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// CHECK-SAME: cp.async.wait_group \090;
+// CHECK-SAME: st.global.v2.b32
+func.func @mma(%x: memref<256x1024xf32>, %c: memref<65536xi8>, %p: memref<1024xf32>, %y: memref<256x128xf32>) {
+  lowbit.packed_matmul ins(%x, %c, %p : memref<256x1024xf32>, memref<65536xi8>, memref<1024xf32>) outs(%y : memref<256x128xf32>) layout(<bits = 4, k = 1024, n = 128, lanes = 128, tile = 8, group = 128, signed, gpu, mma>)
+  return
+}

@@ -40,7 +40,23 @@ def LowerPackedMatmulToGPUPass
     - a sum of the 4 lanes, then a warp reduction with `gpu.shuffle xor`,
       and lane 0 stores the row's outputs of the tile's columns inside N.
 
-    Above 16 rows (prefill) it is a tensor-core GEMM: 64 x 64 output tiles
+    On an `mma` layout (what `lowbit-pack{gpu=1}` picks above 16 rows when
+    the groups are multiples of 16) it is the `mma.sync` GEMM: 64 x 64
+    output tiles per block of 4 warps (2 x 2 warps of 32 x 32), 128 k per
+    stage. The block's codes are copied to workgroup memory with
+    `nvgpu.device_async_copy` (cp.async, 16 bytes) one stage ahead, in two
+    buffers; each thread reads its 16 bytes per tile of 8 columns, which
+    the layout made the codes of its B fragments for 8 (4-bit) or 4
+    (8-bit) MMAs, and decodes a pair of codes into an f16x2 with a mask,
+    an OR with 0x6400 (1024 + code) and one subtraction of `1024 + zero`
+    (exact: zero points are integers), then applies the group's scale with
+    one f16x2 multiply. The
+    activations are converted to f16 in workgroup memory (row pitch 136
+    halves) and read as A fragments with `nvgpu.ldmatrix` (x4). Each warp
+    does 8 `nvgpu.mma.sync` m16n8k16 (f16, f32 accumulators) per 16 k;
+    the accumulators go from registers to the output, guarded at M and N.
+
+    Otherwise, above 16 rows (prefill) it is a WMMA GEMM: 64 x 64 output tiles
     per block of 4 warps (2 x 2 warps of 32 x 32), grid (N / 64, M / 64).
     Per 64 k the block dequantizes its 64 columns' codes (16-byte loads,
     the same decode) into f16 in workgroup memory, where the weights are
@@ -58,6 +74,7 @@ def LowerPackedMatmulToGPUPass
     "::mlir::gpu::GPUDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect",
   ];

@@ -41,11 +41,12 @@ int64_t PackedLayoutAttr::getNumParams() const {
   return getNumTiles() * getNumGroups() * getTile() * getParamsPerGroup();
 }
 
-LogicalResult PackedLayoutAttr::verify(
-    function_ref<InFlightDiagnostic()> emitError, unsigned bits, int64_t k,
-    int64_t n, int64_t lanes, int64_t tile, int64_t group, bool isSigned,
-    bool zero, bool int8, bool lut, bool amx, bool gpu,
-    DenseF32ArrayAttr values) {
+LogicalResult
+PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                         unsigned bits, int64_t k, int64_t n, int64_t lanes,
+                         int64_t tile, int64_t group, bool isSigned, bool zero,
+                         bool int8, bool lut, bool amx, bool gpu, bool mma,
+                         DenseF32ArrayAttr values) {
   if (bits != 2 && bits != 4 && bits != 8)
     return emitError() << "packed codes of " << bits
                        << " bits (supported: 2, 4, 8)";
@@ -67,8 +68,20 @@ LogicalResult PackedLayoutAttr::verify(
       return emitError() << "'gpu' needs K and the group size to be "
                             "multiples of 4, got K = "
                          << k << ", group " << group;
+    if (mma) {
+      if (tile != 8 || bits == 2)
+        return emitError() << "'mma' takes tiles of 8 columns and 4 or 8-bit "
+                              "fields, got tile "
+                           << tile << ", " << bits << " bits";
+      if (group % 16 != 0)
+        return emitError() << "'mma' needs groups of a multiple of 16 (one "
+                              "MMA's k), got group "
+                           << group;
+    }
     return success();
   }
+  if (mma)
+    return emitError() << "'mma' needs 'gpu'";
   if (lanes != 4 && lanes != 8 && lanes != 16)
     return emitError() << lanes << " lanes (supported: 4, 8, 16)";
   if (tile < 1 || tile > (lut ? 32 : 16))
@@ -128,7 +141,7 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       failed(field("group", group)))
     return {};
   bool isSigned = false, zero = false, int8 = false, lut = false, amx = false,
-       gpu = false;
+       gpu = false, mma = false;
   DenseF32ArrayAttr values;
   while (succeeded(parser.parseOptionalComma())) {
     SMLoc keyLoc = parser.getCurrentLocation();
@@ -147,6 +160,8 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       amx = true;
     else if (key == "gpu")
       gpu = true;
+    else if (key == "mma")
+      mma = true;
     else if (key == "values") {
       Attribute attr;
       if (parser.parseEqual() || parser.parseAttribute(attr))
@@ -159,8 +174,8 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
     } else {
       parser.emitError(
           keyLoc,
-          "expected 'signed', 'zero', 'int8', 'lut', 'amx', 'gpu' or 'values', "
-          "got '")
+          "expected 'signed', 'zero', 'int8', 'lut', 'amx', 'gpu', 'mma' or "
+          "'values', got '")
           << key << "'";
       return {};
     }
@@ -169,7 +184,7 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
     return {};
   return parser.getChecked<PackedLayoutAttr>(
       loc, parser.getContext(), static_cast<unsigned>(bits), k, n, lanes, tile,
-      group, isSigned, zero, int8, lut, amx, gpu, values);
+      group, isSigned, zero, int8, lut, amx, gpu, mma, values);
 }
 
 void PackedLayoutAttr::print(AsmPrinter &printer) const {
@@ -188,6 +203,8 @@ void PackedLayoutAttr::print(AsmPrinter &printer) const {
     printer << ", amx";
   if (getGpu())
     printer << ", gpu";
+  if (getMma())
+    printer << ", mma";
   if (getValues()) {
     printer << ", values = ";
     printer.printAttribute(getValues());

@@ -407,6 +407,45 @@ void packWeightLut(const WeightData &w, PackedLayoutAttr layout,
     }
 }
 
+/// Lays `w` out as the `mma` layout describes: per tile of 8 columns and
+/// block, thread l = 4g + t's 16 bytes hold column g's unsigned codes for
+/// its B fragments, k = 16s + 2t + 8h (+1) as pair q = 2s + h of the words;
+/// parameters as in `gpu`.
+void packWeightMma(const WeightData &w, PackedLayoutAttr layout,
+                   std::vector<uint8_t> &codes, std::vector<float> &params) {
+  int64_t bits = layout.getBits(), blockK = layout.getBlockK();
+  auto [numBlocks, numGroups, perGroup, realGroups, offset, mask] =
+      startPacking(w, layout, codes, params);
+  int64_t pairsPerWord = 16 / bits;
+  for (int64_t t = 0; t < layout.getNumTiles(); ++t)
+    for (int64_t g = 0; g < 8; ++g) {
+      int64_t col = t * 8 + g;
+      if (col >= w.n)
+        continue;
+      for (int64_t kk = 0; kk < w.k; ++kk) {
+        uint32_t u =
+            static_cast<uint32_t>(w.codes[kk * w.n + col] + offset) & mask;
+        int64_t blk = kk / blockK, within = kk % blockK;
+        int64_t s = within / 16, r = within % 16;
+        int64_t h = r / 8, lane = 4 * g + (r % 8) / 2, hi = r % 2;
+        int64_t q = 2 * s + h, word = q / pairsPerWord, p = q % pairsPerWord;
+        int64_t bit = word * 32 + 16 * hi + bits * p;
+        uint8_t *thread =
+            codes.data() + (t * numBlocks + blk) * 512 + 16 * lane;
+        uint32_t placed = u << (bit % 8);
+        thread[bit / 8] |= static_cast<uint8_t>(placed);
+        if (bit % 8 + bits > 8)
+          thread[bit / 8 + 1] |= static_cast<uint8_t>(placed >> 8);
+      }
+      for (int64_t grp = 0; grp < std::min(numGroups, realGroups); ++grp) {
+        float *p = params.data() + ((t * numGroups + grp) * 8 + g) * perGroup;
+        p[0] = w.scales[(w.group ? grp : 0) * w.n + col];
+        if (perGroup == 2)
+          p[1] = w.zeros[(w.group ? grp : 0) * w.n + col];
+      }
+    }
+}
+
 /// Lays `w` out as `layout` describes.
 void packWeight(const WeightData &w, PackedLayoutAttr layout,
                 std::vector<uint8_t> &codes, std::vector<float> &params) {
@@ -416,6 +455,8 @@ void packWeight(const WeightData &w, PackedLayoutAttr layout,
     return packWeightInt8(w, layout, codes, params);
   if (layout.getLut())
     return packWeightLut(w, layout, codes, params);
+  if (layout.getMma())
+    return packWeightMma(w, layout, codes, params);
   int64_t lanes = layout.getLanes(), tile = layout.getTile();
   int64_t bits = layout.getBits(), blockK = layout.getBlockK();
   int64_t blockBytes = layout.getBlockBytes();
@@ -516,7 +557,11 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     // (At most 16 rows: one AMX tile of activations.)
     bool amx = int8 && amxMinRows > 0 && rows >= amxMinRows && rows <= 16 &&
                group % (64 * 8 / storageBits(scheme.getBits())) == 0;
+    // Prefill on the GPU (more rows than the decode GEMV's 16): the
+    // tensor-core layout, when an MMA's 16 k stay in one group.
+    bool mma = gpu && rows > 16 && group % 16 == 0;
     int64_t cols = amx         ? 16
+                   : mma       ? 8
                    : lut       ? 2 * lanes
                    : tile      ? tile
                    : gpu       ? 1
@@ -525,11 +570,15 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     DenseF32ArrayAttr values;
     if (!w->values.empty())
       values = DenseF32ArrayAttr::get(op.getContext(), w->values);
+    // The MMA kernel decodes 4 and 8-bit fields (2-bit codes take 4).
+    unsigned bits = storageBits(scheme.getBits());
+    if (mma && bits == 2)
+      bits = 4;
     auto layout = PackedLayoutAttr::get(
-        op.getContext(), storageBits(scheme.getBits()), w->k, w->n,
-        gpu ? 128 : lanes, lut ? cols : std::min<int64_t>(cols, gpu ? 8 : 16),
-        group, scheme.getSymmetric() && !values, !scheme.getSymmetric(), int8,
-        lut, amx, gpu, values);
+        op.getContext(), bits, w->k, w->n, gpu ? 128 : lanes,
+        lut ? cols : std::min<int64_t>(cols, gpu ? 8 : 16), group,
+        scheme.getSymmetric() && !values, !scheme.getSymmetric(), int8, lut,
+        amx, gpu, mma, values);
     // Matmuls of one weight in one layout (a weight shared by several
     // layers or batch shapes) share its packed constants, created at the
     // start of the function so that they dominate every use.

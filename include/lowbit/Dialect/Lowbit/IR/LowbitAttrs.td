@@ -227,6 +227,22 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     `16t + b`, for 8-bit). Groups are multiples of 4 (one group per 4
     consecutive k, one 16-byte activation load), K is a multiple of 4.
 
+    With `mma` (on top of `gpu`; the tensor-core GEMM, `mma.sync`
+    m16n8k16, Marlin-style: one 16-byte load feeds the B fragments of
+    several MMAs), a tile is 8 columns (an MMA's n) and the 512-byte block
+    of a tile holds the tile's `32 * 16 / bits` consecutive k (a block of
+    one column is 64 bytes, interleaved with the tile's other columns;
+    4 and 8-bit fields). Thread `l = 4 g + t` of a warp reads bytes
+    `[16 l, 16 l + 16)`: the codes of column `g` its B fragments need, at
+    k = `16 s + 2 t + {0, 1, 8, 9}` for the block's steps s = 0 ..
+    `32 / bits - 1`. Its 4 words hold `16 / bits` pairs each: pair `q = 2 s
+    + h` is pair `p = q mod (16 / bits)` of word `q / (16 / bits)`, with k =
+    `16 s + 2 t + 8 h` in bits `[bits * p, bits * (p + 1))` and k + 1 in
+    bits `[16 + bits * p, ...)`, so that one mask and an OR with 0x6400
+    gives both as f16 `1024 + code`. Codes are stored unsigned (`code +
+    2^(bits-1)` for signed codes), groups are multiples of 16 and K is a
+    multiple of 4; the parameters are as in `gpu`.
+
     With `values` (table-decoded codes: NF4, FP4 e2m1, `lut` codebooks),
     codes are stored unsigned and `value(code)` is `values[code]`; the
     kernels decode through a per-group table `(values - zero) * scale`.
@@ -250,6 +266,7 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     "bool":$lut,
     "bool":$amx,
     "bool":$gpu,
+    "bool":$mma,
     OptionalParameter<"DenseF32ArrayAttr">:$values
   );
   let hasCustomAssemblyFormat = 1;
@@ -257,9 +274,12 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
   let extraClassDeclaration = [{
     /// k per 32-bit word lane of a block (8 / 16 for 4 / 2 bits).
     int64_t getCodesPerWord() const { return 32 / getBits(); }
+    /// Bytes of one block of one column (with `mma`, interleaved with the
+    /// tile's other columns).
     int64_t getBlockBytes() const {
       return getInt8() ? 64 : getLut() ? 2 * getLanes() * getBits()
-                                       : 4 * getLanes();
+                        : getMma() ? 4 * getLanes() / getTile()
+                                   : 4 * getLanes();
     }
     /// Consecutive k one block holds (of one column; with `lut`, of the
     /// whole tile).
