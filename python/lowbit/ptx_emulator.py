@@ -99,6 +99,10 @@ class PTXModule:
             stmts = []
             for piece in body.split(";"):
                 piece = " ".join(piece.split())
+                # Scoped blocks `{ .reg .b32 tmp; mov.b64 {tmp, %r1}, %rd1; }`:
+                # their registers are treated as the kernel's.
+                while piece.startswith("{") or piece.startswith("}"):
+                    piece = piece[1:].strip()
                 while True:  # labels precede statements
                     lm = re.match(r"(\$?[\w$]+):\s*(.*)", piece)
                     if not lm:
@@ -156,6 +160,8 @@ def _bits32(f):
 def _signed(bits, width):
     if width == 64:
         return bits.view(np.int64)
+    if width == 16:
+        return (bits & np.uint64(0xFFFF)).astype(np.uint16).view(np.int16).astype(np.int64)
     return (bits & M32).astype(np.uint32).view(np.int32).astype(np.int64)
 
 
@@ -261,8 +267,8 @@ class _Block:
         if base == "cp" and parts[1] == "async":
             return self.cp_async(ins, m)
         t = parts[-1]
-        width = 64 if t[1:] == "64" else 32
-        mask_w = M64 if width == 64 else M32
+        width = {"64": 64, "16": 16}.get(t[1:], 32)
+        mask_w = {64: M64, 16: np.uint64(0xFFFF)}.get(width, M32)
         if base == "setp":
             cmp = parts[1]
             x, y = self.val(a[1], m), self.val(a[2], m)

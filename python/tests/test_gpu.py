@@ -99,9 +99,11 @@ def test_ptx_and_cubin_for_every_variant(tmp_path, target, chip):
     # A fragments with ldmatrix, mma.sync m16n8k16; WMMA GEMM: f16 operands
     # in shared memory. ptxas: no spills, no stack.
     kinds = {"gemv": 0, "mma": 0, "gemm": 0}
+    split_k = 0  # GEMVs on the `mma` layout: warps reduced through shared memory
     for body in ptx.split(".visible .entry")[1:]:
         kind = body.split("_", 1)[0].strip()
         kinds[kind] += 1
+        split_k += kind == "gemv" and "bar.sync" in body
         assert "ld.global.nc.v4" in body
         assert "cvt.rn.f32" not in body
         if kind == "mma":
@@ -119,6 +121,10 @@ def test_ptx_and_cubin_for_every_variant(tmp_path, target, chip):
         else:
             assert "shfl.sync.bfly.b32" in body and "fma.rn.f32" in body
     assert kinds == {"gemv": len(cs) - 6, "mma": 4, "gemm": 1}
+    # Decode on the `mma` layout: 4-8-bit fields with groups of 16k (8 of
+    # the 3-row cases and the 16-row one); 2-bit fields and groups of 24
+    # keep the `gpu` layout's GEMV.
+    assert split_k == 9
     report = (art / "model.ptxas.txt").read_text()
     assert report.count("Compiling entry function") == info["kernels"]
     assert report.count("0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads") \

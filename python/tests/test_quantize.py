@@ -155,7 +155,8 @@ def test_table_formats_end_to_end(minilm, tmp_path, fmt):
 
 def test_cuda_artifact_runs_its_kernels_reference(quantized, minilm, tmp_path, monkeypatch):
     """--target=cuda-sm80: MiniLM's 36 quantized layers (16 rows) become
-    launches of 3 GEMV kernels (one per shape); the artifact run through
+    launches of 3 GEMV kernels (one per shape) on the `mma` layout; the
+    artifact run through
     the runtime's CPU fallback (LOWBIT_GPU=cpu, no GPU here) matches the CPU
     artifact of the same RTN quantization."""
     _, _, rtn = quantized
@@ -164,6 +165,10 @@ def test_cuda_artifact_runs_its_kernels_reference(quantized, minilm, tmp_path, m
                         extra_args=["--method=rtn", "--bits=4", "--group=128", "--quiet"])
     gpu = json.loads((cuda / "manifest.json").read_text())["gpu"]
     assert gpu["chip"] == "sm_80" and gpu["kernels"] == 3
+    # The `mma` layout pads K = 384 to nothing (128 k per block): the
+    # weights take no more room than the CPU artifact's (the plain `gpu`
+    # layout's 512-byte column blocks made the codes 2.7x larger).
+    assert (cuda / "weights.bin").stat().st_size <= 1.01 * (rtn / "weights.bin").stat().st_size
     monkeypatch.setenv("LOWBIT_GPU", "cpu")
     with Model(cuda) as a, Model(rtn) as b:
         for ids, mask in sentences_of_test(4):

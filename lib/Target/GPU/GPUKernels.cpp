@@ -92,7 +92,8 @@ Value GPUKernelBase::dequantize(Value codes, Value tileIdx, Value group,
 LaunchShape mlir::lowbit::detail::launchShape(PackedLayoutAttr layout,
                                               int64_t rows) {
   if (layout.getMma())
-    return mmaShape(layout, rows);
+    return rows <= kGemvMaxRows ? mmaGemvShape(layout, rows)
+                                : mmaShape(layout, rows);
   return rows <= kGemvMaxRows ? gemvShape(layout, rows)
                               : gemmShape(layout, rows);
 }

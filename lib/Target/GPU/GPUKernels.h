@@ -22,12 +22,12 @@ constexpr int64_t kGemvMaxRows = 16;
 /// Grid (x, y) and threads per block of a kernel, and which kernel.
 struct LaunchShape {
   int64_t gridX = 1, gridY = 1, threads = 128;
-  enum Kind { Gemv, Gemm, Mma } kind = Gemv;
+  enum Kind { Gemv, Gemm, Mma, MmaGemv } kind = Gemv;
 };
 
-/// The kernel `rows` rows of activations take and its launch: the mma.sync
-/// GEMM on `mma` layouts; otherwise the GEMV up to kGemvMaxRows, the WMMA
-/// GEMM above.
+/// The kernel `rows` rows of activations take and its launch: up to
+/// kGemvMaxRows a GEMV (on `mma` layouts the split-K one), above the
+/// mma.sync GEMM on `mma` layouts, the WMMA GEMM otherwise.
 LaunchShape launchShape(PackedLayoutAttr layout, int64_t rows);
 
 /// Helpers and layout-derived sizes both kernels use. Names follow the
@@ -94,6 +94,13 @@ LaunchShape gemmShape(PackedLayoutAttr layout, int64_t rows);
 void buildMmaKernel(OpBuilder &b, Location loc, PackedLayoutAttr layout,
                     int64_t rows, gpu::GPUFuncOp func);
 LaunchShape mmaShape(PackedLayoutAttr layout, int64_t rows);
+
+/// The decode GEMV on an `mma` layout (at most kGemvMaxRows rows): a block
+/// of 4 warps per tile of 8 columns, split-K over the warps, f32 FMAs,
+/// the scale applied once per group. Adds its workgroup attribution.
+void buildMmaGemvKernel(OpBuilder &b, Location loc, PackedLayoutAttr layout,
+                        int64_t rows, gpu::GPUFuncOp func);
+LaunchShape mmaGemvShape(PackedLayoutAttr layout, int64_t rows);
 
 } // namespace mlir::lowbit::detail
 

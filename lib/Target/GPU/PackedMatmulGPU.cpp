@@ -78,9 +78,9 @@ struct LowerPackedMatmulToGPUPass
     int64_t rows = cast<MemRefType>(type.getInput(0)).getDimSize(0);
     // Named for profiles: gemv_w4_m16_k384_n1536, mma_..., gemm_...
     // (WMMA) (uniqued by the symbol table when two layouts share a shape).
-    const char *kind = shape.kind == LaunchShape::Gemv  ? "gemv"
-                       : shape.kind == LaunchShape::Mma ? "mma"
-                                                        : "gemm";
+    const char *kind = shape.kind == LaunchShape::Mma    ? "mma"
+                       : shape.kind == LaunchShape::Gemm ? "gemm"
+                                                         : "gemv";
     std::string name =
         llvm::formatv("{0}_w{1}_m{2}_k{3}_n{4}", kind, layout.getBits(), rows,
                       layout.getK(), layout.getN());
@@ -97,6 +97,8 @@ struct LowerPackedMatmulToGPUPass
     kb.setInsertionPointToStart(&func.getBody().front());
     if (shape.kind == LaunchShape::Gemv)
       buildGemvKernel(kb, loc, layout, rows, func);
+    else if (shape.kind == LaunchShape::MmaGemv)
+      buildMmaGemvKernel(kb, loc, layout, rows, func);
     else if (shape.kind == LaunchShape::Mma)
       buildMmaKernel(kb, loc, layout, rows, func);
     else

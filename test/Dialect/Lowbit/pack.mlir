@@ -20,14 +20,10 @@
 // CHECK: return %[[Y]]
 // CHECK: [[BLOB]]: "0x0100000040404040515151516262626273737373"
 // CHECK: [[PBLOB]]: "0x040000000000003F"
-// GPU layout (lanes = 128; int8 and lut options do not apply): a block is
-// 512 bytes = 128 words of one column, code k = 128j + i in bits [4j, 4j+4)
-// of word i: word k holds c_k in its low nibble (bytes 00,01,..,07,00,..),
-// K pads to the 1024 k of a block, so 32 groups of params (31 of padding).
+// GPU (int8 and lut options do not apply): groups of 16k take the `mma`
+// layout at any number of rows (bytes: see @prefill below).
 // GPU-LABEL: func.func @gemv
-// GPU: lowbit.packed_matmul ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x32xf32>, tensor<512xi8>, tensor<32xf32>) outs(%{{.*}} : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 128, tile = 1, group = 32, signed, gpu>)
-// GPU: l0.packed: "0x0100000000000000010000000200000003000000040000000500000006000000070000000000000001000000
-// GPU: l0.packed_params: "0x040000000000003F00000000
+// GPU: lowbit.packed_matmul ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x32xf32>, tensor<512xi8>, tensor<32xf32>) outs(%{{.*}} : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 128, tile = 8, group = 32, signed, gpu, mma>)
 !q = !lowbit.qtensor<32x1xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>>
 func.func @gemv(%x: tensor<1x32xf32>) -> tensor<1x1xf32> {
   %c = arith.constant dense<[16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118]> : tensor<16xi8>
@@ -35,6 +31,27 @@ func.func @gemv(%x: tensor<1x32xf32>) -> tensor<1x1xf32> {
   %s = arith.constant dense<[[0.5]]> : tensor<1x1xf32>
   %w = lowbit.pack %codes, %s : !q
   %y = lowbit.matmul %x, %w {lowbit.layer = "l0"} : tensor<1x32xf32>, !q -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+// The plain `gpu` layout (groups that are not multiples of 16: here 8):
+// a block is 512 bytes = 128 words of one column, code k = 128j + i in
+// bits [4j, 4j+4) of word i: word k holds c_k in its low nibble (bytes
+// 00,01,..,07,00,..), K pads to the 1024 k of a block, so 128 groups of
+// params (124 of padding).
+// GPU-LABEL: func.func @gemv_g8
+// GPU: lowbit.packed_matmul ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x32xf32>, tensor<512xi8>, tensor<128xf32>) outs(%{{.*}} : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 128, tile = 1, group = 8, signed, gpu>)
+// GPU: g8.packed: "0x0100000000000000010000000200000003000000040000000500000006000000070000000000000001000000
+// GPU: g8.packed_params: "0x040000000000003F0000803E0000003F0000803E00000000
+!q8g = !lowbit.qtensor<32x1xf32, #lowbit.scheme<int4, sym, group = 8, axis = 0, scale = f32>>
+func.func @gemv_g8(%x: tensor<1x32xf32>) -> tensor<1x1xf32> {
+  %c = arith.constant dense<[16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118]> : tensor<16xi8>
+  %codes = lowbit.unpack_codes %c : tensor<16xi8> -> tensor<32x1xi4>
+  %s = arith.constant dense<[[0.5], [0.25], [0.5], [0.25]]> : tensor<4x1xf32>
+  %w = lowbit.pack %codes, %s : !q8g
+  %y = lowbit.matmul %x, %w {lowbit.layer = "g8"} : tensor<1x32xf32>, !q8g -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
 
@@ -51,9 +68,13 @@ func.func @gemv(%x: tensor<1x32xf32>) -> tensor<1x1xf32> {
 // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] output_shape [2, 1, 2] : tensor<2x2xf32> into tensor<2x1x2xf32>
 // CHECK: "0x010000000102030405060708090A0B0C0D0E0F101112131400000000000000000000000000FFFEFDFCFBFAF9F8F7F6F5F4F3F2F1F0EFEEED000000000000000000000000"
 // CHECK: "0x040000000000803E000040400000003F00004843"
+// GPU, the `mma` layout with 8-bit fields: 64 k per block, thread 4g + t's
+// word s holds column g's codes at k = 16s + 2t, 16s + 2t + 8, + 1, + 9
+// (bytes 0-3); K = 20 pads to 64. Parameters per tile of 8 columns.
 // GPU-LABEL: func.func @asym8
-// GPU: layout(<bits = 8, k = 20, n = 2, lanes = 128, tile = 1, group = 0, zero, gpu>)
-// GPU: "0x010000000102030405060708090A0B0C0D0E0F1011121314000000
+// GPU: layout(<bits = 8, k = 20, n = 2, lanes = 128, tile = 8, group = 0, zero, gpu, mma>)
+// GPU: "0x010000000109020A110012000000000000000000030B040C130014000000000000000000050D060E000000000000000000000000070F081000000000000000000000000000F8FFF7F000EF00
+// GPU: "0x040000000000803E000040400000003F00004843000000000000000000000000
 !q8 = !lowbit.qtensor<2x20xf32, #lowbit.scheme<int8, asym, channel, axis = 0, scale = f32, zero_point = i8>>
 func.func @asym8(%x: tensor<2x1x20xf32>) -> tensor<2x1x2xf32> {
   %codes = arith.constant dense<[[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
@@ -228,24 +249,24 @@ func.func @amx4(%x: tensor<1x128xf32>) -> tensor<1x1xf32> {
 
 // -----
 
-// One weight used by two matmuls of one layout (the GPU's decode layout
-// does not depend on the rows): one packed copy, created at the top of the
-// function.
+// One weight used by two matmuls of one layout (the GPU's `mma` layout
+// serves decode and prefill alike): one packed copy, created at the top of
+// the function.
 // GPU-LABEL: func.func @shared
 // GPU: %[[C:.*]] = arith.constant dense_resource<shared.packed> : tensor<512xi8>
 // GPU: %[[P:.*]] = arith.constant dense_resource<shared.packed_params> : tensor<32xf32>
 // GPU-NOT: dense_resource
 // GPU: lowbit.packed_matmul ins(%{{.*}}, %[[C]], %[[P]] : tensor<1x32xf32>
-// GPU: lowbit.packed_matmul ins(%{{.*}}, %[[C]], %[[P]] : tensor<3x32xf32>
+// GPU: lowbit.packed_matmul ins(%{{.*}}, %[[C]], %[[P]] : tensor<40x32xf32>
 !qs = !lowbit.qtensor<32x1xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>>
-func.func @shared(%x: tensor<1x32xf32>, %x3: tensor<3x32xf32>) -> (tensor<1x1xf32>, tensor<3x1xf32>) {
+func.func @shared(%x: tensor<1x32xf32>, %x40: tensor<40x32xf32>) -> (tensor<1x1xf32>, tensor<40x1xf32>) {
   %c = arith.constant dense<[16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118, 16, 50, 84, 118]> : tensor<16xi8>
   %codes = lowbit.unpack_codes %c : tensor<16xi8> -> tensor<32x1xi4>
   %s = arith.constant dense<[[0.5]]> : tensor<1x1xf32>
   %w = lowbit.pack %codes, %s {lowbit.layer = "shared"} : !qs
   %y = lowbit.matmul %x, %w {lowbit.layer = "shared"} : tensor<1x32xf32>, !qs -> tensor<1x1xf32>
-  %y3 = lowbit.matmul %x3, %w {lowbit.layer = "shared"} : tensor<3x32xf32>, !qs -> tensor<3x1xf32>
-  return %y, %y3 : tensor<1x1xf32>, tensor<3x1xf32>
+  %y40 = lowbit.matmul %x40, %w {lowbit.layer = "shared"} : tensor<40x32xf32>, !qs -> tensor<40x1xf32>
+  return %y, %y40 : tensor<1x1xf32>, tensor<40x1xf32>
 }
 
 // -----

@@ -557,9 +557,11 @@ struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
     // (At most 16 rows: one AMX tile of activations.)
     bool amx = int8 && amxMinRows > 0 && rows >= amxMinRows && rows <= 16 &&
                group % (64 * 8 / storageBits(scheme.getBits())) == 0;
-    // Prefill on the GPU (more rows than the decode GEMV's 16): the
-    // tensor-core layout, when an MMA's 16 k stay in one group.
-    bool mma = gpu && rows > 16 && group % 16 == 0;
+    // The GPU's Marlin-style layout (the mma.sync GEMM above 16 rows, the
+    // split-K GEMV below), when an MMA's 16 k stay in one group. Decode
+    // keeps 2-bit fields in the plain layout (mma stores them in 4 bits).
+    bool mma = gpu && group % 16 == 0 &&
+               (rows > 16 || storageBits(scheme.getBits()) >= 4);
     int64_t cols = amx         ? 16
                    : mma       ? 8
                    : lut       ? 2 * lanes
