@@ -6,10 +6,9 @@ working tree and at most 64 MiB of built files, and cannot compile:
     .venv/bin/python bench/gpu/run.py prepare out/gpu [--shapes 4096x4096]
         [--rows 1,4,16,128,2048] [--target cuda-sm90]
   (here) compiles, per shape K x N, one CUDA artifact whose entry runs a
-  random W4 g128 sym weight against every row count (rows up to 16 take
-  the decode GEMV on the `gpu` layout, more the mma.sync GEMM on the `mma`
-  layout: the weight is stored once per layout, so prepare decode and
-  prefill rows separately for large shapes), builds
+  random W4 g128 sym weight (stored once, in the `mma` layout) against
+  every row count (rows up to 16 take the split-K decode GEMV, more the
+  mma.sync GEMM), builds
   bench/gpu/gpubench.c against the runtime, and copies the runtime beside
   it;
 

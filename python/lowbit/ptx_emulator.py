@@ -323,6 +323,11 @@ class _Block:
             mask_w = M64
         elif base == "mul" and parts[1] == "lo":
             r = x * y
+        elif base == "mul" and parts[1] == "hi" and width < 64:
+            if t[0] == "s":
+                r = ((_signed(x, width) * _signed(y, width)) >> width).astype(np.uint64)
+            else:
+                r = (x * y) >> np.uint64(width)
         elif base == "mad" and parts[1] == "lo":
             r = x * y + (self.val(a[3], m) & mask_w)
         elif base == "and":

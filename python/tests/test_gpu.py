@@ -1,9 +1,10 @@
 """The NVIDIA GPU path (--target=cuda-sm80|cuda-sm90): every kernel variant
 the GPU packer takes (2/4/8-bit fields: 1-8-bit codes; sym and asym; groups
 of 16-128 along K, per channel, per tensor; K not a multiple of the 512-byte
-block; N not a multiple of the tile; 1-16 rows on the decode GEMV, more on
-the mma.sync GEMM of the Marlin-style `mma` layout, or on the WMMA GEMM
-where the groups are not multiples of 16) compiles to PTX that ptxas
+block; N not a multiple of the tile; 1-16 rows on the decode GEMVs (split-K
+on the Marlin-style `mma` layout, or the `gpu` layout's for 2-bit fields and
+groups that are not multiples of 16), more on the mma.sync GEMM (the WMMA
+GEMM for those groups)) compiles to PTX that ptxas
 accepts for sm_80 and sm_90 without spills; the artifact runs its kernels'
 CPU reference (LOWBIT_GPU=cpu) against a float64 reference, which checks
 the packed layout, the launch table and the host side; without a driver it
@@ -39,6 +40,9 @@ def cases(m: int) -> list:
         Case(m, 64, 6, 1, True, 32, True, seed=19),     # 1 bit in 2-bit fields
         Case(m, 130, 9, 4, True, 0, seed=20),           # K % 4 != 0: stays on the CPU
         Case(m, 96, 10, 4, True, 24, seed=21),          # groups of 24: WMMA above 16 rows
+        Case(m, 208, 12, 4, False, 16, seed=22),        # mma: a group per MMA step
+        Case(m, 320, 16, 8, True, 128, seed=23),        # mma: groups of 2 blocks
+        Case(m, 192, 10, 4, True, 48, seed=24),         # mma: groups across steps
     ]
 
 
@@ -121,10 +125,10 @@ def test_ptx_and_cubin_for_every_variant(tmp_path, target, chip):
         else:
             assert "shfl.sync.bfly.b32" in body and "fma.rn.f32" in body
     assert kinds == {"gemv": len(cs) - 6, "mma": 4, "gemm": 1}
-    # Decode on the `mma` layout: 4-8-bit fields with groups of 16k (8 of
+    # Decode on the `mma` layout: 4-8-bit fields with groups of 16k (11 of
     # the 3-row cases and the 16-row one); 2-bit fields and groups of 24
     # keep the `gpu` layout's GEMV.
-    assert split_k == 9
+    assert split_k == 12
     report = (art / "model.ptxas.txt").read_text()
     assert report.count("Compiling entry function") == info["kernels"]
     assert report.count("0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads") \

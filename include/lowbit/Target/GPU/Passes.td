@@ -40,8 +40,15 @@ def LowerPackedMatmulToGPUPass
     - a sum of the 4 lanes, then a warp reduction with `gpu.shuffle xor`,
       and lane 0 stores the row's outputs of the tile's columns inside N.
 
-    On an `mma` layout (what `lowbit-pack{gpu=1}` picks above 16 rows when
-    the groups are multiples of 16) it is the `mma.sync` GEMM: 64 x 64
+    On an `mma` layout (what `lowbit-pack{gpu=1}` picks when the groups are
+    multiples of 16, except for 2-bit decode) up to 16 rows it is a split-K
+    GEMV: a block of 4 warps per tile of 8 columns, warp w taking the
+    512-byte blocks w, w + 4, ... (one 16-byte load per thread and block);
+    thread (g, t) decodes column g's pairs of codes into the mantissa of
+    2^23 (one f32 subtraction of `2^23 + zero` gives `value - zero`), FMAs
+    them with 8-byte activation loads into per-group sums and applies the
+    scale once per group; 2 shuffles and workgroup memory reduce the lanes
+    and warps. Above 16 rows it is the `mma.sync` GEMM: 64 x 64
     output tiles per block of 4 warps (2 x 2 warps of 32 x 32), 128 k per
     stage. The block's codes are copied to workgroup memory with
     `nvgpu.device_async_copy` (cp.async, 16 bytes) one stage ahead, in two

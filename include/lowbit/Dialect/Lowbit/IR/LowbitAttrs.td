@@ -227,9 +227,10 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     `16t + b`, for 8-bit). Groups are multiples of 4 (one group per 4
     consecutive k, one 16-byte activation load), K is a multiple of 4.
 
-    With `mma` (on top of `gpu`; the tensor-core GEMM, `mma.sync`
-    m16n8k16, Marlin-style: one 16-byte load feeds the B fragments of
-    several MMAs), a tile is 8 columns (an MMA's n) and the 512-byte block
+    With `mma` (on top of `gpu`; Marlin-style, for the `mma.sync` m16n8k16
+    GEMM, where one 16-byte load feeds the B fragments of several MMAs, and
+    for the split-K decode GEMV), a tile is 8 columns (an MMA's n) and the
+    512-byte block
     of a tile holds the tile's `32 * 16 / bits` consecutive k (a block of
     one column is 64 bytes, interleaved with the tile's other columns;
     4 and 8-bit fields). Thread `l = 4 g + t` of a warp reads bytes
