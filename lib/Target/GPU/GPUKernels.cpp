@@ -40,6 +40,29 @@ Value GPUKernelBase::splatF32(float v) {
       b, loc, DenseElementsAttr::get(vec4F32, b.getF32FloatAttr(v)));
 }
 
+Value GPUKernelBase::addWorkgroupBuffer(gpu::GPUFuncOp func,
+                                        ArrayRef<int64_t> shape, Type element,
+                                        int64_t align) {
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  auto type =
+      MemRefType::get(shape, element, MemRefLayoutAttrInterface(), workgroup);
+  Value buffer = func.addWorkgroupAttribution(type, loc);
+  if (align)
+    func.setWorkgroupAttributionAttr(func.getNumWorkgroupAttributions() - 1,
+                                     b.getStringAttr("llvm.align"),
+                                     b.getI64IntegerAttr(align));
+  return buffer;
+}
+
+Value GPUKernelBase::bindArguments(gpu::GPUFuncOp func) {
+  Block &entry = func.getBody().front();
+  xArg = entry.getArgument(0);
+  codesArg = entry.getArgument(1);
+  paramsArg = entry.getArgument(2);
+  return entry.getArgument(3);
+}
+
 Value GPUKernelBase::fields(Value words, Value shift) {
   Value codes = words;
   if (shift)
@@ -96,4 +119,16 @@ LaunchShape mlir::lowbit::detail::launchShape(PackedLayoutAttr layout,
                                 : mmaShape(layout, rows);
   return rows <= kGemvMaxRows ? gemvShape(layout, rows)
                               : gemmShape(layout, rows);
+}
+
+LaunchShape mlir::lowbit::detail::tiledShape(PackedLayoutAttr layout,
+                                             int64_t rows, int64_t tileM,
+                                             int64_t tileN, int64_t threads,
+                                             LaunchShape::Kind kind) {
+  LaunchShape s;
+  s.gridX = (layout.getN() + tileN - 1) / tileN;
+  s.gridY = (rows + tileM - 1) / tileM;
+  s.threads = threads;
+  s.kind = kind;
+  return s;
 }

@@ -25,6 +25,11 @@ struct LaunchShape {
   enum Kind { Gemv, Gemm, Mma, MmaGemv } kind = Gemv;
 };
 
+/// The launch of a kernel computing tileM x tileN output tiles with
+/// `threads` threads per block: grid (ceil(N / tileN), ceil(rows / tileM)).
+LaunchShape tiledShape(PackedLayoutAttr layout, int64_t rows, int64_t tileM,
+                       int64_t tileN, int64_t threads, LaunchShape::Kind kind);
+
 /// The kernel `rows` rows of activations take and its launch: up to
 /// kGemvMaxRows a GEMV (on `mma` layouts the split-K one), above the
 /// mma.sync GEMM on `mma` layouts, the WMMA GEMM otherwise.
@@ -51,8 +56,21 @@ protected:
   Value rem(Value x, int64_t c) {
     return arith::RemUIOp::create(b, loc, x, idx(c));
   }
+  Value minc(Value x, int64_t c) {
+    return arith::MinUIOp::create(b, loc, x, idx(c));
+  }
+  /// x < y, unsigned.
+  Value ult(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
+  }
   Value splatI32(int64_t v);
   Value splatF32(float v);
+  /// A workgroup-memory buffer of `func` (aligned to `align` bytes if set).
+  Value addWorkgroupBuffer(gpu::GPUFuncOp func, ArrayRef<int64_t> shape,
+                           Type element, int64_t align = 0);
+  /// Binds xArg, codesArg and paramsArg to `func`'s arguments; returns the
+  /// output argument.
+  Value bindArguments(gpu::GPUFuncOp func);
 
   /// The unsigned fields of a quad's 4 codes: bits [shift, shift + bits)
   /// of `words` (vector<4xi32>), `shift` an i32 (null: 0).

@@ -39,12 +39,6 @@ private:
   /// Stages the activations of k [k0, k0 + 64) of the block's rows, as f16
   /// `sA[row][k]`, zero past M and K.
   void stageActivations(Value k0, Value bm, Value tid, Value sA);
-  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, p, x, y);
-  }
-  Value minc(Value x, int64_t c) {
-    return arith::MinUIOp::create(b, loc, x, idx(c));
-  }
 
   Type f16;
   VectorType vec4F16;
@@ -98,13 +92,12 @@ void GemmBuilder::stageWeights(Value k0, Value bn, Value tid, Value sB) {
 void GemmBuilder::stageActivations(Value k0, Value bm, Value tid, Value sA) {
   Value r = div(tid, 2), h = rem(tid, 2);
   Value row = add(mul(bm, kTileM), r);
-  Value rowIn = cmp(arith::CmpIPredicate::ult, row, idx(rows));
+  Value rowIn = ult(row, idx(rows));
   Value rowRead = minc(row, rows - 1);
   for (int64_t q = 0; q < 8; ++q) {
     Value kLocal = addc(mul(h, 32), 4 * q);
     Value kq = add(k0, kLocal);
-    Value inside = arith::AndIOp::create(
-        b, loc, rowIn, cmp(arith::CmpIPredicate::ult, kq, idx(k)));
+    Value inside = arith::AndIOp::create(b, loc, rowIn, ult(kq, idx(k)));
     Value kRead = arith::SelectOp::create(b, loc, inside, kq, idx(0));
     auto load = vector::LoadOp::create(b, loc, vec4F32, xArg,
                                        ValueRange{rowRead, kRead});
@@ -120,25 +113,11 @@ void GemmBuilder::stageActivations(Value k0, Value bm, Value tid, Value sA) {
 void GemmBuilder::build(gpu::GPUFuncOp func) {
   f16 = b.getF16Type();
   vec4F16 = VectorType::get({4}, f16);
-  MLIRContext *ctx = b.getContext();
-  auto workgroup = gpu::AddressSpaceAttr::get(
-      ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
-  auto operandType = MemRefType::get({kTileM, kPitch}, f16,
-                                     MemRefLayoutAttrInterface(), workgroup);
-  auto resultType = MemRefType::get({kTileM, kTileN}, f32,
-                                    MemRefLayoutAttrInterface(), workgroup);
   // WMMA fragments must start 32-byte aligned.
-  auto align = b.getNamedAttr("llvm.align", b.getI64IntegerAttr(32));
-  Value sA = func.addWorkgroupAttribution(operandType, loc);
-  Value sB = func.addWorkgroupAttribution(operandType, loc);
-  Value sC = func.addWorkgroupAttribution(resultType, loc);
-  for (unsigned i = 0; i < 3; ++i)
-    func.setWorkgroupAttributionAttr(i, align.getName(), align.getValue());
-  Block &entry = func.getBody().front();
-  xArg = entry.getArgument(0);
-  codesArg = entry.getArgument(1);
-  paramsArg = entry.getArgument(2);
-  Value out = entry.getArgument(3);
+  Value sA = addWorkgroupBuffer(func, {kTileM, kPitch}, f16, 32);
+  Value sB = addWorkgroupBuffer(func, {kTileM, kPitch}, f16, 32);
+  Value sC = addWorkgroupBuffer(func, {kTileM, kTileN}, f32, 32);
+  Value out = bindArguments(func);
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value bn = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
@@ -196,16 +175,14 @@ void GemmBuilder::build(gpu::GPUFuncOp func) {
   Value r = div(tid, 2), h = rem(tid, 2);
   Value row = add(mul(bm, kTileM), r);
   Value col0 = add(mul(bn, kTileN), mul(h, 32));
-  auto rowIf = scf::IfOp::create(
-      b, loc, cmp(arith::CmpIPredicate::ult, row, idx(rows)), false);
+  auto rowIf = scf::IfOp::create(b, loc, ult(row, idx(rows)), false);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(rowIf.thenBlock());
   for (int64_t e = 0; e < 32; ++e) {
     Value col = addc(col0, e);
     OpBuilder::InsertionGuard colGuard(b);
     if (n % kTileN != 0) {
-      auto colIf = scf::IfOp::create(
-          b, loc, cmp(arith::CmpIPredicate::ult, col, idx(n)), false);
+      auto colIf = scf::IfOp::create(b, loc, ult(col, idx(n)), false);
       b.setInsertionPointToStart(colIf.thenBlock());
     }
     Value v =
@@ -218,12 +195,7 @@ void GemmBuilder::build(gpu::GPUFuncOp func) {
 
 LaunchShape mlir::lowbit::detail::gemmShape(PackedLayoutAttr layout,
                                             int64_t rows) {
-  LaunchShape s;
-  s.gridX = (layout.getN() + kTileN - 1) / kTileN;
-  s.gridY = (rows + kTileM - 1) / kTileM;
-  s.threads = kThreads;
-  s.kind = LaunchShape::Gemm;
-  return s;
+  return tiledShape(layout, rows, kTileM, kTileN, kThreads, LaunchShape::Gemm);
 }
 
 void mlir::lowbit::detail::buildGemmKernel(OpBuilder &b, Location loc,

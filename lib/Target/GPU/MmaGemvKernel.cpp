@@ -51,9 +51,9 @@ private:
 };
 
 void MmaGemvBuilder::loadParams(Value group) {
-  group = arith::MinUIOp::create(b, loc, group, idx(numGroups - 1));
-  Value base = mul(add(mul(add(mul(tileIdx, numGroups), group), 8), g),
-                   perGroup);
+  group = minc(group, numGroups - 1);
+  Value base =
+      mul(add(mul(add(mul(tileIdx, numGroups), group), 8), g), perGroup);
   Value s = memref::LoadOp::create(b, loc, paramsArg, base);
   scale = vector::BroadcastOp::create(b, loc, vec2F32, s);
   int64_t sign = layout.getSignedCodes() ? int64_t(1) << (bits - 1) : 0;
@@ -108,23 +108,24 @@ void MmaGemvBuilder::block(Value blk, bool partial) {
         break;
       // The pair's codes: bits [bits p, ...) and [16 + bits p, ...).
       Value w = vector::BroadcastOp::create(
-          b, loc, vec2I32, vector::ExtractOp::create(b, loc, words, q / perWord));
+          b, loc, vec2I32,
+          vector::ExtractOp::create(b, loc, words, q / perWord));
       Value shifts = arith::ConstantOp::create(
           b, loc,
           DenseElementsAttr::get(
-              vec2I32, ArrayRef<int32_t>{int32_t(bits * p),
-                                         int32_t(16 + bits * p)}));
+              vec2I32,
+              ArrayRef<int32_t>{int32_t(bits * p), int32_t(16 + bits * p)}));
       Value codes = arith::AndIOp::create(
           b, loc, arith::ShRUIOp::create(b, loc, w, shifts),
           arith::ConstantOp::create(
               b, loc,
-              DenseElementsAttr::get(vec2I32,
-                                     b.getI32IntegerAttr(fieldMask))));
+              DenseElementsAttr::get(vec2I32, b.getI32IntegerAttr(fieldMask))));
       codes = arith::OrIOp::create(
           b, loc, codes,
           arith::ConstantOp::create(
               b, loc,
-              DenseElementsAttr::get(vec2I32, b.getI32IntegerAttr(0x4B000000))));
+              DenseElementsAttr::get(vec2I32,
+                                     b.getI32IntegerAttr(0x4B000000))));
       Value v = arith::SubFOp::create(
           b, loc, arith::BitcastOp::create(b, loc, vec2F32, codes), bias);
       Value kk = add(addc(blockK0, 16 * s + 8 * h), t2);
@@ -132,8 +133,7 @@ void MmaGemvBuilder::block(Value blk, bool partial) {
       // read zero activations at k = 0.
       Value valid;
       if (partial && first + 8 > k) {
-        valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, kk,
-                                      idx(k));
+        valid = ult(kk, idx(k));
         kk = arith::SelectOp::create(b, loc, valid, kk, idx(0));
       }
       for (int64_t r = 0; r < rows; ++r) {
@@ -152,18 +152,9 @@ void MmaGemvBuilder::block(Value blk, bool partial) {
 void MmaGemvBuilder::build(gpu::GPUFuncOp func) {
   vec2F32 = VectorType::get({2}, f32);
   vec2I32 = VectorType::get({2}, i32);
-  MLIRContext *ctx = b.getContext();
-  auto workgroup = gpu::AddressSpaceAttr::get(
-      ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
   // Per warp, row and column of the tile: the warp's partial sum.
-  auto redType = MemRefType::get({kWarps, rows, 8}, f32,
-                                 MemRefLayoutAttrInterface(), workgroup);
-  Value red = func.addWorkgroupAttribution(redType, loc);
-  Block &entry = func.getBody().front();
-  xArg = entry.getArgument(0);
-  codesArg = entry.getArgument(1);
-  paramsArg = entry.getArgument(2);
-  Value out = entry.getArgument(3);
+  Value red = addWorkgroupBuffer(func, {kWarps, rows, 8}, f32);
+  Value out = bindArguments(func);
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   tileIdx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
@@ -204,8 +195,8 @@ void MmaGemvBuilder::build(gpu::GPUFuncOp func) {
     bias = splat2(0.0f);
   }
   if (fullBlocks > 0) {
-    auto loop = scf::ForOp::create(b, loc, warp, idx(fullBlocks),
-                                   idx(kWarps), carried());
+    auto loop = scf::ForOp::create(b, loc, warp, idx(fullBlocks), idx(kWarps),
+                                   carried());
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     take(loop.getRegionIterArgs());
@@ -258,11 +249,8 @@ void MmaGemvBuilder::build(gpu::GPUFuncOp func) {
   // Thread (r, c) = (tid / 8, tid % 8) sums and stores, inside N.
   Value r = div(tid, 8), c = rem(tid, 8);
   Value col = add(mul(tileIdx, 8), c);
-  Value inside = arith::AndIOp::create(
-      b, loc,
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid,
-                            idx(rows * 8)),
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, idx(n)));
+  Value inside =
+      arith::AndIOp::create(b, loc, ult(tid, idx(rows * 8)), ult(col, idx(n)));
   auto storeIf = scf::IfOp::create(b, loc, inside, /*withElse=*/false);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(storeIf.thenBlock());

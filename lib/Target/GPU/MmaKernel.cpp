@@ -68,12 +68,6 @@ private:
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(half2, b.getF16FloatAttr(v)));
   }
-  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, p, x, y);
-  }
-  Value minc(Value x, int64_t c) {
-    return arith::MinUIOp::create(b, loc, x, idx(c));
-  }
 
   Type f16;
   VectorType half2;
@@ -118,13 +112,12 @@ void MmaBuilder::stageActivations(Value kt) {
   // Vector q = tid + 128 i: row warp + 4 i, k = 4 * lane (a warp reads one
   // row's 512 bytes).
   Value kq = mul(lane, 4);
-  Value kIn = cmp(arith::CmpIPredicate::ult, add(k0, kq), idx(k));
+  Value kIn = ult(add(k0, kq), idx(k));
   Value kRead = arith::SelectOp::create(b, loc, kIn, add(k0, kq), idx(0));
   for (int64_t i = 0; i < kTileM * (kTileK / 4) / kThreads; ++i) {
     Value r = addc(warp, 4 * i);
     Value row = add(mul(bm, kTileM), r);
-    Value inside = arith::AndIOp::create(
-        b, loc, kIn, cmp(arith::CmpIPredicate::ult, row, idx(rows)));
+    Value inside = arith::AndIOp::create(b, loc, kIn, ult(row, idx(rows)));
     auto load = vector::LoadOp::create(b, loc, vec4F32, xArg,
                                        ValueRange{minc(row, rows - 1), kRead});
     load.setAlignment(16);
@@ -185,24 +178,11 @@ void MmaBuilder::build(gpu::GPUFuncOp func) {
   blocksPerStage = kTileK / blockK;
   stageTileBytes = 512 * blocksPerStage;
   MLIRContext *ctx = b.getContext();
-  auto workgroup = gpu::AddressSpaceAttr::get(
-      ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
-  auto aType = MemRefType::get({kTileM, kPitch}, f16,
-                               MemRefLayoutAttrInterface(), workgroup);
-  auto wType =
-      MemRefType::get({2 * kBlockTiles * stageTileBytes}, b.getI8Type(),
-                      MemRefLayoutAttrInterface(), workgroup);
   // ldmatrix rows and cp.async destinations are 16 bytes.
-  auto align = b.getNamedAttr("llvm.align", b.getI64IntegerAttr(16));
-  sA = func.addWorkgroupAttribution(aType, loc);
-  sW = func.addWorkgroupAttribution(wType, loc);
-  for (unsigned i = 0; i < 2; ++i)
-    func.setWorkgroupAttributionAttr(i, align.getName(), align.getValue());
-  Block &entry = func.getBody().front();
-  xArg = entry.getArgument(0);
-  codesArg = entry.getArgument(1);
-  paramsArg = entry.getArgument(2);
-  Value out = entry.getArgument(3);
+  sA = addWorkgroupBuffer(func, {kTileM, kPitch}, f16, 16);
+  sW = addWorkgroupBuffer(func, {2 * kBlockTiles * stageTileBytes},
+                          b.getI8Type(), 16);
+  Value out = bindArguments(func);
 
   tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   bn = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
@@ -306,9 +286,8 @@ void MmaBuilder::build(gpu::GPUFuncOp func) {
             add(mul(bn, kTileN), add(mul(addc(mul(wn, kWarpTiles), j), 8), t2));
         Value pair = vector::ExtractOp::create(
             b, loc, loop.getResult(i * kWarpTiles + j), half);
-        Value inside = arith::AndIOp::create(
-            b, loc, cmp(arith::CmpIPredicate::ult, row, idx(rows)),
-            cmp(arith::CmpIPredicate::ult, col, idx(n)));
+        Value inside = arith::AndIOp::create(b, loc, ult(row, idx(rows)),
+                                             ult(col, idx(n)));
         auto rowIf = scf::IfOp::create(b, loc, inside, false);
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(rowIf.thenBlock());
@@ -322,8 +301,7 @@ void MmaBuilder::build(gpu::GPUFuncOp func) {
                                 vector::ExtractOp::create(b, loc, pair, 0), out,
                                 ValueRange{row, col});
         Value col1 = addc(col, 1);
-        auto colIf = scf::IfOp::create(
-            b, loc, cmp(arith::CmpIPredicate::ult, col1, idx(n)), false);
+        auto colIf = scf::IfOp::create(b, loc, ult(col1, idx(n)), false);
         b.setInsertionPointToStart(colIf.thenBlock());
         memref::StoreOp::create(b, loc,
                                 vector::ExtractOp::create(b, loc, pair, 1), out,
@@ -335,12 +313,7 @@ void MmaBuilder::build(gpu::GPUFuncOp func) {
 
 LaunchShape mlir::lowbit::detail::mmaShape(PackedLayoutAttr layout,
                                            int64_t rows) {
-  LaunchShape s;
-  s.gridX = (layout.getN() + kTileN - 1) / kTileN;
-  s.gridY = (rows + kTileM - 1) / kTileM;
-  s.threads = kThreads;
-  s.kind = LaunchShape::Mma;
-  return s;
+  return tiledShape(layout, rows, kTileM, kTileN, kThreads, LaunchShape::Mma);
 }
 
 void mlir::lowbit::detail::buildMmaKernel(OpBuilder &b, Location loc,
