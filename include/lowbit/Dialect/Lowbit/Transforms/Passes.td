@@ -206,12 +206,16 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
     `lanes` up to 256 (per-channel and per-tensor scales: groups of 128);
     this takes precedence over `int8-activations`.
 
-    With `gpu`, every layout is the `gpu` one of the NVIDIA GPU kernels
-    (`lanes = 128`, one column per tile unless `tile` says otherwise): K and
-    the groups must be multiples of 4, codes are integers (no codebooks),
-    any number of rows is taken (the GPU has a prefill kernel), and
-    `lanes`, `max-rows`, `int8-activations` and `lut-max-bits` do not
-    apply.
+    With `gpu`, every layout is one of the NVIDIA GPU kernels' (`lanes =
+    128`): K and the groups must be multiples of 4, codes are integers (no
+    codebooks), any number of rows is taken (the GPU has a prefill
+    kernel), and `lanes`, `max-rows`, `int8-activations` and
+    `lut-max-bits` do not apply. Groups of a multiple of 16 (and per
+    channel or tensor) take the Marlin-style `mma` layout (tiles of 8
+    columns; 1-4-bit codes in 4-bit fields, 5-8 in bytes) at any number of
+    rows, except decode (at most 16 rows) with 1-2-bit codes; the rest take
+    the plain `gpu` layout (one column per tile unless `tile` says
+    otherwise).
   }];
   let options = [
     Option<"lanes", "lanes", "int64_t", "16",
