@@ -30,14 +30,16 @@ GPUKernelBase::GPUKernelBase(OpBuilder &b, Location loc,
   vec4I32 = VectorType::get({4}, i32);
 }
 
-Value GPUKernelBase::splatI32(int64_t v) {
+Value GPUKernelBase::splat(VectorType type, double v) {
   return arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(vec4I32, b.getI32IntegerAttr(v)));
+      b, loc,
+      DenseElementsAttr::get(type, b.getFloatAttr(type.getElementType(), v)));
 }
 
-Value GPUKernelBase::splatF32(float v) {
+Value GPUKernelBase::splatInt(VectorType type, int64_t v) {
   return arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(vec4F32, b.getF32FloatAttr(v)));
+      b, loc,
+      DenseElementsAttr::get(type, b.getIntegerAttr(type.getElementType(), v)));
 }
 
 Value GPUKernelBase::addWorkgroupBuffer(gpu::GPUFuncOp func,

@@ -63,8 +63,11 @@ protected:
   Value ult(Value x, Value y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
   }
-  Value splatI32(int64_t v);
-  Value splatF32(float v);
+  /// A constant of `type` with every element `v`.
+  Value splat(VectorType type, double v);
+  Value splatInt(VectorType type, int64_t v);
+  Value splatI32(int64_t v) { return splatInt(vec4I32, v); }
+  Value splatF32(float v) { return splat(vec4F32, v); }
   /// A workgroup-memory buffer of `func` (aligned to `align` bytes if set).
   Value addWorkgroupBuffer(gpu::GPUFuncOp func, ArrayRef<int64_t> shape,
                            Type element, int64_t align = 0);

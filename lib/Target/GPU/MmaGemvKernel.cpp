@@ -32,21 +32,22 @@ public:
   void build(gpu::GPUFuncOp func);
 
 private:
-  /// One 512-byte block `blk` of the tile: updates acc / tmp. `partial`:
-  /// the block that holds the end of K (static, fullBlocks).
+  /// One 512-byte block `blk` of the tile: adds to tmp and, with groups
+  /// along K, folds each group's tmp into acc (tmp is zero again at the
+  /// end). `partial`: the block that holds the end of K (static).
   void block(Value blk, bool partial);
   /// Loads the scale (and `2^23 + zero`) of group `group` of the column.
   void loadParams(Value group);
   /// acc += tmp * scale; tmp = 0.
   void flush();
-  Value splat2(float v) {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vec2F32, b.getF32FloatAttr(v)));
-  }
+  /// What a block changes: with groups along K the rows' acc, per channel
+  /// (one scale for all of K) the rows' tmp.
+  SmallVector<Value> &carried() { return layout.getGroup() ? acc : tmp; }
 
   VectorType vec2F32, vec2I32;
   Value lane, g, t, tileIdx;
   Value scale, bias; // f32x2 splats of the current group
+  /// Per row: the sum so far, and the current group's unscaled sum.
   SmallVector<Value> acc, tmp;
 };
 
@@ -58,7 +59,7 @@ void MmaGemvBuilder::loadParams(Value group) {
   scale = vector::BroadcastOp::create(b, loc, vec2F32, s);
   int64_t sign = layout.getSignedCodes() ? int64_t(1) << (bits - 1) : 0;
   if (!layout.getZero()) {
-    bias = splat2(8388608.0f + float(sign));
+    bias = splat(vec2F32, 8388608.0 + double(sign));
     return;
   }
   // Zero points are integers: 2^23 + zero is exact in f32, and so is the
@@ -73,7 +74,7 @@ void MmaGemvBuilder::loadParams(Value group) {
 void MmaGemvBuilder::flush() {
   for (int64_t r = 0; r < rows; ++r) {
     acc[r] = vector::FMAOp::create(b, loc, tmp[r], scale, acc[r]);
-    tmp[r] = splat2(0.0f);
+    tmp[r] = splat(vec2F32, 0.0);
   }
 }
 
@@ -87,17 +88,23 @@ void MmaGemvBuilder::block(Value blk, bool partial) {
   int64_t perWord = 16 / bits;
   int64_t fieldMask = (int64_t(1) << bits) - 1;
   Value blockK0 = mul(blk, blockK), t2 = mul(t, 2);
+  // With groups along K a block starts from zero group sums (in its own
+  // region: what the previous block left is not visible here).
+  if (group)
+    tmp.assign(rows, splat(vec2F32, 0.0));
   int64_t partialBase = (k / blockK) * blockK;
   for (int64_t s = 0; s < steps; ++s) {
     if (partial && partialBase + 16 * s >= k)
       break;
-    // A new group: the previous one's scale applies to what it summed.
+    // A new group (always at s = 0): the previous one's scale applies to
+    // what it summed.
     if (group) {
       bool starts = blockK % group == 0   ? (16 * s) % group == 0
                     : group % blockK == 0 ? s == 0
                                           : true;
       if (starts) {
-        flush();
+        if (s > 0)
+          flush();
         loadParams(div(addc(blockK0, 16 * s), group));
       }
     }
@@ -117,15 +124,9 @@ void MmaGemvBuilder::block(Value blk, bool partial) {
               ArrayRef<int32_t>{int32_t(bits * p), int32_t(16 + bits * p)}));
       Value codes = arith::AndIOp::create(
           b, loc, arith::ShRUIOp::create(b, loc, w, shifts),
-          arith::ConstantOp::create(
-              b, loc,
-              DenseElementsAttr::get(vec2I32, b.getI32IntegerAttr(fieldMask))));
-      codes = arith::OrIOp::create(
-          b, loc, codes,
-          arith::ConstantOp::create(
-              b, loc,
-              DenseElementsAttr::get(vec2I32,
-                                     b.getI32IntegerAttr(0x4B000000))));
+          splatInt(vec2I32, fieldMask));
+      codes =
+          arith::OrIOp::create(b, loc, codes, splatInt(vec2I32, 0x4B000000));
       Value v = arith::SubFOp::create(
           b, loc, arith::BitcastOp::create(b, loc, vec2F32, codes), bias);
       Value kk = add(addc(blockK0, 16 * s + 8 * h), t2);
@@ -142,11 +143,14 @@ void MmaGemvBuilder::block(Value blk, bool partial) {
         x.setAlignment(8);
         Value xv = x;
         if (valid)
-          xv = arith::SelectOp::create(b, loc, valid, xv, splat2(0.0f));
+          xv = arith::SelectOp::create(b, loc, valid, xv, splat(vec2F32, 0.0));
         tmp[r] = vector::FMAOp::create(b, loc, xv, v, tmp[r]);
       }
     }
   }
+  // Groups along K end with the block or inside it: nothing crosses blocks.
+  if (group)
+    flush();
 }
 
 void MmaGemvBuilder::build(gpu::GPUFuncOp func) {
@@ -162,38 +166,15 @@ void MmaGemvBuilder::build(gpu::GPUFuncOp func) {
   lane = rem(tid, lowbit::detail::kWarpSize);
   g = div(lane, 4);
   t = rem(lane, 4);
-  acc.assign(rows, splat2(0.0f));
-  tmp.assign(rows, splat2(0.0f));
+  acc.assign(rows, splat(vec2F32, 0.0));
+  tmp.assign(rows, splat(vec2F32, 0.0));
   if (layout.getGroup() == 0)
     loadParams(idx(0));
 
   // Warp w takes the whole blocks w, w + 4, ...; the partial block (if K
   // is not a multiple of the block) goes to the warp next in turn.
   int64_t fullBlocks = k / blockK;
-  auto carried = [&]() {
-    SmallVector<Value> v(acc);
-    v.append(tmp);
-    if (layout.getGroup() != 0) {
-      v.push_back(scale);
-      v.push_back(bias);
-    }
-    return v;
-  };
-  auto take = [&](ValueRange v) {
-    for (int64_t r = 0; r < rows; ++r) {
-      acc[r] = v[r];
-      tmp[r] = v[rows + r];
-    }
-    if (layout.getGroup() != 0) {
-      scale = v[2 * rows];
-      bias = v[2 * rows + 1];
-    }
-  };
-  if (layout.getGroup() != 0) {
-    // Placeholders until the first block loads its group's parameters.
-    scale = splat2(0.0f);
-    bias = splat2(0.0f);
-  }
+  auto take = [&](ValueRange v) { llvm::copy(v, carried().begin()); };
   if (fullBlocks > 0) {
     auto loop = scf::ForOp::create(b, loc, warp, idx(fullBlocks), idx(kWarps),
                                    carried());
@@ -209,10 +190,8 @@ void MmaGemvBuilder::build(gpu::GPUFuncOp func) {
     Value mine = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, warp,
                                        idx(fullBlocks % kWarps));
     SmallVector<Value> before = carried();
-    SmallVector<Type> types;
-    for (Value v : before)
-      types.push_back(v.getType());
-    auto ifOp = scf::IfOp::create(b, loc, types, mine, /*withElse=*/true);
+    auto ifOp = scf::IfOp::create(b, loc, ValueRange(before).getTypes(), mine,
+                                  /*withElse=*/true);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(ifOp.thenBlock());
@@ -223,7 +202,9 @@ void MmaGemvBuilder::build(gpu::GPUFuncOp func) {
     }
     take(ifOp.getResults());
   }
-  flush();
+  // Per channel: the one scale, once.
+  if (layout.getGroup() == 0)
+    flush();
 
   // The 4 lanes of a column, then the warps through workgroup memory.
   for (int64_t r = 0; r < rows; ++r) {

@@ -64,10 +64,6 @@ private:
   Value i32c(int64_t v) {
     return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
   }
-  Value half2Splat(float v) {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(half2, b.getF16FloatAttr(v)));
-  }
 
   Type f16;
   VectorType half2;
@@ -152,8 +148,7 @@ Value MmaBuilder::bFragment(Value words, int64_t s, int64_t j) {
   int64_t pairMask = ((int64_t(1) << bits) - 1) * 0x10001;
   int64_t sign = layout.getSignedCodes() ? int64_t(1) << (bits - 1) : 0;
   auto fragType = VectorType::get({2, 2}, f16);
-  Value frag = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(fragType, b.getF16FloatAttr(0.0f)));
+  Value frag = splat(fragType, 0.0);
   for (int64_t h = 0; h < 2; ++h) {
     int64_t q = 2 * (s % (32 / bits)) + h, p = q % perWord;
     Value w = vector::ExtractOp::create(b, loc, words, q / perWord);
@@ -165,7 +160,7 @@ Value MmaBuilder::bFragment(Value words, int64_t s, int64_t j) {
     w = arith::OrIOp::create(b, loc, w, i32c(0x64006400));
     Value v = arith::SubFOp::create(
         b, loc, asHalf2(w),
-        layout.getZero() ? bias[j] : half2Splat(1024.0f + float(sign)));
+        layout.getZero() ? bias[j] : splat(half2, 1024.0 + double(sign)));
     v = arith::MulFOp::create(b, loc, v, scale[j]);
     frag = vector::InsertOp::create(b, loc, v, frag, h);
   }
@@ -201,8 +196,7 @@ void MmaBuilder::build(gpu::GPUFuncOp func) {
 
   int64_t stages = (layout.getPaddedK() + kTileK - 1) / kTileK;
   auto accType = VectorType::get({2, 2}, f32);
-  Value zeroAcc = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
+  Value zeroAcc = splat(accType, 0.0);
   SmallVector<Value> init(2 * kWarpTiles, zeroAcc);
   copyWeights(idx(0), idx(0));
   auto loop = scf::ForOp::create(b, loc, idx(0), idx(stages), idx(1), init);

@@ -7,7 +7,8 @@
 // shift, mask, OR into the mantissa of 2^23 and one subtraction of
 // 2^23 + 8 (signed codes stored + 8); per row an 8-byte activation load
 // and an FMA into the group's sum, which the group's scale folds into the
-// accumulator where the next group starts (groups of 32: every 2 steps).
+// row's accumulator where the group ends (groups of 32: every 2 steps), so
+// the loop carries only the 3 rows' accumulators.
 // The end of K inside 8 k (196 = 192 + 4) reads zero activations past it.
 // The 4 lanes of a column reduce with 2 shuffles, the warps through
 // workgroup memory; thread (r, c) stores inside M x N.
@@ -15,7 +16,7 @@
 // CHECK: gpu.launch_func @lowbit_kernels::@gemv_w4_m3_k196_n6 blocks in (%c1, %c1, %c1) threads in (%c128, %c1, %c1)
 // CHECK: gpu.func @gemv_w4_m3_k196_n6({{.*}}) workgroup(%[[RED:.*]] : memref<4x3x8xf32, #gpu.address_space<workgroup>>) kernel
 // CHECK: %[[WARP:.*]] = arith.divui %{{.*}}, %c32
-// CHECK: scf.for %{{.*}} = %[[WARP]] to %c1 step %c4 iter_args({{.*}}) -> (vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>)
+// CHECK: scf.for %{{.*}} = %[[WARP]] to %c1 step %c4 iter_args({{.*}}) -> (vector<2xf32>, vector<2xf32>, vector<2xf32>) {
 // CHECK: vector.load %arg1[%{{.*}}] {alignment = 16 : i64} : memref<1024xi8>, vector<16xi8>
 // CHECK: vector.fma
 // CHECK: memref.load %arg2

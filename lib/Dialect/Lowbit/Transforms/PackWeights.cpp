@@ -432,10 +432,8 @@ void packWeightMma(const WeightData &w, PackedLayoutAttr layout,
         int64_t bit = word * 32 + 16 * hi + bits * p;
         uint8_t *thread =
             codes.data() + (t * numBlocks + blk) * 512 + 16 * lane;
-        uint32_t placed = u << (bit % 8);
-        thread[bit / 8] |= static_cast<uint8_t>(placed);
-        if (bit % 8 + bits > 8)
-          thread[bit / 8 + 1] |= static_cast<uint8_t>(placed >> 8);
+        // 4 and 8-bit fields never straddle a byte.
+        thread[bit / 8] |= static_cast<uint8_t>(u << (bit % 8));
       }
       for (int64_t grp = 0; grp < std::min(numGroups, realGroups); ++grp) {
         float *p = params.data() + ((t * numGroups + grp) * 8 + g) * perGroup;
