@@ -8,25 +8,24 @@ import subprocess
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from lowbit import tools
 from lowbit.runtime import LowbitError, Model, compile_onnx
-
-RNG = np.random.default_rng(11)
+from ort_reference import optimized_session, reference_session
 
 
 def vi(name, elem, shape):
     return helper.make_tensor_value_info(name, elem, shape)
 
 
-def mlp_model(path, hidden=64):
+def mlp_model(path, hidden=64, seed=11):
     """x[?, 32] -> MatMul -> Add -> Gelu-ish (Erf) -> MatMul -> Softmax."""
-    w1 = numpy_helper.from_array(RNG.standard_normal((32, hidden)).astype(np.float32) * 0.2, "w1")
-    b1 = numpy_helper.from_array(RNG.standard_normal(hidden).astype(np.float32), "b1")
-    w2 = numpy_helper.from_array(RNG.standard_normal((hidden, 16)).astype(np.float32) * 0.2, "w2")
+    g = np.random.default_rng(seed)
+    w1 = numpy_helper.from_array(g.standard_normal((32, hidden)).astype(np.float32) * 0.2, "w1")
+    b1 = numpy_helper.from_array(g.standard_normal(hidden).astype(np.float32), "b1")
+    w2 = numpy_helper.from_array(g.standard_normal((hidden, 16)).astype(np.float32) * 0.2, "w2")
     half = numpy_helper.from_array(np.array(0.5, np.float32), "half")
     nodes = [
         helper.make_node("MatMul", ["x", "w1"], ["h"]),
@@ -64,10 +63,10 @@ def test_artifact_layout_and_manifest(mlp):
     assert (art / "weights.bin").read_bytes()[:8] == b"LOWBITW1"
 
 
-def test_compiled_matches_onnxruntime(mlp):
+def test_compiled_matches_onnxruntime(mlp, rng):
     model, art = mlp
-    x = RNG.standard_normal((64, 32)).astype(np.float32)
-    ref = ort.InferenceSession(str(model)).run(None, {"x": x})[0]
+    x = rng.standard_normal((64, 32)).astype(np.float32)
+    ref = reference_session(model).run(None, {"x": x})[0]
     for threads in (1, 2):
         with Model(art, threads=threads) as m:
             assert m.inputs[0].shape == (64, 32) and m.outputs[0].dtype == np.float32
@@ -75,18 +74,18 @@ def test_compiled_matches_onnxruntime(mlp):
         np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-6)
 
 
-def test_two_models_in_one_process(mlp, tmp_path):
+def test_two_models_in_one_process(mlp, tmp_path, rng):
     model, art = mlp
     other = compile_onnx(mlp_model(tmp_path / "m2.onnx", hidden=128), tmp_path / "art2",
                          {"x": (8, 32)})
     a, b = Model(art), Model(other)
-    xa = RNG.standard_normal((64, 32)).astype(np.float32)
-    xb = RNG.standard_normal((8, 32)).astype(np.float32)
+    xa = rng.standard_normal((64, 32)).astype(np.float32)
+    xb = rng.standard_normal((8, 32)).astype(np.float32)
     ya, = a.run(xa)
     yb, = b.run(xb)
-    np.testing.assert_allclose(ya, ort.InferenceSession(str(model)).run(None, {"x": xa})[0],
+    np.testing.assert_allclose(ya, reference_session(model).run(None, {"x": xa})[0],
                                rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(yb, ort.InferenceSession(str(tmp_path / "m2.onnx")).run(
+    np.testing.assert_allclose(yb, reference_session(tmp_path / "m2.onnx").run(
         None, {"x": xb})[0], rtol=1e-5, atol=1e-6)
     a.close()
     b.close()
@@ -168,10 +167,10 @@ def write_case(case_dir, model, inputs, outputs):
             numpy_helper.from_array(a).SerializeToString())
 
 
-def test_quant_run(mlp, tmp_path):
+def test_quant_run(mlp, tmp_path, rng):
     model, art = mlp
-    x = RNG.standard_normal((64, 32)).astype(np.float32)
-    ref = ort.InferenceSession(str(model)).run(None, {"x": x})[0]
+    x = rng.standard_normal((64, 32)).astype(np.float32)
+    ref = reference_session(model).run(None, {"x": x})[0]
     np.save(tmp_path / "x.npy", x)
     (tmp_path / "y.pb").write_bytes(numpy_helper.from_array(ref, "y").SerializeToString())
     run = [tools.tool("quant-run")]
@@ -195,7 +194,7 @@ def test_quant_run(mlp, tmp_path):
     node = helper.make_node("Relu", ["a"], ["b"])
     graph = helper.make_graph([node], "relu", [vi("a", TensorProto.FLOAT, [3, 4])],
                               [vi("b", TensorProto.FLOAT, [3, 4])])
-    a = RNG.standard_normal((3, 4)).astype(np.float32)
+    a = rng.standard_normal((3, 4)).astype(np.float32)
     write_case(tmp_path / "test_relu", helper.make_model(graph), [a], [np.maximum(a, 0)])
     r = subprocess.run(run + [tmp_path / "test_relu"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
@@ -217,7 +216,8 @@ def test_minilm_compiled_matches_onnxruntime(tmp_path):
     art = compile_onnx(path, tmp_path / "minilm", {"input_ids": ids.shape, "attention_mask": ids.shape})
     with Model(art, threads=2) as m:
         hidden, emb = m.run(input_ids=ids, attention_mask=mask)
-    ref_hidden, ref_emb = ort.InferenceSession(str(path)).run(
+    # Real models: the optimized session users run.
+    ref_hidden, ref_emb = optimized_session(path).run(
         None, {"input_ids": ids, "attention_mask": mask})
     cos = (emb * ref_emb).sum(-1) / np.linalg.norm(emb, axis=-1) / np.linalg.norm(ref_emb, axis=-1)
     assert cos.min() >= 0.99999
@@ -236,7 +236,7 @@ def test_smollm2_compiled_matches_onnxruntime(tmp_path):
     art = compile_onnx(path, tmp_path / "smollm2", {"input_ids": ids.shape})
     with Model(art, threads=2) as m:
         logits, = m.run(input_ids=ids)
-    ref, = ort.InferenceSession(str(path)).run(None, {"input_ids": ids})
+    ref, = optimized_session(path).run(None, {"input_ids": ids})
 
     def ppl(lg):
         lg = lg[0].astype(np.float64)
@@ -249,7 +249,7 @@ def test_smollm2_compiled_matches_onnxruntime(tmp_path):
     assert abs(ppl(logits) - ppl(ref)) / ppl(ref) < 1e-4
 
 
-def test_aarch64_artifact_runs_under_qemu(tmp_path):
+def test_aarch64_artifact_runs_under_qemu(tmp_path, rng):
     """--target=aarch64: the artifact is linked by the cross compiler and run
     under qemu-aarch64 by the runtime built for AArch64 (the raw-file
     driver of runtime/examples), and matches onnxruntime."""
@@ -257,7 +257,7 @@ def test_aarch64_artifact_runs_under_qemu(tmp_path):
     model = mlp_model(tmp_path / "m.onnx")
     art = compile_onnx(model, tmp_path / "art", {"x": (16, 32)}, target="aarch64")
     assert json.loads((art / "manifest.json").read_text())["target"]["triple"].startswith("aarch64")
-    x = RNG.standard_normal((16, 32)).astype(np.float32)
+    x = rng.standard_normal((16, 32)).astype(np.float32)
     y, = tools.run_under_qemu(driver, art, [x], [((16, 16), np.float32)])
-    ref = ort.InferenceSession(str(model)).run(None, {"x": x})[0]
+    ref = reference_session(model).run(None, {"x": x})[0]
     np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-6)

@@ -6,11 +6,11 @@ test sentences."""
 import json
 
 import numpy as np
-import onnxruntime as ort
 import pytest
 
 from lowbit import calib_data
 from lowbit.runtime import Model, compile_onnx
+from ort_reference import optimized_session
 
 SEQ = 16
 MIN_COS = {"nf4": 0.94, "fp4": 0.94}  # measured 0.966 and 0.965 (RTN g128, 16 sentences)
@@ -116,7 +116,7 @@ def test_optimized_matches_reference_lowering(quantized):
 
 def test_close_to_float(quantized, minilm):
     fast, _, rtn = quantized
-    sess = ort.InferenceSession(str(minilm))
+    sess = optimized_session(minilm)  # a real model: what users run
     cos = {"gptq": [], "rtn": []}
     with Model(fast) as g, Model(rtn) as r:
         for ids, mask in sentences_of_test(32):
@@ -143,7 +143,7 @@ def test_table_formats_end_to_end(minilm, tmp_path, fmt):
     assert len(kernels) == 36
     rep = json.loads((art / "quant-report.json").read_text())
     assert rep["quantized_layers"] == 36
-    sess = ort.InferenceSession(str(minilm))
+    sess = optimized_session(minilm)  # a real model: what users run
     cos = []
     with Model(art) as m:
         for ids, mask in sentences_of_test(16):
