@@ -21,14 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 
 from speed import artifact  # noqa: E402
+from lowbit import evaluate  # noqa: E402
 from lowbit.models import cache_dir  # noqa: E402
 from lowbit.runtime import Model  # noqa: E402
-
-
-def log_softmax(x):
-    x = x.astype(np.float64)
-    x = x - x.max(-1, keepdims=True)
-    return x - np.log(np.exp(x).sum(-1, keepdims=True))
 
 
 def main(argv=None):
@@ -60,8 +55,7 @@ def main(argv=None):
             agree += int((ours[0].argmax(-1) == ref[0].argmax(-1)).sum())
             count += x.shape[1]
             for name, lg in (("lowbit", ours), ("ort", ref)):
-                lp = log_softmax(lg[0])
-                nll[name].extend(-lp[np.arange(511), x[0, 1:]])
+                nll[name].extend(evaluate.token_nll(lg[0], x[0]))
     ppl = {k: float(np.exp(np.mean(v))) for k, v in nll.items()}
     print(f"SmolLM2-135M, {args.windows} x 512 tokens of WikiText-2 test "
           f"({len(nll['ort'])} scored):")
@@ -85,16 +79,11 @@ def main(argv=None):
             ours_all.append(m.run(input_ids=ids, attention_mask=mask)[1])
             ref_all.append(sess.run(None, {"input_ids": ids, "attention_mask": mask})[1])
     a, b = np.concatenate(ours_all), np.concatenate(ref_all)
-    cos = (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
-    def neighbours(e):
-        e = e / np.linalg.norm(e, axis=-1, keepdims=True)
-        s = e @ e.T
-        np.fill_diagonal(s, -np.inf)
-        return s.argmax(-1)
-    same = float((neighbours(a) == neighbours(b)).mean())
+    agree = evaluate.embedding_agreement(a, b)
     print(f"all-MiniLM-L6-v2, {len(a)} sentences of WikiText-2 valid:")
-    print(f"  embedding cosine similarity: min {cos.min():.8f}, mean {cos.mean():.8f}; "
-          f"nearest neighbour identical for {same * 100:.1f}%")
+    print(f"  embedding cosine similarity: min {agree['cosine_min']:.8f}, mean "
+          f"{agree['cosine']:.8f}; nearest neighbour identical for "
+          f"{agree['same_neighbour'] * 100:.1f}%")
 
 
 if __name__ == "__main__":

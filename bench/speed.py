@@ -22,7 +22,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 
 from lowbit.models import cache_dir  # noqa: E402
-from lowbit.runtime import Model, compile_onnx  # noqa: E402
+from lowbit.compiler import compile_onnx
+from lowbit.runtime import Model  # noqa: E402
 
 DRAM_GBS = 35.0  # ANCHORS.md, read-only, 2 threads
 

@@ -7,7 +7,10 @@ function(add_lowbit_library name)
 endfunction()
 
 # add_lowbit_tool(name sources... ) ; link libraries with target_link_libraries.
+# Tools install to <prefix>/bin and find the runtime library in <prefix>/lib.
 function(add_lowbit_tool name)
   add_llvm_executable(${name} ${ARGN})
   llvm_update_compile_flags(${name})
+  set_target_properties(${name} PROPERTIES INSTALL_RPATH "$ORIGIN/../lib")
+  install(TARGETS ${name} RUNTIME DESTINATION bin COMPONENT lowbit)
 endfunction()

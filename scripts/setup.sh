@@ -15,13 +15,15 @@ debs=(
   "llvm-${LLVM_VER}-dev" "libmlir-${LLVM_VER}-dev" "mlir-${LLVM_VER}-tools"
   "llvm-${LLVM_VER}-tools" "clang-${LLVM_VER}" "libclang-rt-${LLVM_VER}-dev"
   "libomp-${LLVM_VER}-dev" "lld-${LLVM_VER}"
+  # the formatting check of the sources (test/clang-format.test)
+  "clang-format-${LLVM_VER}"
   # zlib/zstd/libedit/libxml2 headers LLVM's CMake exports ask for
   zlib1g-dev libzstd-dev libedit-dev libxml2-dev libffi-dev libcurl4-openssl-dev
   # C++ unit tests
   libgtest-dev
-  # ONNX import (#3)
+  # ONNX import
   libprotobuf-dev protobuf-compiler libonnx-dev
-  # ARM code in tests (#6)
+  # ARM code in tests
   qemu-user-static gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
   # host linear algebra and the ILP solver for later passes
   libeigen3-dev
@@ -50,7 +52,7 @@ venv="$root/.venv"
 req="$root/python/requirements.txt"
 req_nodeps="$root/python/requirements-nodeps.txt"
 stamp="$venv/.requirements.sha256"
-want=$(cat "$req" "$req_nodeps" | sha256sum | cut -d' ' -f1)
+want=$(cat "$req" "$req_nodeps" "$root/python/pyproject.toml" | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "setup: .venv up to date"
 else
@@ -59,5 +61,7 @@ else
   "$venv/bin/python" -m pip install -q --upgrade pip
   "$venv/bin/python" -m pip install -q -r "$req"
   "$venv/bin/python" -m pip install -q --no-deps -r "$req_nodeps"
+  # The lowbit package itself, editable: `import lowbit` in the venv.
+  "$venv/bin/python" -m pip install -q --no-deps -e "$root/python"
   echo "$want" >"$stamp"
 fi

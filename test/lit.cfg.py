@@ -17,7 +17,8 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment(
     "PATH", [config.lowbit_tools_dir, config.llvm_tools_dir], append_path=True)
 
-tools = ["quant-opt", "quant-translate", "quant-compile", "quant-run", "mlir-runner"]
+tools = ["quant-opt", "quant-translate", "quant-compile", "quant-run", "mlir-runner",
+         "llvm-readelf"]
 llvm_config.add_tool_substitutions(
     tools, [config.lowbit_tools_dir, config.llvm_tools_dir])
 
@@ -53,3 +54,8 @@ if shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64"):
 if (os.environ.get("LOWBIT_PTXAS") or shutil.which("ptxas")
         or os.path.exists("/usr/local/cuda/bin/ptxas")):
     config.available_features.add("ptxas")
+
+# clang-format 22 checks the sources' formatting (test/clang-format.test).
+if shutil.which("clang-format-22") or os.path.exists(
+        os.path.join(config.llvm_tools_dir, "clang-format")):
+    config.available_features.add("clang-format")

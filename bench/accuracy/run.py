@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "python"))
 
-from lowbit import calib_data, tools  # noqa: E402
+from lowbit import calib_data, evaluate, tools  # noqa: E402
 from lowbit.models import cache_dir  # noqa: E402
 from lowbit.runtime import Model  # noqa: E402
 
@@ -63,12 +63,6 @@ def slug(name):
 
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
-
-
-def log_softmax(x):
-    x = x.astype(np.float64)
-    x = x - x.max(-1, keepdims=True)
-    return x - np.log(np.exp(x).sum(-1, keepdims=True))
 
 
 def lowbit_compile(model, out, shapes, method, bits, group, sym, calib, cache,
@@ -230,15 +224,6 @@ def have_torch():
 # ---------------------------------------------------------------------------
 # SmolLM2
 
-def perplexity(run, ids, windows):
-    nll = []
-    for w in range(windows):
-        x = ids[None, w * 512:(w + 1) * 512]
-        lp = log_softmax(run(x)[0])
-        nll.extend(-lp[np.arange(511), x[0, 1:]])
-    return float(np.exp(np.mean(nll))), len(nll)
-
-
 def smollm2(args, rows):
     import onnxruntime as ort
     from lowbit.models.export_smollm2 import export, text_ids
@@ -253,7 +238,7 @@ def smollm2(args, rows):
     def ort_ppl(path):
         def run():
             sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-            return perplexity(lambda x: sess.run(None, {"input_ids": x})[0], ids,
+            return evaluate.perplexity(lambda x: sess.run(None, {"input_ids": x})[0], ids,
                               args.windows)
         return cached_eval(Path(path).parent if Path(path).parent != model.parent
                            else WORK / "smollm2-fp32", f"ppl-{args.windows}", run)
@@ -273,7 +258,7 @@ def smollm2(args, rows):
                                   calib, WORK / "smollm2.lbcal", args.calib_samples, extra)
         def run():
             with Model(art, threads=args.threads) as m:
-                return perplexity(lambda x: m.run(input_ids=x)[0], ids, args.windows)
+                return evaluate.perplexity(lambda x: m.run(input_ids=x)[0], ids, args.windows)
         ppl, _ = cached_eval(art, f"ppl-{args.windows}", run)
         rows.append({"engine": f"Lowbit {name}", "bpw": rep["bits_per_weight"],
                      "ppl": ppl, "size": lowbit_size(art),
@@ -320,27 +305,19 @@ def minilm(args, rows):
 
     def embed(run):
         out = [run(i, m) for i, m in batches]
-        e = np.concatenate(out)[:len(texts)]
-        return e / np.linalg.norm(e, axis=1, keepdims=True)
+        return np.concatenate(out)[:len(texts)]
 
     def ort_embed(path):
         sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
         return embed(lambda i, m: sess.run(None, {"input_ids": i, "attention_mask": m})[1])
 
-    def neighbours(e):
-        s = e @ e.T
-        np.fill_diagonal(s, -2)
-        return s.argmax(1)
-
     log("MiniLM: FP32 (onnxruntime)")
     ref = ort_embed(model)
-    ref_nn = neighbours(ref)
 
     def score(name, e, bpw, size):
-        cos = (e * ref).sum(1)
-        rows.append({"engine": name, "bpw": bpw, "cos_mean": float(cos.mean()),
-                     "cos_min": float(cos.min()),
-                     "nn": float((neighbours(e) == ref_nn).mean()), "size": size})
+        a = evaluate.embedding_agreement(e, ref)
+        rows.append({"engine": name, "bpw": bpw, "cos_mean": a["cosine"],
+                     "cos_min": a["cosine_min"], "nn": a["same_neighbour"], "size": size})
 
     fp_bytes = model.stat().st_size + Path(str(model) + ".data").stat().st_size
     score("FP32 reference (onnxruntime)", ref, 32.0, fp_bytes)

@@ -3,7 +3,7 @@
  * with dlopen, as the runtime does.
  *
  *   gpubench model ARTIFACT [ITERS]   per-kernel average device time (us) of
- *                                     a CUDA artifact (LOWBIT_GPU_TIMING)
+ *                                     a CUDA artifact (loaded with gpu_timing)
  *   gpubench hbm [MIB]                device-to-device copy bandwidth (GB/s,
  *                                     bytes read + written)
  *   gpubench cublas M K N [ITERS]     cublasGemmEx FP16 x FP16 -> FP16 with
@@ -96,10 +96,12 @@ static CUdeviceptr deviceZeros(size_t bytes) {
 }
 
 static int benchModel(const char *dir, int iters) {
-  setenv("LOWBIT_GPU_TIMING", "1", 1);
+  lowbit_load_options options;
+  lowbit_load_options_init(&options);
+  options.gpu_timing = 1;
   char err[1024];
   lowbit_model *m;
-  if (lowbit_model_load(dir, &m, err, sizeof err)) {
+  if (lowbit_model_load_with_options(dir, &options, &m, err, sizeof err)) {
     fprintf(stderr, "%s\n", err);
     return 1;
   }

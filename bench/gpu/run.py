@@ -1,4 +1,4 @@
-"""The GPU kernels against cuBLAS FP16 and the HBM bandwidth (issue #7).
+"""The GPU kernels against cuBLAS FP16 and the HBM bandwidth.
 
 Two steps, because the GPU machine (the `device` tool) gets a copy of the
 working tree and at most 64 MiB of built files, and cannot compile:
@@ -45,7 +45,7 @@ def shape_list(text):
 def prepare(args):
     sys.path.insert(0, str(REPO / "python"))
     from lowbit import tools  # noqa: E402
-    from lowbit.kernel_cases import Case, module  # noqa: E402
+    from lowbit.testing.kernel_cases import Case, module  # noqa: E402
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "python"))
 
 from lowbit import tools  # noqa: E402
-from lowbit.kernel_cases import Case, module  # noqa: E402
+from lowbit.testing.kernel_cases import Case, module  # noqa: E402
 from lowbit.runtime import Model  # noqa: E402
 
 CACHE = Path.home() / ".cache" / "lowbit" / "bench" / "kernels"

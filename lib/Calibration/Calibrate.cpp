@@ -5,7 +5,7 @@
 #include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
 #include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
 #include "lowbit/Support/Progress.h"
-#include "lowbit/Target/CPU/Artifact.h"
+#include "lowbit/Target/Artifact.h"
 #include "lowbit/runtime.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -25,21 +25,6 @@ using namespace mlir;
 using namespace mlir::lowbit;
 
 namespace {
-
-/// The runtime's dtype name of a function argument.
-std::string dtypeOf(Type elem, bool isUnsigned) {
-  if (elem.isF32())
-    return "f32";
-  if (elem.isF64())
-    return "f64";
-  if (elem.isF16())
-    return "f16";
-  if (elem.isInteger(1))
-    return "bool";
-  if (auto i = dyn_cast<IntegerType>(elem))
-    return (isUnsigned ? "u" : "i") + std::to_string(i.getWidth());
-  return "?";
-}
 
 std::string shapeText(ArrayRef<int64_t> shape) {
   std::string s = "[";
@@ -83,8 +68,8 @@ mlir::lowbit::loadCalibrationData(StringRef path, ModuleOp module,
       return failure();
     }
     auto type = cast<RankedTensorType>(func.getArgumentTypes()[i]);
-    bool isUnsigned = func.getArgAttr(i, "lowbit.unsigned") != nullptr;
-    std::string want = dtypeOf(type.getElementType(), isUnsigned);
+    bool isUnsigned = func.getArgAttr(i, LowbitDialect::UnsignedAttrHelper::getNameStr()) != nullptr;
+    std::string want = artifactDtype(type.getElementType(), isUnsigned);
     if (array->dtype != want) {
       error = file + ": input '" + name + "' takes " + want + ", the file has " +
               array->dtype;
@@ -227,7 +212,7 @@ mlir::lowbit::runCalibration(ModuleOp module, const CalibrationData &data,
   log << llvm::formatv("calibration: {0} samples, {1} sites\n", samples,
                        sites.size());
   {
-    Progress progress("calibrate", samples, "samples");
+    Progress progress(options.progress, "calibrate", samples, "samples");
     std::vector<const void *> inputPtrs(numInputs);
     for (int64_t s = 0; s < samples; ++s) {
       for (int32_t i = 0; i < numInputs; ++i)

@@ -1,69 +1,61 @@
-//===- Pipelines.cpp - Lowbit pass pipelines --------------------*- C++ -*-===//
+//===- Pipelines.cpp - Registration of Lowbit's pipelines -------*- C++ -*-===//
 //
-// The reference-to-LLVM pipeline and the registration of named pipelines.
+// The four pipelines as quant-opt flags, and the external models they need.
 //
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/Pipelines/Pipelines.h"
-#include "lowbit/Conversion/Passes.h"
-#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
-#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
-#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
-#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
-#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
-#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
-#include "mlir/Conversion/MathToFuncs/MathToFuncs.h"
-#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
-#include "mlir/Conversion/MathToLibm/MathToLibm.h"
-#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
-#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
-#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
-#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Linalg/Passes.h"
-#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "PipelineInterfaces.h"
+#include "lowbit/Quantization/Recipe.h"
+#include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 using namespace mlir::lowbit;
 
-void mlir::lowbit::buildReferenceToLLVMPipeline(OpPassManager &pm) {
-  pm.addPass(createConvertLowbitToLinalgPass());
-  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
-  pm.addPass(createCanonicalizerPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  // Identity layouts at function boundaries: tensor.reshape (ONNX Reshape)
-  // bufferizes to memref.reshape, which needs them.
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  bufferization::BufferDeallocationPipelineOptions dealloc;
-  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
-  pm.addPass(createConvertBufferizationToMemRefPass()); // clones of returned args
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  pm.addPass(createConvertMathToFuncs()); // ipowi, fpowi
-  pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertVectorToLLVMPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass()); // erf and others LLVM lacks
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createConvertFuncToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
+void mlir::lowbit::registerPipelineInterfaces(DialectRegistry &registry) {
+  detail::registerCPUPipelineInterfaces(registry);
+  detail::registerGPUKernelPipelineInterfaces(registry);
 }
 
 void mlir::lowbit::registerLowbitPipelines() {
   PassPipelineRegistration<>(
-      "lowbit-reference-to-llvm",
-      "Lower lowbit through the reference semantics to the LLVM dialect",
-      buildReferenceToLLVMPipeline);
+      "lowbit-reference-pipeline",
+      "Lower lowbit through its reference semantics to the LLVM dialect",
+      buildReferencePipeline);
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "lowbit-cpu-pipeline",
+      "Core IR to the LLVM dialect for CPUs (what quant-compile runs; "
+      "quant-compile logs its options)",
+      buildCPUPipeline);
+  PassPipelineRegistration<GPUKernelPipelineOptions>(
+      "lowbit-gpu-kernel-pipeline",
+      "Lowbit's gpu.module kernels to a gpu.binary holding PTX",
+      buildGPUKernelPipeline);
+  // A recipe is a file: reading it can fail, so this one is registered with
+  // an error path.
+  registerPassPipeline(
+      "lowbit-quantization-pipeline",
+      "A quantization recipe's passes (lowbit-quantize-rtn, lowbit-gptq)",
+      [](OpPassManager &pm, StringRef optionsStr,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        QuantizationPipelineOptions options;
+        if (failed(options.parseFromString(optionsStr)))
+          return failure();
+        Recipe recipe;
+        if (!options.recipe.empty()) {
+          llvm::Expected<Recipe> loaded = Recipe::load(options.recipe);
+          if (!loaded)
+            return errorHandler(llvm::toString(loaded.takeError()));
+          recipe = std::move(*loaded);
+        } else if (llvm::Error e = recipe.validate()) {
+          return errorHandler(llvm::toString(std::move(e)));
+        }
+        buildQuantizationPipeline(pm, recipe, options.progress);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> optHandler) {
+        optHandler(QuantizationPipelineOptions());
+      });
 }

@@ -5,31 +5,25 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <atomic>
-
 using namespace mlir::lowbit;
 
-static std::atomic<bool> progressEnabled{false};
-
-void Progress::setEnabled(bool enabled) { progressEnabled = enabled; }
-bool Progress::isEnabled() { return progressEnabled; }
-
-Progress::Progress(llvm::StringRef what, int64_t total, llvm::StringRef unit)
-    : what(what.str()), unit(unit.str()), total(total),
+Progress::Progress(bool enabled, llvm::StringRef what, int64_t total,
+                   llvm::StringRef unit)
+    : what(what.str()), unit(unit.str()), total(enabled ? total : 0),
       start(std::chrono::steady_clock::now()) {
-  if (isEnabled() && total > 0)
+  if (this->total > 0)
     draw(false);
 }
 
 Progress::~Progress() {
-  if (isEnabled() && total > 0)
+  if (total > 0)
     draw(true);
 }
 
 void Progress::advance(int64_t n) {
   std::lock_guard<std::mutex> lock(mutex);
   done += n;
-  if (isEnabled() && total > 0 && done < total)
+  if (total > 0 && done < total)
     draw(false);
 }
 

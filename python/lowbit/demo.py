@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import tools
+from . import config, tools
 from .mlir_emit import ResourceWriter
 from .models.minilm import MiniLM
 
@@ -123,7 +123,7 @@ def main(argv=None, return_rows=False):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tokens", type=int, default=128,
                     help="tokens of real text fed to the block (default 128)")
-    ap.add_argument("--out", type=Path, default=tools.REPO_ROOT / "out" / "demo",
+    ap.add_argument("--out", type=Path, default=config.output_dir("demo"),
                     help="where the .mlir files go")
     ap.add_argument("--schemes", default="all",
                     help="comma-separated scheme indices (default: all)")

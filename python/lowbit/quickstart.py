@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import calib_data, tools
+from . import calib_data, config, evaluate, tools
 from .models import cache_dir
 from .runtime import Model
 
@@ -50,12 +50,6 @@ def compile_model(model, out, shapes, flags, calib, cache):
     report = out / "quant-report.json"
     rep = json.loads(report.read_text()) if report.exists() else None
     return time.time() - t, rep
-
-
-def log_softmax(x):
-    x = x.astype(np.float64)
-    x = x - x.max(-1, keepdims=True)
-    return x - np.log(np.exp(x).sum(-1, keepdims=True))
 
 
 def run_minilm(args, rows):
@@ -85,20 +79,14 @@ def run_minilm(args, rows):
         art = out / name.split()[0].lower()
         secs, rep = compile_model(model, art, shapes, flags, calib, out / "stats.lbcal")
         with Model(art) as m:
-            e = np.concatenate([m.run(input_ids=i, attention_mask=k)[1]
-                                for i, k in batches])[:len(texts)]
-        embeddings[name] = e / np.linalg.norm(e, axis=1, keepdims=True)
-        ref = embeddings["float"]
-        sim = ref @ ref.T
-        np.fill_diagonal(sim, -2)
-        mine = embeddings[name] @ embeddings[name].T
-        np.fill_diagonal(mine, -2)
-        cos = (embeddings[name] * ref).sum(1)
+            embeddings[name] = np.concatenate([m.run(input_ids=i, attention_mask=k)[1]
+                                               for i, k in batches])[:len(texts)]
+        a = evaluate.embedding_agreement(embeddings[name], embeddings["float"])
         rows.append(("all-MiniLM-L6-v2", name,
                      rep["bits_per_weight"] if rep else 32.0,
                      (art / "weights.bin").stat().st_size,
-                     f"cosine {cos.mean():.4f} (min {cos.min():.4f}), "
-                     f"same nearest neighbour {(mine.argmax(1) == sim.argmax(1)).mean():.1%}",
+                     f"cosine {a['cosine']:.4f} (min {a['cosine_min']:.4f}), "
+                     f"same nearest neighbour {a['same_neighbour']:.1%}",
                      secs))
 
 
@@ -116,22 +104,17 @@ def run_smollm2(args, rows):
         art = out / name.split()[0].lower()
         secs, rep = compile_model(model, art, {"input_ids": (1, 512)}, flags, calib,
                                   out / "stats.lbcal")
-        nll = []
         with Model(art) as m:
-            for w in range(args.windows):
-                x = ids[None, w * 512:(w + 1) * 512]
-                lp = log_softmax(m.run(input_ids=x)[0][0])
-                nll.extend(-lp[np.arange(511), x[0, 1:]])
+            ppl, n = evaluate.perplexity(lambda x: m.run(input_ids=x)[0], ids, args.windows)
         rows.append(("SmolLM2-135M", name, rep["bits_per_weight"] if rep else 32.0,
                      (art / "weights.bin").stat().st_size,
-                     f"perplexity {np.exp(np.mean(nll)):.3f} ({len(nll)} tokens)", secs))
+                     f"perplexity {ppl:.3f} ({n} tokens)", secs))
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="minilm,smollm2")
-    ap.add_argument("--out", type=Path,
-                    default=Path(__file__).resolve().parents[2] / "out" / "quickstart")
+    ap.add_argument("--out", type=Path, default=config.output_dir("quickstart"))
     ap.add_argument("--calib-samples", type=int, default=32,
                     help="SmolLM2: windows of 512 tokens; MiniLM: batches of 8 sentences")
     ap.add_argument("--windows", type=int, default=4)

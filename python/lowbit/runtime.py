@@ -1,23 +1,33 @@
 """Loading and running Lowbit artifacts from Python, over the runtime's C ABI
 (runtime/include/lowbit/runtime.h) with ctypes.
 
-    from lowbit.runtime import Model
-    m = Model("out/")                 # model.so + weights.bin + manifest.json
+    import lowbit
+    m = lowbit.load("out/")           # model.so + weights.bin + manifest.json
     logits, = m.run(input_ids=ids)    # numpy in, numpy out
+
+The runtime reads no environment variables; `LoadOptions.from_environment`
+maps LOWBIT_WEIGHTS, LOWBIT_CPU_FEATURES, LOWBIT_GPU, LOWBIT_CUDA_DEVICE,
+LOWBIT_CUDA_DRIVER and LOWBIT_GPU_TIMING onto the load options, and is what
+`Model` uses when given none.
 """
 
 import ctypes
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
-from . import tools
+from . import config
 
-_DTYPES = {"f32": np.float32, "f16": np.float16, "f64": np.float64,
-           "i8": np.int8, "i16": np.int16, "i32": np.int32, "i64": np.int64,
-           "u8": np.uint8, "u16": np.uint16, "u32": np.uint32, "u64": np.uint64,
-           "bool": np.bool_}
+
+class _LoadOptions(ctypes.Structure):
+    """lowbit_load_options."""
+    _fields_ = [("struct_size", ctypes.c_size_t), ("weights", ctypes.c_int),
+                ("cpu_features", ctypes.c_char_p), ("gpu", ctypes.c_int),
+                ("cuda_device", ctypes.c_int32), ("cuda_driver", ctypes.c_char_p),
+                ("gpu_timing", ctypes.c_int32)]
 
 
 class _Info(ctypes.Structure):
@@ -31,18 +41,25 @@ class LowbitError(RuntimeError):
 
 
 _lib = None
+_dtypes = None
 
 
 def library():
-    """The runtime library: $LOWBIT_RUNTIME or <build>/lib/liblowbit_runtime.so."""
+    """The runtime library (config.runtime_library)."""
     global _lib
     if _lib is None:
-        path = os.environ.get("LOWBIT_RUNTIME", str(tools.build_dir() / "lib" / "liblowbit_runtime.so"))
-        if not Path(path).exists():
+        path = config.runtime_library()
+        if not path.exists():
             raise LowbitError(f"{path}: not found; build Lowbit first (scripts/build.sh)")
-        lib = ctypes.CDLL(path)
-        lib.lowbit_model_load.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p),
-                                          ctypes.c_char_p, ctypes.c_size_t]
+        lib = ctypes.CDLL(str(path))
+        lib.lowbit_load_options_init.argtypes = [ctypes.POINTER(_LoadOptions)]
+        lib.lowbit_model_load_with_options.argtypes = [
+            ctypes.c_char_p, ctypes.POINTER(_LoadOptions), ctypes.POINTER(ctypes.c_void_p),
+            ctypes.c_char_p, ctypes.c_size_t]
+        lib.lowbit_num_dtypes.restype = ctypes.c_int32
+        lib.lowbit_dtype_at.argtypes = [ctypes.c_int32, ctypes.POINTER(ctypes.c_char_p),
+                                        ctypes.POINTER(ctypes.c_char),
+                                        ctypes.POINTER(ctypes.c_int32)]
         lib.lowbit_model_num_inputs.argtypes = [ctypes.c_void_p]
         lib.lowbit_model_num_outputs.argtypes = [ctypes.c_void_p]
         lib.lowbit_model_input.argtypes = [ctypes.c_void_p, ctypes.c_int32]
@@ -66,10 +83,72 @@ def library():
     return _lib
 
 
+def dtypes() -> dict:
+    """The artifact dtype names (runtime/include/lowbit/artifact.h, read
+    through the runtime) with their numpy dtypes; bf16 has none (uint16)."""
+    global _dtypes
+    if _dtypes is None:
+        lib = library()
+        kinds = {"f": "float", "i": "int", "u": "uint", "b": "uint"}
+        table = {}
+        for i in range(lib.lowbit_num_dtypes()):
+            name, kind, bits = ctypes.c_char_p(), ctypes.c_char(), ctypes.c_int32()
+            lib.lowbit_dtype_at(i, ctypes.byref(name), ctypes.byref(kind), ctypes.byref(bits))
+            k = kind.value.decode()
+            table[name.value.decode()] = (np.dtype(np.bool_) if k == "?"
+                                          else np.dtype(f"{kinds[k]}{bits.value}"))
+        _dtypes = table
+    return _dtypes
+
+
+@dataclass
+class LoadOptions:
+    """lowbit_load_options: where the weights live (`weights`: "huge-pages"
+    or "mmap"), a stand-in for the CPU's feature flags, where CUDA kernels
+    run (`gpu`: "cuda" or "cpu", their CPU reference), the CUDA device and
+    driver, and per-launch timing."""
+    weights: str = "huge-pages"
+    cpu_features: Optional[str] = None
+    gpu: str = "cuda"
+    cuda_device: int = 0
+    cuda_driver: Optional[str] = None
+    gpu_timing: bool = False
+
+    @classmethod
+    def from_environment(cls, env=None):
+        """The options the LOWBIT_* environment variables say (quant-run reads
+        the same ones)."""
+        env = os.environ if env is None else env
+        o = cls()
+        o.weights = env.get("LOWBIT_WEIGHTS") or o.weights
+        o.cpu_features = env.get("LOWBIT_CPU_FEATURES")
+        o.gpu = env.get("LOWBIT_GPU") or o.gpu
+        if env.get("LOWBIT_CUDA_DEVICE"):
+            o.cuda_device = int(env["LOWBIT_CUDA_DEVICE"])
+        o.cuda_driver = env.get("LOWBIT_CUDA_DRIVER")
+        o.gpu_timing = env.get("LOWBIT_GPU_TIMING") == "1"
+        return o
+
+    def _struct(self, lib):
+        if self.weights not in ("huge-pages", "mmap"):
+            raise LowbitError(f"LOWBIT_WEIGHTS={self.weights} (expected mmap or huge-pages)")
+        if self.gpu not in ("cuda", "cpu"):
+            raise LowbitError(f"LOWBIT_GPU={self.gpu} (expected cuda or cpu)")
+        s = _LoadOptions()
+        lib.lowbit_load_options_init(ctypes.byref(s))
+        s.weights = 1 if self.weights == "mmap" else 0
+        s.cpu_features = self.cpu_features.encode() if self.cpu_features else None
+        s.gpu = 1 if self.gpu == "cpu" else 0
+        s.cuda_device = self.cuda_device
+        s.cuda_driver = self.cuda_driver.encode() if self.cuda_driver else None
+        s.gpu_timing = int(self.gpu_timing)
+        return s
+
+
 class TensorSpec:
     def __init__(self, info: _Info):
         self.name = info.name.decode()
-        self.dtype = np.dtype(_DTYPES[info.dtype.decode()])
+        self.dtype = dtypes()[info.dtype.decode()]
         self.shape = tuple(info.shape[i] for i in range(info.rank))
 
     def __repr__(self):
@@ -81,14 +160,17 @@ _LAUNCHER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int64,
 
 
 class Model:
-    """A loaded artifact. `threads` <= 0 uses every core."""
+    """A loaded artifact. `threads` <= 0 uses every core; `options` default
+    to LoadOptions.from_environment()."""
 
-    def __init__(self, path, threads: int = 0):
+    def __init__(self, path, threads: int = 0, options: Optional[LoadOptions] = None):
         self._lib = library()
         self.path = Path(path)
         self._handle = ctypes.c_void_p()
         err = ctypes.create_string_buffer(1024)
-        if self._lib.lowbit_model_load(str(path).encode(), ctypes.byref(self._handle), err, 1024):
+        opts = (options or LoadOptions.from_environment())._struct(self._lib)
+        if self._lib.lowbit_model_load_with_options(str(path).encode(), ctypes.byref(opts),
+                                                    ctypes.byref(self._handle), err, 1024):
             raise LowbitError(err.value.decode())
         self.threads = threads
         self.inputs = [TensorSpec(self._lib.lowbit_model_input(self._handle, i).contents)
@@ -131,8 +213,8 @@ class Model:
 
     def gpu_kernel_stats(self) -> dict:
         """CUDA artifacts: {kernel name: (launches, total ms)}; the times
-        are measured when loaded with LOWBIT_GPU_TIMING=1 (device time, or
-        the CPU fallback's wall time), else 0."""
+        are measured when loaded with gpu_timing (LOWBIT_GPU_TIMING=1; device
+        time, or the CPU fallback's wall time), else 0."""
         stats = {}
         for i in range(self._lib.lowbit_model_gpu_num_kernels(self._handle)):
             name, launches, ms = ctypes.c_char_p(), ctypes.c_int64(), ctypes.c_double()
@@ -192,15 +274,7 @@ class Model:
         self.close()
 
 
-def compile_onnx(model_path, out_dir, input_shapes=None, target="host", optimize=True,
-                 extra_args=()):
-    """Runs quant-compile; returns the artifact directory. `extra_args` go to
-    quant-compile as they are (e.g. ["--method=gptq", "--calib=dir/"])."""
-    cmd = [tools.tool("quant-compile"), str(model_path), "-o", str(out_dir), f"--target={target}"]
-    for name, shape in (input_shapes or {}).items():
-        cmd.append(f"--input-shape={name}:{'x'.join(str(d) for d in shape)}")
-    if not optimize:
-        cmd.append("--O0")
-    cmd.extend(str(a) for a in extra_args)
-    tools.run(cmd)
-    return Path(out_dir)
+
+def load(path, threads: int = 0, options: Optional[LoadOptions] = None) -> Model:
+    """Loads the artifact in `path` (see Model)."""
+    return Model(path, threads=threads, options=options)

@@ -1,15 +1,13 @@
-"""Locating and running Lowbit's tools and the upstream tools it relies on."""
+"""Running Lowbit's tools and the upstream tools it relies on (paths come
+from `config`)."""
 
-import os
 import re
 import subprocess
 from pathlib import Path
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-LLVM_BIN = Path("/usr/lib/llvm-22/bin")
-LLVM_LIB = Path("/usr/lib/llvm-22/lib")
+from . import config
 
 
 class ToolError(RuntimeError):
@@ -17,16 +15,16 @@ class ToolError(RuntimeError):
 
 
 def build_dir() -> Path:
-    """The build directory: $LOWBIT_BUILD_DIR or <repo>/build."""
-    return Path(os.environ.get("LOWBIT_BUILD_DIR", REPO_ROOT / "build"))
+    """The tree holding Lowbit's tools (config.build_dir)."""
+    return config.build_dir()
 
 
 def tool(name: str) -> Path:
     """Path of a Lowbit tool (quant-opt, ...) or an LLVM tool (mlir-runner)."""
-    for candidate in (build_dir() / "bin" / name, LLVM_BIN / name):
+    for candidate in (build_dir() / "bin" / name, config.llvm_bin() / name):
         if candidate.exists():
             return candidate
-    raise ToolError(f"{name}: not found in {build_dir() / 'bin'} or {LLVM_BIN}; "
+    raise ToolError(f"{name}: not found in {build_dir() / 'bin'} or {config.llvm_bin()}; "
                     "build Lowbit first (scripts/build.sh)")
 
 
@@ -56,9 +54,9 @@ def quant_opt(mlir_path, *flags) -> str:
 
 def run_mlir(mlir_text: str, entry: str = "main") -> str:
     """Lowers IR through the reference pipeline and runs it with mlir-runner."""
-    lowered = run([tool("quant-opt"), "-", "--lowbit-reference-to-llvm"],
+    lowered = run([tool("quant-opt"), "-", "--lowbit-reference-pipeline"],
                   input_text=mlir_text)
-    libs = ",".join(str(LLVM_LIB / f) for f in
+    libs = ",".join(str(config.llvm_lib() / f) for f in
                     ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so"))
     return run([tool("mlir-runner"), "-e", entry, "-entry-point-result=void",
                 f"-shared-libs={libs}"], input_text=lowered, big_stack=True)
@@ -77,44 +75,3 @@ def parse_printed_memrefs(text: str):
         values = np.array([float(n) for n in numbers], dtype=np.float64)
         arrays.append(values.reshape(shape))
     return arrays
-
-
-def build_aarch64_driver(out_dir) -> Path:
-    """Cross-builds runtime/examples/lowbit_run_raw for AArch64 (the driver
-    that runs --target=aarch64 artifacts under qemu-aarch64) into out_dir."""
-    import shutil
-    for t in ("aarch64-linux-gnu-g++", "aarch64-linux-gnu-gcc", "qemu-aarch64-static"):
-        if not shutil.which(t):
-            raise RuntimeError(f"{t} missing: run scripts/setup.sh")
-    out_dir = Path(out_dir)
-    runtime = REPO_ROOT / "runtime"
-    driver = out_dir / "lowbit_run_raw"
-    objects = []
-    for src in ("runtime.cpp", "gpu.cpp", "gpu_reference.cpp"):
-        obj = out_dir / src.replace(".cpp", ".o")
-        subprocess.run(["aarch64-linux-gnu-g++", "-O2", "-std=c++17", "-DLOWBIT_RUNTIME_BUILD",
-                        f"-I{runtime / 'include'}", "-c", str(runtime / "src" / src),
-                        "-o", str(obj)], check=True)
-        objects.append(str(obj))
-    subprocess.run(["aarch64-linux-gnu-gcc", "-O2", f"-I{runtime / 'include'}",
-                    str(runtime / "examples" / "lowbit_run_raw.c"), *objects,
-                    "-o", str(driver), "-lstdc++", "-ldl"], check=True)
-    return driver
-
-
-def run_under_qemu(driver, artifact, inputs, outputs) -> list:
-    """Runs an AArch64 artifact on numpy inputs under qemu-aarch64; `outputs`
-    are (shape, dtype) pairs; returns the output arrays."""
-    artifact = Path(artifact)
-    work = artifact / "qemu-io"
-    work.mkdir(exist_ok=True)
-    ins, outs = [], []
-    for i, a in enumerate(inputs):
-        p = work / f"in_{i}.bin"
-        np.ascontiguousarray(a).tofile(p)
-        ins.append(str(p))
-    for i in range(len(outputs)):
-        outs.append(str(work / f"out_{i}.bin"))
-    subprocess.run(["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu", str(driver),
-                    str(artifact), *ins, "--", *outs], check=True)
-    return [np.fromfile(p, dtype).reshape(shape) for p, (shape, dtype) in zip(outs, outputs)]

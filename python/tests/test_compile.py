@@ -12,7 +12,9 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from lowbit import tools
-from lowbit.runtime import LowbitError, Model, compile_onnx
+from lowbit.testing import qemu
+from lowbit.compiler import compile_onnx
+from lowbit.runtime import LowbitError, Model
 from ort_reference import optimized_session, reference_session
 
 
@@ -253,11 +255,11 @@ def test_aarch64_artifact_runs_under_qemu(tmp_path, rng):
     """--target=aarch64: the artifact is linked by the cross compiler and run
     under qemu-aarch64 by the runtime built for AArch64 (the raw-file
     driver of runtime/examples), and matches onnxruntime."""
-    driver = tools.build_aarch64_driver(tmp_path)
+    driver = qemu.build_aarch64_driver(tmp_path)
     model = mlp_model(tmp_path / "m.onnx")
     art = compile_onnx(model, tmp_path / "art", {"x": (16, 32)}, target="aarch64")
     assert json.loads((art / "manifest.json").read_text())["target"]["triple"].startswith("aarch64")
     x = rng.standard_normal((16, 32)).astype(np.float32)
-    y, = tools.run_under_qemu(driver, art, [x], [((16, 16), np.float32)])
+    y, = qemu.run_under_qemu(driver, art, [x], [((16, 16), np.float32)])
     ref = reference_session(model).run(None, {"x": x})[0]
     np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-6)

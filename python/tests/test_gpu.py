@@ -19,9 +19,10 @@ import shutil
 import numpy as np
 import pytest
 
-from lowbit.kernel_cases import Case, module, reference, tolerance
-from lowbit.ptx_emulator import PTXModule, UnsupportedInstruction
-from lowbit.runtime import Model, compile_onnx
+from lowbit.testing.kernel_cases import Case, module, reference, tolerance
+from lowbit.testing.ptx_emulator import PTXModule, UnsupportedInstruction
+from lowbit.compiler import compile_onnx
+from lowbit.runtime import Model
 
 
 def cases(m: int) -> list:
@@ -173,7 +174,7 @@ def test_kernel_stats(tmp_path, monkeypatch):
                                       ("cuda-sm90", 100)])
 def test_emulated_ptx_matches_reference(tmp_path, monkeypatch, target, m):
     """The kernels' numerics without a GPU: the artifact's launches go to
-    an emulator of the PTX ptxas compiles (python/lowbit/ptx_emulator.py:
+    an emulator of the PTX ptxas compiles (python/lowbit/testing/ptx_emulator.py:
     every thread in lock step, shuffles, barriers, shared memory, cp.async
     completing only at its wait, ldmatrix and mma.sync in the PTX fragment
     layouts, WMMA as matrix operations), against float64 (GEMMs: with the
@@ -247,8 +248,8 @@ def test_refuses_without_driver(tmp_path, monkeypatch):
     art = compile_gpu(tmp_path, "gpu", cs, "cuda-sm80")
     monkeypatch.setenv("LOWBIT_CUDA_DRIVER", str(tmp_path / "no-libcuda.so.1"))
     with pytest.raises(RuntimeError, match=r"compiled for CUDA \(sm_80\), but cannot load "
-                       r"the NVIDIA driver .*no NVIDIA driver on this machine; set "
-                       r"LOWBIT_GPU=cpu"):
+                       r"the NVIDIA driver .*no NVIDIA driver on this machine; load it with "
+                       r".*LOWBIT_GPU=cpu for quant-run and Python"):
         Model(art)
     monkeypatch.setenv("LOWBIT_GPU", "tpu")
     with pytest.raises(RuntimeError, match=r"LOWBIT_GPU=tpu \(expected cuda or cpu\)"):

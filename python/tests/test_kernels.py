@@ -1,4 +1,4 @@
-"""The CPU low-bit matmul kernels (lowbit-pack + lowbit-cpu-lower-packed-matmul)
+"""The CPU low-bit matmul kernels (lowbit-pack + convert-lowbit-to-cpu)
 against the reference lowering and a float64 reference, for every variant
 the packer takes: 1 to 8-bit integer codes, NF4, FP4 (e2m1) and 2-4-bit
 codebooks (`lut`), symmetric and asymmetric, groups along K
@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 
 from lowbit import tools
-from lowbit.kernel_cases import (Case, module, reference, reference_int8, reference_lut,
+from lowbit.testing import qemu
+from lowbit.testing.kernel_cases import (Case, module, reference, reference_int8, reference_lut,
                                  tolerance)
-from lowbit.runtime import Model, compile_onnx
+from lowbit.compiler import compile_onnx
+from lowbit.runtime import Model
 
 CPUINFO = Path("/proc/cpuinfo").read_text()
 HOST_AVX512 = "avx512f" in CPUINFO
@@ -103,12 +105,12 @@ def test_kernels_are_used_and_weights_are_packed(tmp_path):
 
 
 def test_kernels_aarch64_under_qemu(tmp_path):
-    driver = tools.build_aarch64_driver(tmp_path)
+    driver = qemu.build_aarch64_driver(tmp_path)
     cs = cases(3)
     art = compile_module(tmp_path, "arm", cs, "--target=aarch64")
     rng = np.random.default_rng(3)
     xs = [c.input(rng) for c in cs]
-    ys = tools.run_under_qemu(driver, art, xs, [((c.m, c.n), np.float32) for c in cs])
+    ys = qemu.run_under_qemu(driver, art, xs, [((c.m, c.n), np.float32) for c in cs])
     check(cs, xs, ys)
 
 
@@ -195,7 +197,7 @@ def test_int8_activation_kernels_aarch64_dotprod_under_qemu(tmp_path):
     """--target=aarch64-dotprod --activations=int8: the same int8 layout,
     four ARM sdot per 64 bytes; 8-bit codes (unsigned, above 127) keep the
     f32 kernels there. Run under qemu-aarch64 against the emulation."""
-    driver = tools.build_aarch64_driver(tmp_path)
+    driver = qemu.build_aarch64_driver(tmp_path)
     cs = [c for c in int8_cases(3) if c.bits <= 4]
     eight = Case(3, 192, 9, 8, False, 64, True, seed=15)
     art = compile_module(tmp_path, "arm8", cs + [eight], "--target=aarch64-dotprod",
@@ -204,7 +206,7 @@ def test_int8_activation_kernels_aarch64_dotprod_under_qemu(tmp_path):
     assert "llvm.aarch64.neon.sdot" in ll
     rng = np.random.default_rng(3)
     xs = [c.input(rng) for c in cs + [eight]]
-    ys = tools.run_under_qemu(driver, art, xs, [((c.m, c.n), np.float32) for c in cs + [eight]])
+    ys = qemu.run_under_qemu(driver, art, xs, [((c.m, c.n), np.float32) for c in cs + [eight]])
     for c, x, y in zip(cs, xs, ys):
         err = np.abs(y.astype(np.float64) - reference_int8(c, x)) / tolerance(c, x)
         assert err.max() <= 1.0, f"{c.name}: error {err.max():.3g} x the f32 bound"
@@ -272,12 +274,12 @@ def test_lut_kernels_avx2(tmp_path):
 
 def test_lut_kernels_aarch64_under_qemu(tmp_path):
     """NEON tbl lookups, the plane sums widened portably; under qemu."""
-    driver = tools.build_aarch64_driver(tmp_path)
+    driver = qemu.build_aarch64_driver(tmp_path)
     cs = lut_cases(3)
     art = compile_module(tmp_path, "lutarm", cs, "--kernels=lut", "--target=aarch64",
                          "--keep-intermediates")
     assert "llvm.aarch64.neon.tbl1" in (art / "model.ll").read_text()
     rng = np.random.default_rng(3)
     xs = [c.input(rng) for c in cs]
-    ys = tools.run_under_qemu(driver, art, xs, [((c.m, c.n), np.float32) for c in cs])
+    ys = qemu.run_under_qemu(driver, art, xs, [((c.m, c.n), np.float32) for c in cs])
     check_lut(cs, xs, ys)

@@ -121,7 +121,7 @@ def test_node_tests_of_supported_ops_compute_the_expected_outputs():
     """Of the ONNX node tests for ops with patterns, every case that imports
     and converts also computes the reference outputs (harness limits, such
     as f16 outputs, are not counted; docs/onnx-import.md lists them)."""
-    from lowbit import conformance
+    from lowbit.testing import conformance
     ops = {"Add", "Sub", "Mul", "Div", "Max", "Min", "Where", "Erf", "Exp", "Tanh",
            "Sigmoid", "Relu", "LeakyRelu", "Clip", "Gemm", "MatMul", "Greater", "Not"}
     results, failures = conformance.evaluate(ops, run=True)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from lowbit import calib_data
-from lowbit.runtime import Model, compile_onnx
+from lowbit.compiler import compile_onnx
+from lowbit.runtime import Model
 from ort_reference import optimized_session
 
 SEQ = 16

@@ -130,7 +130,7 @@ public:
     dlclose(cu.library);
   }
 
-  std::string initCuda(const std::string &dir);
+  std::string initCuda(const std::string &dir, const GpuOptions &options);
   int launch(int64_t id, const uintptr_t *args);
 };
 
@@ -190,12 +190,13 @@ std::string parseGpuLine(const std::string &line, GpuInfo &info) {
   return "";
 }
 
-std::string GpuState::initCuda(const std::string &dir) {
-  // LOWBIT_CUDA_DRIVER names another driver library (tests use a missing
-  // one to check the refusal on machines that have a GPU).
+std::string GpuState::initCuda(const std::string &dir,
+                               const GpuOptions &options) {
+  // Another driver library may be named (tests use a missing one to check
+  // the refusal on machines that have a GPU).
   std::vector<const char *> names{"libcuda.so.1", "libcuda.so"};
-  if (const char *forced = getenv("LOWBIT_CUDA_DRIVER"))
-    names = {forced};
+  if (!options.driver.empty())
+    names = {options.driver.c_str()};
   std::string why;
   for (const char *n : names) {
     cu.library = dlopen(n, RTLD_NOW | RTLD_LOCAL);
@@ -234,9 +235,7 @@ std::string GpuState::initCuda(const std::string &dir) {
     return "no usable NVIDIA GPU (cuInit: " + cu.describe(rc) + ")";
   int count = 0;
   cu.deviceGetCount(&count);
-  int ordinal = 0;
-  if (const char *d = getenv("LOWBIT_CUDA_DEVICE"))
-    ordinal = atoi(d);
+  int ordinal = options.device;
   if (count <= 0 || ordinal < 0 || ordinal >= count)
     return "no NVIDIA GPU " + std::to_string(ordinal) + " (" +
            std::to_string(count) + " found)";
@@ -388,29 +387,23 @@ int GpuState::launch(int64_t id, const uintptr_t *args) {
 }
 
 GpuState *createGpuState(const std::string &dir, const GpuInfo &info,
-                         std::string &error) {
+                         const GpuOptions &options, std::string &error) {
   auto state = new GpuState();
   state->info = info;
   state->launches.assign(info.kernels.size(), 0);
   state->milliseconds.assign(info.kernels.size(), 0.0);
-  const char *timing = getenv("LOWBIT_GPU_TIMING");
-  state->timing = timing && strcmp(timing, "1") == 0;
-  const char *mode = getenv("LOWBIT_GPU");
-  if (mode && strcmp(mode, "cpu") == 0) {
+  state->timing = options.timing;
+  if (options.cpuReference) {
     state->fallback = true;
-    state->description = "cpu fallback (LOWBIT_GPU=cpu)";
+    state->description = "cpu fallback (the GPU kernels' CPU reference)";
     return state;
   }
-  if (mode && *mode && strcmp(mode, "cuda") != 0) {
-    error = std::string("LOWBIT_GPU=") + mode + " (expected cuda or cpu)";
-    delete state;
-    return nullptr;
-  }
-  std::string why = state->initCuda(dir);
+  std::string why = state->initCuda(dir, options);
   if (!why.empty()) {
     error = "compiled for CUDA (" + info.chip + "), but " + why +
-            "; set LOWBIT_GPU=cpu to run its GPU kernels' reference on the "
-            "CPU instead (slow)";
+            "; load it with its GPU kernels' reference on the CPU instead "
+            "(slow): LOWBIT_GPU_CPU_REFERENCE in the load options, "
+            "LOWBIT_GPU=cpu for quant-run and Python";
     delete state;
     return nullptr;
   }

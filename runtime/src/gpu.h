@@ -3,7 +3,7 @@
 // Artifacts compiled for cuda-sm80/cuda-sm90 launch their kernels through a
 // hook the runtime installs in model.so. The hook runs them on the first
 // CUDA GPU, through the driver API loaded with dlopen("libcuda.so.1") (no
-// link-time CUDA dependency), or, when LOWBIT_GPU=cpu asks for it, computes
+// link-time CUDA dependency), or, when the load options ask for it, computes
 // each kernel's reference on the CPU (slow; for machines without a GPU and
 // for checking the GPU's results).
 //
@@ -46,11 +46,23 @@ std::string runReference(const GpuKernel &k, const uintptr_t *args);
 
 class GpuState;
 
+/// What the load options say about the GPU side.
+struct GpuOptions {
+  /// Compute each kernel's reference on the CPU instead of launching it.
+  bool cpuReference = false;
+  /// CUDA device ordinal.
+  int device = 0;
+  /// The driver library to dlopen; empty: libcuda.so.1, then libcuda.so.
+  std::string driver;
+  /// Time every launch with CUDA events.
+  bool timing = false;
+};
+
 /// Sets up the GPU side of an artifact in `dir` (loads the driver, the
 /// module and the kernels, or the CPU fallback). Returns null and an
 /// error message on failure.
 GpuState *createGpuState(const std::string &dir, const GpuInfo &info,
-                         std::string &error);
+                         const GpuOptions &options, std::string &error);
 void destroyGpuState(GpuState *state);
 
 /// The hook model.so calls for each launch (`lowbit_set_gpu_hook`).
@@ -66,8 +78,7 @@ std::string gpuDescription(const GpuState *state);
 void setGpuLauncher(GpuState *state,
                     int (*launcher)(void *, int64_t, const uintptr_t *),
                     void *user);
-/// Launches of kernel `i` so far and their time (ms; 0 without
-/// LOWBIT_GPU_TIMING=1).
+/// Launches of kernel `i` so far and their time (ms; 0 without timing).
 void gpuKernelStats(const GpuState *state, size_t i, int64_t &launches,
                     double &ms);
 

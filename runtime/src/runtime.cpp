@@ -52,24 +52,16 @@ int fail(char *err, size_t len, const char *fmt, ...) {
 }
 
 std::string decodeName(const std::string &s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out += (char)std::stoi(s.substr(i + 1, 2), nullptr, 16);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
+  std::string out(s.size() + 1, '\0');
+  out.resize(lowbit_artifact_decode_name(s.c_str(), &out[0], out.size()));
   return out;
 }
 
-/// The CPU feature flags of this machine, as /proc/cpuinfo names them.
-std::string cpuFlags() {
-  // LOWBIT_CPU_FEATURES="avx2 fma" stands in for the CPU's flags: tests use
-  // it to check the refusal, deployments to forbid features on purpose.
-  if (const char *forced = getenv("LOWBIT_CPU_FEATURES"))
-    return std::string(" ") + forced + " ";
+/// The CPU feature flags of this machine, as /proc/cpuinfo names them, or
+/// the load options' stand-in.
+std::string cpuFlags(const lowbit_load_options &options) {
+  if (options.cpu_features)
+    return std::string(" ") + options.cpu_features + " ";
   std::ifstream in("/proc/cpuinfo");
   std::string line;
   while (std::getline(in, line))
@@ -105,24 +97,6 @@ bool hasFeature(const std::string &flags, const std::string &f) {
     if (f == a[0])
       name = a[1];
   return flags.find(" " + name + " ") != std::string::npos;
-}
-
-uint64_t fingerprint(const char *data, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&](const char *p, size_t k) {
-    for (size_t i = 0; i < k; ++i) {
-      h ^= (unsigned char)p[i];
-      h *= 1099511628211ull;
-    }
-  };
-  size_t k = n < 4096 ? n : 4096;
-  mix(data, k);
-  mix(data + n - k, k);
-  for (int i = 0; i < 8; ++i) {
-    char c = (char)((n >> (8 * i)) & 0xff);
-    mix(&c, 1);
-  }
-  return h;
 }
 
 /// A read-only copy of `bytes` at `src` in anonymous memory aligned to and
@@ -256,24 +230,65 @@ void finishInfo(std::vector<Tensor> &ts) {
 extern "C" {
 
 int64_t lowbit_dtype_bytes(const char *dtype) {
-  if (!dtype)
-    return 0;
-  std::string d(dtype);
-  if (d == "f32" || d == "i32" || d == "u32")
-    return 4;
-  if (d == "f16" || d == "bf16" || d == "i16" || d == "u16")
-    return 2;
-  if (d == "f64" || d == "i64" || d == "u64")
-    return 8;
-  if (d == "i8" || d == "u8" || d == "bool")
+  return lowbit_artifact_dtype_bytes(dtype);
+}
+
+int32_t lowbit_num_dtypes(void) { return (int32_t)LOWBIT_ARTIFACT_NUM_DTYPES; }
+
+int lowbit_dtype_at(int32_t i, const char **name, char *kind, int32_t *bits) {
+  if (i < 0 || i >= (int32_t)LOWBIT_ARTIFACT_NUM_DTYPES)
     return 1;
+  const lowbit_artifact_dtype &d = lowbit_artifact_dtypes[i];
+  if (name)
+    *name = d.name;
+  if (kind)
+    *kind = d.kind;
+  if (bits)
+    *bits = d.bits;
   return 0;
+}
+
+void lowbit_load_options_init(lowbit_load_options *options) {
+  if (!options)
+    return;
+  memset(options, 0, sizeof *options);
+  options->struct_size = sizeof *options;
+  options->weights = LOWBIT_WEIGHTS_HUGE_PAGES;
+  options->gpu = LOWBIT_GPU_CUDA;
 }
 
 int lowbit_model_load(const char *dir, lowbit_model **out, char *err,
                       size_t errLen) {
+  return lowbit_model_load_with_options(dir, nullptr, out, err, errLen);
+}
+
+int lowbit_model_load_with_options(const char *dir,
+                                   const lowbit_load_options *given,
+                                   lowbit_model **out, char *err,
+                                   size_t errLen) {
   if (!dir || !out)
     return fail(err, errLen, "lowbit_model_load: null argument");
+  // The caller's fields over the defaults (an older caller's struct is a
+  // prefix of this one).
+  lowbit_load_options options;
+  lowbit_load_options_init(&options);
+  if (given) {
+    if (given->struct_size < sizeof(size_t) ||
+        given->struct_size > sizeof options)
+      return fail(err, errLen,
+                  "lowbit_model_load: options.struct_size is %zu; initialize "
+                  "the options with lowbit_load_options_init",
+                  given->struct_size);
+    memcpy(&options, given, given->struct_size);
+    options.struct_size = sizeof options;
+  }
+  if (options.weights != LOWBIT_WEIGHTS_HUGE_PAGES &&
+      options.weights != LOWBIT_WEIGHTS_MMAP)
+    return fail(err, errLen, "lowbit_model_load: unknown weights mode %d",
+                (int)options.weights);
+  if (options.gpu != LOWBIT_GPU_CUDA && options.gpu != LOWBIT_GPU_CPU_REFERENCE)
+    return fail(err, errLen, "lowbit_model_load: unknown gpu mode %d",
+                (int)options.gpu);
   *out = nullptr;
   std::string base(dir);
   std::string manifest = base + "/manifest.json";
@@ -320,7 +335,7 @@ int lowbit_model_load(const char *dir, lowbit_model **out, char *err,
                                       weightsHash, features);
   if (!message.empty())
     return cleanup(fail(err, errLen, "%s: %s", so.c_str(), message.c_str()));
-  std::string flags = cpuFlags();
+  std::string flags = cpuFlags(options);
   std::string missing;
   for (const std::string &f : features)
     if (!flags.empty() && !hasFeature(flags, f))
@@ -367,20 +382,19 @@ int lowbit_model_load(const char *dir, lowbit_model **out, char *err,
     return cleanup(fail(err, errLen, "%s: mmap failed: %s", wpath.c_str(),
                         strerror(errno)));
   }
-  if (fingerprint((const char *)m->weights, weightsSize) != weightsHash)
+  if (lowbit_artifact_fingerprint(m->weights, weightsSize) != weightsHash)
     return cleanup(fail(err, errLen,
                         "%s does not belong to %s (fingerprint mismatch)",
                         wpath.c_str(), so.c_str()));
   for (const Tensor &w : m->weightTensors)
-    if (w.offset % 64 || w.offset + w.bytes > weightsSize)
+    if (w.offset % LOWBIT_WEIGHTS_ALIGNMENT || w.offset + w.bytes > weightsSize)
       return cleanup(fail(err, errLen, "%s: weight '%s' lies outside the file",
                           wpath.c_str(), w.name.c_str()));
   m->mapping = m->weights;
   m->mappingBytes = weightsSize;
-  // LOWBIT_WEIGHTS=mmap keeps the file mapping (pages shared between
+  // LOWBIT_WEIGHTS_MMAP keeps the file mapping (pages shared between
   // processes, nothing copied); by default weights move to huge pages.
-  const char *mode = getenv("LOWBIT_WEIGHTS");
-  if (!(mode && strcmp(mode, "mmap") == 0)) {
+  if (options.weights == LOWBIT_WEIGHTS_HUGE_PAGES) {
     void *mapping = nullptr;
     size_t mappingBytes = 0;
     if (void *copy =
@@ -399,7 +413,14 @@ int lowbit_model_load(const char *dir, lowbit_model **out, char *err,
       return cleanup(
           fail(err, errLen, "%s: GPU kernels but no GPU hook", so.c_str()));
     std::string message;
-    m->gpu = lowbit_runtime::createGpuState(base, m->gpuInfo, message);
+    lowbit_runtime::GpuOptions gpuOptions;
+    gpuOptions.cpuReference = options.gpu == LOWBIT_GPU_CPU_REFERENCE;
+    gpuOptions.device = options.cuda_device;
+    if (options.cuda_driver)
+      gpuOptions.driver = options.cuda_driver;
+    gpuOptions.timing = options.gpu_timing != 0;
+    m->gpu =
+        lowbit_runtime::createGpuState(base, m->gpuInfo, gpuOptions, message);
     if (!m->gpu)
       return cleanup(fail(err, errLen, "%s: %s", dir, message.c_str()));
     setHook(lowbit_runtime::lowbit_runtime_gpu_hook, m->gpu);

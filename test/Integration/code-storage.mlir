@@ -1,4 +1,4 @@
-// RUN: quant-opt %s --lowbit-reference-to-llvm | %run | FileCheck %s
+// RUN: quant-opt %s --lowbit-reference-pipeline | %run | FileCheck %s
 
 // lowbit.pack_codes writes the documented little-endian bit stream, and
 // unpack_codes(pack_codes(c)) == c for every width 1..8 on a 7x5 tensor

@@ -1,4 +1,4 @@
-// RUN: quant-opt %s --lowbit-reference-to-llvm | %run | FileCheck %s
+// RUN: quant-opt %s --lowbit-reference-pipeline | %run | FileCheck %s
 
 // quantize(dequantize(codes)) == codes, for every code format. Codes are
 // (7 i + 3 j + 1) mod 2^b over a 64x8 tensor; scales are powers of two so

@@ -1,4 +1,4 @@
-// RUN: quant-opt %s --lowbit-reference-to-llvm | %run | FileCheck %s
+// RUN: quant-opt %s --lowbit-reference-pipeline | %run | FileCheck %s
 
 // lowbit.matmul on a quantized weight equals linalg.matmul on the
 // dequantized weight, bit for bit (same summation order, f32 accumulation),

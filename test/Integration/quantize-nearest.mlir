@@ -1,4 +1,4 @@
-// RUN: quant-opt %s --lowbit-reference-to-llvm | %run | FileCheck %s
+// RUN: quant-opt %s --lowbit-reference-pipeline | %run | FileCheck %s
 
 // quantize picks the nearest representable value with ties to the even code
 // and saturates to the finite range: the printed values are

@@ -1,4 +1,4 @@
-// RUN: quant-opt %s --lowbit-reference-to-llvm | %run | FileCheck %s
+// RUN: quant-opt %s --lowbit-reference-pipeline | %run | FileCheck %s
 
 // dequantize(quantize(x)) is within half a scale step of x for integer
 // schemes, when x lies in the range the scale covers. x is a deterministic

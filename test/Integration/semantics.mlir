@@ -1,4 +1,4 @@
-// RUN: quant-opt %s --lowbit-reference-to-llvm | %run | FileCheck %s
+// RUN: quant-opt %s --lowbit-reference-pipeline | %run | FileCheck %s
 
 // Hand-checkable dequantizations, one per scheme family: each printed value
 // is (value(code) - zero point) * scale (* super scale), masked, plus

@@ -5,13 +5,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lowbit/Codegen/CPU/Passes.h"
+#include "lowbit/Codegen/GPU/Passes.h"
 #include "lowbit/Conversion/Passes.h"
 #include "lowbit/Dialect/Lowbit/IR/LowbitDialect.h"
 #include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
 #include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
 #include "lowbit/Pipelines/Pipelines.h"
-#include "lowbit/Target/CPU/Passes.h"
-#include "lowbit/Target/GPU/Passes.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -67,15 +67,14 @@ int main(int argc, char **argv) {
                   LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
                   NVVM::NVVMDialect, scf::SCFDialect, tensor::TensorDialect,
                   tosa::TosaDialect, vector::VectorDialect>();
-  // Bufferization and tiling models of the upstream dialects.
-  lowbit::registerCPUInterfaces(registry);
+  // Bufferization and tiling models, the NVVM target, LLVM IR translations.
+  lowbit::registerPipelineInterfaces(registry);
 
   lowbit::registerLowbitConversionPasses();
   lowbit::registerLowbitPasses();
+  lowbit::registerLowbitCPUPasses();
+  lowbit::registerLowbitGPUPasses();
   lowbit::registerLowbitPipelines();
-  lowbit::registerCPUPipeline();
-  lowbit::registerGPUInterfaces(registry);
-  lowbit::registerGPUPasses();
   registerUpstreamPasses();
 
   return asMainReturnCode(

@@ -10,6 +10,11 @@
 // are written as .npy to --output-dir; --expect compares them with a
 // tolerance and reports the largest absolute and relative errors.
 //
+// The runtime's load options come from the environment (the runtime itself
+// reads none): LOWBIT_WEIGHTS=mmap, LOWBIT_CPU_FEATURES="avx2 fma ...",
+// LOWBIT_GPU=cpu|cuda, LOWBIT_CUDA_DEVICE=N, LOWBIT_CUDA_DRIVER=path,
+// LOWBIT_GPU_TIMING=1.
+//
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/Support/Npy.h"
@@ -376,6 +381,34 @@ bool runOnce(lowbit_model *model, std::vector<Tensor> feeds,
 
 } // namespace
 
+/// The runtime's load options from the LOWBIT_* environment variables;
+/// dies naming the variable on a bad value.
+lowbit_load_options loadOptionsFromEnvironment() {
+  lowbit_load_options options;
+  lowbit_load_options_init(&options);
+  if (const char *w = getenv("LOWBIT_WEIGHTS")) {
+    if (StringRef(w) == "mmap")
+      options.weights = LOWBIT_WEIGHTS_MMAP;
+    else if (*w && StringRef(w) != "huge-pages")
+      die(std::string("LOWBIT_WEIGHTS=") + w + " (expected mmap or huge-pages)");
+  }
+  options.cpu_features = getenv("LOWBIT_CPU_FEATURES");
+  if (const char *g = getenv("LOWBIT_GPU")) {
+    if (StringRef(g) == "cpu")
+      options.gpu = LOWBIT_GPU_CPU_REFERENCE;
+    else if (*g && StringRef(g) != "cuda")
+      die(std::string("LOWBIT_GPU=") + g + " (expected cuda or cpu)");
+  }
+  if (const char *d = getenv("LOWBIT_CUDA_DEVICE"))
+    if (!llvm::to_integer(StringRef(d), options.cuda_device) ||
+        options.cuda_device < 0)
+      die(std::string("LOWBIT_CUDA_DEVICE=") + d + " (expected 0, 1, ...)");
+  options.cuda_driver = getenv("LOWBIT_CUDA_DRIVER");
+  if (const char *t = getenv("LOWBIT_GPU_TIMING"))
+    options.gpu_timing = StringRef(t) == "1";
+  return options;
+}
+
 int main(int argc, char **argv) {
   // Only quant-run's own options in --help (not every LLVM option linked in).
   cl::HideUnrelatedOptions(runCat);
@@ -449,9 +482,11 @@ int main(int argc, char **argv) {
                     tmp, feeds);
     artifact = tmp.str().str();
   }
+  lowbit_load_options loadOptions = loadOptionsFromEnvironment();
   lowbit_model *model = nullptr;
   char err[1024];
-  if (lowbit_model_load(artifact.c_str(), &model, err, sizeof err))
+  if (lowbit_model_load_with_options(artifact.c_str(), &loadOptions, &model,
+                                     err, sizeof err))
     die(err);
   bool ok = true;
   if (isCase) {

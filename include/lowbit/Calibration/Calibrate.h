@@ -39,6 +39,7 @@ struct CalibrationOptions {
   std::string target = "host";
   std::string entry = "main";
   std::string workDir;     // where the instrumented artifact is written
+  bool progress = false;   // a progress bar over the samples on stderr
 };
 
 /// Runs calibration on `module` (not modified; it must hold the sites).

@@ -7,8 +7,10 @@
 #ifndef LOWBIT_CONVERSION_PASSES_H
 #define LOWBIT_CONVERSION_PASSES_H
 
+#include "lowbit/Conversion/LowbitToCPU/LowbitToCPU.h"
 #include "lowbit/Conversion/LowbitToLinalg/LowbitToLinalg.h"
 #include "lowbit/Conversion/ONNXToCore/ONNXToCore.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::lowbit {

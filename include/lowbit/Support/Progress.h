@@ -1,8 +1,9 @@
 //===- Progress.h - Progress bars for long work -----------------*- C++ -*-===//
 //
 // `[=========>        ] 37/128 samples  0:41 left` on stderr, redrawn in
-// place on a terminal and printed every 10% otherwise (logs, CI). Off unless
-// a driver turns it on, so passes under quant-opt and lit stay quiet.
+// place on a terminal and printed every 10% otherwise (logs, CI). Whoever
+// owns the work says whether to draw (a pass or calibration option that the
+// driver sets), so passes under quant-opt and lit stay quiet.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,11 +21,9 @@ namespace mlir::lowbit {
 
 class Progress {
 public:
-  /// Turns progress bars on or off for the whole process.
-  static void setEnabled(bool enabled);
-  static bool isEnabled();
-
-  Progress(llvm::StringRef what, int64_t total, llvm::StringRef unit);
+  /// A bar over `total` items of `unit`; draws nothing unless `enabled`.
+  Progress(bool enabled, llvm::StringRef what, int64_t total,
+           llvm::StringRef unit);
   ~Progress();
   /// Marks `n` more items done (thread-safe).
   void advance(int64_t n = 1);

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ONNXPattern.h"
+#include "lowbit/Dialect/Lowbit/IR/LowbitDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -197,12 +198,12 @@ void mlir::lowbit::eraseSignedness(Operation *root) {
     SmallVector<Type> ins, outs;
     for (auto [i, t] : llvm::enumerate(ft.getInputs())) {
       if (isUnsignedElement(t))
-        func.setArgAttr(i, "lowbit.unsigned", unsignedAttr);
+        func.setArgAttr(i, LowbitDialect::UnsignedAttrHelper::getNameStr(), unsignedAttr);
       ins.push_back(signlessType(t));
     }
     for (auto [i, t] : llvm::enumerate(ft.getResults())) {
       if (isUnsignedElement(t))
-        func.setResultAttr(i, "lowbit.unsigned", unsignedAttr);
+        func.setResultAttr(i, LowbitDialect::UnsignedAttrHelper::getNameStr(), unsignedAttr);
       outs.push_back(signlessType(t));
     }
     func.setFunctionType(FunctionType::get(ctx, ins, outs));

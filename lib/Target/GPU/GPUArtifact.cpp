@@ -21,7 +21,6 @@
 #include "llvm/Support/Regex.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <cstdlib>
 
 using namespace mlir;
 using namespace mlir::lowbit;
@@ -39,12 +38,10 @@ llvm::json::Value GPUFiles::manifest(StringRef chip) const {
 }
 
 /// The ptxas to run, or "" when there is none.
-static std::string findPtxas() {
+static std::string findPtxas(StringRef given) {
   SmallVector<std::string> candidates;
-  if (const char *p = std::getenv("LOWBIT_PTXAS"))
-    candidates.push_back(p);
-  if (const char *home = std::getenv("CUDA_HOME"))
-    candidates.push_back(std::string(home) + "/bin/ptxas");
+  if (!given.empty())
+    candidates.push_back(given.str());
   candidates.push_back("/usr/local/cuda/bin/ptxas");
   for (const std::string &c : candidates)
     if (llvm::sys::fs::can_execute(c))
@@ -83,14 +80,16 @@ static FailureOr<std::string> kernelLine(Location loc, int64_t id,
 }
 
 FailureOr<GPUFiles>
-mlir::lowbit::writeGPUFiles(ModuleOp module, StringRef chip,
+mlir::lowbit::writeGPUFiles(ModuleOp module, const GPUArtifactOptions &options,
                             function_ref<std::string(StringRef)> path,
-                            bool keepIntermediates, raw_ostream &log) {
+                            raw_ostream &log) {
+  StringRef chip = options.chip;
+  bool keepIntermediates = options.keepIntermediates;
   GPUFiles files;
   Location loc = module.getLoc();
-  auto table = module->getAttrOfType<ArrayAttr>("lowbit.gpu_kernels");
+  auto table = module->getAttrOfType<ArrayAttr>(LowbitDialect::GpuKernelsAttrHelper::getNameStr());
   auto binary = module.lookupSymbol<gpu::BinaryOp>("lowbit_kernels");
-  module->removeAttr("lowbit.gpu_kernels");
+  module->removeAttr(LowbitDialect::GpuKernelsAttrHelper::getNameStr());
   module->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());
   if (!table || table.empty()) {
     if (binary)
@@ -121,10 +120,11 @@ mlir::lowbit::writeGPUFiles(ModuleOp module, StringRef chip,
              << "cannot write " << ptxPath << ": " << ec.message();
     os << ptx;
   }
-  std::string ptxas = findPtxas();
+  std::string ptxas = findPtxas(options.ptxas);
   if (ptxas.empty()) {
-    log << "  note: no ptxas (set LOWBIT_PTXAS or CUDA_HOME): the artifact "
-           "carries PTX only, which the driver compiles at load\n";
+    log << "  note: no ptxas (give --ptxas, or set LOWBIT_PTXAS or "
+           "CUDA_HOME): the artifact carries PTX only, which the driver "
+           "compiles at load\n";
   } else {
     std::string cubinPath = path("model.cubin");
     std::string report = path("model.ptxas.txt");

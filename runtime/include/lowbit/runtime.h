@@ -19,8 +19,12 @@
  * Weights: weights.bin is mapped read-only and checked, then copied into
  * anonymous memory on 2 MiB (transparent huge) pages, where weight-streaming
  * kernels read ~1.5x faster from DRAM than from the file's 4 KiB pages.
- * LOWBIT_WEIGHTS=mmap in the environment keeps the file mapping instead
+ * LOWBIT_WEIGHTS_MMAP in the load options keeps the file mapping instead
  * (nothing copied; pages shared between processes and loads).
+ *
+ * The runtime reads no environment variables: what a load may change is in
+ * lowbit_load_options. The tools (quant-run) and the Python package map
+ * their LOWBIT_* environment variables onto it.
  *
  * Every function returning int returns 0 on success and non-zero on error,
  * with a message in `err` (if not null).
@@ -29,6 +33,8 @@
 
 #ifndef LOWBIT_RUNTIME_H
 #define LOWBIT_RUNTIME_H
+
+#include "lowbit/artifact.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -42,9 +48,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/** The artifact format version this runtime reads. */
-#define LOWBIT_ARTIFACT_FORMAT_VERSION 1
 
 typedef struct lowbit_model lowbit_model;
 
@@ -60,11 +63,62 @@ typedef struct {
 } lowbit_tensor_info;
 
 /** Bytes per element of an artifact dtype name ("f32", "u8", ...); 0 for an
- * unknown name. */
+ * unknown name (artifact.h's table, exported for bindings). */
 LOWBIT_API int64_t lowbit_dtype_bytes(const char *dtype);
+/** The number of artifact dtypes, and dtype `i`'s name, kind ('f' float,
+ * 'b' bfloat, 'i' signed, 'u' unsigned, '?' bool) and bits; non-zero if `i`
+ * is out of range. For bindings that cannot include artifact.h. */
+LOWBIT_API int32_t lowbit_num_dtypes(void);
+LOWBIT_API int lowbit_dtype_at(int32_t i, const char **name, char *kind,
+                               int32_t *bits);
 
-/** Loads the artifact in directory `dir`. Checks the format version, the
- * CPU features it was compiled for, and that weights.bin matches. */
+/** Where the weights live after the load. */
+typedef enum {
+  /** Copied to anonymous 2 MiB pages (the default; fastest from DRAM). */
+  LOWBIT_WEIGHTS_HUGE_PAGES = 0,
+  /** weights.bin stays mapped (nothing copied; pages shared). */
+  LOWBIT_WEIGHTS_MMAP = 1,
+} lowbit_weights_mode;
+
+/** Where CUDA artifacts run their kernels. */
+typedef enum {
+  /** On the GPU (the load fails without a usable one). */
+  LOWBIT_GPU_CUDA = 0,
+  /** Each kernel's reference on the CPU (slow; no GPU needed). */
+  LOWBIT_GPU_CPU_REFERENCE = 1,
+} lowbit_gpu_mode;
+
+/** What a load may change. Initialize with lowbit_load_options_init. */
+typedef struct {
+  /** sizeof(lowbit_load_options), set by lowbit_load_options_init: a later
+   * runtime reads only the fields a caller's struct has. */
+  size_t struct_size;
+  lowbit_weights_mode weights;
+  /** Stands in for this CPU's feature flags, as /proc/cpuinfo names them
+   * ("avx2 fma f16c"); null: the real ones. Tests use it to check the
+   * refusal, deployments to forbid features on purpose. */
+  const char *cpu_features;
+  lowbit_gpu_mode gpu;
+  /** CUDA device ordinal. */
+  int32_t cuda_device;
+  /** The driver library to dlopen; null: libcuda.so.1, then libcuda.so. */
+  const char *cuda_driver;
+  /** Time every kernel launch with CUDA events (lowbit_model_gpu_kernel_
+   * stats); 0: off. */
+  int32_t gpu_timing;
+} lowbit_load_options;
+
+/** The defaults: huge pages, real CPU flags, GPU 0, no timing. */
+LOWBIT_API void lowbit_load_options_init(lowbit_load_options *options);
+
+/** Loads the artifact in directory `dir` with `options` (null: the
+ * defaults). Checks the format version, the CPU features it was compiled
+ * for, and that weights.bin matches. */
+LOWBIT_API int lowbit_model_load_with_options(const char *dir,
+                                              const lowbit_load_options *options,
+                                              lowbit_model **model, char *err,
+                                              size_t err_len);
+/** lowbit_model_load_with_options with the defaults. */
 LOWBIT_API int lowbit_model_load(const char *dir, lowbit_model **model,
                                  char *err, size_t err_len);
 
@@ -90,8 +144,9 @@ LOWBIT_API int lowbit_model_run(lowbit_model *model, const void *const *inputs,
 LOWBIT_API int32_t lowbit_model_gpu_num_kernels(const lowbit_model *model);
 /** Kernel `i`'s name, launches so far and their total time in ms: device
  * time between CUDA events around each launch when the model was loaded
- * with LOWBIT_GPU_TIMING=1 (wall time of the CPU fallback's reference with
- * LOWBIT_GPU=cpu), else 0. Returns non-zero if `i` is out of range. */
+ * with `gpu_timing` (wall time of the CPU reference with
+ * LOWBIT_GPU_CPU_REFERENCE), else 0. Returns non-zero if `i` is out of
+ * range. */
 LOWBIT_API int lowbit_model_gpu_kernel_stats(const lowbit_model *model,
                                              int32_t i, const char **name,
                                              int64_t *launches, double *ms);

@@ -520,3 +520,34 @@ func.func @calibrate_hessian_dynamic(%x: tensor<4x?xf32>) {
   %y = lowbit.calibrate %x site "a" collect <hessian> : tensor<4x?xf32>
   return
 }
+
+// -----
+
+// The discardable lowbit.* attributes (LowbitBase.td) are checked by kind,
+// wherever they are.
+func.func @layer_name_not_a_string(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'lowbit.layer' must be a string, got 3 : i64}}
+  %y = arith.addf %x, %x {lowbit.layer = 3} : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'lowbit.unsigned' must be a unit attribute, got 1 : i64}}
+func.func @unsigned_with_a_value(%x: tensor<4xi8> {lowbit.unsigned = 1}) -> tensor<4xi8> {
+  return %x : tensor<4xi8>
+}
+
+// -----
+
+// expected-error @+1 {{'lowbit.weights' must be an array, got "w"}}
+module attributes {lowbit.weights = "w"} {
+}
+
+// -----
+
+func.func @unknown_lowbit_attribute(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{unknown attribute 'lowbit.wieght_error' of the lowbit dialect}}
+  %y = arith.addf %x, %x {lowbit.wieght_error = 0.5 : f32} : tensor<4xf32>
+  return %y : tensor<4xf32>
+}

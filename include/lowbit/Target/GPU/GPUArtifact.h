@@ -29,15 +29,25 @@ struct GPUFiles {
   llvm::json::Value manifest(StringRef chip) const;
 };
 
+struct GPUArtifactOptions {
+  /// The CUDA chip of the kernels (sm_80, sm_90); empty for CPU targets.
+  std::string chip;
+  /// Also keep ptxas's report (model.ptxas.txt).
+  bool keepIntermediates = false;
+  /// The ptxas to run; empty: /usr/local/cuda/bin/ptxas, then the one on
+  /// PATH.
+  std::string ptxas;
+};
+
 /// Takes the gpu.binary of Lowbit's kernels and the launch table out of
 /// `module` (a host module after the CPU pipeline with a GPU chip) and
 /// writes model.ptx and model.cubin through `path` (file name -> path in
-/// the artifact). ptxas is $LOWBIT_PTXAS, $CUDA_HOME/bin/ptxas,
-/// /usr/local/cuda/bin/ptxas or the one on PATH; without one the artifact
-/// carries PTX only (the driver compiles it at load), with a note.
-FailureOr<GPUFiles> writeGPUFiles(ModuleOp module, StringRef chip,
+/// the artifact). Without a ptxas the artifact carries PTX only (the driver
+/// compiles it at load), with a note.
+FailureOr<GPUFiles> writeGPUFiles(ModuleOp module,
+                                  const GPUArtifactOptions &options,
                                   function_ref<std::string(StringRef)> path,
-                                  bool keepIntermediates, raw_ostream &log);
+                                  raw_ostream &log);
 
 } // namespace mlir::lowbit
 

@@ -1,6 +1,7 @@
 //===- LowbitDialect.cpp - The lowbit dialect -------------------*- C++ -*-===//
 //
-// Registers the lowbit dialect's attributes, types and operations.
+// Registers the lowbit dialect's attributes, types and operations, and
+// verifies the discardable `lowbit.` attributes (LowbitBase.td lists them).
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,4 +22,55 @@ void LowbitDialect::initialize() {
 #define GET_OP_LIST
 #include "lowbit/Dialect/Lowbit/IR/LowbitOps.cpp.inc"
       >();
+}
+
+/// Checks the kind of one discardable `lowbit.` attribute on `op` (or on
+/// one of its region arguments or results).
+static LogicalResult verifyDiscardableAttr(Operation *op,
+                                           NamedAttribute attr) {
+  StringRef name = attr.getName().strref();
+  Attribute value = attr.getValue();
+  auto expect = [&](bool ok, StringRef kind) -> LogicalResult {
+    if (ok)
+      return success();
+    return op->emitError() << "'" << name << "' must be " << kind << ", got "
+                           << value;
+  };
+  using D = LowbitDialect;
+  if (name == D::UnsignedAttrHelper::getNameStr())
+    return expect(isa<UnitAttr>(value), "a unit attribute");
+  if (name == D::LayerAttrHelper::getNameStr() ||
+      name == D::MethodAttrHelper::getNameStr())
+    return expect(isa<StringAttr>(value), "a string");
+  if (name == D::WeightErrorAttrHelper::getNameStr() ||
+      name == D::OutputErrorAttrHelper::getNameStr() ||
+      name == D::TimeMsAttrHelper::getNameStr())
+    return expect(isa<FloatAttr>(value), "a float");
+  if (name == D::StatsAttrHelper::getNameStr())
+    return expect(isa<DictionaryAttr>(value), "a dictionary");
+  if (name == D::WeightsAttrHelper::getNameStr() ||
+      name == D::GpuKernelsAttrHelper::getNameStr() ||
+      name == D::ArgRolesAttrHelper::getNameStr())
+    return expect(isa<ArrayAttr>(value), "an array");
+  if (name == D::ReferenceAttrHelper::getNameStr())
+    return success();
+  return op->emitError() << "unknown attribute '" << name
+                         << "' of the lowbit dialect";
+}
+
+LogicalResult LowbitDialect::verifyOperationAttribute(Operation *op,
+                                                      NamedAttribute attr) {
+  return verifyDiscardableAttr(op, attr);
+}
+
+LogicalResult LowbitDialect::verifyRegionArgAttribute(Operation *op, unsigned,
+                                                      unsigned,
+                                                      NamedAttribute attr) {
+  return verifyDiscardableAttr(op, attr);
+}
+
+LogicalResult LowbitDialect::verifyRegionResultAttribute(Operation *op,
+                                                         unsigned, unsigned,
+                                                         NamedAttribute attr) {
+  return verifyDiscardableAttr(op, attr);
 }

@@ -220,7 +220,7 @@ LogicalResult mlir::lowbit::attachStatistics(ModuleOp module,
     attrs.append("max", blobAttr(b, prefix + "max", {c}, s->max));
     attrs.append("mean", blobAttr(b, prefix + "mean", {c}, mean));
     attrs.append("hessian", blobAttr(b, prefix + "hessian", {c, c}, hessian));
-    op->setAttr(kStatsAttrName, attrs.getDictionary(b.getContext()));
+    op->setAttr(LowbitDialect::StatsAttrHelper::getNameStr(), attrs.getDictionary(b.getContext()));
     return WalkResult::advance();
   });
   return failure(result.wasInterrupted());
@@ -230,7 +230,7 @@ std::optional<std::vector<double>> mlir::lowbit::getInputHessian(Value input) {
   auto op = input.getDefiningOp<CalibrateOp>();
   if (!op)
     return std::nullopt;
-  auto dict = op->getAttrOfType<DictionaryAttr>(kStatsAttrName);
+  auto dict = op->getAttrOfType<DictionaryAttr>(LowbitDialect::StatsAttrHelper::getNameStr());
   auto attr = dict ? dict.getAs<ElementsAttr>("hessian") : ElementsAttr();
   if (!attr)
     return std::nullopt;

@@ -77,15 +77,15 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
                                  weight, /*transpose_weight=*/false);
 
   std::vector<float> dq = q.dequantize(s);
-  matmul->setAttr("lowbit.layer", b.getStringAttr(layer.name));
-  matmul->setAttr("lowbit.method", b.getStringAttr(options.method));
-  matmul->setAttr("lowbit.weight_error",
+  matmul->setAttr(LowbitDialect::LayerAttrHelper::getNameStr(), b.getStringAttr(layer.name));
+  matmul->setAttr(LowbitDialect::MethodAttrHelper::getNameStr(), b.getStringAttr(options.method));
+  matmul->setAttr(LowbitDialect::WeightErrorAttrHelper::getNameStr(),
                   b.getF32FloatAttr(quant::relativeError(job.weight, dq)));
   if (job.hessian)
-    matmul->setAttr("lowbit.output_error",
+    matmul->setAttr(LowbitDialect::OutputErrorAttrHelper::getNameStr(),
                     b.getF32FloatAttr(quant::outputError(job.weight, dq, q.k,
                                                          q.n, *job.hessian)));
-  matmul->setAttr("lowbit.time_ms", b.getF32FloatAttr(job.seconds * 1e3));
+  matmul->setAttr(LowbitDialect::TimeMsAttrHelper::getNameStr(), b.getF32FloatAttr(job.seconds * 1e3));
 
   Operation *weightDef = layer.weight.getDefiningOp();
   Operation *initDef = op->getOperand(op->getNumOperands() - 1).getDefiningOp();
@@ -98,17 +98,6 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
 }
 
 } // namespace
-
-LogicalResult mlir::lowbit::setCodeKind(ModuleOp module,
-                                        QuantizeLinearOptions &options,
-                                        StringRef format) {
-  std::optional<quant::CodeKind> kind = quant::parseCodeKind(format);
-  if (!kind)
-    return module.emitError() << options.passName << ": format='" << format
-                              << "' (expected int, nf4 or fp4)";
-  options.scheme.kind = *kind;
-  return success();
-}
 
 LogicalResult
 mlir::lowbit::quantizeLinearLayers(ModuleOp module,
@@ -152,7 +141,8 @@ mlir::lowbit::quantizeLinearLayers(ModuleOp module,
   // Quantize in chunks (bounded memory: weights of a chunk at a time).
   MLIRContext *ctx = module.getContext();
   constexpr size_t kChunk = 8;
-  Progress progress(options.method.str() + " " +
+  Progress progress(options.progress,
+                    options.method.str() + " " +
                         std::to_string(options.scheme.bits) + "-bit",
                     jobs.size(), "layers");
   for (size_t begin = 0; begin < jobs.size(); begin += kChunk) {

@@ -33,12 +33,9 @@ struct QuantizeLinearOptions {
   int64_t minSize = 1;
   llvm::StringRef include, exclude;
   bool requireHessian = false;
+  /// A progress bar over the layers on stderr.
+  bool progress = false;
 };
-
-/// Sets `options.scheme.kind` from a pass's `format` option; an error on
-/// `module` naming the pass when it is not int, nf4 or fp4.
-LogicalResult setCodeKind(ModuleOp module, QuantizeLinearOptions &options,
-                          llvm::StringRef format);
 
 /// Quantizes the selected layers of `module` with `method` (run in
 /// parallel; returns false with `job.error` set on failure) and rewrites

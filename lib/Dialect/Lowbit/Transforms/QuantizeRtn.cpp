@@ -20,8 +20,8 @@ using namespace mlir::lowbit;
 
 namespace {
 
-struct LowbitQuantizeRtnPass
-    : lowbit::impl::LowbitQuantizeRtnPassBase<LowbitQuantizeRtnPass> {
+struct QuantizeRtnPass
+    : lowbit::impl::LowbitQuantizeRtnPassBase<QuantizeRtnPass> {
   using Base::Base;
 
   void runOnOperation() override {
@@ -29,8 +29,8 @@ struct LowbitQuantizeRtnPass
     options.passName = getArgument();
     options.method = "rtn";
     options.scheme = {bits, groupSize, symmetric, clipSearch};
-    if (failed(setCodeKind(getOperation(), options, format)))
-      return signalPassFailure();
+    options.scheme.kind = format;
+    options.progress = progress;
     options.minSize = minSize;
     options.include = include;
     options.exclude = exclude;

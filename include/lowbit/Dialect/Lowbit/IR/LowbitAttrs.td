@@ -163,7 +163,7 @@ def Lowbit_SparsityAttr : Lowbit_Attr<"Sparsity", "sparsity"> {
 
 
 def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
-  let summary = "Layout of a weight packed for the CPU matmul kernels";
+  let summary = "Layout of a weight packed for the CPU or GPU matmul kernels";
   let description = [{
     Where each code and scale of a `K x N` weight (`y = x W`, groups of
     `group` along K, or one group per column when `group = 0`) lies in the
@@ -219,7 +219,7 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     (the activations enter `tdpbusd` as unsigned bytes, `x + 128`) and
     `zero` the zero point less the storage offset (128 for 8-bit codes).
 
-    With `gpu` (the NVIDIA GPU kernels of `lowbit-gpu-lower-packed-matmul`),
+    With `gpu` (the NVIDIA GPU kernels of `convert-lowbit-to-gpu`),
     the layout is the plain one above with `lanes = 128`: a block of one
     column is 512 bytes, which one warp reads with one 16-byte load per
     thread (thread `t` holds words `4t .. 4t+3`, i.e. the codes of k =

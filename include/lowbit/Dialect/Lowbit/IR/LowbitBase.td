@@ -46,6 +46,41 @@ def Lowbit_Dialect : Dialect {
     void registerAttributes();
     void registerTypes();
   }];
+
+  // The attributes Lowbit's passes put on ops, modules, functions and
+  // their arguments. Each name is declared here once; the dialect's
+  // verifiers check the kind of each and reject unknown `lowbit.` names.
+  //
+  //   unsigned      (function argument or result) the ONNX tensor was
+  //                 unsigned; core dialects keep signless integers
+  //   layer         (lowbit.matmul) the layer's name: its weight initializer
+  //   method        (lowbit.matmul) the quantizer that made the weight
+  //   weight_error  (lowbit.matmul) relative Frobenius error of the weight
+  //   output_error  (lowbit.matmul) relative output error on calibration
+  //                 data, tr(dW H dW^T) / tr(W H W^T)
+  //   time_ms       (lowbit.matmul) time spent quantizing the layer
+  //   stats         (lowbit.calibrate) the site's calibration statistics
+  //   weights       (module) values of the entry's outlined weight arguments
+  //   gpu_kernels   (module) the launch table of the GPU kernels
+  //   arg_roles     (gpu.func) in / const / out per kernel argument
+  //   reference     (gpu.func) the packed layout the runtime's CPU fallback
+  //                 computes
+  let discardableAttrs = (ins
+    "::mlir::UnitAttr":$unsigned,
+    "::mlir::StringAttr":$layer,
+    "::mlir::StringAttr":$method,
+    "::mlir::FloatAttr":$weight_error,
+    "::mlir::FloatAttr":$output_error,
+    "::mlir::FloatAttr":$time_ms,
+    "::mlir::DictionaryAttr":$stats,
+    "::mlir::ArrayAttr":$weights,
+    "::mlir::ArrayAttr":$gpu_kernels,
+    "::mlir::ArrayAttr":$arg_roles,
+    "::mlir::Attribute":$reference
+  );
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
 }
 
 class Lowbit_Op<string mnemonic, list<Trait> traits = []>

@@ -7,7 +7,9 @@
 #ifndef LOWBIT_DIALECT_LOWBIT_IR_LOWBITDIALECT_H
 #define LOWBIT_DIALECT_LOWBIT_IR_LOWBITDIALECT_H
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Dialect.h"
+#include "mlir/IR/Operation.h"
 
 #include "lowbit/Dialect/Lowbit/IR/LowbitDialect.h.inc"
 

@@ -216,14 +216,16 @@ def Lowbit_MatmulOp : Lowbit_Op<"matmul", [Pure]> {
 def Lowbit_PackedMatmulOp : Lowbit_Op<"packed_matmul", [
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
     DestinationStyleOpInterface]> {
-  let summary = "Matmul on a weight packed for a CPU kernel";
+  let summary = "Matmul on a weight packed for a CPU or GPU kernel";
   let description = [{
     `init = input x W` (the result overwrites `init`; its values are not
     read), where `input` is `M x K` and the `K x N` weight W is given by
     `codes` and `params` in the layout `layout` (see `#lowbit.packed`).
-    `lowbit-pack` produces it from `lowbit.matmul` on a constant weight; the
-    CPU backend turns it into a kernel after bufferization. On tensors it
-    returns the result; on memrefs (after bufferization) it has none.
+    `lowbit-pack` produces it from `lowbit.matmul` on a constant weight;
+    after bufferization `convert-lowbit-to-cpu` (CPU layouts) or
+    `convert-lowbit-to-gpu` (`gpu` layouts) turns it into a kernel. On
+    tensors it returns the result; on memrefs (after bufferization) it has
+    none.
 
     Verifier rules:
     - input, init and result are all tensors or all memrefs (codes and

@@ -24,9 +24,6 @@
 
 namespace mlir::lowbit {
 
-/// The name of the discardable attribute holding a site's statistics.
-constexpr llvm::StringLiteral kStatsAttrName = "lowbit.stats";
-
 struct SiteStats {
   std::string name;
   int64_t channels = 0;

@@ -8,6 +8,7 @@
 #define LOWBIT_DIALECT_LOWBIT_TRANSFORMS_PASSES_H
 
 #include "lowbit/Dialect/Lowbit/IR/LowbitDialect.h"
+#include "lowbit/Quantization/WeightQuantizer.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"

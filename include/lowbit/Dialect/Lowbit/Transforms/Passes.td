@@ -12,9 +12,15 @@ include "mlir/Pass/PassBase.td"
 // Options every weight-quantization pass takes: the scheme and which layers.
 defvar WeightSchemeOptions = [
   Option<"bits", "bits", "unsigned", "4", "code bit width (2-8)">,
-  Option<"format", "format", "std::string", "\"int\"",
-         "codes: int (integers), nf4 (QLoRA NormalFloat) or fp4 (OCP e2m1); "
-         "nf4 and fp4 are 4-bit, symmetric, s = max|w| / max|value|">,
+  Option<"format", "format", "::mlir::lowbit::quant::CodeKind",
+         "::mlir::lowbit::quant::CodeKind::Int",
+         "codes; nf4 and fp4 are 4-bit, symmetric, s = max|w| / max|value|",
+         [{::llvm::cl::values(
+           clEnumValN(::mlir::lowbit::quant::CodeKind::Int, "int", "integers"),
+           clEnumValN(::mlir::lowbit::quant::CodeKind::NF4, "nf4",
+                      "QLoRA NormalFloat"),
+           clEnumValN(::mlir::lowbit::quant::CodeKind::FP4, "fp4",
+                      "OCP e2m1"))}]>,
   Option<"groupSize", "group-size", "int64_t", "128",
          "weights per scale along K, at most K; the last group is shorter "
          "when it does not divide K (0: per output channel)">,
@@ -30,6 +36,8 @@ defvar WeightSchemeOptions = [
          "\"(^|[._/])(embed|embeddings|embed_tokens|word_embeddings|wte|wpe|lm_head)([._/]|$)\"",
          "leave layers whose name matches this regex in float (default: "
          "embeddings and output heads; '' for none)">,
+  Option<"progress", "progress", "bool", "false",
+         "a progress bar over the layers on stderr">,
 ];
 
 def LowbitQuantizeRtnPass : Pass<"lowbit-quantize-rtn", "ModuleOp"> {
@@ -174,11 +182,13 @@ def LowbitAttachCalibrationPass
 }
 
 def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
-  let summary = "Repack constant quantized weights for the CPU matmul kernels";
+  let summary = "Repack constant quantized weights for the CPU or GPU matmul "
+                "kernels";
   let description = [{
     Rewrites `lowbit.matmul` on a constant weight (`lowbit.pack` of constant
     codes, scales and zero points) into `lowbit.packed_matmul` on two
-    constants in the `#lowbit.packed` layout the CPU kernels read: codes
+    constants in the `#lowbit.packed` layout the kernels read (the CPU
+    layouts below, or with `gpu` the GPU ones): codes
     interleaved in blocks of `4 * lanes` bytes per column, tiles of columns
     stored as one stream, scales (and zero points) per group beside them.
     The repacking happens at compile time, so the artifact's weights file

@@ -1,0 +1,31 @@
+//===- LowbitToCPU.h - lowbit.packed_matmul to CPU kernels ------*- C++ -*-===//
+//
+// The instruction choices of convert-lowbit-to-cpu's kernels, as the enum
+// options of the pass (Conversion/Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_CONVERSION_LOWBITTOCPU_LOWBITTOCPU_H
+#define LOWBIT_CONVERSION_LOWBITTOCPU_LOWBITTOCPU_H
+
+namespace mlir::lowbit {
+
+/// The int8 dot product of the int8-activation kernels.
+enum class DotProduct {
+  /// x86 AVX-512 VNNI vpdpbusd: unsigned codes x signed activations.
+  Vpdpbusd,
+  /// ARMv8.2 sdot: signed bytes, so codes must stay below 128.
+  Sdot,
+};
+
+/// The byte-table lookup of the table-lookup (lut) kernels.
+enum class ByteLookup {
+  /// x86 pshufb (AVX2/AVX-512BW), with pmaddubsw.
+  Pshufb,
+  /// ARM NEON tbl.
+  Tbl,
+};
+
+} // namespace mlir::lowbit
+
+#endif // LOWBIT_CONVERSION_LOWBITTOCPU_LOWBITTOCPU_H

@@ -1,0 +1,34 @@
+//===- QuantReport.h - The quantization summary -----------------*- C++ -*-===//
+//
+// What a quantizing compile prints at the end and writes to
+// quant-report.json: per layer its scheme, weight and output errors and
+// time (from the lowbit.* attributes the quantization passes leave on each
+// lowbit.matmul), and the totals.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_DRIVER_QUANTREPORT_H
+#define LOWBIT_DRIVER_QUANTREPORT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir::lowbit {
+
+/// Bytes of the constants of `module` (weights, codes, scales, ...).
+int64_t constantBytes(ModuleOp module);
+
+struct ReportTimes {
+  double calibration = 0, quantization = 0;
+};
+
+/// Prints the per-layer table (bits, group, weight and output error, time)
+/// and the totals (sizes, bits per weight), and returns the same as JSON.
+llvm::json::Object printQuantReport(ModuleOp module, int64_t bytesBefore,
+                                    const ReportTimes &times,
+                                    llvm::raw_ostream &os);
+
+} // namespace mlir::lowbit
+
+#endif // LOWBIT_DRIVER_QUANTREPORT_H

@@ -1,0 +1,131 @@
+//===- QuantReport.cpp - The quantization summary ---------------*- C++ -*-===//
+//
+// The per-layer table and quant-report.json of a quantizing compile.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Driver/QuantReport.h"
+
+#include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
+#include "lowbit/Dialect/Lowbit/Transforms/LinearLayers.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+static std::string padRight(StringRef s, size_t width) {
+  std::string out = s.str();
+  if (out.size() < width)
+    out.append(width - out.size(), ' ');
+  return out;
+}
+
+int64_t mlir::lowbit::constantBytes(ModuleOp module) {
+  int64_t bytes = 0;
+  module.walk([&](arith::ConstantOp op) {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type || !type.hasStaticShape())
+      return;
+    unsigned width = type.getElementType().getIntOrFloatBitWidth();
+    bytes += (type.getNumElements() * width + 7) / 8;
+  });
+  return bytes;
+}
+
+llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
+                                                  int64_t bytesBefore,
+                                                  const ReportTimes &times,
+                                                  llvm::raw_ostream &os) {
+  llvm::json::Array layers;
+  double weights = 0, bits = 0, codeBits = 0;
+  size_t nameWidth = 5;
+  SmallVector<MatmulOp> matmuls;
+  module.walk([&](MatmulOp op) {
+    matmuls.push_back(op);
+    if (auto name = op->getAttrOfType<StringAttr>(LowbitDialect::LayerAttrHelper::getNameStr()))
+      nameWidth = std::max<size_t>(nameWidth, name.size());
+  });
+  nameWidth = std::min<size_t>(nameWidth, 56);
+  os << llvm::formatv("\n  {0} method bits group      K x N   weight err  "
+                      "output err   time\n",
+                      padRight("layer", nameWidth));
+  for (MatmulOp op : matmuls) {
+    auto type = cast<QTensorType>(op.getWeight().getType());
+    SchemeAttr s = type.getScheme();
+    int64_t k = type.getShape()[0], n = type.getShape()[1];
+    int64_t group = s.getGroupSize() > 0 ? s.getGroupSize() : k;
+    double numel = static_cast<double>(k) * n;
+    double groups = static_cast<double>((k + group - 1) / group) * n;
+    double layerBits = numel * s.getBits() + groups * 32 +
+                       (s.getSymmetric() ? 0 : groups * 8);
+    weights += numel;
+    bits += layerBits;
+    codeBits += numel * s.getBits();
+    auto attr = [&](StringRef name) -> std::optional<double> {
+      if (auto f = op->getAttrOfType<FloatAttr>(name))
+        return f.getValueAsDouble();
+      return std::nullopt;
+    };
+    auto name = op->getAttrOfType<StringAttr>(LowbitDialect::LayerAttrHelper::getNameStr());
+    auto method = op->getAttrOfType<StringAttr>(LowbitDialect::MethodAttrHelper::getNameStr());
+    std::string layerName = name ? name.str() : "?";
+    std::optional<double> werr = attr(LowbitDialect::WeightErrorAttrHelper::getNameStr()),
+                          oerr = attr(LowbitDialect::OutputErrorAttrHelper::getNameStr()),
+                          ms = attr(LowbitDialect::TimeMsAttrHelper::getNameStr());
+    std::string shown = layerName.size() > nameWidth
+                            ? "..." + layerName.substr(layerName.size() - nameWidth + 3)
+                            : layerName;
+    os << llvm::formatv(
+        "  {0} {1,-6} {2,4} {3,5} {4,10}  {5,10}  {6,10} {7,6}\n",
+        padRight(shown, nameWidth),
+        method ? method.str() : "?", s.getBits(),
+        s.getGroupSize() > 0 ? std::to_string(group) : std::string("chan"),
+        std::to_string(k) + "x" + std::to_string(n),
+        werr ? llvm::formatv("{0:f4}", *werr).str() : "-",
+        oerr ? llvm::formatv("{0:f4}", *oerr).str() : "-",
+        ms ? llvm::formatv("{0:f2}s", *ms / 1e3).str() : "-");
+    llvm::json::Object layer{{"name", layerName},
+                             {"method", method ? method.str() : ""},
+                             {"bits", s.getBits()},
+                             {"group", group},
+                             {"k", k},
+                             {"n", n},
+                             {"bits_per_weight", layerBits / numel}};
+    if (werr)
+      layer["weight_error"] = *werr;
+    if (oerr)
+      layer["output_error"] = *oerr;
+    if (ms)
+      layer["seconds"] = *ms / 1e3;
+    layers.push_back(std::move(layer));
+  }
+  int64_t floatLayers = 0;
+  module.walk([&](Operation *op) {
+    if (matchLinearLayer(op))
+      ++floatLayers;
+  });
+  int64_t bytesAfter = constantBytes(module);
+  double bpw = weights > 0 ? bits / weights : 0;
+  os << llvm::formatv(
+      "\n  {0} layers quantized, {1} linear layers left in float\n"
+      "  quantized layers: {2:f3} bits per weight ({3:f3} codes + {4:f3} "
+      "scales/zero points), {5:f1} M weights\n"
+      "  constants: {6:f1} MB -> {7:f1} MB ({8:f2}x smaller)\n"
+      "  time: calibration {9:f1} s, quantization {10:f1} s\n",
+      matmuls.size(), floatLayers, bpw, weights > 0 ? codeBits / weights : 0,
+      weights > 0 ? (bits - codeBits) / weights : 0, weights / 1e6,
+      bytesBefore / 1e6, bytesAfter / 1e6,
+      bytesAfter > 0 ? static_cast<double>(bytesBefore) / bytesAfter : 0.0,
+      times.calibration, times.quantization);
+  return llvm::json::Object{
+      {"layers", std::move(layers)},
+      {"quantized_layers", static_cast<int64_t>(matmuls.size())},
+      {"float_layers", floatLayers},
+      {"quantized_weights", weights},
+      {"bits_per_weight", bpw},
+      {"constant_bytes_before", bytesBefore},
+      {"constant_bytes_after", bytesAfter},
+      {"calibration_seconds", times.calibration},
+      {"quantization_seconds", times.quantization}};
+}

@@ -1,0 +1,151 @@
+//===- QuantizeModel.cpp - Calibrate and quantize a module ------*- C++ -*-===//
+//
+// Checks that every recipe rule names a layer, calibrates (an instrumented
+// artifact run on the calibration data, or a statistics cache), attaches the
+// statistics and runs lowbit-quantization-pipeline.
+//
+//===----------------------------------------------------------------------===//
+
+#include "QuantizeModel.h"
+#include "lowbit/Calibration/Calibrate.h"
+#include "lowbit/Dialect/Lowbit/Transforms/LinearLayers.h"
+#include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
+#include "lowbit/Driver/QuantReport.h"
+#include "lowbit/Pipelines/Pipelines.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Regex.h"
+
+#include <chrono>
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+static double secondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
+      .count();
+}
+
+/// A pass manager with the driver's configuration applied.
+static FailureOr<std::unique_ptr<PassManager>>
+makePassManager(MLIRContext *ctx, const CompileOptions &options) {
+  auto pm = std::make_unique<PassManager>(ctx);
+  if (options.configurePassManager &&
+      failed(options.configurePassManager(*pm)))
+    return failure();
+  return pm;
+}
+
+/// The statistics: from the cache, or collected on the calibration data
+/// (and then saved to the cache). std::nullopt when there is neither.
+static FailureOr<std::optional<CalibrationStats>>
+collectStatistics(ModuleOp module, const CompileOptions &options,
+                  raw_ostream &log) {
+  const std::string &cache = options.calibCache;
+  if (!cache.empty() && llvm::sys::fs::exists(cache)) {
+    llvm::Expected<CalibrationStats> loaded = CalibrationStats::load(cache);
+    if (!loaded)
+      return module.emitError() << llvm::toString(loaded.takeError());
+    log << "calibration: statistics from " << cache << " ("
+        << loaded->samples << " samples)\n";
+    return std::optional<CalibrationStats>(std::move(*loaded));
+  }
+  if (options.calibPath.empty())
+    return std::optional<CalibrationStats>();
+  std::string error;
+  FailureOr<CalibrationData> data =
+      loadCalibrationData(options.calibPath, module, "main", error);
+  if (failed(data))
+    return module.emitError() << error;
+  CalibrationOptions calibration;
+  calibration.maxSamples = options.recipe->calibrationSamples;
+  calibration.threads = options.threads;
+  calibration.workDir = options.output + "/calibration.tmp";
+  calibration.progress = options.progress;
+  FailureOr<CalibrationStats> collected =
+      runCalibration(module, *data, calibration, log);
+  llvm::sys::fs::remove_directories(calibration.workDir);
+  if (failed(collected))
+    return failure();
+  if (!cache.empty()) {
+    if (llvm::Error e = collected->save(cache))
+      return module.emitError() << llvm::toString(std::move(e));
+    log << "calibration: statistics saved to " << cache << "\n";
+  }
+  return std::optional<CalibrationStats>(std::move(*collected));
+}
+
+LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
+                                          const CompileOptions &options,
+                                          llvm::json::Object &report,
+                                          raw_ostream &log) {
+  MLIRContext *ctx = module.getContext();
+  const Recipe &recipe = *options.recipe;
+  // Every rule must name some layer.
+  std::string error;
+  FailureOr<LayerFilter> all = LayerFilter::create("", "", error);
+  std::vector<LinearLayer> layers = collectLinearLayers(module, *all);
+  if (layers.empty())
+    return module.emitError()
+           << options.input << ": the model has no linear layer with a "
+           << "constant f32 weight to quantize";
+  for (auto [i, rule] : llvm::enumerate(recipe.rules)) {
+    llvm::Regex re(rule.match);
+    if (llvm::none_of(layers,
+                      [&](const LinearLayer &l) { return re.match(l.name); }))
+      return module.emitError()
+             << recipe.source << ": rule " << i + 1 << " (match '"
+             << rule.match << "') matches no layer of " << options.input
+             << "; layers are named like '" << layers.front().name << "'";
+  }
+  int64_t bytesBefore = constantBytes(module);
+  ReportTimes times;
+
+  bool needStats = recipe.needsCalibration();
+  if (needStats || !options.calibPath.empty() ||
+      !options.calibCache.empty()) {
+    FailureOr<std::unique_ptr<PassManager>> pm =
+        makePassManager(ctx, options);
+    if (failed(pm))
+      return failure();
+    LowbitInsertCalibrationPassOptions sites;
+    sites.include = "";
+    sites.exclude = "";
+    (*pm)->addPass(createLowbitInsertCalibrationPass(sites));
+    if (failed((*pm)->run(module)))
+      return failure();
+    auto t0 = std::chrono::steady_clock::now();
+    FailureOr<std::optional<CalibrationStats>> stats =
+        collectStatistics(module, options, log);
+    if (failed(stats))
+      return failure();
+    if (!*stats && needStats)
+      return module.emitError()
+             << "the recipe uses gptq, which needs calibration data: give "
+                "--calib (and optionally --calib-cache)";
+    if (*stats &&
+        failed(attachStatistics(module, **stats,
+                                options.calibCache.empty()
+                                    ? options.calibPath
+                                    : options.calibCache)))
+      return failure();
+    times.calibration = secondsSince(t0);
+  }
+
+  auto t1 = std::chrono::steady_clock::now();
+  FailureOr<std::unique_ptr<PassManager>> pm = makePassManager(ctx, options);
+  if (failed(pm))
+    return failure();
+  buildQuantizationPipeline(**pm, recipe, options.progress);
+  std::string pipeline;
+  llvm::raw_string_ostream pipelineOs(pipeline);
+  (*pm)->printAsTextualPipeline(pipelineOs);
+  log << "quantization: " << pipeline << "\n";
+  if (failed((*pm)->run(module)))
+    return failure();
+  times.quantization = secondsSince(t1);
+  report = printQuantReport(module, bytesBefore, times,
+                            options.progress ? log : llvm::nulls());
+  report["pipeline"] = pipeline;
+  return success();
+}
