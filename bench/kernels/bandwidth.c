@@ -22,7 +22,8 @@ double lowbit_bench_read(const uint8_t *buf, size_t bytes, int threads,
   for (int r = 0; r < reps; ++r) {
     uint64_t total = 0;
     double t0 = now();
-#pragma omp parallel for num_threads(threads) reduction(+ : total) schedule(static)
+#pragma omp parallel for num_threads(threads) reduction(+ : total)             \
+    schedule(static)
     for (size_t i = 0; i < words; i += 8) {
       __builtin_prefetch(p + i + 512, 0, 2);
       total += p[i] + p[i + 1] + p[i + 2] + p[i + 3] + p[i + 4] + p[i + 5] +

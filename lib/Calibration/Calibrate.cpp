@@ -63,28 +63,32 @@ mlir::lowbit::loadCalibrationData(StringRef path, ModuleOp module,
     }
     llvm::Expected<NpyArray> array = readNpy(file);
     if (!array) {
-      error = llvm::toString(array.takeError()) + " (calibration data of input '" +
-              name + "')";
+      error = llvm::toString(array.takeError()) +
+              " (calibration data of input '" + name + "')";
       return failure();
     }
     auto type = cast<RankedTensorType>(func.getArgumentTypes()[i]);
-    bool isUnsigned = func.getArgAttr(i, LowbitDialect::UnsignedAttrHelper::getNameStr()) != nullptr;
+    bool isUnsigned =
+        func.getArgAttr(i, LowbitDialect::UnsignedAttrHelper::getNameStr()) !=
+        nullptr;
     std::string want = artifactDtype(type.getElementType(), isUnsigned);
     if (array->dtype != want) {
-      error = file + ": input '" + name + "' takes " + want + ", the file has " +
-              array->dtype;
+      error = file + ": input '" + name + "' takes " + want +
+              ", the file has " + array->dtype;
       return failure();
     }
     ArrayRef<int64_t> shape = array->shape;
     ArrayRef<int64_t> wantShape = type.getShape();
-    bool fits = !shape.empty() &&
-                (shape.drop_front() == wantShape ||
-                 (!wantShape.empty() && wantShape.front() == 1 &&
-                  shape.drop_front() == wantShape.drop_front()));
+    bool fits =
+        !shape.empty() && (shape.drop_front() == wantShape ||
+                           (!wantShape.empty() && wantShape.front() == 1 &&
+                            shape.drop_front() == wantShape.drop_front()));
     if (!fits) {
-      error = file + ": input '" + name + "' has shape " + shapeText(wantShape) +
-              "; calibration data must be [samples, ...that shape] (a leading 1 "
-              "may be dropped), the file has " + shapeText(shape);
+      error =
+          file + ": input '" + name + "' has shape " + shapeText(wantShape) +
+          "; calibration data must be [samples, ...that shape] (a leading 1 "
+          "may be dropped), the file has " +
+          shapeText(shape);
       return failure();
     }
     if (shape.front() == 0) {
@@ -92,8 +96,9 @@ mlir::lowbit::loadCalibrationData(StringRef path, ModuleOp module,
       return failure();
     }
     if (i > 0 && shape.front() != data.samples) {
-      error = file + ": " + std::to_string(shape.front()) + " samples, input '" +
-              data.inputs.front().first + "' has " + std::to_string(data.samples);
+      error = file + ": " + std::to_string(shape.front()) +
+              " samples, input '" + data.inputs.front().first + "' has " +
+              std::to_string(data.samples);
       return failure();
     }
     data.samples = shape.front();

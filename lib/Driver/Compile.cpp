@@ -55,10 +55,9 @@ void mlir::lowbit::registerCompileDialects(DialectRegistry &registry) {
   registry.insert<LowbitDialect, onnx::ONNXDialect, affine::AffineDialect,
                   arith::ArithDialect, bufferization::BufferizationDialect,
                   cf::ControlFlowDialect, func::FuncDialect,
-                  index::IndexDialect, linalg::LinalgDialect,
-                  LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
-                  scf::SCFDialect, tensor::TensorDialect,
-                  vector::VectorDialect>();
+                  index::IndexDialect, linalg::LinalgDialect, LLVM::LLVMDialect,
+                  math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+                  tensor::TensorDialect, vector::VectorDialect>();
   registerPipelineInterfaces(registry);
 }
 
@@ -86,13 +85,12 @@ FailureOr<OwningOpRef<ModuleOp>> readModel(MLIRContext &ctx,
       return failure();
     return module;
   }
-  FailureOr<OwningOpRef<ModuleOp>> imported = importONNXModel(
-      std::move(*file), options.input, &ctx, options.import);
+  FailureOr<OwningOpRef<ModuleOp>> imported =
+      importONNXModel(std::move(*file), options.input, &ctx, options.import);
   if (failed(imported) || options.emit == EmitPhase::MLIR)
     return imported;
   PassManager pm(&ctx);
-  if (options.configurePassManager &&
-      failed(options.configurePassManager(pm)))
+  if (options.configurePassManager && failed(options.configurePassManager(pm)))
     return failure();
   pm.addPass(createConvertONNXToCorePass());
   if (failed(pm.run(**imported)))
@@ -139,8 +137,7 @@ LogicalResult mlir::lowbit::compileModel(MLIRContext &ctx,
     return printModule(module, options.output);
 
   llvm::json::Object report;
-  if (options.recipe &&
-      failed(quantizeModel(module, options, report, log)))
+  if (options.recipe && failed(quantizeModel(module, options, report, log)))
     return failure();
   if (options.emit == EmitPhase::Lowbit)
     return printModule(module, options.output);

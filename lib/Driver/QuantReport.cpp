@@ -43,7 +43,8 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
   SmallVector<MatmulOp> matmuls;
   module.walk([&](MatmulOp op) {
     matmuls.push_back(op);
-    if (auto name = op->getAttrOfType<StringAttr>(LowbitDialect::LayerAttrHelper::getNameStr()))
+    if (auto name = op->getAttrOfType<StringAttr>(
+            LowbitDialect::LayerAttrHelper::getNameStr()))
       nameWidth = std::max<size_t>(nameWidth, name.size());
   });
   nameWidth = std::min<size_t>(nameWidth, 56);
@@ -57,8 +58,8 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
     int64_t group = s.getGroupSize() > 0 ? s.getGroupSize() : k;
     double numel = static_cast<double>(k) * n;
     double groups = static_cast<double>((k + group - 1) / group) * n;
-    double layerBits = numel * s.getBits() + groups * 32 +
-                       (s.getSymmetric() ? 0 : groups * 8);
+    double layerBits =
+        numel * s.getBits() + groups * 32 + (s.getSymmetric() ? 0 : groups * 8);
     weights += numel;
     bits += layerBits;
     codeBits += numel * s.getBits();
@@ -67,19 +68,22 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
         return f.getValueAsDouble();
       return std::nullopt;
     };
-    auto name = op->getAttrOfType<StringAttr>(LowbitDialect::LayerAttrHelper::getNameStr());
-    auto method = op->getAttrOfType<StringAttr>(LowbitDialect::MethodAttrHelper::getNameStr());
+    auto name = op->getAttrOfType<StringAttr>(
+        LowbitDialect::LayerAttrHelper::getNameStr());
+    auto method = op->getAttrOfType<StringAttr>(
+        LowbitDialect::MethodAttrHelper::getNameStr());
     std::string layerName = name ? name.str() : "?";
-    std::optional<double> werr = attr(LowbitDialect::WeightErrorAttrHelper::getNameStr()),
-                          oerr = attr(LowbitDialect::OutputErrorAttrHelper::getNameStr()),
-                          ms = attr(LowbitDialect::TimeMsAttrHelper::getNameStr());
-    std::string shown = layerName.size() > nameWidth
-                            ? "..." + layerName.substr(layerName.size() - nameWidth + 3)
-                            : layerName;
+    std::optional<double>
+        werr = attr(LowbitDialect::WeightErrorAttrHelper::getNameStr()),
+        oerr = attr(LowbitDialect::OutputErrorAttrHelper::getNameStr()),
+        ms = attr(LowbitDialect::TimeMsAttrHelper::getNameStr());
+    std::string shown =
+        layerName.size() > nameWidth
+            ? "..." + layerName.substr(layerName.size() - nameWidth + 3)
+            : layerName;
     os << llvm::formatv(
         "  {0} {1,-6} {2,4} {3,5} {4,10}  {5,10}  {6,10} {7,6}\n",
-        padRight(shown, nameWidth),
-        method ? method.str() : "?", s.getBits(),
+        padRight(shown, nameWidth), method ? method.str() : "?", s.getBits(),
         s.getGroupSize() > 0 ? std::to_string(group) : std::string("chan"),
         std::to_string(k) + "x" + std::to_string(n),
         werr ? llvm::formatv("{0:f4}", *werr).str() : "-",

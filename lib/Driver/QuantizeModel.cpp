@@ -30,8 +30,7 @@ static double secondsSince(std::chrono::steady_clock::time_point t) {
 static FailureOr<std::unique_ptr<PassManager>>
 makePassManager(MLIRContext *ctx, const CompileOptions &options) {
   auto pm = std::make_unique<PassManager>(ctx);
-  if (options.configurePassManager &&
-      failed(options.configurePassManager(*pm)))
+  if (options.configurePassManager && failed(options.configurePassManager(*pm)))
     return failure();
   return pm;
 }
@@ -46,8 +45,8 @@ collectStatistics(ModuleOp module, const CompileOptions &options,
     llvm::Expected<CalibrationStats> loaded = CalibrationStats::load(cache);
     if (!loaded)
       return module.emitError() << llvm::toString(loaded.takeError());
-    log << "calibration: statistics from " << cache << " ("
-        << loaded->samples << " samples)\n";
+    log << "calibration: statistics from " << cache << " (" << loaded->samples
+        << " samples)\n";
     return std::optional<CalibrationStats>(std::move(*loaded));
   }
   if (options.calibPath.empty())
@@ -94,18 +93,16 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
     if (llvm::none_of(layers,
                       [&](const LinearLayer &l) { return re.match(l.name); }))
       return module.emitError()
-             << recipe.source << ": rule " << i + 1 << " (match '"
-             << rule.match << "') matches no layer of " << options.input
+             << recipe.source << ": rule " << i + 1 << " (match '" << rule.match
+             << "') matches no layer of " << options.input
              << "; layers are named like '" << layers.front().name << "'";
   }
   int64_t bytesBefore = constantBytes(module);
   ReportTimes times;
 
   bool needStats = recipe.needsCalibration();
-  if (needStats || !options.calibPath.empty() ||
-      !options.calibCache.empty()) {
-    FailureOr<std::unique_ptr<PassManager>> pm =
-        makePassManager(ctx, options);
+  if (needStats || !options.calibPath.empty() || !options.calibCache.empty()) {
+    FailureOr<std::unique_ptr<PassManager>> pm = makePassManager(ctx, options);
     if (failed(pm))
       return failure();
     LowbitInsertCalibrationPassOptions sites;
@@ -123,11 +120,10 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
       return module.emitError()
              << "the recipe uses gptq, which needs calibration data: give "
                 "--calib (and optionally --calib-cache)";
-    if (*stats &&
-        failed(attachStatistics(module, **stats,
-                                options.calibCache.empty()
-                                    ? options.calibPath
-                                    : options.calibCache)))
+    if (*stats && failed(attachStatistics(module, **stats,
+                                          options.calibCache.empty()
+                                              ? options.calibPath
+                                              : options.calibCache)))
       return failure();
     times.calibration = secondsSince(t0);
   }

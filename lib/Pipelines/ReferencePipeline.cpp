@@ -5,9 +5,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lowbit/Pipelines/Pipelines.h"
 #include "lowbit/Codegen/CPU/Passes.h"
 #include "lowbit/Conversion/Passes.h"
+#include "lowbit/Pipelines/Pipelines.h"
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
@@ -46,7 +46,8 @@ void mlir::lowbit::buildReferencePipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
-  pm.addPass(createConvertBufferizationToMemRefPass()); // clones of returned args
+  pm.addPass(
+      createConvertBufferizationToMemRefPass()); // clones of returned args
   pm.addPass(createLowbitCPUNumberConstantGlobalsPass()); // reproducible names
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createConvertMathToFuncs()); // ipowi, fpowi

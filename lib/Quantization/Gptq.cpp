@@ -28,8 +28,10 @@ using namespace mlir::lowbit;
 using namespace mlir::lowbit::quant;
 
 namespace {
-using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
-using MatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+using MatrixF =
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+using MatrixD =
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 } // namespace
 
 std::optional<QuantizedWeight>
@@ -82,9 +84,8 @@ quant::quantizeGptq(llvm::ArrayRef<float> w, int64_t k, int64_t n,
   std::vector<int64_t> perm(k);
   std::iota(perm.begin(), perm.end(), 0);
   if (options.actOrder)
-    std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) {
-      return h(a, a) > h(b, b);
-    });
+    std::stable_sort(perm.begin(), perm.end(),
+                     [&](int64_t a, int64_t b) { return h(a, a) > h(b, b); });
 
   QuantizedWeight r;
   r.k = k;
@@ -96,7 +97,8 @@ quant::quantizeGptq(llvm::ArrayRef<float> w, int64_t k, int64_t n,
     r.zeroPoints.resize(numGroups * n);
   std::vector<GroupParams> params(numGroups * n);
   std::vector<bool> fitted(numGroups, false);
-  auto fit = [&](int64_t g, const MatrixF &from, const std::vector<int64_t> &cols) {
+  auto fit = [&](int64_t g, const MatrixF &from,
+                 const std::vector<int64_t> &cols) {
     // cols: the positions in `from` of the group's K indices.
     int64_t size = static_cast<int64_t>(cols.size());
     std::vector<float> values(size);
@@ -192,9 +194,11 @@ quant::quantizeGptq(llvm::ArrayRef<float> w, int64_t k, int64_t n,
 }
 
 double quant::outputError(llvm::ArrayRef<float> w, llvm::ArrayRef<float> wq,
-                          int64_t k, int64_t n, llvm::ArrayRef<double> hessian) {
+                          int64_t k, int64_t n,
+                          llvm::ArrayRef<double> hessian) {
   // tr(D^T H D) / tr(W^T H W) with D = W - W' (K x N, row-major).
-  using RowF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using RowF =
+      Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   Eigen::Map<const RowF> wm(w.data(), k, n), wqm(wq.data(), k, n);
   MatrixF hf = Eigen::Map<const MatrixD>(hessian.data(), k, k).cast<float>();
   RowF d = wm - wqm;

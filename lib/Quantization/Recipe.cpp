@@ -149,8 +149,8 @@ static std::string checkRegex(llvm::StringRef what, llvm::StringRef re) {
     return "";
   std::string reason;
   if (!llvm::Regex(re).isValid(reason))
-    return what.str() + " '" + re.str() + "' is not a valid regular expression: " +
-           reason;
+    return what.str() + " '" + re.str() +
+           "' is not a valid regular expression: " + reason;
   return "";
 }
 
@@ -173,8 +173,8 @@ llvm::Error Recipe::validate() const {
   if (kernels != "dequant" && kernels != "lut")
     return fail("kernels must be dequant or lut, got '" + kernels + "'");
   for (auto [i, rule] : llvm::enumerate(rules)) {
-    std::string where = "rule " + std::to_string(i + 1) + " (match '" +
-                        rule.match + "'): ";
+    std::string where =
+        "rule " + std::to_string(i + 1) + " (match '" + rule.match + "'): ";
     if (rule.match.empty())
       return fail(where + "empty match");
     why = checkRegex("match", rule.match);
@@ -213,7 +213,8 @@ std::vector<Recipe::Pass> Recipe::passes() const {
     }
     out.push_back({resolved(rule.settings), rule.match, skipped});
   }
-  out.push_back({resolved({}), include,
-                 alt(exclude ? *exclude : std::string(kDefaultExclude), skipped)});
+  out.push_back(
+      {resolved({}), include,
+       alt(exclude ? *exclude : std::string(kDefaultExclude), skipped)});
   return out;
 }

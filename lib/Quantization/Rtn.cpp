@@ -43,8 +43,8 @@ std::string WeightScheme::check(int64_t k) const {
   if (group < 0)
     return "group size " + std::to_string(group) + " is negative";
   if (group > k)
-    return "group size " + std::to_string(group) + " is larger than K = " +
-           std::to_string(k);
+    return "group size " + std::to_string(group) +
+           " is larger than K = " + std::to_string(k);
   return "";
 }
 
@@ -157,10 +157,12 @@ uint8_t quant::encode(float x, const GroupParams &p, const WeightScheme &scheme,
   IntRange range = IntRange::get(scheme.bits, scheme.symmetric);
   int64_t q = quantizeInt(x, p.scale, p.zero, range);
   dequantized = dequantizeInt(q, p.scale, p.zero);
-  return static_cast<uint8_t>(q) & static_cast<uint8_t>((1u << scheme.bits) - 1);
+  return static_cast<uint8_t>(q) &
+         static_cast<uint8_t>((1u << scheme.bits) - 1);
 }
 
-std::vector<float> QuantizedWeight::dequantize(const WeightScheme &scheme) const {
+std::vector<float>
+QuantizedWeight::dequantize(const WeightScheme &scheme) const {
   std::vector<float> out(k * n);
   IntRange range = IntRange::get(scheme.bits, scheme.symmetric);
   llvm::ArrayRef<float> table = scheme.table();

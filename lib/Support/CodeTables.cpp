@@ -1,4 +1,5 @@
-//===- CodeTables.cpp - Values of small float and codebook codes -*- C++ -*-===//
+//===- CodeTables.cpp - Values of small float and codebook codes -*- C++
+//-*-===//
 //
 // Decodes every code of a small float format through APFloat, and the NF4
 // table.
@@ -14,7 +15,8 @@
 using namespace mlir;
 using namespace mlir::lowbit;
 
-llvm::SmallVector<float> mlir::lowbit::getFloatCodeTable(const llvm::fltSemantics &sem) {
+llvm::SmallVector<float>
+mlir::lowbit::getFloatCodeTable(const llvm::fltSemantics &sem) {
   unsigned width = llvm::APFloat::getSizeInBits(sem);
   llvm::SmallVector<float> table;
   table.reserve(size_t(1) << width);
@@ -34,23 +36,22 @@ llvm::SmallVector<float> mlir::lowbit::getFloatCodeTable(const llvm::fltSemantic
 
 llvm::ArrayRef<float> mlir::lowbit::getNF4Table() {
   // QLoRA (Dettmers et al., 2023), bitsandbytes' NF4 constants.
-  static const float kNF4[16] = {
-      -1.0f,
-      -0.6961928009986877f,
-      -0.5250730514526367f,
-      -0.39491748809814453f,
-      -0.28444138169288635f,
-      -0.18477343022823334f,
-      -0.09105003625154495f,
-      0.0f,
-      0.07958029955625534f,
-      0.16093020141124725f,
-      0.24611230194568634f,
-      0.33791524171829224f,
-      0.44070982933044434f,
-      0.5626170039176941f,
-      0.7229568362236023f,
-      1.0f};
+  static const float kNF4[16] = {-1.0f,
+                                 -0.6961928009986877f,
+                                 -0.5250730514526367f,
+                                 -0.39491748809814453f,
+                                 -0.28444138169288635f,
+                                 -0.18477343022823334f,
+                                 -0.09105003625154495f,
+                                 0.0f,
+                                 0.07958029955625534f,
+                                 0.16093020141124725f,
+                                 0.24611230194568634f,
+                                 0.33791524171829224f,
+                                 0.44070982933044434f,
+                                 0.5626170039176941f,
+                                 0.7229568362236023f,
+                                 1.0f};
   return kNF4;
 }
 

@@ -54,9 +54,12 @@ llvm::Expected<NpyArray> mlir::lowbit::readNpy(llvm::StringRef path) {
   int major = static_cast<unsigned char>(b[6]);
   if (major < 1 || major > 3 || (major > 1 && b.size() < 12))
     return fail(path, "unsupported .npy version " + llvm::Twine(major));
-  auto byte = [&](size_t i) { return static_cast<size_t>(static_cast<unsigned char>(b[i])); };
-  size_t hlen = major == 1 ? (byte(8) | byte(9) << 8)
-                           : (byte(8) | byte(9) << 8 | byte(10) << 16 | byte(11) << 24);
+  auto byte = [&](size_t i) {
+    return static_cast<size_t>(static_cast<unsigned char>(b[i]));
+  };
+  size_t hlen =
+      major == 1 ? (byte(8) | byte(9) << 8)
+                 : (byte(8) | byte(9) << 8 | byte(10) << 16 | byte(11) << 24);
   size_t begin = major == 1 ? 10 : 12;
   if (hlen > b.size() - begin)
     return fail(path, "truncated header");

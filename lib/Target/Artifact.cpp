@@ -166,8 +166,7 @@ LogicalResult runPipeline(ModuleOp module, const CPUPipelineOptions &pipeline,
   log << "  pipeline: lowbit-cpu-pipeline" << text << "\n";
   PassManager pm(module.getContext());
   buildCPUPipeline(pm, pipeline);
-  if (options.configurePassManager &&
-      failed(options.configurePassManager(pm)))
+  if (options.configurePassManager && failed(options.configurePassManager(pm)))
     return failure();
   return pm.run(module);
 }
@@ -248,15 +247,15 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
     llvm::sys::path::append(p, file);
     return std::string(p);
   };
-  uint64_t end = weights.empty()
-                     ? LOWBIT_WEIGHTS_HEADER_BYTES
-                     : llvm::alignTo(weights.back().offset + weights.back().bytes,
-                                     LOWBIT_WEIGHTS_ALIGNMENT);
+  uint64_t end =
+      weights.empty()
+          ? LOWBIT_WEIGHTS_HEADER_BYTES
+          : llvm::alignTo(weights.back().offset + weights.back().bytes,
+                          LOWBIT_WEIGHTS_ALIGNMENT);
   std::vector<char> weightsFile(end, 0);
-  std::string header =
-      llvm::formatv("{0}{1}", LOWBIT_WEIGHTS_MAGIC,
-                    LOWBIT_ARTIFACT_FORMAT_VERSION)
-          .str();
+  std::string header = llvm::formatv("{0}{1}", LOWBIT_WEIGHTS_MAGIC,
+                                     LOWBIT_ARTIFACT_FORMAT_VERSION)
+                           .str();
   std::copy(header.begin(), header.end(), weightsFile.begin());
   for (const TensorInfo &w : weights)
     std::copy(w.data.begin(), w.data.end(), weightsFile.begin() + w.offset);
@@ -285,10 +284,10 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
     timer.step("GPU kernels: PTX, cubin");
 
   std::string objectPath = path("model.o");
-  if (failed(emitObjectFile(
-          module, *spec, objectPath,
-          options.keepIntermediates ? path("model.ll") : std::string(),
-          [&](StringRef step) { timer.step(step); })))
+  if (failed(emitObjectFile(module, *spec, objectPath,
+                            options.keepIntermediates ? path("model.ll")
+                                                      : std::string(),
+                            [&](StringRef step) { timer.step(step); })))
     return failure();
 
   // The C wrapper: metadata text and the entry taking descriptor pointers.

@@ -50,7 +50,8 @@ int main(int argc, char **argv) {
   void **out = calloc(nout + 1, sizeof *out);
   for (int i = 0; i < nin; ++i) {
     const lowbit_tensor_info *t = lowbit_model_input(m, i);
-    in[i] = read_exact(argv[2 + i], (size_t)(t->num_elements * t->element_bytes));
+    in[i] =
+        read_exact(argv[2 + i], (size_t)(t->num_elements * t->element_bytes));
   }
   for (int i = 0; i < nout; ++i) {
     const lowbit_tensor_info *t = lowbit_model_output(m, i);
@@ -63,8 +64,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < nout; ++i) {
     const lowbit_tensor_info *t = lowbit_model_output(m, i);
     FILE *f = fopen(argv[sep + 1 + i], "wb");
-    if (!f || fwrite(out[i], 1, (size_t)(t->num_elements * t->element_bytes), f) !=
-                  (size_t)(t->num_elements * t->element_bytes)) {
+    if (!f || fwrite(out[i], 1, (size_t)(t->num_elements * t->element_bytes),
+                     f) != (size_t)(t->num_elements * t->element_bytes)) {
       fprintf(stderr, "%s: cannot write\n", argv[sep + 1 + i]);
       return 1;
     }

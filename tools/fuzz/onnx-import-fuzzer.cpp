@@ -1,4 +1,5 @@
-//===- onnx-import-fuzzer.cpp - libFuzzer target for the importer -*- C++ -*-===//
+//===- onnx-import-fuzzer.cpp - libFuzzer target for the importer -*- C++
+//-*-===//
 //
 // Feeds arbitrary bytes to the ONNX importer as a model file. Any input must
 // end in a module or a diagnostic: no crash, no sanitizer report, no leak.
@@ -22,8 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       llvm::StringRef(reinterpret_cast<const char *>(data), size), "fuzz.onnx");
   mlir::lowbit::ONNXImportOptions options;
   // External data paths resolve under a folder that does not exist.
-  (void)mlir::lowbit::importONNXModel(std::move(buffer),
-                                      "/nonexistent-lowbit-fuzz/model.onnx",
-                                      &ctx, options);
+  (void)mlir::lowbit::importONNXModel(
+      std::move(buffer), "/nonexistent-lowbit-fuzz/model.onnx", &ctx, options);
   return 0;
 }

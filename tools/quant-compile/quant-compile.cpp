@@ -53,8 +53,9 @@ static cl::opt<std::string> target(
     cl::desc("host | x86-64 | x86-64-v2 | x86-64-v3 | x86-64-v4 | aarch64 | "
              "aarch64-dotprod | cuda-sm80 | cuda-sm90 (quantized matmuls on "
              "the GPU, the rest on an x86-64-v3 host)"));
-static cl::opt<bool> noOptimize(
-    "O0", cl::desc("scalar loops, one thread (the reference lowering)"));
+static cl::opt<bool>
+    noOptimize("O0",
+               cl::desc("scalar loops, one thread (the reference lowering)"));
 static cl::opt<int64_t> prefetchDistance(
     "prefetch-distance", cl::init(4096),
     cl::desc("bytes ahead the low-bit matmul kernels prefetch weights "
@@ -72,55 +73,63 @@ static cl::opt<std::string> kernelsFlag(
              "recipe's"));
 static cl::opt<bool> keep("keep-intermediates",
                           cl::desc("also write model.ll and the C wrapper"));
-static cl::opt<std::string> ptxasFlag(
-    "ptxas", cl::desc("CUDA targets: the ptxas to run (default: "
-                      "$LOWBIT_PTXAS, $CUDA_HOME/bin/ptxas, "
-                      "/usr/local/cuda/bin/ptxas, PATH)"));
+static cl::opt<std::string>
+    ptxasFlag("ptxas", cl::desc("CUDA targets: the ptxas to run (default: "
+                                "$LOWBIT_PTXAS, $CUDA_HOME/bin/ptxas, "
+                                "/usr/local/cuda/bin/ptxas, PATH)"));
 
 static cl::OptionCategory quantCat("Quantization (a recipe, or flags over it)");
-static cl::opt<std::string> recipePath(
-    "recipe", cl::desc("quantization recipe (YAML or JSON)"), cl::cat(quantCat));
+static cl::opt<std::string>
+    recipePath("recipe", cl::desc("quantization recipe (YAML or JSON)"),
+               cl::cat(quantCat));
 static cl::opt<std::string> methodFlag("method", cl::desc("rtn | gptq"),
                                        cl::cat(quantCat));
 static cl::opt<unsigned> bitsFlag("bits", cl::desc("code bits (2-8)"),
                                   cl::cat(quantCat));
-static cl::opt<std::string> formatFlag(
-    "format", cl::desc("codes: int | nf4 | fp4 (4-bit, symmetric)"),
-    cl::cat(quantCat));
-static cl::opt<int64_t> groupFlag(
-    "group", cl::desc("weights per scale along K (0: per output channel)"),
-    cl::cat(quantCat));
-static cl::opt<bool> asymFlag("asym", cl::desc("asymmetric codes (zero points)"),
+static cl::opt<std::string>
+    formatFlag("format", cl::desc("codes: int | nf4 | fp4 (4-bit, symmetric)"),
+               cl::cat(quantCat));
+static cl::opt<int64_t>
+    groupFlag("group",
+              cl::desc("weights per scale along K (0: per output channel)"),
+              cl::cat(quantCat));
+static cl::opt<bool> asymFlag("asym",
+                              cl::desc("asymmetric codes (zero points)"),
                               cl::cat(quantCat));
 static cl::opt<bool> clipFlag("clip-search",
                               cl::desc("MSE-optimal clipping of group ranges"),
                               cl::cat(quantCat));
-static cl::opt<bool> noActOrderFlag(
-    "no-act-order", cl::desc("gptq: inputs in order, not by decreasing H_ii"),
-    cl::cat(quantCat));
+static cl::opt<bool>
+    noActOrderFlag("no-act-order",
+                   cl::desc("gptq: inputs in order, not by decreasing H_ii"),
+                   cl::cat(quantCat));
 static cl::opt<double> dampFlag("damp", cl::desc("gptq: dampening fraction"),
                                 cl::cat(quantCat));
-static cl::opt<std::string> includeFlag(
-    "include", cl::desc("quantize only layers matching this regex"),
-    cl::cat(quantCat));
-static cl::opt<std::string> excludeFlag(
-    "exclude", cl::desc("leave layers matching this regex in float (default: "
-                        "embeddings and output heads)"),
-    cl::cat(quantCat));
-static cl::opt<std::string> calibPath(
-    "calib", cl::desc("calibration inputs: a .npy (one-input models) or a "
-                      "directory of <input>.npy, samples first"),
-    cl::cat(quantCat));
-static cl::opt<int64_t> calibSamples(
-    "calib-samples", cl::desc("use at most this many calibration samples"),
-    cl::cat(quantCat));
-static cl::opt<std::string> calibCache(
-    "calib-cache", cl::desc("statistics file: read if it exists, else written "
-                            "after calibration"),
-    cl::cat(quantCat));
-static cl::opt<int> threadsFlag("threads",
-                                cl::desc("threads for calibration runs (0: all)"),
-                                cl::init(0), cl::cat(quantCat));
+static cl::opt<std::string>
+    includeFlag("include", cl::desc("quantize only layers matching this regex"),
+                cl::cat(quantCat));
+static cl::opt<std::string>
+    excludeFlag("exclude",
+                cl::desc("leave layers matching this regex in float (default: "
+                         "embeddings and output heads)"),
+                cl::cat(quantCat));
+static cl::opt<std::string>
+    calibPath("calib",
+              cl::desc("calibration inputs: a .npy (one-input models) or a "
+                       "directory of <input>.npy, samples first"),
+              cl::cat(quantCat));
+static cl::opt<int64_t>
+    calibSamples("calib-samples",
+                 cl::desc("use at most this many calibration samples"),
+                 cl::cat(quantCat));
+static cl::opt<std::string>
+    calibCache("calib-cache",
+               cl::desc("statistics file: read if it exists, else written "
+                        "after calibration"),
+               cl::cat(quantCat));
+static cl::opt<int>
+    threadsFlag("threads", cl::desc("threads for calibration runs (0: all)"),
+                cl::init(0), cl::cat(quantCat));
 static cl::opt<bool> quietFlag("quiet", cl::desc("no progress bars or table"),
                                cl::cat(quantCat));
 
@@ -129,11 +138,11 @@ namespace {
 /// The recipe from --recipe with the flags over it; std::nullopt (no
 /// quantization) when neither is given.
 std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
-  bool anyFlag = methodFlag.getNumOccurrences() || bitsFlag.getNumOccurrences() ||
-                 formatFlag.getNumOccurrences() ||
-                 groupFlag.getNumOccurrences() || asymFlag || clipFlag ||
-                 noActOrderFlag || dampFlag.getNumOccurrences() ||
-                 includeFlag.getNumOccurrences() || excludeFlag.getNumOccurrences();
+  bool anyFlag =
+      methodFlag.getNumOccurrences() || bitsFlag.getNumOccurrences() ||
+      formatFlag.getNumOccurrences() || groupFlag.getNumOccurrences() ||
+      asymFlag || clipFlag || noActOrderFlag || dampFlag.getNumOccurrences() ||
+      includeFlag.getNumOccurrences() || excludeFlag.getNumOccurrences();
   lowbit::Recipe recipe;
   if (!recipePath.empty()) {
     llvm::Expected<lowbit::Recipe> loaded = lowbit::Recipe::load(recipePath);
@@ -174,7 +183,6 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
   }
   return recipe;
 }
-
 
 /// The ptxas: the flag, else the environment (the library reads none).
 std::string ptxasPath() {

@@ -60,13 +60,13 @@ static void registerUpstreamPasses() {
 int main(int argc, char **argv) {
   DialectRegistry registry;
   registry.insert<lowbit::LowbitDialect, lowbit::onnx::ONNXDialect,
-                  affine::AffineDialect,
-                  arith::ArithDialect, bufferization::BufferizationDialect,
-                  cf::ControlFlowDialect, func::FuncDialect, gpu::GPUDialect,
-                  index::IndexDialect, linalg::LinalgDialect,
-                  LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
-                  NVVM::NVVMDialect, scf::SCFDialect, tensor::TensorDialect,
-                  tosa::TosaDialect, vector::VectorDialect>();
+                  affine::AffineDialect, arith::ArithDialect,
+                  bufferization::BufferizationDialect, cf::ControlFlowDialect,
+                  func::FuncDialect, gpu::GPUDialect, index::IndexDialect,
+                  linalg::LinalgDialect, LLVM::LLVMDialect, math::MathDialect,
+                  memref::MemRefDialect, NVVM::NVVMDialect, scf::SCFDialect,
+                  tensor::TensorDialect, tosa::TosaDialect,
+                  vector::VectorDialect>();
   // Bufferization and tiling models, the NVVM target, LLVM IR translations.
   lowbit::registerPipelineInterfaces(registry);
 

@@ -390,7 +390,8 @@ lowbit_load_options loadOptionsFromEnvironment() {
     if (StringRef(w) == "mmap")
       options.weights = LOWBIT_WEIGHTS_MMAP;
     else if (*w && StringRef(w) != "huge-pages")
-      die(std::string("LOWBIT_WEIGHTS=") + w + " (expected mmap or huge-pages)");
+      die(std::string("LOWBIT_WEIGHTS=") + w +
+          " (expected mmap or huge-pages)");
   }
   options.cpu_features = getenv("LOWBIT_CPU_FEATURES");
   if (const char *g = getenv("LOWBIT_GPU")) {

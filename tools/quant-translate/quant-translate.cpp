@@ -43,8 +43,9 @@ static OwningOpRef<Operation *> importONNX(const llvm::SourceMgr &sourceMgr,
           << "--input-shape '" << spec << "' is not name:DIMxDIM...";
       return {};
     }
-  auto buffer = llvm::MemoryBuffer::getMemBuffer(main->getMemBufferRef(),
-                                                 /*RequiresNullTerminator=*/false);
+  auto buffer =
+      llvm::MemoryBuffer::getMemBuffer(main->getMemBufferRef(),
+                                       /*RequiresNullTerminator=*/false);
   FailureOr<OwningOpRef<ModuleOp>> module = lowbit::importONNXModel(
       std::move(buffer), main->getBufferIdentifier(), ctx, options);
   if (failed(module))

@@ -1,4 +1,5 @@
-//===- OpVerifierTest.cpp - Op verifier rules the syntax cannot reach -*- C++ -*-===//
+//===- OpVerifierTest.cpp - Op verifier rules the syntax cannot reach -*- C++
+//-*-===//
 //
 // lowbit.calibrate with an empty statistics set can only be built from C++
 // (the textual bit-enum syntax needs at least one name).
@@ -31,10 +32,9 @@ TEST(OpVerifier, CalibrateNeedsAStatistic) {
   auto type = RankedTensorType::get({4, 8}, b.getF32Type());
   auto func = func::FuncOp::create(b, loc, "f", b.getFunctionType({type}, {}));
   b.setInsertionPointToEnd(func.addEntryBlock());
-  auto op = CalibrateOp::create(b, loc, type, func.getArgument(0),
-                                b.getStringAttr("site"),
-                                CalibStatsAttr::get(&ctx, CalibStats(0)),
-                                b.getI64IntegerAttr(-1));
+  auto op = CalibrateOp::create(
+      b, loc, type, func.getArgument(0), b.getStringAttr("site"),
+      CalibStatsAttr::get(&ctx, CalibStats(0)), b.getI64IntegerAttr(-1));
   func::ReturnOp::create(b, loc);
   EXPECT_TRUE(failed(verify(op)));
   ASSERT_FALSE(messages.empty());

@@ -31,10 +31,10 @@ protected:
   SchemeAttr getChecked(unsigned bits, CodeFormat format, Type scale,
                         bool symmetric = true) {
     Location loc = UnknownLoc::get(&ctx);
-    return SchemeAttr::getChecked(
-        [&] { return emitError(loc); }, &ctx, bits, format, symmetric,
-        Granularity::Group, int64_t(0), int64_t(32), scale, Type(), int64_t(0),
-        Type());
+    return SchemeAttr::getChecked([&] { return emitError(loc); }, &ctx, bits,
+                                  format, symmetric, Granularity::Group,
+                                  int64_t(0), int64_t(32), scale, Type(),
+                                  int64_t(0), Type());
   }
 
   MLIRContext ctx;
@@ -64,19 +64,18 @@ TEST_F(SchemeAttrTest, ShapesFollowKeepdims) {
   EXPECT_EQ(s.getScaleShape({256, 64}), (SmallVector<int64_t>{8, 64}));
   EXPECT_EQ(s.getQMin(), -8);
   EXPECT_EQ(s.getQMax(), 7);
-  SchemeAttr channel = SchemeAttr::get(
-      &ctx, 3u, CodeFormat::Int, false, Granularity::Channel, int64_t(1),
-      int64_t(0), Float32Type::get(&ctx), IntegerType::get(&ctx, 8),
-      int64_t(0), Type());
+  SchemeAttr channel =
+      SchemeAttr::get(&ctx, 3u, CodeFormat::Int, false, Granularity::Channel,
+                      int64_t(1), int64_t(0), Float32Type::get(&ctx),
+                      IntegerType::get(&ctx, 8), int64_t(0), Type());
   EXPECT_EQ(channel.getScaleShape({256, 64}), (SmallVector<int64_t>{1, 64}));
   EXPECT_EQ(channel.getQMin(), 0);
   EXPECT_EQ(channel.getQMax(), 7);
-  SchemeAttr super = SchemeAttr::get(
-      &ctx, 4u, CodeFormat::Int, true, Granularity::Group, int64_t(0),
-      int64_t(32), IntegerType::get(&ctx, 6), Type(), int64_t(8),
-      Float16Type::get(&ctx));
-  EXPECT_EQ(super.getSuperScaleShape({512, 16}),
-            (SmallVector<int64_t>{2, 16}));
+  SchemeAttr super =
+      SchemeAttr::get(&ctx, 4u, CodeFormat::Int, true, Granularity::Group,
+                      int64_t(0), int64_t(32), IntegerType::get(&ctx, 6),
+                      Type(), int64_t(8), Float16Type::get(&ctx));
+  EXPECT_EQ(super.getSuperScaleShape({512, 16}), (SmallVector<int64_t>{2, 16}));
 }
 
 TEST_F(SchemeAttrTest, ParsesAndPrints) {

@@ -68,7 +68,8 @@ TEST(Gptq, BeatsRtnOnCorrelatedInputs) {
     double rtn = outputError(l.w, quantizeRtn(l.w, l.k, l.n, s).dequantize(s),
                              l.k, l.n, l.h);
     double gptq = gptqOutputError(l, s, GptqOptions{});
-    EXPECT_LT(gptq, 0.7 * rtn) << bits << " bits: GPTQ " << gptq << ", RTN " << rtn;
+    EXPECT_LT(gptq, 0.7 * rtn)
+        << bits << " bits: GPTQ " << gptq << ", RTN " << rtn;
     double act = gptqOutputError(l, s, GptqOptions{0.01, 128, true});
     EXPECT_LT(act, 0.7 * rtn) << bits << " bits, act-order";
   }
@@ -107,7 +108,7 @@ TEST(Gptq, SmallBlocksMatchOneBlock) {
 
 TEST(Gptq, DeadInputsAndSingularHessian) {
   Layer l = makeLayer(32, 4, 8, 4); // 8 rows for 32 inputs: rank <= 8
-  for (int64_t j = 0; j < l.k; ++j)     // input 5 never fires
+  for (int64_t j = 0; j < l.k; ++j) // input 5 never fires
     l.h[5 * l.k + j] = l.h[j * l.k + 5] = 0.0;
   WeightScheme s{4, 0, true, false};
   GptqReport report;
@@ -141,14 +142,17 @@ TEST(Rtn, ClipSearchNeverWorse) {
   for (unsigned bits : {2u, 3u, 4u, 8u})
     for (bool sym : {true, false}) {
       WeightScheme plain{bits, 32, sym, false}, clip{bits, 32, sym, true};
-      double a = relativeError(l.w, quantizeRtn(l.w, l.k, l.n, plain).dequantize(plain));
-      double b = relativeError(l.w, quantizeRtn(l.w, l.k, l.n, clip).dequantize(clip));
+      double a = relativeError(
+          l.w, quantizeRtn(l.w, l.k, l.n, plain).dequantize(plain));
+      double b =
+          relativeError(l.w, quantizeRtn(l.w, l.k, l.n, clip).dequantize(clip));
       EXPECT_LE(b, a + 1e-9) << bits << " bits, sym " << sym;
     }
 }
 
 TEST(Rtn, SchemeChecks) {
-  EXPECT_EQ(WeightScheme({0, 128, true, false}).check(256), "bits = 0 is outside 2..8");
+  EXPECT_EQ(WeightScheme({0, 128, true, false}).check(256),
+            "bits = 0 is outside 2..8");
   EXPECT_EQ(WeightScheme({4, 100, true, false}).check(256), ""); // 100+100+56
   EXPECT_EQ(WeightScheme({4, 512, true, false}).check(256),
             "group size 512 is larger than K = 256");
@@ -219,12 +223,15 @@ TEST(Rtn, TableFormats) {
   Layer l = makeLayer(128, 16, 256, 8);
   WeightScheme int4{4, 64, true, false};
   nf4.group = fp4.group = 64;
-  double eInt = relativeError(l.w, quantizeRtn(l.w, l.k, l.n, int4).dequantize(int4));
-  double eNf4 = relativeError(l.w, quantizeRtn(l.w, l.k, l.n, nf4).dequantize(nf4));
+  double eInt =
+      relativeError(l.w, quantizeRtn(l.w, l.k, l.n, int4).dequantize(int4));
+  double eNf4 =
+      relativeError(l.w, quantizeRtn(l.w, l.k, l.n, nf4).dequantize(nf4));
   EXPECT_LT(eNf4, eInt);
   WeightScheme nf4clip = nf4;
   nf4clip.clipSearch = true;
-  EXPECT_LE(relativeError(l.w, quantizeRtn(l.w, l.k, l.n, nf4clip).dequantize(nf4clip)),
+  EXPECT_LE(relativeError(
+                l.w, quantizeRtn(l.w, l.k, l.n, nf4clip).dequantize(nf4clip)),
             eNf4 + 1e-9);
   for (const WeightScheme &s : {nf4, fp4}) {
     double rtn = outputError(l.w, quantizeRtn(l.w, l.k, l.n, s).dequantize(s),

@@ -77,8 +77,8 @@ TEST(CodeTables, NearestSkipsNaNAndAgreesWithAPFloat) {
     APFloat a(x);
     bool lost;
     a.convert(APFloat::Float8E4M3FN(), APFloat::rmNearestTiesToEven, &lost);
-    float expect = std::fabs(x) >= 448.0f ? std::copysign(448.0f, x)
-                                          : a.convertToFloat();
+    float expect =
+        std::fabs(x) >= 448.0f ? std::copysign(448.0f, x) : a.convertToFloat();
     if (a.isNaN())
       expect = std::copysign(448.0f, x); // saturating, unlike APFloat
     EXPECT_EQ(t[nearestCode(t, x)], expect) << "x=" << x;

@@ -42,8 +42,7 @@ TEST(Rounding, ClampZeroScaleAndNaN) {
   EXPECT_EQ(quantizeInt(100.0f, 1.0f, 0.0f, r), 7);
   EXPECT_EQ(quantizeInt(-100.0f, 1.0f, 0.0f, r), -8);
   EXPECT_EQ(quantizeInt(3.0f, 0.0f, 0.0f, r), 0);
-  EXPECT_EQ(quantizeInt(std::numeric_limits<float>::quiet_NaN(), 1.0f, 0.0f,
-                        r),
+  EXPECT_EQ(quantizeInt(std::numeric_limits<float>::quiet_NaN(), 1.0f, 0.0f, r),
             0);
   IntRange a = IntRange::get(4, false);
   EXPECT_EQ(quantizeInt(0.0f, 0.5f, 3.0f, a), 3);

@@ -34,12 +34,12 @@ FailureOr<CalibrationData> loadCalibrationData(StringRef path, ModuleOp module,
                                                std::string &error);
 
 struct CalibrationOptions {
-  int64_t maxSamples = 0;  // 0: all
-  int32_t threads = 0;     // 0: all cores
+  int64_t maxSamples = 0; // 0: all
+  int32_t threads = 0;    // 0: all cores
   std::string target = "host";
   std::string entry = "main";
-  std::string workDir;     // where the instrumented artifact is written
-  bool progress = false;   // a progress bar over the samples on stderr
+  std::string workDir;   // where the instrumented artifact is written
+  bool progress = false; // a progress bar over the samples on stderr
 };
 
 /// Runs calibration on `module` (not modified; it must hold the sites).

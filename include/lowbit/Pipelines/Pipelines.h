@@ -84,9 +84,9 @@ struct CPUPipelineOptions : PassPipelineOptions<CPUPipelineOptions> {
       *this, "lookup",
       llvm::cl::desc("byte-table lookup of the table-lookup kernels"),
       llvm::cl::init(ByteLookup::Pshufb),
-      llvm::cl::values(clEnumValN(ByteLookup::Pshufb, "pshufb",
-                                  "x86 AVX2/AVX-512BW"),
-                       clEnumValN(ByteLookup::Tbl, "tbl", "ARM NEON"))};
+      llvm::cl::values(
+          clEnumValN(ByteLookup::Pshufb, "pshufb", "x86 AVX2/AVX-512BW"),
+          clEnumValN(ByteLookup::Tbl, "tbl", "ARM NEON"))};
   Option<int64_t> amxMinRows{
       *this, "amx-min-rows",
       llvm::cl::desc("int8-activation matmuls of at least this many rows run "

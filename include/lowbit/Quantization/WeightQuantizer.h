@@ -67,15 +67,15 @@ QuantizedWeight quantizeRtn(llvm::ArrayRef<float> w, int64_t k, int64_t n,
                             const WeightScheme &scheme);
 
 struct GptqOptions {
-  double damp = 0.01;        // fraction of mean(diag H) added to the diagonal
-  int64_t blockSize = 128;   // columns per lazy batch update
-  bool actOrder = false;     // columns by decreasing diag(H), static groups
+  double damp = 0.01;      // fraction of mean(diag H) added to the diagonal
+  int64_t blockSize = 128; // columns per lazy batch update
+  bool actOrder = false;   // columns by decreasing diag(H), static groups
 };
 
 struct GptqReport {
-  double damp = 0.0;       // the damping finally used (fraction)
-  int64_t deadInputs = 0;  // inputs with H_ii = 0 (weights set to 0)
-  int retries = 0;         // extra damping rounds after failed Cholesky
+  double damp = 0.0;      // the damping finally used (fraction)
+  int64_t deadInputs = 0; // inputs with H_ii = 0 (weights set to 0)
+  int retries = 0;        // extra damping rounds after failed Cholesky
 };
 
 /// GPTQ (Frantar et al. 2023): quantizes column by column in `blockSize`

@@ -55,8 +55,7 @@ struct KernelRequest {
 /// The options of lowbit-cpu-pipeline for `spec` and `request`; a line in
 /// `notes` for every request the target cannot honour (and what it gets
 /// instead).
-void setCPUPipelineOptions(const TargetSpec &spec,
-                           const KernelRequest &request,
+void setCPUPipelineOptions(const TargetSpec &spec, const KernelRequest &request,
                            CPUPipelineOptions &options, std::string &notes);
 
 } // namespace mlir::lowbit

@@ -1,7 +1,7 @@
 //===- FoldConstantTransposes.cpp - Transposed weights ----------*- C++ -*-===//
 //
-// Implements lowbit-cpu-fold-constant-transposes: linalg.transpose of a constant
-// becomes a constant with the data already transposed (a new resource
+// Implements lowbit-cpu-fold-constant-transposes: linalg.transpose of a
+// constant becomes a constant with the data already transposed (a new resource
 // blob), so weights are laid out once, at compile time.
 //
 //===----------------------------------------------------------------------===//
@@ -9,8 +9,8 @@
 #include "lowbit/Codegen/CPU/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 #include <cstring>
@@ -30,13 +30,15 @@ ArrayRef<char> rawData(Attribute value) {
   if (auto res = dyn_cast<DenseResourceElementsAttr>(value))
     if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
       return blob->getData();
-  if (auto dense = dyn_cast<DenseElementsAttr>(value); dense && !dense.isSplat())
+  if (auto dense = dyn_cast<DenseElementsAttr>(value);
+      dense && !dense.isSplat())
     return dense.getRawData();
   return {};
 }
 
 struct FoldConstantTransposesPass
-    : lowbit::impl::LowbitCPUFoldConstantTransposesPassBase<FoldConstantTransposesPass> {
+    : lowbit::impl::LowbitCPUFoldConstantTransposesPassBase<
+          FoldConstantTransposesPass> {
   using Base::Base;
 
   void runOnOperation() override {
@@ -76,7 +78,8 @@ struct FoldConstantTransposesPass
         }
       }
       std::string name = "transposed_" + std::to_string(index++);
-      auto attr = DenseResourceElementsAttr::get(outType, name, std::move(blob));
+      auto attr =
+          DenseResourceElementsAttr::get(outType, name, std::move(blob));
       OpBuilder b(op);
       auto folded = arith::ConstantOp::create(b, op.getLoc(), outType, attr);
       op->getResult(0).replaceAllUsesWith(folded.getResult());

@@ -33,8 +33,8 @@ struct FuseElementwisePass
         patterns, [](OpOperand *operand) {
           auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
           Operation *producer = operand->get().getDefiningOp();
-          return consumer && producer &&
-                 consumer.getNumReductionLoops() == 0 && producer->hasOneUse();
+          return consumer && producer && consumer.getNumReductionLoops() == 0 &&
+                 producer->hasOneUse();
         });
     linalg::populateFoldReshapeOpsByExpansionPatterns(
         patterns, [](OpOperand *) { return false; });

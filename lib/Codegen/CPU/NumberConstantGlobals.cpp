@@ -50,9 +50,9 @@ struct NumberConstantGlobalsPass
     SmallVector<memref::GlobalOp> globals;
     for (auto [i, entry] : llvm::enumerate(order)) {
       memref::GlobalOp global = entry.second;
-      auto temp = StringAttr::get(ctx, "__lowbit_renaming_" + std::to_string(i));
-      if (symbols.lookup(temp) ||
-          failed(symbols.rename(global, temp))) {
+      auto temp =
+          StringAttr::get(ctx, "__lowbit_renaming_" + std::to_string(i));
+      if (symbols.lookup(temp) || failed(symbols.rename(global, temp))) {
         global.emitError("cannot rename the constant global");
         return signalPassFailure();
       }

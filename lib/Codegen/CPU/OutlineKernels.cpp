@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
 #include "lowbit/Codegen/CPU/Passes.h"
+#include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"

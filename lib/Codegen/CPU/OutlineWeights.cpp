@@ -34,7 +34,8 @@ struct OutlineWeightsPass
     SmallVector<arith::ConstantOp> constants;
     func.walk([&](arith::ConstantOp op) {
       auto type = dyn_cast<RankedTensorType>(op.getType());
-      if (type && type.hasStaticShape() && type.getNumElements() >= minElements &&
+      if (type && type.hasStaticShape() &&
+          type.getNumElements() >= minElements &&
           isa<DenseElementsAttr, DenseResourceElementsAttr>(op.getValue()))
         constants.push_back(op);
     });

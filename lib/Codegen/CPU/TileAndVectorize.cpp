@@ -59,7 +59,6 @@ SmallVector<OpFoldResult> asFoldResults(OpBuilder &b, ArrayRef<int64_t> v) {
   return out;
 }
 
-
 /// True if `op` is a contraction the microkernel handles: body acc + a * b
 /// (f32), A indexed (..., m, k), B (..., k, n), C (..., m, n), batch dims
 /// as plain dims or broadcast (constant 0).
@@ -75,7 +74,8 @@ bool isMicrokernelForm(linalg::LinalgOp op,
   unsigned m = dims.m.back(), n = dims.n.back(), k = dims.k[0];
   auto lastTwo = [](AffineMap map, unsigned row, unsigned col) {
     unsigned r = map.getNumResults();
-    return r >= 2 && map.getResult(r - 2) == getAffineDimExpr(row, map.getContext()) &&
+    return r >= 2 &&
+           map.getResult(r - 2) == getAffineDimExpr(row, map.getContext()) &&
            map.getResult(r - 1) == getAffineDimExpr(col, map.getContext());
   };
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -194,9 +194,12 @@ bool streamsB(linalg::LinalgOp op) {
   if (llvm::any_of(r, ShapedType::isDynamic))
     return false;
   int64_t m = 1, n = 1, k = 1;
-  for (unsigned x : d->m) m *= r[x];
-  for (unsigned x : d->n) n *= r[x];
-  for (unsigned x : d->k) k *= r[x];
+  for (unsigned x : d->m)
+    m *= r[x];
+  for (unsigned x : d->n)
+    n *= r[x];
+  for (unsigned x : d->k)
+    k *= r[x];
   return n * k > m * k;
 }
 
@@ -209,18 +212,17 @@ void packB(RewriterBase &rewriter, linalg::LinalgOp op) {
   auto slice = op.getDpsInputs()[1].getDefiningOp<tensor::ExtractSliceOp>();
   auto mLoop = op->getParentOfType<scf::ForOp>();
   if (!slice || !mLoop || !slice.getType().hasStaticShape() ||
-      !llvm::all_of(slice->getOperands(), [&](Value v) {
-        return mLoop.isDefinedOutsideOfLoop(v);
-      }))
+      !llvm::all_of(slice->getOperands(),
+                    [&](Value v) { return mLoop.isDefinedOutsideOfLoop(v); }))
     return;
   rewriter.setInsertionPoint(mLoop);
   auto outside = cast<tensor::ExtractSliceOp>(rewriter.clone(*slice));
-  Value empty = tensor::EmptyOp::create(rewriter, op.getLoc(),
-                                        slice.getType().getShape(),
-                                        slice.getType().getElementType());
-  Value panel = linalg::CopyOp::create(rewriter, op.getLoc(),
-                                       outside.getResult(), empty)
-                    .getResult(0);
+  Value empty =
+      tensor::EmptyOp::create(rewriter, op.getLoc(), slice.getType().getShape(),
+                              slice.getType().getElementType());
+  Value panel =
+      linalg::CopyOp::create(rewriter, op.getLoc(), outside.getResult(), empty)
+          .getResult(0);
   rewriter.modifyOpInPlace(op, [&] { op->setOperand(1, panel); });
 }
 
@@ -364,7 +366,8 @@ struct TileAndVectorizePass
 
     SmallVector<linalg::LinalgOp> ops;
     func.walk([&](linalg::LinalgOp op) {
-      if (!isa<linalg::FillOp>(op.getOperation()) && op.hasPureTensorSemantics())
+      if (!isa<linalg::FillOp>(op.getOperation()) &&
+          op.hasPureTensorSemantics())
         ops.push_back(op);
     });
     for (linalg::LinalgOp op : ops) {

@@ -65,10 +65,13 @@ struct LaunchToRuntimePass
         return signalPassFailure();
       }
       std::string name = kernel.getName().str();
-      auto roles = kernel->getAttrOfType<ArrayAttr>(LowbitDialect::ArgRolesAttrHelper::getNameStr());
+      auto roles = kernel->getAttrOfType<ArrayAttr>(
+          LowbitDialect::ArgRolesAttrHelper::getNameStr());
       if (!roles || roles.size() != launch.getNumKernelOperands()) {
         launch.emitOpError("kernel '")
-            << name << "' has no " << LowbitDialect::ArgRolesAttrHelper::getNameStr() << " for its arguments";
+            << name << "' has no "
+            << LowbitDialect::ArgRolesAttrHelper::getNameStr()
+            << " for its arguments";
         return signalPassFailure();
       }
       SmallVector<int64_t> sizes;
@@ -110,7 +113,8 @@ struct LaunchToRuntimePass
             attrs.getNamedAttr("sizes", attrs.getDenseI64ArrayAttr(sizes)),
             attrs.getNamedAttr("arg_bytes", attrs.getArrayAttr(argBytes)),
             attrs.getNamedAttr("arg_roles", roles)};
-        if (Attribute ref = kernel->getAttr(LowbitDialect::ReferenceAttrHelper::getNameStr()))
+        if (Attribute ref = kernel->getAttr(
+                LowbitDialect::ReferenceAttrHelper::getNameStr()))
           entry.push_back(attrs.getNamedAttr("reference", ref));
         table.push_back(attrs.getDictionaryAttr(entry));
       }
@@ -133,7 +137,8 @@ struct LaunchToRuntimePass
                            ValueRange{id, arrayPtr});
       launch.erase();
     }
-    module->setAttr(LowbitDialect::GpuKernelsAttrHelper::getNameStr(), attrs.getArrayAttr(table));
+    module->setAttr(LowbitDialect::GpuKernelsAttrHelper::getNameStr(),
+                    attrs.getArrayAttr(table));
   }
 };
 

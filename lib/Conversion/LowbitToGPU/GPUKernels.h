@@ -1,7 +1,7 @@
 //===- GPUKernels.h - Building the GPU packed-matmul kernels ----*- C++ -*-===//
 //
-// Internal to lib/Conversion/LowbitToGPU: what the decode GEMV (GemvKernel.cpp) and the
-// tensor-core GEMM (GemmKernel.cpp) share, and their entry points.
+// Internal to lib/Conversion/LowbitToGPU: what the decode GEMV (GemvKernel.cpp)
+// and the tensor-core GEMM (GemmKernel.cpp) share, and their entry points.
 //
 //===----------------------------------------------------------------------===//
 

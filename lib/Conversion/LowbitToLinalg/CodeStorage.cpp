@@ -26,10 +26,9 @@ static SmallVector<ReassociationIndices> collapseAll(int64_t rank) {
 }
 
 /// A 1-D generic over `initType` whose body gets the loop index.
-static Value build1DGeneric(OpBuilder &b, Location loc,
-                            RankedTensorType initType,
-                            function_ref<Value(OpBuilder &, Location, Value)>
-                                body) {
+static Value
+build1DGeneric(OpBuilder &b, Location loc, RankedTensorType initType,
+               function_ref<Value(OpBuilder &, Location, Value)> body) {
   Value init = tensor::EmptyOp::create(b, loc, initType.getShape(),
                                        initType.getElementType());
   auto generic = linalg::GenericOp::create(
@@ -122,19 +121,21 @@ struct UnpackCodesLowering : OpRewritePattern<UnpackCodesOp> {
           Value bit = arith::MulIOp::create(b, l, elem, cIdx(bits));
           Value byte0 = arith::DivUIOp::create(b, l, bit, cIdx(8));
           Value byte1 = arith::AddIOp::create(b, l, byte0, cIdx(1));
-          Value hasNext = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::ult, byte1, cIdx(numBytes));
+          Value hasNext = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult,
+                                                byte1, cIdx(numBytes));
           Value safe1 = arith::MinUIOp::create(b, l, byte1, cIdx(numBytes - 1));
           Value lo = arith::ExtUIOp::create(
-              b, l, i32, tensor::ExtractOp::create(b, l, bytes, ValueRange{byte0}));
+              b, l, i32,
+              tensor::ExtractOp::create(b, l, bytes, ValueRange{byte0}));
           Value hi = arith::ExtUIOp::create(
-              b, l, i32, tensor::ExtractOp::create(b, l, bytes, ValueRange{safe1}));
+              b, l, i32,
+              tensor::ExtractOp::create(b, l, bytes, ValueRange{safe1}));
           Value c0 = arith::ConstantIntOp::create(b, l, i32, 0);
           hi = arith::SelectOp::create(b, l, hasNext, hi, c0);
           Value word = arith::OrIOp::create(
               b, l, lo,
-              arith::ShLIOp::create(b, l, hi,
-                                    arith::ConstantIntOp::create(b, l, i32, 8)));
+              arith::ShLIOp::create(
+                  b, l, hi, arith::ConstantIntOp::create(b, l, i32, 8)));
           Value shift = arith::IndexCastUIOp::create(
               b, l, i32, arith::RemUIOp::create(b, l, bit, cIdx(8)));
           Value v = arith::ShRUIOp::create(b, l, word, shift);

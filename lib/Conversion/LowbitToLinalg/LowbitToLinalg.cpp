@@ -75,8 +75,8 @@ struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
           Value zero = createF32(b, l, 0.0f);
           Value scaleIsZero =
               arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, s, zero);
-          Value t = arith::SelectOp::create(
-              b, l, scaleIsZero, zero, arith::DivFOp::create(b, l, x, s));
+          Value t = arith::SelectOp::create(b, l, scaleIsZero, zero,
+                                            arith::DivFOp::create(b, l, x, s));
           linalg::YieldOp::create(b, l, codec.encode(b, l, t, z));
         });
     SmallVector<Value> packParts{generic.getResult(0)};
@@ -120,10 +120,10 @@ static Value addOutliers(OpBuilder &b, Location loc, QTensorType type,
           SmallVector<Value> coords;
           for (int64_t d = 0; d < type.getRank(); ++d) {
             Value dIdx = arith::ConstantIndexOp::create(nb, nl, d);
-            coords.push_back(toIndex(
-                nb, nl,
-                tensor::ExtractOp::create(nb, nl, parts.outliers[0],
-                                          ValueRange{k, dIdx})));
+            coords.push_back(
+                toIndex(nb, nl,
+                        tensor::ExtractOp::create(nb, nl, parts.outliers[0],
+                                                  ValueRange{k, dIdx})));
           }
           scf::YieldOp::create(nb, nl, addAt(nb, nl, args[0], coords, k));
         });
@@ -203,7 +203,8 @@ struct DequantizeLowering : OpRewritePattern<DequantizeOp> {
     if (!parts)
       return rewriter.notifyMatchFailure(op, "parts of the input not known");
     auto type = cast<QTensorType>(op.getInput().getType());
-    rewriter.replaceOp(op, buildDequantize(rewriter, op.getLoc(), type, *parts));
+    rewriter.replaceOp(op,
+                       buildDequantize(rewriter, op.getLoc(), type, *parts));
     return success();
   }
 };
@@ -252,7 +253,8 @@ struct MatmulLowering : OpRewritePattern<MatmulOp> {
     SmallVector<Value> dynSizes;
     for (int64_t d = 0; d < rank - 1; ++d)
       if (inputType.isDynamicDim(d))
-        dynSizes.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), d));
+        dynSizes.push_back(
+            tensor::DimOp::create(rewriter, loc, op.getInput(), d));
     Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
                                          f32, dynSizes);
     Value zero = createF32(rewriter, loc, 0.0f);
@@ -264,9 +266,8 @@ struct MatmulLowering : OpRewritePattern<MatmulOp> {
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value prod = arith::MulFOp::create(b, l, toF32(b, l, args[0]),
                                              toF32(b, l, args[1]));
-          linalg::YieldOp::create(b, l,
-                                  arith::AddFOp::create(b, l, args[2], prod)
-                                      .getResult());
+          linalg::YieldOp::create(
+              b, l, arith::AddFOp::create(b, l, args[2], prod).getResult());
         });
     Value result = matmul.getResult(0);
     if (!elemType.isF32()) {

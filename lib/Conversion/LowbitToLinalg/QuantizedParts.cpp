@@ -49,8 +49,8 @@ static AffineMap buildMap(MLIRContext *ctx, int64_t rank, int64_t axis,
   for (int64_t d = 0; d < rank; ++d) {
     AffineExpr dim = getAffineDimExpr(d, ctx);
     if (d == axis)
-      exprs.push_back(divisor == 0 ? zero
-                                   : (divisor == 1 ? dim : dim.floorDiv(divisor)));
+      exprs.push_back(
+          divisor == 0 ? zero : (divisor == 1 ? dim : dim.floorDiv(divisor)));
     else
       exprs.push_back(keepOthers ? dim : zero);
   }

@@ -1,4 +1,5 @@
-//===- ScalarCodec.cpp - Scalar code arithmetic for the lowering -*- C++ -*-===//
+//===- ScalarCodec.cpp - Scalar code arithmetic for the lowering -*- C++
+//-*-===//
 //
 // Decoding and encoding of single codes: integers directly, small floats and
 // NF4 through constant f32 tables, learned codebooks through their part.
@@ -128,8 +129,8 @@ Value ScalarCodec::decode(OpBuilder &b, Location loc, Value code) const {
   if (!table) {
     Type i32 = b.getI32Type();
     if (scheme.getSymmetric())
-      return arith::SIToFPOp::create(
-          b, loc, f32, arith::ExtSIOp::create(b, loc, i32, code));
+      return arith::SIToFPOp::create(b, loc, f32,
+                                     arith::ExtSIOp::create(b, loc, i32, code));
     return arith::UIToFPOp::create(b, loc, f32,
                                    arith::ExtUIOp::create(b, loc, i32, code));
   }
@@ -143,8 +144,7 @@ Value ScalarCodec::encode(OpBuilder &b, Location loc, Value t,
                           Value zeroPoint) const {
   Type codeType = scheme.getCodeType();
   // NaN counts as 0.
-  Value isNan =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, t, t);
+  Value isNan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, t, t);
   t = arith::SelectOp::create(b, loc, isNan, createF32(b, loc, 0.0f), t);
 
   if (!table) {
@@ -182,14 +182,14 @@ Value ScalarCodec::encode(OpBuilder &b, Location loc, Value t,
         Value code = arith::IndexCastUIOp::create(nb, nl, i32, iv);
         Value c1 = arith::ConstantIntOp::create(nb, nl, i32, 1);
         Value c0 = arith::ConstantIntOp::create(nb, nl, i32, 0);
-        Value codeEven = arith::CmpIOp::create(
-            nb, nl, arith::CmpIPredicate::eq,
-            arith::AndIOp::create(nb, nl, code, c1), c0);
-        Value bestOdd = arith::CmpIOp::create(
-            nb, nl, arith::CmpIPredicate::ne,
-            arith::AndIOp::create(nb, nl, best, c1), c0);
-        Value closer = arith::CmpFOp::create(
-            nb, nl, arith::CmpFPredicate::OLT, dist, bestDist);
+        Value codeEven =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                  arith::AndIOp::create(nb, nl, code, c1), c0);
+        Value bestOdd =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne,
+                                  arith::AndIOp::create(nb, nl, best, c1), c0);
+        Value closer = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT,
+                                             dist, bestDist);
         Value tie = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
                                           dist, bestDist);
         Value evenWins = arith::AndIOp::create(

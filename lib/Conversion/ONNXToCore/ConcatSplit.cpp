@@ -35,8 +35,8 @@ struct ConcatPattern : ONNXPattern {
     // Result sizes: the other dims from the first input, the axis summed.
     Value total = indexConst(rewriter, loc, 0);
     for (Value v : op.getInputs())
-      total = rewriter.createOrFold<arith::AddIOp>(loc, total,
-                                                   dimSize(rewriter, loc, v, axis));
+      total = rewriter.createOrFold<arith::AddIOp>(
+          loc, total, dimSize(rewriter, loc, v, axis));
     SmallVector<Value> dyn;
     for (int64_t d = 0; d < rank; ++d)
       if (resultType.isDynamicDim(d))
@@ -74,7 +74,8 @@ struct SplitPattern : ONNXPattern {
     if (axis < 0)
       axis += rank;
     Value split;
-    if (op.getInputs().size() > 1 && !isa<NoneType>(op.getInputs()[1].getType()))
+    if (op.getInputs().size() > 1 &&
+        !isa<NoneType>(op.getInputs()[1].getType()))
       split = op.getInputs()[1];
     Location loc = op.getLoc();
     int64_t n = op->getNumResults();
@@ -94,8 +95,9 @@ struct SplitPattern : ONNXPattern {
       else if (split)
         size = arith::IndexCastOp::create(
             rewriter, loc, rewriter.getIndexType(),
-            tensor::ExtractOp::create(rewriter, loc, split,
-                                      ValueRange{indexConst(rewriter, loc, i)}));
+            tensor::ExtractOp::create(
+                rewriter, loc, split,
+                ValueRange{indexConst(rewriter, loc, i)}));
       else if (i + 1 < n)
         size = chunk;
       else
@@ -104,8 +106,8 @@ struct SplitPattern : ONNXPattern {
           strides(rank, rewriter.getIndexAttr(1));
       offsets[axis] = getAsOpFoldResult(offset);
       for (int64_t d = 0; d < rank; ++d)
-        sizes.push_back(getAsOpFoldResult(d == axis ? size
-                                                    : dimSize(rewriter, loc, x, d)));
+        sizes.push_back(
+            getAsOpFoldResult(d == axis ? size : dimSize(rewriter, loc, x, d)));
       Value slice = tensor::ExtractSliceOp::create(rewriter, loc, outType, x,
                                                    offsets, sizes, strides);
       results.push_back(slice);
@@ -118,6 +120,7 @@ struct SplitPattern : ONNXPattern {
 
 } // namespace
 
-void mlir::lowbit::populateONNXConcatSplitPatterns(RewritePatternSet &patterns) {
+void mlir::lowbit::populateONNXConcatSplitPatterns(
+    RewritePatternSet &patterns) {
   patterns.add<ConcatPattern, SplitPattern>(patterns.getContext());
 }

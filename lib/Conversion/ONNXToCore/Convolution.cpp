@@ -35,7 +35,8 @@ getPads(onnx::NodeOp op, RankedTensorType in, ArrayRef<int64_t> kernel,
         ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations) {
   SmallVector<int64_t> pads = intsAttr(op, "pads", {0, 0, 0, 0});
   auto autoPad = op.getOnnxAttrs().getAs<StringAttr>("auto_pad");
-  if (!autoPad || autoPad.getValue() == "NOTSET" || autoPad.getValue() == "VALID")
+  if (!autoPad || autoPad.getValue() == "NOTSET" ||
+      autoPad.getValue() == "VALID")
     return pads.size() == 4 ? std::optional(pads) : std::nullopt;
   SmallVector<int64_t> out(4, 0);
   for (int i = 0; i < 2; ++i) {
@@ -63,12 +64,14 @@ Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pads,
     if (!ShapedType::isDynamic(shape[2 + i]))
       shape[2 + i] += pads[i] + pads[2 + i];
   SmallVector<OpFoldResult> lo{b.getIndexAttr(0), b.getIndexAttr(0),
-                               b.getIndexAttr(pads[0]), b.getIndexAttr(pads[1])};
+                               b.getIndexAttr(pads[0]),
+                               b.getIndexAttr(pads[1])};
   SmallVector<OpFoldResult> hi{b.getIndexAttr(0), b.getIndexAttr(0),
-                               b.getIndexAttr(pads[2]), b.getIndexAttr(pads[3])};
-  return tensor::PadOp::create(b, loc,
-                               RankedTensorType::get(shape, type.getElementType()),
-                               x, lo, hi, value);
+                               b.getIndexAttr(pads[2]),
+                               b.getIndexAttr(pads[3])};
+  return tensor::PadOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), x, lo, hi,
+      value);
 }
 
 /// A tensor of `type` filled with `scalar`; only the batch dimension is
@@ -88,10 +91,11 @@ Value addChannelBias(OpBuilder &b, Location loc, Value y, Value bias) {
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{type}, ValueRange{y, bias}, ValueRange{y},
       SmallVector<AffineMap>{id, chan, id},
-      SmallVector<utils::IteratorType>(type.getRank(), utils::IteratorType::parallel),
+      SmallVector<utils::IteratorType>(type.getRank(),
+                                       utils::IteratorType::parallel),
       [](OpBuilder &nb, Location l, ValueRange s) {
-        linalg::YieldOp::create(nb, l,
-                                arith::AddFOp::create(nb, l, s[0], s[1]).getResult());
+        linalg::YieldOp::create(
+            nb, l, arith::AddFOp::create(nb, l, s[0], s[1]).getResult());
       });
   return generic.getResult(0);
 }
@@ -116,31 +120,35 @@ struct ConvPattern : ONNXPattern {
       return rewriter.notifyMatchFailure(op, "unsupported padding");
     Location loc = op.getLoc();
     Type t = xt.getElementType();
-    Value padded = padSpatial(rewriter, loc, x, *pads, floatConst(rewriter, loc, t, 0));
-    Value acc = filledLike(rewriter, loc, rt, x, floatConst(rewriter, loc, t, 0));
+    Value padded =
+        padSpatial(rewriter, loc, x, *pads, floatConst(rewriter, loc, t, 0));
+    Value acc =
+        filledLike(rewriter, loc, rt, x, floatConst(rewriter, loc, t, 0));
     auto stridesAttr = rewriter.getI64TensorAttr(strides);
     auto dilationsAttr = rewriter.getI64TensorAttr(dilations);
     Value y;
     if (group == 1) {
-      y = linalg::Conv2DNchwFchwOp::create(rewriter, loc, TypeRange{rt},
-                                           ValueRange{padded, w}, ValueRange{acc},
-                                           stridesAttr, dilationsAttr)
+      y = linalg::Conv2DNchwFchwOp::create(
+              rewriter, loc, TypeRange{rt}, ValueRange{padded, w},
+              ValueRange{acc}, stridesAttr, dilationsAttr)
               .getResult(0);
     } else if (group == xt.getDimSize(1) && group == wt.getDimSize(0) &&
                wt.getDimSize(1) == 1) {
       // Depthwise: filter [C, 1, kh, kw] -> [C, kh, kw].
-      auto w3 = RankedTensorType::get({wt.getDimSize(0), kernel[0], kernel[1]}, t);
+      auto w3 =
+          RankedTensorType::get({wt.getDimSize(0), kernel[0], kernel[1]}, t);
       Value wr = tensor::CollapseShapeOp::create(
-          rewriter, loc, w3, w, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
-      y = linalg::DepthwiseConv2DNchwChwOp::create(rewriter, loc, TypeRange{rt},
-                                                   ValueRange{padded, wr},
-                                                   ValueRange{acc}, stridesAttr,
-                                                   dilationsAttr)
+          rewriter, loc, w3, w,
+          SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+      y = linalg::DepthwiseConv2DNchwChwOp::create(
+              rewriter, loc, TypeRange{rt}, ValueRange{padded, wr},
+              ValueRange{acc}, stridesAttr, dilationsAttr)
               .getResult(0);
     } else {
       return rewriter.notifyMatchFailure(op, "grouped convolution");
     }
-    if (op.getInputs().size() > 2 && !isa<NoneType>(op.getInputs()[2].getType()))
+    if (op.getInputs().size() > 2 &&
+        !isa<NoneType>(op.getInputs()[2].getType()))
       y = addChannelBias(rewriter, loc, y, op.getInputs()[2]);
     rewriter.replaceOp(op, y);
     return success();
@@ -148,7 +156,8 @@ struct ConvPattern : ONNXPattern {
 };
 
 struct BatchNormPattern : ONNXPattern {
-  BatchNormPattern(MLIRContext *ctx) : ONNXPattern(ctx, "BatchNormalization", 9) {}
+  BatchNormPattern(MLIRContext *ctx)
+      : ONNXPattern(ctx, "BatchNormalization", 9) {}
   LogicalResult rewriteNode(onnx::NodeOp op,
                             PatternRewriter &rewriter) const override {
     auto xt = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
@@ -162,7 +171,8 @@ struct BatchNormPattern : ONNXPattern {
     int64_t rank = xt.getRank();
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     AffineMap chan = AffineMap::get(rank, 0, getAffineDimExpr(1, ctx));
-    Value eps = floatConst(rewriter, loc, t, getFloatAttr(op, "epsilon", 1e-5f));
+    Value eps =
+        floatConst(rewriter, loc, t, getFloatAttr(op, "epsilon", 1e-5f));
     Value init = emptyLike(rewriter, loc, xt, op.getInputs()[0]);
     // inputs: X, scale, B, mean, var
     auto generic = linalg::GenericOp::create(
@@ -170,12 +180,15 @@ struct BatchNormPattern : ONNXPattern {
         SmallVector<AffineMap>{id, chan, chan, chan, chan, id},
         SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
         [&](OpBuilder &b, Location l, ValueRange s) {
-          Value inv = math::RsqrtOp::create(b, l, arith::AddFOp::create(b, l, s[4], eps));
+          Value inv = math::RsqrtOp::create(
+              b, l, arith::AddFOp::create(b, l, s[4], eps));
           Value v = arith::MulFOp::create(
-              b, l, arith::MulFOp::create(b, l, arith::SubFOp::create(b, l, s[0], s[3]),
-                                          inv),
+              b, l,
+              arith::MulFOp::create(
+                  b, l, arith::SubFOp::create(b, l, s[0], s[3]), inv),
               s[1]);
-          linalg::YieldOp::create(b, l, arith::AddFOp::create(b, l, v, s[2]).getResult());
+          linalg::YieldOp::create(
+              b, l, arith::AddFOp::create(b, l, v, s[2]).getResult());
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
@@ -194,7 +207,8 @@ struct PoolPattern : ONNXPattern {
     if (!xt || !rt || xt.getRank() != 4 || op->getNumResults() != 1 ||
         !isa<FloatType>(xt.getElementType()) ||
         (ceil && (!xt.hasStaticShape() || !rt.hasStaticShape())))
-      return rewriter.notifyMatchFailure(op, "2-D pooling (static for ceil_mode)");
+      return rewriter.notifyMatchFailure(op,
+                                         "2-D pooling (static for ceil_mode)");
     SmallVector<int64_t> kernel = intsAttr(op, "kernel_shape", {});
     if (kernel.size() != 2)
       return failure();
@@ -206,7 +220,8 @@ struct PoolPattern : ONNXPattern {
     Location loc = op.getLoc();
     Type t = xt.getElementType();
     double padValue = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
-    Value padded = padSpatial(rewriter, loc, x, *pads, floatConst(rewriter, loc, t, padValue));
+    Value padded = padSpatial(rewriter, loc, x, *pads,
+                              floatConst(rewriter, loc, t, padValue));
     // ceil_mode: the last windows run past the padded input; pad it further
     // on the bottom/right (with -inf for max; those elements are not counted
     // in an average either way).
@@ -218,23 +233,25 @@ struct PoolPattern : ONNXPattern {
                        (kernel[i] - 1) * dilations[i] + 1;
         extra[2 + i] = std::max<int64_t>(0, need - have);
       }
-    padded = padSpatial(rewriter, loc, padded, extra, floatConst(rewriter, loc, t, padValue));
+    padded = padSpatial(rewriter, loc, padded, extra,
+                        floatConst(rewriter, loc, t, padValue));
     Value window = tensor::EmptyOp::create(rewriter, loc, kernel, t);
     auto stridesAttr = rewriter.getI64TensorAttr(strides);
     auto dilationsAttr = rewriter.getI64TensorAttr(dilations);
-    Value acc = filledLike(rewriter, loc, rt, x, floatConst(rewriter, loc, t, padValue));
+    Value acc = filledLike(rewriter, loc, rt, x,
+                           floatConst(rewriter, loc, t, padValue));
     Value y;
     if (isMax) {
-      y = linalg::PoolingNchwMaxOp::create(rewriter, loc, TypeRange{rt},
-                                           ValueRange{padded, window}, ValueRange{acc},
-                                           stridesAttr, dilationsAttr)
+      y = linalg::PoolingNchwMaxOp::create(
+              rewriter, loc, TypeRange{rt}, ValueRange{padded, window},
+              ValueRange{acc}, stridesAttr, dilationsAttr)
               .getResult(0);
       rewriter.replaceOp(op, y);
       return success();
     }
-    y = linalg::PoolingNchwSumOp::create(rewriter, loc, TypeRange{rt},
-                                         ValueRange{padded, window}, ValueRange{acc},
-                                         stridesAttr, dilationsAttr)
+    y = linalg::PoolingNchwSumOp::create(
+            rewriter, loc, TypeRange{rt}, ValueRange{padded, window},
+            ValueRange{acc}, stridesAttr, dilationsAttr)
             .getResult(0);
     // Divisor: the full window, or (count_include_pad = 0) the number of
     // real elements in it, computed by pooling a padded tensor of ones.
@@ -248,15 +265,19 @@ struct PoolPattern : ONNXPattern {
     } else {
       // Ones over the input (and its explicit pads if they count), zeros
       // over whatever else a window covers.
-      Value ones = filledLike(rewriter, loc, xt, x, floatConst(rewriter, loc, t, 1.0));
-      Value paddedOnes = padSpatial(rewriter, loc, ones, *pads,
-                                    floatConst(rewriter, loc, t, includePad ? 1.0 : 0.0));
+      Value ones =
+          filledLike(rewriter, loc, xt, x, floatConst(rewriter, loc, t, 1.0));
+      Value paddedOnes =
+          padSpatial(rewriter, loc, ones, *pads,
+                     floatConst(rewriter, loc, t, includePad ? 1.0 : 0.0));
       paddedOnes = padSpatial(rewriter, loc, paddedOnes, extra,
                               floatConst(rewriter, loc, t, 0));
-      Value zeros = filledLike(rewriter, loc, rt, x, floatConst(rewriter, loc, t, 0));
-      divisor = linalg::PoolingNchwSumOp::create(
-                    rewriter, loc, TypeRange{rt}, ValueRange{paddedOnes, window},
-                    ValueRange{zeros}, stridesAttr, dilationsAttr)
+      Value zeros =
+          filledLike(rewriter, loc, rt, x, floatConst(rewriter, loc, t, 0));
+      divisor = linalg::PoolingNchwSumOp::create(rewriter, loc, TypeRange{rt},
+                                                 ValueRange{paddedOnes, window},
+                                                 ValueRange{zeros}, stridesAttr,
+                                                 dilationsAttr)
                     .getResult(0);
     }
     FailureOr<Value> avg = buildBroadcastGeneric(
@@ -273,7 +294,8 @@ struct PoolPattern : ONNXPattern {
 };
 
 struct GlobalAveragePoolPattern : ONNXPattern {
-  GlobalAveragePoolPattern(MLIRContext *ctx) : ONNXPattern(ctx, "GlobalAveragePool") {}
+  GlobalAveragePoolPattern(MLIRContext *ctx)
+      : ONNXPattern(ctx, "GlobalAveragePool") {}
   LogicalResult rewriteNode(onnx::NodeOp op,
                             PatternRewriter &rewriter) const override {
     Value x = op.getInputs()[0];
@@ -299,18 +321,21 @@ struct GlobalAveragePoolPattern : ONNXPattern {
     Value init = tensor::EmptyOp::create(rewriter, loc, shape, t, dyn);
     Value zero = floatConst(rewriter, loc, t, 0.0);
     Value acc = linalg::FillOp::create(rewriter, loc, zero, init).getResult(0);
-    Value sum = linalg::ReduceOp::create(
-                    rewriter, loc, ValueRange{x}, ValueRange{acc}, dims,
-                    [](OpBuilder &b, Location l, ValueRange s) {
-                      linalg::YieldOp::create(
-                          b, l, arith::AddFOp::create(b, l, s[0], s[1]).getResult());
-                    })
-                    .getResult(0);
+    Value sum =
+        linalg::ReduceOp::create(
+            rewriter, loc, ValueRange{x}, ValueRange{acc}, dims,
+            [](OpBuilder &b, Location l, ValueRange s) {
+              linalg::YieldOp::create(
+                  b, l, arith::AddFOp::create(b, l, s[0], s[1]).getResult());
+            })
+            .getResult(0);
     Value n = indexConst(rewriter, loc, 1);
     for (int64_t d : dims)
-      n = rewriter.createOrFold<arith::MulIOp>(loc, n, dimSize(rewriter, loc, x, d));
+      n = rewriter.createOrFold<arith::MulIOp>(loc, n,
+                                               dimSize(rewriter, loc, x, d));
     Value nf = arith::SIToFPOp::create(
-        rewriter, loc, t, arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), n));
+        rewriter, loc, t,
+        arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), n));
     auto sumType = cast<RankedTensorType>(sum.getType());
     FailureOr<Value> mean = buildBroadcastGeneric(
         rewriter, loc, sumType, ValueRange{sum},
@@ -321,7 +346,8 @@ struct GlobalAveragePoolPattern : ONNXPattern {
       return failure();
     SmallVector<Value> sizes;
     for (int64_t d = 0; d < rank; ++d)
-      sizes.push_back(d < 2 ? dimSize(rewriter, loc, x, d) : indexConst(rewriter, loc, 1));
+      sizes.push_back(d < 2 ? dimSize(rewriter, loc, x, d)
+                            : indexConst(rewriter, loc, 1));
     rewriter.replaceOp(op, reshapeTo(rewriter, loc, *mean, rt, sizes));
     return success();
   }
@@ -341,13 +367,15 @@ struct PadPattern : ONNXPattern {
          mode != "wrap"))
       return rewriter.notifyMatchFailure(op, "unknown mode");
     if (mode != "constant" && (!xt.hasStaticShape() || !rt.hasStaticShape()))
-      return rewriter.notifyMatchFailure(op, "edge/reflect/wrap need static shapes");
+      return rewriter.notifyMatchFailure(
+          op, "edge/reflect/wrap need static shapes");
     std::optional<SmallVector<int64_t>> pads = constantInts(op.getInputs()[1]);
     int64_t rank = xt.getRank();
     if (!pads)
       return rewriter.notifyMatchFailure(op, "pads are not constant");
     SmallVector<int64_t> axes;
-    if (op.getInputs().size() > 3 && !isa<NoneType>(op.getInputs()[3].getType())) {
+    if (op.getInputs().size() > 3 &&
+        !isa<NoneType>(op.getInputs()[3].getType())) {
       auto a = constantInts(op.getInputs()[3]);
       if (!a)
         return failure();
@@ -388,7 +416,8 @@ struct PadPattern : ONNXPattern {
                 src.push_back(i);
                 continue;
               }
-              Value j = arith::SubIOp::create(b, l, i, indexConst(b, l, begin[d]));
+              Value j =
+                  arith::SubIOp::create(b, l, i, indexConst(b, l, begin[d]));
               Value zero = indexConst(b, l, 0), last = indexConst(b, l, n - 1);
               if (mode == "edge") {
                 j = arith::MaxSIOp::create(b, l, j, zero);
@@ -403,23 +432,27 @@ struct PadPattern : ONNXPattern {
               } else {
                 Value nn = indexConst(b, l, n);
                 j = arith::RemSIOp::create(
-                    b, l, arith::AddIOp::create(b, l, arith::RemSIOp::create(b, l, j, nn), nn),
+                    b, l,
+                    arith::AddIOp::create(
+                        b, l, arith::RemSIOp::create(b, l, j, nn), nn),
                     nn);
               }
               src.push_back(j);
             }
-            linalg::YieldOp::create(b, l,
-                                    tensor::ExtractOp::create(b, l, x, src).getResult());
+            linalg::YieldOp::create(
+                b, l, tensor::ExtractOp::create(b, l, x, src).getResult());
           });
       rewriter.replaceOp(op, generic.getResult(0));
       return success();
     }
     Value value;
-    if (op.getInputs().size() > 2 && !isa<NoneType>(op.getInputs()[2].getType()))
-      value = tensor::ExtractOp::create(rewriter, loc, op.getInputs()[2], ValueRange{});
+    if (op.getInputs().size() > 2 &&
+        !isa<NoneType>(op.getInputs()[2].getType()))
+      value = tensor::ExtractOp::create(rewriter, loc, op.getInputs()[2],
+                                        ValueRange{});
     else
-      value = arith::ConstantOp::create(rewriter, loc,
-                                        rewriter.getZeroAttr(xt.getElementType()));
+      value = arith::ConstantOp::create(
+          rewriter, loc, rewriter.getZeroAttr(xt.getElementType()));
     rewriter.replaceOpWithNewOp<tensor::PadOp>(op, rt, x, lo, hi, value);
     return success();
   }
@@ -427,9 +460,12 @@ struct PadPattern : ONNXPattern {
 
 } // namespace
 
-void mlir::lowbit::populateONNXConvolutionPatterns(RewritePatternSet &patterns) {
+void mlir::lowbit::populateONNXConvolutionPatterns(
+    RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<ConvPattern, BatchNormPattern, GlobalAveragePoolPattern, PadPattern>(ctx);
+  patterns
+      .add<ConvPattern, BatchNormPattern, GlobalAveragePoolPattern, PadPattern>(
+          ctx);
   patterns.add<PoolPattern>(ctx, "MaxPool", true);
   patterns.add<PoolPattern>(ctx, "AveragePool", false);
 }

@@ -84,8 +84,8 @@ public:
         });
     if (failed(result))
       return rewriter.notifyMatchFailure(op, "shapes do not broadcast");
-    rewriter.replaceOp(op, fromSignless(rewriter, op.getLoc(), *result,
-                                        resultType));
+    rewriter.replaceOp(
+        op, fromSignless(rewriter, op.getLoc(), *result, resultType));
     return success();
   }
 
@@ -95,8 +95,7 @@ private:
 };
 
 /// A binary op with a float, a signed and an unsigned integer form.
-template <typename FOp, typename IOp, typename UOp = IOp>
-ScalarFn binary() {
+template <typename FOp, typename IOp, typename UOp = IOp> ScalarFn binary() {
   return [](OpBuilder &b, Location loc, ValueRange s, Type, onnx::NodeOp op) {
     if (isa<FloatType>(s[0].getType()))
       return FOp::create(b, loc, s[0], s[1]).getResult();
@@ -107,21 +106,20 @@ ScalarFn binary() {
 }
 
 /// A variadic op (Max, Min, Sum): folds the binary form over the operands.
-template <typename FOp, typename IOp, typename UOp = IOp>
-ScalarFn variadic() {
+template <typename FOp, typename IOp, typename UOp = IOp> ScalarFn variadic() {
   return [](OpBuilder &b, Location loc, ValueRange s, Type, onnx::NodeOp op) {
     Value acc = s[0];
     bool isUnsigned = isUnsignedNode(op);
     for (Value v : s.drop_front())
-      acc = isa<FloatType>(v.getType()) ? FOp::create(b, loc, acc, v).getResult()
-            : isUnsigned               ? UOp::create(b, loc, acc, v).getResult()
-                                       : IOp::create(b, loc, acc, v).getResult();
+      acc = isa<FloatType>(v.getType())
+                ? FOp::create(b, loc, acc, v).getResult()
+            : isUnsigned ? UOp::create(b, loc, acc, v).getResult()
+                         : IOp::create(b, loc, acc, v).getResult();
     return acc;
   };
 }
 
-template <typename Op>
-ScalarFn unary() {
+template <typename Op> ScalarFn unary() {
   return [](OpBuilder &b, Location loc, ValueRange s, Type, onnx::NodeOp) {
     return Op::create(b, loc, s[0]).getResult();
   };
@@ -142,7 +140,8 @@ Value sigmoid(OpBuilder &b, Location loc, Value x) {
   Type t = x.getType();
   Value one = constantLike(b, loc, t, 1.0);
   Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
-  return arith::DivFOp::create(b, loc, one, arith::AddFOp::create(b, loc, one, e));
+  return arith::DivFOp::create(b, loc, one,
+                               arith::AddFOp::create(b, loc, one, e));
 }
 
 /// Casts scalar `v` to `to` (both signless); `fromUnsigned` / `toUnsigned`
@@ -180,7 +179,8 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to,
 
 } // namespace
 
-void mlir::lowbit::populateONNXElementwisePatterns(RewritePatternSet &patterns) {
+void mlir::lowbit::populateONNXElementwisePatterns(
+    RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
   auto add = [&](StringRef name, ScalarFn fn, bool floatOnly = false,
                  int64_t minOpset = 1) {
@@ -192,29 +192,29 @@ void mlir::lowbit::populateONNXElementwisePatterns(RewritePatternSet &patterns) 
   add("Mul", binary<arith::MulFOp, arith::MulIOp>());
   add("Div", binary<arith::DivFOp, arith::DivSIOp, arith::DivUIOp>());
   // Pow: the result has the base's type; the exponent may be int or float.
-  add("Pow", [](OpBuilder &b, Location loc, ValueRange s, Type t,
-                onnx::NodeOp op) {
-    Value base = s[0], exp = s[1];
-    bool floatBase = isa<FloatType>(base.getType());
-    bool floatExp = isa<FloatType>(exp.getType());
-    bool expUnsigned = isUnsignedElement(op.getInputs()[1].getType());
-    if (floatBase && floatExp) {
-      if (exp.getType() != t)
-        exp = castScalar(b, loc, exp, t);
-      return math::PowFOp::create(b, loc, base, exp).getResult();
-    }
-    if (floatBase)
-      return math::FPowIOp::create(b, loc, base, exp).getResult();
-    if (!floatExp) {
-      if (exp.getType() != t)
-        exp = castScalar(b, loc, exp, t, expUnsigned);
-      return math::IPowIOp::create(b, loc, base, exp).getResult();
-    }
-    // Integer base, float exponent: computed in the exponent's type.
-    Value fb = castScalar(b, loc, base, exp.getType(), isUnsignedNode(op));
-    Value r = math::PowFOp::create(b, loc, fb, exp);
-    return castScalar(b, loc, r, t, false, isUnsignedNode(op));
-  });
+  add("Pow",
+      [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp op) {
+        Value base = s[0], exp = s[1];
+        bool floatBase = isa<FloatType>(base.getType());
+        bool floatExp = isa<FloatType>(exp.getType());
+        bool expUnsigned = isUnsignedElement(op.getInputs()[1].getType());
+        if (floatBase && floatExp) {
+          if (exp.getType() != t)
+            exp = castScalar(b, loc, exp, t);
+          return math::PowFOp::create(b, loc, base, exp).getResult();
+        }
+        if (floatBase)
+          return math::FPowIOp::create(b, loc, base, exp).getResult();
+        if (!floatExp) {
+          if (exp.getType() != t)
+            exp = castScalar(b, loc, exp, t, expUnsigned);
+          return math::IPowIOp::create(b, loc, base, exp).getResult();
+        }
+        // Integer base, float exponent: computed in the exponent's type.
+        Value fb = castScalar(b, loc, base, exp.getType(), isUnsignedNode(op));
+        Value r = math::PowFOp::create(b, loc, fb, exp);
+        return castScalar(b, loc, r, t, false, isUnsignedNode(op));
+      });
   add("Max", variadic<arith::MaximumFOp, arith::MaxSIOp, arith::MaxUIOp>());
   add("Min", variadic<arith::MinimumFOp, arith::MinSIOp, arith::MinUIOp>());
   add("Sum", variadic<arith::AddFOp, arith::AddIOp>());
@@ -232,20 +232,23 @@ void mlir::lowbit::populateONNXElementwisePatterns(RewritePatternSet &patterns) 
                                  constantLike(b, loc, s[0].getType(), 1))
         .getResult();
   });
-  add("Where", [](OpBuilder &b, Location loc, ValueRange s, Type, onnx::NodeOp) {
-    return arith::SelectOp::create(b, loc, s[0], s[1], s[2]).getResult();
-  });
-  add("Neg", [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp) {
-    if (isa<FloatType>(t))
-      return arith::NegFOp::create(b, loc, s[0]).getResult();
-    return arith::SubIOp::create(b, loc, constantLike(b, loc, t, 0), s[0])
-        .getResult();
-  });
-  add("Abs", [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp) {
-    if (isa<FloatType>(t))
-      return math::AbsFOp::create(b, loc, s[0]).getResult();
-    return math::AbsIOp::create(b, loc, s[0]).getResult();
-  });
+  add("Where",
+      [](OpBuilder &b, Location loc, ValueRange s, Type, onnx::NodeOp) {
+        return arith::SelectOp::create(b, loc, s[0], s[1], s[2]).getResult();
+      });
+  add("Neg",
+      [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp) {
+        if (isa<FloatType>(t))
+          return arith::NegFOp::create(b, loc, s[0]).getResult();
+        return arith::SubIOp::create(b, loc, constantLike(b, loc, t, 0), s[0])
+            .getResult();
+      });
+  add("Abs",
+      [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp) {
+        if (isa<FloatType>(t))
+          return math::AbsFOp::create(b, loc, s[0]).getResult();
+        return math::AbsIOp::create(b, loc, s[0]).getResult();
+      });
   add("Exp", unary<math::ExpOp>(), true);
   add("Log", unary<math::LogOp>(), true);
   add("Sqrt", unary<math::SqrtOp>(), true);
@@ -255,28 +258,40 @@ void mlir::lowbit::populateONNXElementwisePatterns(RewritePatternSet &patterns) 
   add("Cos", unary<math::CosOp>(), true);
   add("Floor", unary<math::FloorOp>(), true);
   add("Ceil", unary<math::CeilOp>(), true);
-  add("Reciprocal",
+  add(
+      "Reciprocal",
       [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp) {
         return arith::DivFOp::create(b, loc, constantLike(b, loc, t, 1.0), s[0])
             .getResult();
-      }, true);
-  add("Sigmoid", [](OpBuilder &b, Location loc, ValueRange s, Type, onnx::NodeOp) {
-    return sigmoid(b, loc, s[0]);
-  }, true);
-  add("Relu", [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp) {
-    return arith::MaximumFOp::create(b, loc, s[0], constantLike(b, loc, t, 0.0))
-        .getResult();
-  }, true);
-  add("LeakyRelu",
+      },
+      true);
+  add(
+      "Sigmoid",
+      [](OpBuilder &b, Location loc, ValueRange s, Type, onnx::NodeOp) {
+        return sigmoid(b, loc, s[0]);
+      },
+      true);
+  add(
+      "Relu",
+      [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp) {
+        return arith::MaximumFOp::create(b, loc, s[0],
+                                         constantLike(b, loc, t, 0.0))
+            .getResult();
+      },
+      true);
+  add(
+      "LeakyRelu",
       [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp op) {
         Value zero = constantLike(b, loc, t, 0.0);
         Value alpha = constantLike(b, loc, t, getFloatAttr(op, "alpha", 0.01f));
         Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
                                           s[0], zero);
-        return arith::SelectOp::create(b, loc, pos, s[0],
-                                       arith::MulFOp::create(b, loc, s[0], alpha))
+        return arith::SelectOp::create(
+                   b, loc, pos, s[0],
+                   arith::MulFOp::create(b, loc, s[0], alpha))
             .getResult();
-      }, true);
+      },
+      true);
   // HardSigmoid: max(0, min(1, alpha x + beta)); HardSwish: x * HardSigmoid
   // with alpha = 1/6, beta = 1/2.
   auto hardSigmoid = [](OpBuilder &b, Location loc, Value x, Type t, float a,
@@ -288,58 +303,72 @@ void mlir::lowbit::populateONNXElementwisePatterns(RewritePatternSet &patterns) 
     return arith::MaximumFOp::create(b, loc, y, constantLike(b, loc, t, 0.0))
         .getResult();
   };
-  add("HardSigmoid", [=](OpBuilder &b, Location loc, ValueRange s, Type t,
-                         onnx::NodeOp op) {
-    return hardSigmoid(b, loc, s[0], t, getFloatAttr(op, "alpha", 0.2f),
-                       getFloatAttr(op, "beta", 0.5f));
-  }, true);
-  add("HardSwish", [=](OpBuilder &b, Location loc, ValueRange s, Type t,
-                       onnx::NodeOp) {
-    return arith::MulFOp::create(
-               b, loc, s[0], hardSigmoid(b, loc, s[0], t, 1.0f / 6, 0.5f))
-        .getResult();
-  }, true);
+  add(
+      "HardSigmoid",
+      [=](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp op) {
+        return hardSigmoid(b, loc, s[0], t, getFloatAttr(op, "alpha", 0.2f),
+                           getFloatAttr(op, "beta", 0.5f));
+      },
+      true);
+  add(
+      "HardSwish",
+      [=](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp) {
+        return arith::MulFOp::create(
+                   b, loc, s[0], hardSigmoid(b, loc, s[0], t, 1.0f / 6, 0.5f))
+            .getResult();
+      },
+      true);
   // Gelu (opset 20): exact with erf, or the tanh approximation.
-  add("Gelu", [](OpBuilder &b, Location loc, ValueRange s, Type t,
-                 onnx::NodeOp op) {
-    Value x = s[0];
-    Value half = constantLike(b, loc, t, 0.5), one = constantLike(b, loc, t, 1.0);
-    Value inner;
-    auto approx = op.getOnnxAttrs().getAs<StringAttr>("approximate");
-    if (approx && approx.getValue() == "tanh") {
-      Value x3 = arith::MulFOp::create(b, loc, x, arith::MulFOp::create(b, loc, x, x));
-      Value u = arith::AddFOp::create(
-          b, loc, x,
-          arith::MulFOp::create(b, loc, x3, constantLike(b, loc, t, 0.044715)));
-      inner = math::TanhOp::create(
-          b, loc,
-          arith::MulFOp::create(b, loc, u,
-                                constantLike(b, loc, t, std::sqrt(2.0 / M_PI))));
-    } else {
-      inner = math::ErfOp::create(
-          b, loc,
-          arith::MulFOp::create(b, loc, x, constantLike(b, loc, t, M_SQRT1_2)));
-    }
-    return arith::MulFOp::create(
-               b, loc, arith::MulFOp::create(b, loc, x, half),
-               arith::AddFOp::create(b, loc, one, inner))
-        .getResult();
-  }, true, /*minOpset=*/20);
+  add(
+      "Gelu",
+      [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp op) {
+        Value x = s[0];
+        Value half = constantLike(b, loc, t, 0.5),
+              one = constantLike(b, loc, t, 1.0);
+        Value inner;
+        auto approx = op.getOnnxAttrs().getAs<StringAttr>("approximate");
+        if (approx && approx.getValue() == "tanh") {
+          Value x3 = arith::MulFOp::create(b, loc, x,
+                                           arith::MulFOp::create(b, loc, x, x));
+          Value u = arith::AddFOp::create(
+              b, loc, x,
+              arith::MulFOp::create(b, loc, x3,
+                                    constantLike(b, loc, t, 0.044715)));
+          inner = math::TanhOp::create(
+              b, loc,
+              arith::MulFOp::create(
+                  b, loc, u, constantLike(b, loc, t, std::sqrt(2.0 / M_PI))));
+        } else {
+          inner = math::ErfOp::create(
+              b, loc,
+              arith::MulFOp::create(b, loc, x,
+                                    constantLike(b, loc, t, M_SQRT1_2)));
+        }
+        return arith::MulFOp::create(b, loc,
+                                     arith::MulFOp::create(b, loc, x, half),
+                                     arith::AddFOp::create(b, loc, one, inner))
+            .getResult();
+      },
+      true, /*minOpset=*/20);
   // Clip (opset >= 11): optional min and max inputs.
-  add("Clip", [](OpBuilder &b, Location loc, ValueRange s, Type t,
-                 onnx::NodeOp op) {
-    Value x = s[0];
-    bool isFloat = isa<FloatType>(t), isUnsigned = isUnsignedNode(op);
-    if (s.size() > 1 && s[1])
-      x = isFloat      ? arith::MaximumFOp::create(b, loc, x, s[1]).getResult()
-          : isUnsigned ? arith::MaxUIOp::create(b, loc, x, s[1]).getResult()
-                       : arith::MaxSIOp::create(b, loc, x, s[1]).getResult();
-    if (s.size() > 2 && s[2])
-      x = isFloat      ? arith::MinimumFOp::create(b, loc, x, s[2]).getResult()
-          : isUnsigned ? arith::MinUIOp::create(b, loc, x, s[2]).getResult()
-                       : arith::MinSIOp::create(b, loc, x, s[2]).getResult();
-    return x;
-  }, false, /*minOpset=*/11);
+  add(
+      "Clip",
+      [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp op) {
+        Value x = s[0];
+        bool isFloat = isa<FloatType>(t), isUnsigned = isUnsignedNode(op);
+        if (s.size() > 1 && s[1])
+          x = isFloat ? arith::MaximumFOp::create(b, loc, x, s[1]).getResult()
+              : isUnsigned
+                  ? arith::MaxUIOp::create(b, loc, x, s[1]).getResult()
+                  : arith::MaxSIOp::create(b, loc, x, s[1]).getResult();
+        if (s.size() > 2 && s[2])
+          x = isFloat ? arith::MinimumFOp::create(b, loc, x, s[2]).getResult()
+              : isUnsigned
+                  ? arith::MinUIOp::create(b, loc, x, s[2]).getResult()
+                  : arith::MinSIOp::create(b, loc, x, s[2]).getResult();
+        return x;
+      },
+      false, /*minOpset=*/11);
   auto cast = [](OpBuilder &b, Location loc, ValueRange s, Type t,
                  onnx::NodeOp op) {
     return castScalar(b, loc, s[0], t, isUnsignedNode(op),
@@ -348,7 +377,10 @@ void mlir::lowbit::populateONNXElementwisePatterns(RewritePatternSet &patterns) 
   add("Cast", cast);
   // CastLike (opset >= 15): the cast to the second operand's type, which
   // is the result type.
-  add("CastLike", [=](OpBuilder &b, Location loc, ValueRange s, Type t,
-                      onnx::NodeOp op) { return cast(b, loc, s, t, op); },
+  add(
+      "CastLike",
+      [=](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp op) {
+        return cast(b, loc, s, t, op);
+      },
       false, /*minOpset=*/15);
 }

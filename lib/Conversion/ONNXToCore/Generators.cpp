@@ -42,7 +42,8 @@ struct ExpandPattern : ONNXPattern {
 };
 
 struct ConstantOfShapePattern : ONNXPattern {
-  ConstantOfShapePattern(MLIRContext *ctx) : ONNXPattern(ctx, "ConstantOfShape") {}
+  ConstantOfShapePattern(MLIRContext *ctx)
+      : ONNXPattern(ctx, "ConstantOfShape") {}
   LogicalResult rewriteNode(onnx::NodeOp op,
                             PatternRewriter &rewriter) const override {
     RankedTensorType resultType = getResultType(op);
@@ -62,9 +63,10 @@ struct ConstantOfShapePattern : ONNXPattern {
         dyn.push_back(sizeFromShape(rewriter, loc, op.getInputs()[0], d));
     Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
                                          elem, dyn);
-    Value scalar = arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(value));
-    rewriter.replaceOp(op, linalg::FillOp::create(rewriter, loc, scalar, init)
-                               .getResult(0));
+    Value scalar =
+        arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(value));
+    rewriter.replaceOp(
+        op, linalg::FillOp::create(rewriter, loc, scalar, init).getResult(0));
     return success();
   }
 };
@@ -80,8 +82,10 @@ struct TriluPattern : ONNXPattern {
     bool upper = getIntAttr(op, "upper", 1);
     Location loc = op.getLoc();
     Value k = i64Const(rewriter, loc, 0);
-    if (op.getInputs().size() > 1 && !isa<NoneType>(op.getInputs()[1].getType()))
-      k = tensor::ExtractOp::create(rewriter, loc, op.getInputs()[1], ValueRange{});
+    if (op.getInputs().size() > 1 &&
+        !isa<NoneType>(op.getInputs()[1].getType()))
+      k = tensor::ExtractOp::create(rewriter, loc, op.getInputs()[1],
+                                    ValueRange{});
     int64_t rank = type.getRank();
     FailureOr<Value> result = buildBroadcastGeneric(
         rewriter, loc, type, ValueRange{x},
@@ -94,10 +98,12 @@ struct TriluPattern : ONNXPattern {
           Value i = idx(rank - 2);
           Value j = idx(rank - 1);
           Value diff = arith::SubIOp::create(b, l, j, i);
-          Value keep = arith::CmpIOp::create(
-              b, l, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
-              diff, k);
-          Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(s[0].getType()));
+          Value keep = arith::CmpIOp::create(b, l,
+                                             upper ? arith::CmpIPredicate::sge
+                                                   : arith::CmpIPredicate::sle,
+                                             diff, k);
+          Value zero =
+              arith::ConstantOp::create(b, l, b.getZeroAttr(s[0].getType()));
           return arith::SelectOp::create(b, l, keep, s[0], zero).getResult();
         });
     if (failed(result))

@@ -23,10 +23,10 @@ Value zeroOf(OpBuilder &b, Location loc, Type t) {
 
 /// result[batch..., m, n] = sum_k a[..., m, k] * b[..., k, n], where the
 /// operand maps are given over the loops (batch..., m, n, k).
-FailureOr<Value> buildContraction(OpBuilder &b, Location loc,
-                                  RankedTensorType resultType, Value lhs,
-                                  Value rhs, AffineMap lhsMap, AffineMap rhsMap,
-                                  ArrayRef<std::pair<Value, int64_t>> dimSources) {
+FailureOr<Value>
+buildContraction(OpBuilder &b, Location loc, RankedTensorType resultType,
+                 Value lhs, Value rhs, AffineMap lhsMap, AffineMap rhsMap,
+                 ArrayRef<std::pair<Value, int64_t>> dimSources) {
   int64_t rank = resultType.getRank();
   Type elem = resultType.getElementType();
   SmallVector<Value> dynSizes;
@@ -37,14 +37,14 @@ FailureOr<Value> buildContraction(OpBuilder &b, Location loc,
       dynSizes.push_back(tensor::DimOp::create(b, loc, dimSources[d].first,
                                                dimSources[d].second));
     }
-  Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(), elem,
-                                       dynSizes);
-  Value acc = linalg::FillOp::create(b, loc, zeroOf(b, loc, elem), init)
-                  .getResult(0);
-  SmallVector<AffineMap> maps{lhsMap, rhsMap,
-                              AffineMap::getMultiDimIdentityMap(rank + 1,
-                                                                b.getContext())
-                                  .getMajorSubMap(rank)};
+  Value init =
+      tensor::EmptyOp::create(b, loc, resultType.getShape(), elem, dynSizes);
+  Value acc =
+      linalg::FillOp::create(b, loc, zeroOf(b, loc, elem), init).getResult(0);
+  SmallVector<AffineMap> maps{
+      lhsMap, rhsMap,
+      AffineMap::getMultiDimIdentityMap(rank + 1, b.getContext())
+          .getMajorSubMap(rank)};
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
@@ -52,14 +52,13 @@ FailureOr<Value> buildContraction(OpBuilder &b, Location loc,
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{resultType}, ValueRange{lhs, rhs}, ValueRange{acc},
       maps, iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value prod = isFloat ? arith::MulFOp::create(nb, l, args[0], args[1])
-                                   .getResult()
-                             : arith::MulIOp::create(nb, l, args[0], args[1])
-                                   .getResult();
-        Value sum = isFloat ? arith::AddFOp::create(nb, l, args[2], prod)
-                                  .getResult()
-                            : arith::AddIOp::create(nb, l, args[2], prod)
-                                  .getResult();
+        Value prod =
+            isFloat
+                ? arith::MulFOp::create(nb, l, args[0], args[1]).getResult()
+                : arith::MulIOp::create(nb, l, args[0], args[1]).getResult();
+        Value sum =
+            isFloat ? arith::AddFOp::create(nb, l, args[2], prod).getResult()
+                    : arith::AddIOp::create(nb, l, args[2], prod).getResult();
         linalg::YieldOp::create(nb, l, sum);
       });
   return generic.getResult(0);
@@ -74,7 +73,8 @@ FailureOr<Value> buildMatMul(OpBuilder &b, Location loc,
   MLIRContext *ctx = b.getContext();
   int64_t rank = resultType.getRank();
   int64_t batch = rank - 2;
-  AffineExpr m = getAffineDimExpr(batch, ctx), n = getAffineDimExpr(batch + 1, ctx),
+  AffineExpr m = getAffineDimExpr(batch, ctx),
+             n = getAffineDimExpr(batch + 1, ctx),
              k = getAffineDimExpr(batch + 2, ctx);
   SmallVector<std::pair<Value, int64_t>> sources(rank, {Value(), 0});
   auto operandMap = [&](Value v, RankedTensorType t, AffineExpr row,
@@ -151,8 +151,8 @@ struct MatMulPattern : ONNXPattern {
       SmallVector<Value> sizes;
       int64_t full = shape.size();
       for (int64_t d = 0; d < full; ++d) {
-        bool dropped = (rhsVector && d == full - 1) ||
-                       (lhsVector && d == full - 2);
+        bool dropped =
+            (rhsVector && d == full - 1) || (lhsVector && d == full - 2);
         if (!dropped)
           sizes.push_back(dimSize(rewriter, loc, out, d));
       }
@@ -174,22 +174,25 @@ struct GemmPattern : ONNXPattern {
     if (!resultType || !aType || !bType || aType.getRank() != 2 ||
         bType.getRank() != 2 || !isa<FloatType>(resultType.getElementType()))
       return rewriter.notifyMatchFailure(op, "needs 2-D float operands");
-    bool transA = getIntAttr(op, "transA", 0), transB = getIntAttr(op, "transB", 0);
+    bool transA = getIntAttr(op, "transA", 0),
+         transB = getIntAttr(op, "transB", 0);
     MLIRContext *ctx = op.getContext();
     AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
                k = getAffineDimExpr(2, ctx);
     Value a = op.getInputs()[0], bv = op.getInputs()[1];
-    AffineMap aMap = AffineMap::get(3, 0, transA ? SmallVector<AffineExpr>{k, m}
-                                                 : SmallVector<AffineExpr>{m, k},
+    AffineMap aMap = AffineMap::get(3, 0,
+                                    transA ? SmallVector<AffineExpr>{k, m}
+                                           : SmallVector<AffineExpr>{m, k},
                                     ctx);
-    AffineMap bMap = AffineMap::get(3, 0, transB ? SmallVector<AffineExpr>{n, k}
-                                                 : SmallVector<AffineExpr>{k, n},
+    AffineMap bMap = AffineMap::get(3, 0,
+                                    transB ? SmallVector<AffineExpr>{n, k}
+                                           : SmallVector<AffineExpr>{k, n},
                                     ctx);
     SmallVector<std::pair<Value, int64_t>> sources{{a, transA ? 1 : 0},
                                                    {bv, transB ? 0 : 1}};
     Location loc = op.getLoc();
-    FailureOr<Value> ab = buildContraction(rewriter, loc, resultType, a, bv,
-                                           aMap, bMap, sources);
+    FailureOr<Value> ab =
+        buildContraction(rewriter, loc, resultType, a, bv, aMap, bMap, sources);
     if (failed(ab))
       return rewriter.notifyMatchFailure(op, "cannot size the result");
     float alpha = getFloatAttr(op, "alpha", 1.0f);
@@ -215,7 +218,8 @@ struct GemmPattern : ONNXPattern {
               if (beta != 1.0f)
                 c = arith::MulFOp::create(
                     b, l, c,
-                    arith::ConstantOp::create(b, l, b.getFloatAttr(elem, beta)));
+                    arith::ConstantOp::create(b, l,
+                                              b.getFloatAttr(elem, beta)));
               y = arith::AddFOp::create(b, l, y, c);
             }
             return y;

@@ -6,10 +6,10 @@
 
 #include "ONNXPattern.h"
 #include "lowbit/Dialect/Lowbit/IR/LowbitDialect.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
@@ -44,7 +44,7 @@ FailureOr<Value> mlir::lowbit::buildBroadcastGeneric(
   MLIRContext *ctx = b.getContext();
   SmallVector<AffineMap> maps;
   SmallVector<Value> dynSizes;
-  SmallVector<Value> dimSource(rank);      // input providing each dim
+  SmallVector<Value> dimSource(rank); // input providing each dim
   SmallVector<int64_t> dimSourceIndex(rank);
   for (Value input : inputs) {
     auto type = dyn_cast<RankedTensorType>(input.getType());
@@ -132,7 +132,8 @@ std::optional<SmallVector<double>> mlir::lowbit::constantFloats(Value v) {
 /// tensor.reshape of `input` to `resultType` with the dimension sizes
 /// `sizes` (index values).
 Value mlir::lowbit::reshapeTo(OpBuilder &b, Location loc, Value input,
-                RankedTensorType resultType, ArrayRef<Value> sizes) {
+                              RankedTensorType resultType,
+                              ArrayRef<Value> sizes) {
   SmallVector<Value> asI64;
   for (Value s : sizes)
     asI64.push_back(arith::IndexCastOp::create(b, loc, b.getI64Type(), s));
@@ -141,7 +142,6 @@ Value mlir::lowbit::reshapeTo(OpBuilder &b, Location loc, Value input,
       asI64);
   return tensor::ReshapeOp::create(b, loc, resultType, input, shape);
 }
-
 
 Value mlir::lowbit::floatConst(OpBuilder &b, Location loc, Type t, double v) {
   return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
@@ -198,12 +198,14 @@ void mlir::lowbit::eraseSignedness(Operation *root) {
     SmallVector<Type> ins, outs;
     for (auto [i, t] : llvm::enumerate(ft.getInputs())) {
       if (isUnsignedElement(t))
-        func.setArgAttr(i, LowbitDialect::UnsignedAttrHelper::getNameStr(), unsignedAttr);
+        func.setArgAttr(i, LowbitDialect::UnsignedAttrHelper::getNameStr(),
+                        unsignedAttr);
       ins.push_back(signlessType(t));
     }
     for (auto [i, t] : llvm::enumerate(ft.getResults())) {
       if (isUnsignedElement(t))
-        func.setResultAttr(i, LowbitDialect::UnsignedAttrHelper::getNameStr(), unsignedAttr);
+        func.setResultAttr(i, LowbitDialect::UnsignedAttrHelper::getNameStr(),
+                           unsignedAttr);
       outs.push_back(signlessType(t));
     }
     func.setFunctionType(FunctionType::get(ctx, ins, outs));

@@ -64,7 +64,8 @@ Value indexConst(OpBuilder &b, Location loc, int64_t v);
 Value floatConst(OpBuilder &b, Location loc, Type t, double v);
 /// tensor.empty of `type` whose dynamic dimensions take their sizes from the
 /// same dimensions of `source` (which has `type`'s rank).
-Value emptyLike(OpBuilder &b, Location loc, RankedTensorType type, Value source);
+Value emptyLike(OpBuilder &b, Location loc, RankedTensorType type,
+                Value source);
 /// An i64 constant.
 Value i64Const(OpBuilder &b, Location loc, int64_t v);
 /// Size of dimension `d` of ranked tensor `v` as index (constant if static).

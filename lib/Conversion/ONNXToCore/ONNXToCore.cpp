@@ -6,8 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/Conversion/ONNXToCore/ONNXToCore.h"
-#include "lowbit/Conversion/Passes.h"
 #include "ONNXPattern.h"
+#include "lowbit/Conversion/Passes.h"
 #include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -48,11 +48,11 @@ LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {
   root->walk([&](onnx::NodeOp op) {
     if (!total)
       firstLoc = op.getLoc();
-    std::string key = (op.getDomain().empty() ? "" : op.getDomain() + ".").str() +
-                      op.getOpType().str() + " (opset " +
-                      std::to_string(op.getOpset()) + ")";
-    std::string name = op.getNodeName().empty() ? "<unnamed>"
-                                                 : op.getNodeName().str();
+    std::string key =
+        (op.getDomain().empty() ? "" : op.getDomain() + ".").str() +
+        op.getOpType().str() + " (opset " + std::to_string(op.getOpset()) + ")";
+    std::string name =
+        op.getNodeName().empty() ? "<unnamed>" : op.getNodeName().str();
     auto [it, inserted] = index.try_emplace(key, unsupported.size());
     if (inserted)
       unsupported.push_back({key, {}});
@@ -62,9 +62,9 @@ LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {
   if (!total)
     return success();
   // Reported at the first such node, without dumping the whole module.
-  InFlightDiagnostic diag = emitError(firstLoc)
-                            << total << " ONNX node(s) of " << unsupported.size()
-                            << " op type(s) are not supported:";
+  InFlightDiagnostic diag =
+      emitError(firstLoc) << total << " ONNX node(s) of " << unsupported.size()
+                          << " op type(s) are not supported:";
   for (auto &[key, names] : unsupported) {
     diag << "\n  " << key << " x" << names.size() << ": ";
     for (size_t i = 0; i < names.size() && i < 5; ++i)

@@ -36,10 +36,11 @@ FailureOr<AffineMap> scaleMap(MLIRContext *ctx, ArrayRef<int64_t> shape,
   if (scaleType.getRank() == 0 ||
       (scaleType.getRank() == 1 && scaleType.getDimSize(0) == 1 &&
        blockSize == 0 && (axis >= rank || shape[axis] != 1)))
-    return AffineMap::get(rank, 0,
-                          SmallVector<AffineExpr>(
-                              scaleType.getRank(), getAffineConstantExpr(0, ctx)),
-                          ctx);
+    return AffineMap::get(
+        rank, 0,
+        SmallVector<AffineExpr>(scaleType.getRank(),
+                                getAffineConstantExpr(0, ctx)),
+        ctx);
   if (axis < 0 || axis >= rank)
     return failure();
   if (blockSize == 0) {
@@ -87,8 +88,8 @@ struct QDQPattern : ONNXPattern {
     if (!xType || !scaleType || !isa<FloatType>(scaleType.getElementType()))
       return rewriter.notifyMatchFailure(op, "unranked operands");
     // The integer side: the result of Q, the input of DQ.
-    auto intType = dyn_cast<IntegerType>(
-        (quantize ? resultType : xType).getElementType());
+    auto intType =
+        dyn_cast<IntegerType>((quantize ? resultType : xType).getElementType());
     if (!intType || intType.getWidth() > 32)
       return rewriter.notifyMatchFailure(
           op, "only integer quantized types are supported (not float8/4)");
@@ -112,7 +113,8 @@ struct QDQPattern : ONNXPattern {
       zMap = scaleMap(ctx, xType.getShape(),
                       cast<RankedTensorType>(zp.getType()), axis, block);
     if (failed(zMap))
-      return rewriter.notifyMatchFailure(op, "zero point shape fits no granularity");
+      return rewriter.notifyMatchFailure(
+          op, "zero point shape fits no granularity");
 
     Location loc = op.getLoc();
     bool isUnsigned = intType.isUnsigned();
@@ -132,8 +134,9 @@ struct QDQPattern : ONNXPattern {
         return v.getType() == floatType
                    ? v
                    : arith::ExtFOp::create(b, loc, floatType, v).getResult();
-      return isUnsigned ? arith::UIToFPOp::create(b, loc, floatType, v).getResult()
-                        : arith::SIToFPOp::create(b, loc, floatType, v).getResult();
+      return isUnsigned
+                 ? arith::UIToFPOp::create(b, loc, floatType, v).getResult()
+                 : arith::SIToFPOp::create(b, loc, floatType, v).getResult();
     };
     // The quantized range, as floats of the computation type.
     double qmin = isUnsigned ? 0.0 : -std::ldexp(1.0, width - 1);
@@ -168,8 +171,8 @@ struct QDQPattern : ONNXPattern {
           }
           linalg::YieldOp::create(b, l, out);
         });
-    rewriter.replaceOp(op, fromSignless(rewriter, loc, generic.getResult(0),
-                                        resultType));
+    rewriter.replaceOp(
+        op, fromSignless(rewriter, loc, generic.getResult(0), resultType));
     return success();
   }
 

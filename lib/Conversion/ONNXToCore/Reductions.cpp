@@ -35,7 +35,8 @@ Value buildReduce(OpBuilder &b, Location loc, Value input,
     if (type.isDynamicDim(d))
       dyn.push_back(tensor::DimOp::create(b, loc, input, d));
   }
-  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType(), dyn);
+  Value init =
+      tensor::EmptyOp::create(b, loc, shape, type.getElementType(), dyn);
   Value filled = linalg::FillOp::create(b, loc, initScalar, init).getResult(0);
   auto reduce = linalg::ReduceOp::create(
       b, loc, ValueRange{input}, ValueRange{filled}, dims,
@@ -124,9 +125,10 @@ struct ReducePattern : ONNXPattern {
     llvm::sort(dims);
     Location loc = op.getLoc();
     Type t = type.getElementType();
-    double init = kind == ReduceKind::Max ? -std::numeric_limits<double>::infinity()
-                  : kind == ReduceKind::Min ? std::numeric_limits<double>::infinity()
-                                            : 0.0;
+    double init =
+        kind == ReduceKind::Max   ? -std::numeric_limits<double>::infinity()
+        : kind == ReduceKind::Min ? std::numeric_limits<double>::infinity()
+                                  : 0.0;
     Value r = buildReduce(
         rewriter, loc, input, dims, floatConst(rewriter, loc, t, init),
         [&](OpBuilder &b, Location l, Value in, Value acc) -> Value {
@@ -184,30 +186,29 @@ struct SoftmaxPattern : ONNXPattern {
     MLIRContext *ctx = op.getContext();
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     AffineMap red = dropDims(ctx, rank, {axis});
-    Value m = buildReduce(rewriter, loc, x, {axis},
-                          floatConst(rewriter, loc, t, -INFINITY),
-                          [](OpBuilder &b, Location l, Value in, Value acc) {
-                            return arith::MaximumFOp::create(b, l, in, acc)
-                                .getResult();
-                          });
-    Value e = buildMapped(rewriter, loc, x, ValueRange{x, m}, {id, red},
-                          [](OpBuilder &b, Location l, ValueRange s) {
-                            return math::ExpOp::create(
-                                       b, l, arith::SubFOp::create(b, l, s[0], s[1]))
-                                .getResult();
-                          });
-    Value sum = buildReduce(rewriter, loc, e, {axis},
-                            floatConst(rewriter, loc, t, 0.0),
-                            [](OpBuilder &b, Location l, Value in, Value acc) {
-                              return arith::AddFOp::create(b, l, in, acc)
-                                  .getResult();
-                            });
-    rewriter.replaceOp(op, buildMapped(rewriter, loc, e, ValueRange{e, sum},
-                                       {id, red},
-                                       [](OpBuilder &b, Location l, ValueRange s) {
-                                         return arith::DivFOp::create(b, l, s[0], s[1])
-                                             .getResult();
-                                       }));
+    Value m = buildReduce(
+        rewriter, loc, x, {axis}, floatConst(rewriter, loc, t, -INFINITY),
+        [](OpBuilder &b, Location l, Value in, Value acc) {
+          return arith::MaximumFOp::create(b, l, in, acc).getResult();
+        });
+    Value e =
+        buildMapped(rewriter, loc, x, ValueRange{x, m}, {id, red},
+                    [](OpBuilder &b, Location l, ValueRange s) {
+                      return math::ExpOp::create(
+                                 b, l, arith::SubFOp::create(b, l, s[0], s[1]))
+                          .getResult();
+                    });
+    Value sum =
+        buildReduce(rewriter, loc, e, {axis}, floatConst(rewriter, loc, t, 0.0),
+                    [](OpBuilder &b, Location l, Value in, Value acc) {
+                      return arith::AddFOp::create(b, l, in, acc).getResult();
+                    });
+    rewriter.replaceOp(
+        op, buildMapped(
+                rewriter, loc, e, ValueRange{e, sum}, {id, red},
+                [](OpBuilder &b, Location l, ValueRange s) {
+                  return arith::DivFOp::create(b, l, s[0], s[1]).getResult();
+                }));
     return success();
   }
 };
@@ -224,7 +225,8 @@ struct LayerNormPattern : ONNXPattern {
         getResultType(op) != type)
       return failure();
     Value bias;
-    if (op.getInputs().size() > 2 && !isa<NoneType>(op.getInputs()[2].getType()))
+    if (op.getInputs().size() > 2 &&
+        !isa<NoneType>(op.getInputs()[2].getType()))
       bias = op.getInputs()[2];
     int64_t rank = type.getRank();
     int64_t axis = getIntAttr(op, "axis", -1);
@@ -263,31 +265,33 @@ struct LayerNormPattern : ONNXPattern {
                                        arith::DivFOp::create(b, l, s[1], n))
               .getResult();
         });
-    Value sq = buildMapped(rewriter, loc, centered, ValueRange{centered}, {id},
-                           [](OpBuilder &b, Location l, ValueRange s) {
-                             return arith::MulFOp::create(b, l, s[0], s[0])
-                                 .getResult();
-                           });
+    Value sq = buildMapped(
+        rewriter, loc, centered, ValueRange{centered}, {id},
+        [](OpBuilder &b, Location l, ValueRange s) {
+          return arith::MulFOp::create(b, l, s[0], s[0]).getResult();
+        });
     Value var = buildReduce(rewriter, loc, sq, dims, zero, add);
-    Value eps = floatConst(rewriter, loc, t, getFloatAttr(op, "epsilon", 1e-5f));
+    Value eps =
+        floatConst(rewriter, loc, t, getFloatAttr(op, "epsilon", 1e-5f));
     SmallVector<Value> inputs{centered, var, scale};
     SmallVector<AffineMap> maps{id, red, trailing(scale)};
     if (bias) {
       inputs.push_back(bias);
       maps.push_back(trailing(bias));
     }
-    Value y = buildMapped(
-        rewriter, loc, x, inputs, maps,
-        [&](OpBuilder &b, Location l, ValueRange s) {
-          Value inv = math::RsqrtOp::create(
-              b, l, arith::AddFOp::create(b, l, arith::DivFOp::create(b, l, s[1], n),
-                                          eps));
-          Value v = arith::MulFOp::create(
-              b, l, arith::MulFOp::create(b, l, s[0], inv), s[2]);
-          if (s.size() > 3)
-            v = arith::AddFOp::create(b, l, v, s[3]);
-          return v;
-        });
+    Value y =
+        buildMapped(rewriter, loc, x, inputs, maps,
+                    [&](OpBuilder &b, Location l, ValueRange s) {
+                      Value inv = math::RsqrtOp::create(
+                          b, l,
+                          arith::AddFOp::create(
+                              b, l, arith::DivFOp::create(b, l, s[1], n), eps));
+                      Value v = arith::MulFOp::create(
+                          b, l, arith::MulFOp::create(b, l, s[0], inv), s[2]);
+                      if (s.size() > 3)
+                        v = arith::AddFOp::create(b, l, v, s[3]);
+                      return v;
+                    });
     // The optional Mean and InvStdDev results: the statistics with the
     // normalised dimensions kept as 1s.
     SmallVector<Value> results{y};

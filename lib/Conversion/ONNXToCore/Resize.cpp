@@ -125,17 +125,16 @@ struct ResizePattern : ONNXPattern {
             if (coord == "asymmetric") {
               c = arith::DivFOp::create(b, l, xr, fc(s));
             } else if (coord == "align_corners") {
-              c = lr == 1 ? fc(0)
-                          : arith::MulFOp::create(b, l, xr,
-                                                  fc((lo - 1) / (lr - 1)))
-                                .getResult();
+              c = lr == 1
+                      ? fc(0)
+                      : arith::MulFOp::create(b, l, xr, fc((lo - 1) / (lr - 1)))
+                            .getResult();
             } else {
               // (x + 0.5) / scale - 0.5, plus the symmetric offset.
               c = arith::SubFOp::create(
                   b, l,
-                  arith::DivFOp::create(b, l,
-                                        arith::AddFOp::create(b, l, xr, fc(0.5)),
-                                        fc(s)),
+                  arith::DivFOp::create(
+                      b, l, arith::AddFOp::create(b, l, xr, fc(0.5)), fc(s)),
                   fc(0.5));
               if (coord == "half_pixel_symmetric") {
                 double adjustment = double(out[d]) / lr;
@@ -201,9 +200,9 @@ struct ResizePattern : ONNXPattern {
               for (auto [k, d] : llvm::enumerate(dims)) {
                 bool high = corner & (1u << k);
                 src[d] = high ? hi[d] : lo[d];
-                Value wd = high ? w[d]
-                                : arith::SubFOp::create(b, l, fc(1), w[d])
-                                      .getResult();
+                Value wd =
+                    high ? w[d]
+                         : arith::SubFOp::create(b, l, fc(1), w[d]).getResult();
                 weight = arith::MulFOp::create(b, l, weight, wd);
               }
               Value v = tensor::ExtractOp::create(b, l, x, src);
@@ -212,8 +211,9 @@ struct ResizePattern : ONNXPattern {
               acc = arith::AddFOp::create(
                   b, l, acc, arith::MulFOp::create(b, l, v, weight));
             }
-            result = et == f32 ? acc
-                               : arith::TruncFOp::create(b, l, et, acc).getResult();
+            result = et == f32
+                         ? acc
+                         : arith::TruncFOp::create(b, l, et, acc).getResult();
           }
           linalg::YieldOp::create(b, l, result);
         });

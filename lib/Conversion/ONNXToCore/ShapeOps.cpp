@@ -85,10 +85,11 @@ struct ReshapePattern : ONNXPattern {
     int64_t n = shapeType.getDimSize(0);
     SmallVector<Value> entries;
     Value known = i64Const(rewriter, loc, 1);
-    Value zero = i64Const(rewriter, loc, 0), minusOne = i64Const(rewriter, loc, -1);
+    Value zero = i64Const(rewriter, loc, 0),
+          minusOne = i64Const(rewriter, loc, -1);
     for (int64_t i = 0; i < n; ++i) {
-      Value e = tensor::ExtractOp::create(rewriter, loc, shape,
-                                          ValueRange{indexConst(rewriter, loc, i)});
+      Value e = tensor::ExtractOp::create(
+          rewriter, loc, shape, ValueRange{indexConst(rewriter, loc, i)});
       if (!allowZero && i < inType.getRank()) {
         Value isZero = arith::CmpIOp::create(rewriter, loc,
                                              arith::CmpIPredicate::eq, e, zero);
@@ -131,7 +132,8 @@ struct UnsqueezeSqueezePattern : ONNXPattern {
     if (!inType || !resultType)
       return failure();
     std::optional<SmallVector<int64_t>> axes;
-    if (op.getInputs().size() > 1 && !isa<NoneType>(op.getInputs()[1].getType()))
+    if (op.getInputs().size() > 1 &&
+        !isa<NoneType>(op.getInputs()[1].getType()))
       axes = constantInts(op.getInputs()[1]);
     else if (auto attr = op.getOnnxAttrs().getAs<DenseI64ArrayAttr>("axes"))
       axes = SmallVector<int64_t>(attr.asArrayRef());
@@ -159,11 +161,12 @@ struct UnsqueezeSqueezePattern : ONNXPattern {
           src.push_back(d);
     }
     if ((int64_t)src.size() != outRank)
-      return rewriter.notifyMatchFailure(op, "axes do not match the result rank");
+      return rewriter.notifyMatchFailure(op,
+                                         "axes do not match the result rank");
     Location loc = op.getLoc();
-    rewriter.replaceOp(op, reshapeTo(rewriter, loc, input, resultType,
-                                     sizesFromInput(rewriter, loc, input,
-                                                    resultType, src)));
+    rewriter.replaceOp(
+        op, reshapeTo(rewriter, loc, input, resultType,
+                      sizesFromInput(rewriter, loc, input, resultType, src)));
     return success();
   }
   bool unsqueeze;
@@ -191,9 +194,9 @@ struct TransposePattern : ONNXPattern {
         dyn.push_back(tensor::DimOp::create(rewriter, loc, input, perm[j]));
     Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
                                          resultType.getElementType(), dyn);
-    rewriter.replaceOp(op, linalg::TransposeOp::create(rewriter, loc, input,
-                                                       init, perm)
-                               .getResult()[0]);
+    rewriter.replaceOp(
+        op, linalg::TransposeOp::create(rewriter, loc, input, init, perm)
+                .getResult()[0]);
     return success();
   }
 };
@@ -212,18 +215,20 @@ struct RangePattern : ONNXPattern {
       s.push_back(tensor::ExtractOp::create(rewriter, loc, v, ValueRange{}));
     Value count;
     if (isa<FloatType>(elem)) {
-      Value q = arith::DivFOp::create(rewriter, loc,
-                                      arith::SubFOp::create(rewriter, loc, s[1], s[0]),
-                                      s[2]);
+      Value q = arith::DivFOp::create(
+          rewriter, loc, arith::SubFOp::create(rewriter, loc, s[1], s[0]),
+          s[2]);
       count = arith::FPToSIOp::create(rewriter, loc, rewriter.getI64Type(),
                                       math::CeilOp::create(rewriter, loc, q));
     } else {
       Value diff = arith::SubIOp::create(rewriter, loc, s[1], s[0]);
       count = arith::CeilDivSIOp::create(rewriter, loc, diff, s[2]);
       if (!elem.isInteger(64))
-        count = arith::ExtSIOp::create(rewriter, loc, rewriter.getI64Type(), count);
+        count =
+            arith::ExtSIOp::create(rewriter, loc, rewriter.getI64Type(), count);
     }
-    count = arith::MaxSIOp::create(rewriter, loc, count, i64Const(rewriter, loc, 0));
+    count = arith::MaxSIOp::create(rewriter, loc, count,
+                                   i64Const(rewriter, loc, 0));
     SmallVector<Value> dyn;
     if (resultType.isDynamicDim(0))
       dyn.push_back(arith::IndexCastOp::create(rewriter, loc,
@@ -239,7 +244,8 @@ struct RangePattern : ONNXPattern {
           Value v;
           if (isa<FloatType>(elem)) {
             Value fi = arith::SIToFPOp::create(
-                b, l, elem, arith::IndexCastOp::create(b, l, b.getI64Type(), i));
+                b, l, elem,
+                arith::IndexCastOp::create(b, l, b.getI64Type(), i));
             v = arith::AddFOp::create(b, l, s[0],
                                       arith::MulFOp::create(b, l, fi, s[2]));
           } else {
@@ -297,12 +303,14 @@ struct GatherPattern : ONNXPattern {
         ValueRange{init},
         SmallVector<AffineMap>{AffineMap::get(outRank, 0, idxExprs, ctx),
                                rewriter.getMultiDimIdentityMap(outRank)},
-        SmallVector<utils::IteratorType>(outRank, utils::IteratorType::parallel),
+        SmallVector<utils::IteratorType>(outRank,
+                                         utils::IteratorType::parallel),
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value idx = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+          Value idx =
+              arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
           // Negative indices count from the end.
-          Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, idx,
-                                            indexConst(b, l, 0));
+          Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                            idx, indexConst(b, l, 0));
           idx = arith::SelectOp::create(
               b, l, neg, arith::AddIOp::create(b, l, idx, axisSize), idx);
           SmallVector<Value> coords;
@@ -311,9 +319,8 @@ struct GatherPattern : ONNXPattern {
           coords.push_back(idx);
           for (int64_t d = axis + q; d < outRank; ++d)
             coords.push_back(linalg::IndexOp::create(b, l, d));
-          linalg::YieldOp::create(b, l,
-                                  tensor::ExtractOp::create(b, l, data, coords)
-                                      .getResult());
+          linalg::YieldOp::create(
+              b, l, tensor::ExtractOp::create(b, l, data, coords).getResult());
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();

@@ -29,8 +29,9 @@ Value clampIndex(OpBuilder &b, Location loc, int64_t v, Value dim, bool isEnd,
     c = arith::AddIOp::create(b, loc, dim, c); // count from the end
   // Bounds: [0, dim] for positive steps, [-1, dim - 1] for negative ones.
   Value lo = negativeStep ? indexConst(b, loc, -1) : indexConst(b, loc, 0);
-  Value hi = negativeStep ? arith::SubIOp::create(b, loc, dim, indexConst(b, loc, 1))
-                          : dim;
+  Value hi = negativeStep
+                 ? arith::SubIOp::create(b, loc, dim, indexConst(b, loc, 1))
+                 : dim;
   if (negativeStep && !isEnd)
     lo = indexConst(b, loc, 0);
   c = arith::MaxSIOp::create(b, loc, c, lo);
@@ -48,7 +49,8 @@ struct SlicePattern : ONNXPattern {
       return failure();
     int64_t rank = type.getRank();
     auto input = [&](unsigned i) -> std::optional<SmallVector<int64_t>> {
-      if (op.getInputs().size() <= i || isa<NoneType>(op.getInputs()[i].getType()))
+      if (op.getInputs().size() <= i ||
+          isa<NoneType>(op.getInputs()[i].getType()))
         return std::nullopt;
       return constantInts(op.getInputs()[i]);
     };
@@ -56,7 +58,8 @@ struct SlicePattern : ONNXPattern {
     if (!starts || !ends || starts->size() != ends->size())
       return rewriter.notifyMatchFailure(op, "starts/ends are not constant");
     SmallVector<int64_t> axes, steps(starts->size(), 1);
-    if (op.getInputs().size() > 3 && !isa<NoneType>(op.getInputs()[3].getType())) {
+    if (op.getInputs().size() > 3 &&
+        !isa<NoneType>(op.getInputs()[3].getType())) {
       auto a = input(3);
       if (!a)
         return rewriter.notifyMatchFailure(op, "axes are not constant");
@@ -65,10 +68,12 @@ struct SlicePattern : ONNXPattern {
       for (size_t i = 0; i < starts->size(); ++i)
         axes.push_back(i);
     }
-    if (op.getInputs().size() > 4 && !isa<NoneType>(op.getInputs()[4].getType())) {
+    if (op.getInputs().size() > 4 &&
+        !isa<NoneType>(op.getInputs()[4].getType())) {
       auto s = input(4);
       if (!s || llvm::is_contained(*s, 0))
-        return rewriter.notifyMatchFailure(op, "steps are not constant non-zero");
+        return rewriter.notifyMatchFailure(op,
+                                           "steps are not constant non-zero");
       steps = *s;
     }
     Location loc = op.getLoc();
@@ -86,15 +91,18 @@ struct SlicePattern : ONNXPattern {
       bool neg = step < 0;
       Value dim = dimSize(rewriter, loc, x, d);
       // Clamp very large/small sentinels (INT64_MAX/MIN) before adding.
-      int64_t s = std::clamp<int64_t>((*starts)[i], -(int64_t(1) << 40), int64_t(1) << 40);
-      int64_t e = std::clamp<int64_t>((*ends)[i], -(int64_t(1) << 40), int64_t(1) << 40);
+      int64_t s = std::clamp<int64_t>((*starts)[i], -(int64_t(1) << 40),
+                                      int64_t(1) << 40);
+      int64_t e = std::clamp<int64_t>((*ends)[i], -(int64_t(1) << 40),
+                                      int64_t(1) << 40);
       Value start = clampIndex(rewriter, loc, s, dim, false, neg);
       Value end = clampIndex(rewriter, loc, e, dim, true, neg);
       // count = max(0, ceil((end - start) / step))
       Value count = arith::CeilDivSIOp::create(
           rewriter, loc, arith::SubIOp::create(rewriter, loc, end, start),
           indexConst(rewriter, loc, step));
-      count = arith::MaxSIOp::create(rewriter, loc, count, indexConst(rewriter, loc, 0));
+      count = arith::MaxSIOp::create(rewriter, loc, count,
+                                     indexConst(rewriter, loc, 0));
       offsets[d] = start;
       sizes[d] = count;
       strides[d] = step;
@@ -107,7 +115,8 @@ struct SlicePattern : ONNXPattern {
         sz.push_back(getAsOpFoldResult(sizes[d]));
         st.push_back(rewriter.getIndexAttr(strides[d]));
       }
-      Value slice = tensor::ExtractSliceOp::create(rewriter, loc, x, ofr, sz, st);
+      Value slice =
+          tensor::ExtractSliceOp::create(rewriter, loc, x, ofr, sz, st);
       if (slice.getType() != resultType)
         slice = tensor::CastOp::create(rewriter, loc, resultType, slice);
       rewriter.replaceOp(op, slice);
@@ -132,9 +141,8 @@ struct SlicePattern : ONNXPattern {
                 b, l, offsets[d],
                 arith::MulIOp::create(b, l, i, indexConst(b, l, strides[d]))));
           }
-          linalg::YieldOp::create(b, l,
-                                  tensor::ExtractOp::create(b, l, x, coords)
-                                      .getResult());
+          linalg::YieldOp::create(
+              b, l, tensor::ExtractOp::create(b, l, x, coords).getResult());
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
@@ -154,13 +162,15 @@ struct FlattenPattern : ONNXPattern {
     if (axis < 0)
       axis += type.getRank();
     Location loc = op.getLoc();
-    Value outer = indexConst(rewriter, loc, 1), inner = indexConst(rewriter, loc, 1);
+    Value outer = indexConst(rewriter, loc, 1),
+          inner = indexConst(rewriter, loc, 1);
     for (int64_t d = 0; d < type.getRank(); ++d) {
       Value &acc = d < axis ? outer : inner;
       acc = rewriter.createOrFold<arith::MulIOp>(loc, acc,
                                                  dimSize(rewriter, loc, x, d));
     }
-    rewriter.replaceOp(op, reshapeTo(rewriter, loc, x, resultType, {outer, inner}));
+    rewriter.replaceOp(op,
+                       reshapeTo(rewriter, loc, x, resultType, {outer, inner}));
     return success();
   }
 };
@@ -171,8 +181,10 @@ struct CumSumPattern : ONNXPattern {
                             PatternRewriter &rewriter) const override {
     Value x = op.getInputs()[0];
     auto type = dyn_cast<RankedTensorType>(x.getType());
-    std::optional<SmallVector<int64_t>> axisVals = constantInts(op.getInputs()[1]);
-    if (!type || !axisVals || axisVals->size() != 1 || getResultType(op) != type)
+    std::optional<SmallVector<int64_t>> axisVals =
+        constantInts(op.getInputs()[1]);
+    if (!type || !axisVals || axisVals->size() != 1 ||
+        getResultType(op) != type)
       return rewriter.notifyMatchFailure(op, "needs a constant axis");
     int64_t rank = type.getRank();
     int64_t axis = (*axisVals)[0] < 0 ? (*axisVals)[0] + rank : (*axisVals)[0];
@@ -185,7 +197,8 @@ struct CumSumPattern : ONNXPattern {
     // of the other dimensions: out[.., k, ..] = acc (+ x[.., k, ..]).
     Value n = dimSize(rewriter, loc, x, axis);
     Value out = emptyLike(rewriter, loc, type, x);
-    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elem));
+    Value zero =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elem));
     // The running sum has the shape of x with the axis dropped.
     SmallVector<int64_t> accShape;
     SmallVector<Value> accDyn;
@@ -198,7 +211,8 @@ struct CumSumPattern : ONNXPattern {
     auto accType = RankedTensorType::get(accShape, elem);
     Value accInit =
         tensor::EmptyOp::create(rewriter, loc, accShape, elem, accDyn);
-    Value acc0 = linalg::FillOp::create(rewriter, loc, zero, accInit).getResult(0);
+    Value acc0 =
+        linalg::FillOp::create(rewriter, loc, zero, accInit).getResult(0);
     auto sliceAt = [&](OpBuilder &b, Location l, Value k) {
       SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes,
           strides(rank, b.getIndexAttr(1));
@@ -217,29 +231,35 @@ struct CumSumPattern : ONNXPattern {
           SmallVector<AffineMap>(2, b.getMultiDimIdentityMap(r)),
           SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
           [&](OpBuilder &nb, Location nl, ValueRange s) {
-            Value v = isFloat ? arith::AddFOp::create(nb, nl, s[1], s[0]).getResult()
-                              : arith::AddIOp::create(nb, nl, s[1], s[0]).getResult();
+            Value v =
+                isFloat ? arith::AddFOp::create(nb, nl, s[1], s[0]).getResult()
+                        : arith::AddIOp::create(nb, nl, s[1], s[0]).getResult();
             linalg::YieldOp::create(nb, nl, v);
           });
       return generic.getResult(0);
     };
     auto loop = scf::ForOp::create(
-        rewriter, loc, indexConst(rewriter, loc, 0), n, indexConst(rewriter, loc, 1),
-        ValueRange{out, acc0},
+        rewriter, loc, indexConst(rewriter, loc, 0), n,
+        indexConst(rewriter, loc, 1), ValueRange{out, acc0},
         [&](OpBuilder &b, Location l, Value i, ValueRange args) {
-          Value k = reverse ? arith::SubIOp::create(
-                                  b, l, arith::SubIOp::create(b, l, n, indexConst(b, l, 1)), i)
-                                  .getResult()
-                            : i;
+          Value k =
+              reverse
+                  ? arith::SubIOp::create(
+                        b, l,
+                        arith::SubIOp::create(b, l, n, indexConst(b, l, 1)), i)
+                        .getResult()
+                  : i;
           auto [offsets, sizes, strides] = sliceAt(b, l, k);
-          Value xs = tensor::ExtractSliceOp::create(b, l, accType, x, offsets, sizes,
-                                                    strides);
+          Value xs = tensor::ExtractSliceOp::create(b, l, accType, x, offsets,
+                                                    sizes, strides);
           Value o = args[0], acc = args[1];
           if (exclusive)
-            o = tensor::InsertSliceOp::create(b, l, acc, o, offsets, sizes, strides);
+            o = tensor::InsertSliceOp::create(b, l, acc, o, offsets, sizes,
+                                              strides);
           acc = accumulate(b, l, acc, xs);
           if (!exclusive)
-            o = tensor::InsertSliceOp::create(b, l, acc, o, offsets, sizes, strides);
+            o = tensor::InsertSliceOp::create(b, l, acc, o, offsets, sizes,
+                                              strides);
           scf::YieldOp::create(b, l, ValueRange{o, acc});
         });
     rewriter.replaceOp(op, loop.getResult(0));
@@ -250,5 +270,6 @@ struct CumSumPattern : ONNXPattern {
 } // namespace
 
 void mlir::lowbit::populateONNXSlicePatterns(RewritePatternSet &patterns) {
-  patterns.add<SlicePattern, FlattenPattern, CumSumPattern>(patterns.getContext());
+  patterns.add<SlicePattern, FlattenPattern, CumSumPattern>(
+      patterns.getContext());
 }

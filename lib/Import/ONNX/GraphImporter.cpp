@@ -7,11 +7,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lowbit/Import/ONNX/Importer.h"
 #include "ModelLoader.h"
 #include "ShapeFolding.h"
 #include "TensorImport.h"
 #include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
+#include "lowbit/Import/ONNX/Importer.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -61,8 +61,8 @@ private:
   StringRef modelPath;
   const ONNXImportOptions &options;
   Location fileLoc;
-  llvm::StringMap<int64_t> opsets;     // domain -> version
-  llvm::StringMap<Type> types;         // value name -> type
+  llvm::StringMap<int64_t> opsets; // domain -> version
+  llvm::StringMap<Type> types;     // value name -> type
   llvm::StringSet<> initializerNames;
 };
 
@@ -113,8 +113,8 @@ LogicalResult GraphImporter::collectTypes() {
   for (const auto &entry : options.inputShapes) {
     auto it = types.find(entry.getKey());
     if (it == types.end() || !isa<ShapedType>(it->second))
-      return error() << "--input-shape names '"
-                     << entry.getKey() << "', which is not a graph input";
+      return error() << "--input-shape names '" << entry.getKey()
+                     << "', which is not a graph input";
     types[entry.getKey()] = RankedTensorType::get(
         entry.getValue(), cast<ShapedType>(it->second).getElementType());
   }
@@ -132,8 +132,7 @@ FailureOr<SmallVector<int>> GraphImporter::sortNodes() {
       if (out.empty())
         continue;
       if (sources.contains(out) || !producer.try_emplace(out, i).second)
-        return error() << describe(graph.node(i), i)
-                       << " writes '" << out
+        return error() << describe(graph.node(i), i) << " writes '" << out
                        << "', which is already defined";
     }
   // Kahn's algorithm; remembers dangling inputs to report them all at once.
@@ -148,7 +147,8 @@ FailureOr<SmallVector<int>> GraphImporter::sortNodes() {
       auto it = producer.find(in);
       if (it == producer.end()) {
         if (numDangling++ < 10)
-          dangling += "\n  " + describe(graph.node(i), i) + " reads '" + in + "'";
+          dangling +=
+              "\n  " + describe(graph.node(i), i) + " reads '" + in + "'";
         continue;
       }
       ++indegree[i];
@@ -194,8 +194,8 @@ GraphImporter::importAttribute(const ::onnx::AttributeProto &attr,
                                const ::onnx::NodeProto &node, int index) {
   Builder b(ctx);
   auto fail = [&](const std::string &why) {
-    return error() << describe(node, index)
-                   << " attribute '" << attr.name() << "': " << why;
+    return error() << describe(node, index) << " attribute '" << attr.name()
+                   << "': " << why;
   };
   Attribute value;
   switch (attr.type()) {
@@ -275,16 +275,14 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
       continue;
     Type type = typeOf(input.name());
     if (!type)
-      return error() << "graph input '" << input.name()
-                     << "' has no type";
+      return error() << "graph input '" << input.name() << "' has no type";
     argTypes.push_back(type);
     args.push_back(&input);
   }
   for (const auto &output : graph.output()) {
     Type type = typeOf(output.name());
     if (!type)
-      return error() << "graph output '" << output.name()
-                     << "' has no type";
+      return error() << "graph output '" << output.name() << "' has no type";
     resultTypes.push_back(type);
   }
   auto func = func::FuncOp::create(b, fileLoc, options.functionName,
@@ -305,8 +303,8 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
     llvm::Expected<ElementsAttr> data =
         importTensor(ctx, tensor, modelDir, options.inlineElementLimit);
     if (!data)
-      return error() << "initializer '" << tensor.name()
-                     << "' " << llvm::toString(data.takeError());
+      return error() << "initializer '" << tensor.name() << "' "
+                     << llvm::toString(data.takeError());
     Location loc = NameLoc::get(b.getStringAttr(tensor.name()), fileLoc);
     values[tensor.name()] = arith::ConstantOp::create(b, loc, *data);
   }
@@ -317,8 +315,7 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
     std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
     auto opset = opsets.find(domain);
     if (opset == opsets.end())
-      return error() << describe(node, i)
-                     << " uses domain '" << domain
+      return error() << describe(node, i) << " uses domain '" << domain
                      << "', which the model does not import";
     SmallVector<Value> inputs;
     for (const std::string &in : node.input()) {
@@ -340,8 +337,8 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
     SmallVector<Type> outTypes;
     for (const std::string &out : node.output())
       outTypes.push_back(out.empty() ? b.getNoneType() : typeOf(out));
-    std::string name = node.name().empty() ? "#" + std::to_string(i)
-                                           : node.name();
+    std::string name =
+        node.name().empty() ? "#" + std::to_string(i) : node.name();
     Location loc = NameLoc::get(b.getStringAttr(name), fileLoc);
     auto op = onnxir::NodeOp::create(
         b, loc, outTypes, inputs, b.getStringAttr(node.op_type()),

@@ -190,8 +190,8 @@ private:
         return a.i();
     return std::nullopt;
   }
-  std::optional<std::vector<int64_t>>
-  intsAttr(const ::onnx::NodeProto &node, llvm::StringRef name) const {
+  std::optional<std::vector<int64_t>> intsAttr(const ::onnx::NodeProto &node,
+                                               llvm::StringRef name) const {
     for (const auto &a : node.attribute())
       if (a.name() == name && a.type() == ::onnx::AttributeProto::INTS)
         return std::vector<int64_t>(a.ints().begin(), a.ints().end());
@@ -200,7 +200,7 @@ private:
 
   ::onnx::GraphProto &graph;
   int64_t opset = 0;
-  llvm::StringMap<IntTensor> known;            // value -> folded constant
+  llvm::StringMap<IntTensor> known; // value -> folded constant
   llvm::StringMap<llvm::SmallVector<int64_t>> staticShapes;
 };
 
@@ -256,10 +256,10 @@ std::optional<IntTensor> ShapeFolder::evaluate(const ::onnx::NodeProto &node) {
     if (it == staticShapes.end())
       return std::nullopt;
     int64_t rank = it->second.size();
-    int64_t start = std::clamp(normAxis(intAttr(node, "start").value_or(0), rank),
-                               (int64_t)0, rank);
-    int64_t end = std::clamp(normAxis(intAttr(node, "end").value_or(rank), rank),
-                             (int64_t)0, rank);
+    int64_t start = std::clamp(
+        normAxis(intAttr(node, "start").value_or(0), rank), (int64_t)0, rank);
+    int64_t end = std::clamp(
+        normAxis(intAttr(node, "end").value_or(rank), rank), (int64_t)0, rank);
     IntTensor out;
     for (int64_t i = start; i < end; ++i)
       out.values.push_back(it->second[i]);
@@ -421,8 +421,9 @@ std::optional<IntTensor> ShapeFolder::evaluate(const ::onnx::NodeProto &node) {
     const IntTensor *starts = input(node, 1), *ends = input(node, 2);
     const IntTensor *axes = input(node, 3), *steps = input(node, 4);
     if (!starts || !ends || starts->values.size() != 1 ||
-        ends->values.size() != 1 || (axes && axes->values != std::vector<int64_t>{0} &&
-                                     axes->values != std::vector<int64_t>{-1}))
+        ends->values.size() != 1 ||
+        (axes && axes->values != std::vector<int64_t>{0} &&
+         axes->values != std::vector<int64_t>{-1}))
       return std::nullopt;
     int64_t n = a->dims[0], step = steps ? steps->values.at(0) : 1;
     if (step == 0)
@@ -451,8 +452,10 @@ std::optional<IntTensor> ShapeFolder::evaluate(const ::onnx::NodeProto &node) {
         limit->values.size() != 1 || delta->values.size() != 1 ||
         delta->values[0] == 0)
       return std::nullopt;
-    int64_t start = a->values[0], stop = limit->values[0], step = delta->values[0];
-    int64_t count = std::max<int64_t>(0, (stop - start + step + (step > 0 ? -1 : 1)) / step);
+    int64_t start = a->values[0], stop = limit->values[0],
+            step = delta->values[0];
+    int64_t count = std::max<int64_t>(
+        0, (stop - start + step + (step > 0 ? -1 : 1)) / step);
     if (count > kMaxElements)
       return std::nullopt;
     IntTensor out;
@@ -469,9 +472,8 @@ std::optional<IntTensor> ShapeFolder::evaluate(const ::onnx::NodeProto &node) {
   auto bin = [&](auto fn, int32_t type) -> std::optional<IntTensor> {
     if (ops.size() != 2 || ops[0]->dataType == ::onnx::TensorProto::BOOL)
       return std::nullopt;
-    return broadcast(ops, type, [&](llvm::ArrayRef<int64_t> v) {
-      return fn(v[0], v[1]);
-    });
+    return broadcast(ops, type,
+                     [&](llvm::ArrayRef<int64_t> v) { return fn(v[0], v[1]); });
   };
   int32_t t = a->dataType;
   constexpr int32_t kBool = ::onnx::TensorProto::BOOL;

@@ -23,34 +23,58 @@ llvm::Expected<Type> mlir::lowbit::getElementType(MLIRContext *ctx,
                                                   int32_t dataType) {
   Builder b(ctx);
   switch (dataType) {
-  case 1: return b.getF32Type();                              // FLOAT
-  case 2: return IntegerType::get(ctx, 8, IntegerType::Unsigned); // UINT8
-  case 3: return b.getIntegerType(8);                         // INT8
-  case 4: return IntegerType::get(ctx, 16, IntegerType::Unsigned); // UINT16
-  case 5: return b.getIntegerType(16);                        // INT16
-  case 6: return b.getIntegerType(32);                        // INT32
-  case 7: return b.getIntegerType(64);                        // INT64
-  case 9: return b.getI1Type();                               // BOOL
-  case 10: return b.getF16Type();                             // FLOAT16
-  case 11: return b.getF64Type();                             // DOUBLE
-  case 12: return IntegerType::get(ctx, 32, IntegerType::Unsigned); // UINT32
-  case 13: return IntegerType::get(ctx, 64, IntegerType::Unsigned); // UINT64
-  case 16: return b.getBF16Type();                            // BFLOAT16
-  case 17: return b.getType<Float8E4M3FNType>();              // FLOAT8E4M3FN
-  case 18: return b.getType<Float8E4M3FNUZType>();            // FLOAT8E4M3FNUZ
-  case 19: return b.getType<Float8E5M2Type>();                // FLOAT8E5M2
-  case 20: return b.getType<Float8E5M2FNUZType>();            // FLOAT8E5M2FNUZ
-  case 21: return IntegerType::get(ctx, 4, IntegerType::Unsigned); // UINT4
-  case 22: return b.getIntegerType(4);                        // INT4
-  case 23: return b.getType<Float4E2M1FNType>();              // FLOAT4E2M1
-  case 24: return b.getType<Float8E8M0FNUType>();             // FLOAT8E8M0
-  case 25: return IntegerType::get(ctx, 2, IntegerType::Unsigned); // UINT2
-  case 26: return b.getIntegerType(2);                        // INT2
+  case 1:
+    return b.getF32Type(); // FLOAT
+  case 2:
+    return IntegerType::get(ctx, 8, IntegerType::Unsigned); // UINT8
+  case 3:
+    return b.getIntegerType(8); // INT8
+  case 4:
+    return IntegerType::get(ctx, 16, IntegerType::Unsigned); // UINT16
+  case 5:
+    return b.getIntegerType(16); // INT16
+  case 6:
+    return b.getIntegerType(32); // INT32
+  case 7:
+    return b.getIntegerType(64); // INT64
+  case 9:
+    return b.getI1Type(); // BOOL
+  case 10:
+    return b.getF16Type(); // FLOAT16
+  case 11:
+    return b.getF64Type(); // DOUBLE
+  case 12:
+    return IntegerType::get(ctx, 32, IntegerType::Unsigned); // UINT32
+  case 13:
+    return IntegerType::get(ctx, 64, IntegerType::Unsigned); // UINT64
+  case 16:
+    return b.getBF16Type(); // BFLOAT16
+  case 17:
+    return b.getType<Float8E4M3FNType>(); // FLOAT8E4M3FN
+  case 18:
+    return b.getType<Float8E4M3FNUZType>(); // FLOAT8E4M3FNUZ
+  case 19:
+    return b.getType<Float8E5M2Type>(); // FLOAT8E5M2
+  case 20:
+    return b.getType<Float8E5M2FNUZType>(); // FLOAT8E5M2FNUZ
+  case 21:
+    return IntegerType::get(ctx, 4, IntegerType::Unsigned); // UINT4
+  case 22:
+    return b.getIntegerType(4); // INT4
+  case 23:
+    return b.getType<Float4E2M1FNType>(); // FLOAT4E2M1
+  case 24:
+    return b.getType<Float8E8M0FNUType>(); // FLOAT8E8M0
+  case 25:
+    return IntegerType::get(ctx, 2, IntegerType::Unsigned); // UINT2
+  case 26:
+    return b.getIntegerType(2); // INT2
   default:
     break;
   }
-  const char *names[] = {"UNDEFINED", "", "", "", "", "", "", "", "STRING",
-                         "", "", "", "", "", "COMPLEX64", "COMPLEX128"};
+  const char *names[] = {"UNDEFINED", "", "",          "",          "", "",
+                         "",          "", "STRING",    "",          "", "",
+                         "",          "", "COMPLEX64", "COMPLEX128"};
   std::string name = dataType >= 0 && dataType < 16 && *names[dataType]
                          ? names[dataType]
                          : "data type " + std::to_string(dataType);
@@ -172,11 +196,11 @@ mapExternalData(const ::onnx::TensorProto &tensor, llvm::StringRef modelDir,
                                  "' must be a relative path inside the "
                                  "model's folder");
   if (length >= 0 && length != needed)
-    return createStringError(
-        inconvertibleErrorCode(),
-        "external data length " + std::to_string(length) +
-            " does not match the " + std::to_string(needed) +
-            " bytes its shape and type need");
+    return createStringError(inconvertibleErrorCode(),
+                             "external data length " + std::to_string(length) +
+                                 " does not match the " +
+                                 std::to_string(needed) +
+                                 " bytes its shape and type need");
   llvm::SmallString<256> path(modelDir);
   llvm::sys::path::append(path, location);
   uint64_t fileSize = 0;
@@ -185,12 +209,12 @@ mapExternalData(const ::onnx::TensorProto &tensor, llvm::StringRef modelDir,
                              "cannot open external data file '" +
                                  std::string(path) + "': " + ec.message());
   if (static_cast<uint64_t>(offset) + needed > fileSize)
-    return createStringError(
-        inconvertibleErrorCode(),
-        "external data file '" + std::string(path) + "' is too short: " +
-            std::to_string(needed) + " bytes at offset " +
-            std::to_string(offset) + " but the file has " +
-            std::to_string(fileSize));
+    return createStringError(inconvertibleErrorCode(),
+                             "external data file '" + std::string(path) +
+                                 "' is too short: " + std::to_string(needed) +
+                                 " bytes at offset " + std::to_string(offset) +
+                                 " but the file has " +
+                                 std::to_string(fileSize));
   auto buffer = llvm::MemoryBuffer::getFileSlice(path, needed, offset,
                                                  /*IsVolatile=*/false);
   if (!buffer)
@@ -215,8 +239,7 @@ mlir::lowbit::importTensor(MLIRContext *ctx, ::onnx::TensorProto &tensor,
       return createStringError(inconvertibleErrorCode(),
                                "negative dimension " + std::to_string(d));
     if (d > 0 && numel > (int64_t(1) << 40) / d)
-      return createStringError(inconvertibleErrorCode(),
-                               "tensor is too large");
+      return createStringError(inconvertibleErrorCode(), "tensor is too large");
     shape.push_back(d);
     numel *= d;
   }
@@ -316,7 +339,8 @@ mlir::lowbit::importTensor(MLIRContext *ctx, ::onnx::TensorProto &tensor,
     bool detectedSplat = false;
     ArrayRef<char> data = blob.getData();
     if (DenseElementsAttr::isValidRawBuffer(type, data, detectedSplat))
-      return cast<ElementsAttr>(DenseElementsAttr::getFromRawBuffer(type, data));
+      return cast<ElementsAttr>(
+          DenseElementsAttr::getFromRawBuffer(type, data));
   }
   std::string name = tensor.name().empty() ? "tensor" : tensor.name();
   return cast<ElementsAttr>(

@@ -24,11 +24,10 @@
 using namespace mlir;
 using namespace mlir::lowbit;
 
-LogicalResult mlir::lowbit::emitObjectFile(ModuleOp module,
-                                           const TargetSpec &spec,
-                                           StringRef objectPath,
-                                           StringRef llPath,
-                                           function_ref<void(StringRef)> timer) {
+LogicalResult
+mlir::lowbit::emitObjectFile(ModuleOp module, const TargetSpec &spec,
+                             StringRef objectPath, StringRef llPath,
+                             function_ref<void(StringRef)> timer) {
   MLIRContext *ctx = module.getContext();
   Location loc = module.getLoc();
   std::string error;
@@ -90,24 +89,24 @@ LogicalResult mlir::lowbit::emitObjectFile(ModuleOp module,
     std::error_code ec;
     llvm::raw_fd_ostream os(llPath, ec);
     if (ec)
-      return emitError(loc) << "cannot write " << llPath << ": "
-                            << ec.message();
+      return emitError(loc)
+             << "cannot write " << llPath << ": " << ec.message();
     llvmModule->print(os, nullptr);
   }
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(objectPath, ec, llvm::sys::fs::OF_None);
     if (ec)
-      return emitError(loc) << "cannot write " << objectPath << ": "
-                            << ec.message();
+      return emitError(loc)
+             << "cannot write " << objectPath << ": " << ec.message();
     llvm::legacy::PassManager codegen;
     if (tm->addPassesToEmitFile(codegen, os, nullptr,
                                 llvm::CodeGenFileType::ObjectFile))
       return emitError(loc) << "the target cannot emit object files";
     codegen.run(*llvmModule);
     if (os.has_error())
-      return emitError(loc) << "cannot write " << objectPath << ": "
-                            << os.error().message();
+      return emitError(loc)
+             << "cannot write " << objectPath << ": " << os.error().message();
   }
   timer("code generation");
   return success();
@@ -136,9 +135,8 @@ LogicalResult mlir::lowbit::linkSharedLibrary(const TargetSpec &spec,
                                               StringRef wrapperPath,
                                               Location loc) {
   StringRef cc = spec.isCross() ? "aarch64-linux-gnu-gcc" : "cc";
-  SmallVector<StringRef> linkArgs{"-shared",  "-fPIC",     "-O2",
-                                  "-o",       soPath,      objectPath,
-                                  wrapperPath, "-lm"};
+  SmallVector<StringRef> linkArgs{"-shared", "-fPIC",    "-O2",       "-o",
+                                  soPath,    objectPath, wrapperPath, "-lm"};
   std::string ompDir = LOWBIT_OPENMP_LIBRARY_DIR;
   std::string ompLink = "-L" + ompDir, ompRpath = "-Wl,-rpath," + ompDir;
   if (threads) {

@@ -21,7 +21,6 @@
 #include "llvm/Support/Regex.h"
 #include "llvm/Support/raw_ostream.h"
 
-
 using namespace mlir;
 using namespace mlir::lowbit;
 
@@ -87,7 +86,8 @@ mlir::lowbit::writeGPUFiles(ModuleOp module, const GPUArtifactOptions &options,
   bool keepIntermediates = options.keepIntermediates;
   GPUFiles files;
   Location loc = module.getLoc();
-  auto table = module->getAttrOfType<ArrayAttr>(LowbitDialect::GpuKernelsAttrHelper::getNameStr());
+  auto table = module->getAttrOfType<ArrayAttr>(
+      LowbitDialect::GpuKernelsAttrHelper::getNameStr());
   auto binary = module.lookupSymbol<gpu::BinaryOp>("lowbit_kernels");
   module->removeAttr(LowbitDialect::GpuKernelsAttrHelper::getNameStr());
   module->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());

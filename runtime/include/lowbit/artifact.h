@@ -80,8 +80,7 @@ static inline int64_t lowbit_artifact_dtype_bytes(const char *name) {
 
 /** 64-bit FNV-1a over the first and last 4 KiB of weights.bin and its size:
  * a cheap check that weights.bin belongs to its model.so. */
-static inline uint64_t lowbit_artifact_fingerprint(const void *data,
-                                                   size_t n) {
+static inline uint64_t lowbit_artifact_fingerprint(const void *data, size_t n) {
   const unsigned char *p = (const unsigned char *)data;
   uint64_t h = 1469598103934665603ull;
   size_t k = n < 4096 ? n : 4096, i;
@@ -136,12 +135,14 @@ static inline size_t lowbit_artifact_decode_name(const char *text, char *out,
     int hi = -1, lo = -1;
     if (c == '%' && text[1] && text[2]) {
       char a = text[1], b = text[2];
-      hi = a >= '0' && a <= '9' ? a - '0' : a >= 'A' && a <= 'F' ? a - 'A' + 10
-                                        : a >= 'a' && a <= 'f' ? a - 'a' + 10
-                                                               : -1;
-      lo = b >= '0' && b <= '9' ? b - '0' : b >= 'A' && b <= 'F' ? b - 'A' + 10
-                                        : b >= 'a' && b <= 'f' ? b - 'a' + 10
-                                                               : -1;
+      hi = a >= '0' && a <= '9'   ? a - '0'
+           : a >= 'A' && a <= 'F' ? a - 'A' + 10
+           : a >= 'a' && a <= 'f' ? a - 'a' + 10
+                                  : -1;
+      lo = b >= '0' && b <= '9'   ? b - '0'
+           : b >= 'A' && b <= 'F' ? b - 'A' + 10
+           : b >= 'a' && b <= 'f' ? b - 'a' + 10
+                                  : -1;
     }
     if (hi >= 0 && lo >= 0) {
       c = (char)(hi * 16 + lo);

@@ -114,10 +114,10 @@ LOWBIT_API void lowbit_load_options_init(lowbit_load_options *options);
 /** Loads the artifact in directory `dir` with `options` (null: the
  * defaults). Checks the format version, the CPU features it was compiled
  * for, and that weights.bin matches. */
-LOWBIT_API int lowbit_model_load_with_options(const char *dir,
-                                              const lowbit_load_options *options,
-                                              lowbit_model **model, char *err,
-                                              size_t err_len);
+LOWBIT_API int
+lowbit_model_load_with_options(const char *dir,
+                               const lowbit_load_options *options,
+                               lowbit_model **model, char *err, size_t err_len);
 /** lowbit_model_load_with_options with the defaults. */
 LOWBIT_API int lowbit_model_load(const char *dir, lowbit_model **model,
                                  char *err, size_t err_len);

@@ -123,10 +123,9 @@ SchemeAttr::verifyShape(function_ref<InFlightDiagnostic()> emitError,
   // (extent / G) % K rather than extent % (G * K): no overflow.
   if (hasSuperScales() && getSuperGroup() > 0 &&
       (extent / getGroupSize()) % getSuperGroup() != 0)
-    return emitError() << "super-blocks of " << getSuperGroup()
-                       << " groups of " << getGroupSize()
-                       << " do not tile extent " << extent << " of axis "
-                       << axis;
+    return emitError() << "super-blocks of " << getSuperGroup() << " groups of "
+                       << getGroupSize() << " do not tile extent " << extent
+                       << " of axis " << axis;
   return success();
 }
 
@@ -270,10 +269,9 @@ Attribute SchemeAttr::parse(AsmParser &parser, Type) {
   }
   if (parser.parseGreater())
     return {};
-  return parser.getChecked<SchemeAttr>(loc, ctx, bits, format, symmetric,
-                                       granularity, axis, groupSize, scaleType,
-                                       zeroPointType, superGroup,
-                                       superScaleType);
+  return parser.getChecked<SchemeAttr>(
+      loc, ctx, bits, format, symmetric, granularity, axis, groupSize,
+      scaleType, zeroPointType, superGroup, superScaleType);
 }
 
 void SchemeAttr::print(AsmPrinter &printer) const {
@@ -319,9 +317,9 @@ void SchemeAttr::print(AsmPrinter &printer) const {
 // OutliersAttr
 //===----------------------------------------------------------------------===//
 
-LogicalResult
-OutliersAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                     OutlierFormat format, int64_t nnz, Type valueType) {
+LogicalResult OutliersAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   OutlierFormat format, int64_t nnz,
+                                   Type valueType) {
   if (nnz <= 0)
     return emitError() << "outlier count " << nnz << " is not positive";
   if (!isa<FloatType>(valueType))
@@ -334,8 +332,7 @@ OutliersAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 // SparsityAttr
 //===----------------------------------------------------------------------===//
 
-SmallVector<int64_t>
-SparsityAttr::getMaskShape(ArrayRef<int64_t> shape) const {
+SmallVector<int64_t> SparsityAttr::getMaskShape(ArrayRef<int64_t> shape) const {
   SmallVector<int64_t> result(shape);
   int64_t axis = getAxis();
   if (getKind() == SparsityKind::Block && getM() > 0 && axis >= 0 &&
@@ -344,9 +341,9 @@ SparsityAttr::getMaskShape(ArrayRef<int64_t> shape) const {
   return result;
 }
 
-LogicalResult
-SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                     SparsityKind kind, int64_t n, int64_t m, int64_t axis) {
+LogicalResult SparsityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   SparsityKind kind, int64_t n, int64_t m,
+                                   int64_t axis) {
   if (axis < 0)
     return emitError() << "sparsity axis " << axis << " is negative";
   if (kind == SparsityKind::NM && (n <= 0 || m <= 0 || n >= m))

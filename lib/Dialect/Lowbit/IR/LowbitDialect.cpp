@@ -26,8 +26,7 @@ void LowbitDialect::initialize() {
 
 /// Checks the kind of one discardable `lowbit.` attribute on `op` (or on
 /// one of its region arguments or results).
-static LogicalResult verifyDiscardableAttr(Operation *op,
-                                           NamedAttribute attr) {
+static LogicalResult verifyDiscardableAttr(Operation *op, NamedAttribute attr) {
   StringRef name = attr.getName().strref();
   Attribute value = attr.getValue();
   auto expect = [&](bool ok, StringRef kind) -> LogicalResult {

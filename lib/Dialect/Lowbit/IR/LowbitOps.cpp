@@ -66,8 +66,8 @@ static std::string describeScaleRule(QTensorType type, StringRef name) {
 
 /// Checks one part against the type the quantized type derives for it, with
 /// a message naming the rule that fixes it.
-static LogicalResult verifyPart(Operation *op, QTensorType type,
-                                StringRef name, Type actual, Type expected) {
+static LogicalResult verifyPart(Operation *op, QTensorType type, StringRef name,
+                                Type actual, Type expected) {
   if (actual == expected)
     return success();
   auto a = dyn_cast<RankedTensorType>(actual);
@@ -76,9 +76,9 @@ static LogicalResult verifyPart(Operation *op, QTensorType type,
       name == "scales" || name == "zero_points" || name == "super_scales";
   if (a && scaleLike && a.getShape() != e.getShape())
     return op->emitOpError()
-           << name << " shape " << shapeStr(a.getShape())
-           << " does not match " << describeScaleRule(type, name)
-           << " (expected " << shapeStr(e.getShape()) << ")";
+           << name << " shape " << shapeStr(a.getShape()) << " does not match "
+           << describeScaleRule(type, name) << " (expected "
+           << shapeStr(e.getShape()) << ")";
   if (a && name == "codes" && a.getShape() == e.getShape())
     return op->emitOpError()
            << "codes element type " << a.getElementType() << " does not match "
@@ -94,9 +94,9 @@ static LogicalResult verifyPartTypes(Operation *op, QTensorType type,
                                      ArrayRef<Type> expected,
                                      ArrayRef<StringRef> names) {
   if (values.size() != expected.size())
-    return op->emitOpError() << "expects " << expected.size() << " " << what
-                             << " (" << joinNames(names) << ") but got "
-                             << values.size();
+    return op->emitOpError()
+           << "expects " << expected.size() << " " << what << " ("
+           << joinNames(names) << ") but got " << values.size();
   for (auto [v, t, name] : llvm::zip_equal(values, expected, names))
     if (failed(verifyPart(op, type, name, v.getType(), t)))
       return failure();
@@ -165,9 +165,8 @@ LogicalResult QuantizeOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult DequantizeOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location>, ValueRange operands,
-    DictionaryAttr, OpaqueProperties, RegionRange,
-    SmallVectorImpl<Type> &inferredReturnTypes) {
+    MLIRContext *, std::optional<Location>, ValueRange operands, DictionaryAttr,
+    OpaqueProperties, RegionRange, SmallVectorImpl<Type> &inferredReturnTypes) {
   auto type = dyn_cast<QTensorType>(operands[0].getType());
   if (!type)
     return failure();
@@ -189,10 +188,9 @@ ParseResult PackOp::parse(OpAsmParser &parser, OperationState &result) {
     return failure();
   SmallVector<Type> types = resultType.getPartTypes();
   if (operands.size() != types.size())
-    return parser.emitError(loc)
-           << "expected " << types.size() << " parts ("
-           << joinNames(resultType.getPartNames()) << ") but got "
-           << operands.size();
+    return parser.emitError(loc) << "expected " << types.size() << " parts ("
+                                 << joinNames(resultType.getPartNames())
+                                 << ") but got " << operands.size();
   result.addTypes(resultType);
   return parser.resolveOperands(operands, types, loc, result.operands);
 }
@@ -225,9 +223,8 @@ OpFoldResult PackOp::fold(FoldAdaptor) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult UnpackOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location>, ValueRange operands,
-    DictionaryAttr, OpaqueProperties, RegionRange,
-    SmallVectorImpl<Type> &inferredReturnTypes) {
+    MLIRContext *, std::optional<Location>, ValueRange operands, DictionaryAttr,
+    OpaqueProperties, RegionRange, SmallVectorImpl<Type> &inferredReturnTypes) {
   auto type = dyn_cast<QTensorType>(operands[0].getType());
   if (!type)
     return failure();
@@ -257,8 +254,7 @@ static LogicalResult verifyCodeStorage(Operation *op, RankedTensorType codes,
     return op->emitOpError() << "code tensor " << codes << " is not static";
   unsigned bits = codes.getElementTypeBitWidth();
   if (bits < 1 || bits > 8)
-    return op->emitOpError()
-           << "code width " << bits << " is outside 1..8";
+    return op->emitOpError() << "code width " << bits << " is outside 1..8";
   int64_t expected = (codes.getNumElements() * bits + 7) / 8;
   if (bytes.getRank() != 1 || bytes.getDimSize(0) != expected)
     return op->emitOpError()

@@ -43,8 +43,7 @@ LogicalResult QTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
     return failure();
   if (outliers && outliers.getFormat() == OutlierFormat::CSR &&
       shape.size() != 2)
-    return emitError() << "csr outliers need rank 2, got rank "
-                       << shape.size();
+    return emitError() << "csr outliers need rank 2, got rank " << shape.size();
   if (sparsity) {
     int64_t axis = sparsity.getAxis();
     if (axis >= static_cast<int64_t>(shape.size()))
@@ -91,9 +90,8 @@ Type QTensorType::parse(AsmParser &parser) {
   }
   if (parser.parseGreater())
     return {};
-  return parser.getChecked<QTensorType>(loc, parser.getContext(), shape,
-                                        elementType, scheme, outliers,
-                                        sparsity);
+  return parser.getChecked<QTensorType>(
+      loc, parser.getContext(), shape, elementType, scheme, outliers, sparsity);
 }
 
 void QTensorType::print(AsmPrinter &printer) const {

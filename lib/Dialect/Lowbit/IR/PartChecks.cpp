@@ -47,8 +47,8 @@ static LogicalResult checkCsr(Operation *op, QTensorType type, Value rowPtr,
   int64_t nnz = type.getOutliers().getNnz();
   if (std::optional<SmallVector<int64_t>> rows = getConstantInts(rowPtr)) {
     if (rows->front() != 0)
-      return op->emitOpError() << "csr row pointers must start at 0, got "
-                               << rows->front();
+      return op->emitOpError()
+             << "csr row pointers must start at 0, got " << rows->front();
     for (size_t r = 1; r < rows->size(); ++r)
       if ((*rows)[r] < (*rows)[r - 1])
         return op->emitOpError()
@@ -61,9 +61,8 @@ static LogicalResult checkCsr(Operation *op, QTensorType type, Value rowPtr,
     int64_t n = type.getShape()[1];
     for (auto [k, c] : llvm::enumerate(*cols))
       if (c < 0 || c >= n)
-        return op->emitOpError()
-               << "outlier #" << k << " column " << c
-               << " is out of range [0, " << n << ")";
+        return op->emitOpError() << "outlier #" << k << " column " << c
+                                 << " is out of range [0, " << n << ")";
   }
   return success();
 }
@@ -97,8 +96,7 @@ static LogicalResult checkNMMask(Operation *op, QTensorType type, Value mask) {
   return success();
 }
 
-LogicalResult mlir::lowbit::verifyConstantParts(Operation *op,
-                                                QTensorType type,
+LogicalResult mlir::lowbit::verifyConstantParts(Operation *op, QTensorType type,
                                                 ValueRange parts) {
   size_t next = 1 + type.getParamTypes().size();
   if (OutliersAttr outliers = type.getOutliers()) {

@@ -22,8 +22,7 @@ using namespace mlir::lowbit;
 static constexpr char kMagic[8] = {'L', 'B', 'C', 'A', 'L', 'I', 'B', '1'};
 
 SiteStats::SiteStats(std::string name, int64_t channels)
-    : name(std::move(name)), channels(channels),
-      absMax(channels, 0.0f),
+    : name(std::move(name)), channels(channels), absMax(channels, 0.0f),
       min(channels, std::numeric_limits<float>::infinity()),
       max(channels, -std::numeric_limits<float>::infinity()),
       sum(channels, 0.0), hessian(channels * channels, 0.0) {}
@@ -136,11 +135,14 @@ llvm::Expected<CalibrationStats> CalibrationStats::load(StringRef path) {
   uint64_t offset = 16 + len;
   for (const llvm::json::Value &v : *siteArray) {
     const llvm::json::Object *site = v.getAsObject();
-    std::optional<StringRef> name = site ? site->getString("name") : std::nullopt;
-    std::optional<int64_t> channels = site ? site->getInteger("channels") : std::nullopt;
-    std::optional<int64_t> rows = site ? site->getInteger("rows") : std::nullopt;
-    if (!name || !channels || !rows || *channels <= 0 || *channels > (1 << 17) ||
-        *rows < 0)
+    std::optional<StringRef> name =
+        site ? site->getString("name") : std::nullopt;
+    std::optional<int64_t> channels =
+        site ? site->getInteger("channels") : std::nullopt;
+    std::optional<int64_t> rows =
+        site ? site->getInteger("rows") : std::nullopt;
+    if (!name || !channels || !rows || *channels <= 0 ||
+        *channels > (1 << 17) || *rows < 0)
       return fail("malformed site entry");
     SiteStats s(name->str(), *channels);
     s.rows = *rows;
@@ -194,8 +196,8 @@ LogicalResult mlir::lowbit::attachStatistics(ModuleOp module,
   WalkResult result = module.walk([&](CalibrateOp op) {
     const SiteStats *s = stats.find(op.getSite());
     if (!s) {
-      op.emitError() << "calibration site '" << op.getSite()
-                     << "' is not in " << source;
+      op.emitError() << "calibration site '" << op.getSite() << "' is not in "
+                     << source;
       return WalkResult::interrupt();
     }
     auto type = cast<RankedTensorType>(op.getInput().getType());
@@ -220,7 +222,8 @@ LogicalResult mlir::lowbit::attachStatistics(ModuleOp module,
     attrs.append("max", blobAttr(b, prefix + "max", {c}, s->max));
     attrs.append("mean", blobAttr(b, prefix + "mean", {c}, mean));
     attrs.append("hessian", blobAttr(b, prefix + "hessian", {c, c}, hessian));
-    op->setAttr(LowbitDialect::StatsAttrHelper::getNameStr(), attrs.getDictionary(b.getContext()));
+    op->setAttr(LowbitDialect::StatsAttrHelper::getNameStr(),
+                attrs.getDictionary(b.getContext()));
     return WalkResult::advance();
   });
   return failure(result.wasInterrupted());
@@ -230,13 +233,14 @@ std::optional<std::vector<double>> mlir::lowbit::getInputHessian(Value input) {
   auto op = input.getDefiningOp<CalibrateOp>();
   if (!op)
     return std::nullopt;
-  auto dict = op->getAttrOfType<DictionaryAttr>(LowbitDialect::StatsAttrHelper::getNameStr());
+  auto dict = op->getAttrOfType<DictionaryAttr>(
+      LowbitDialect::StatsAttrHelper::getNameStr());
   auto attr = dict ? dict.getAs<ElementsAttr>("hessian") : ElementsAttr();
   if (!attr)
     return std::nullopt;
   auto type = dyn_cast<RankedTensorType>(attr.getType());
-  int64_t c = cast<RankedTensorType>(input.getType())
-                  .getDimSize(op.getChannelAxis());
+  int64_t c =
+      cast<RankedTensorType>(input.getType()).getDimSize(op.getChannelAxis());
   if (!type || type.getRank() != 2 || type.getDimSize(0) != c ||
       type.getDimSize(1) != c)
     return std::nullopt;

@@ -34,8 +34,9 @@ Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, float value) {
 }
 
 /// out[c] = combine(out[c], f(x[r, c])) over rows r.
-Value reduceRows(OpBuilder &b, Location loc, Value x, float init,
-                 function_ref<Value(OpBuilder &, Location, Value, Value)> step) {
+Value reduceRows(
+    OpBuilder &b, Location loc, Value x, float init,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> step) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t c = type.getDimSize(1);
   MLIRContext *ctx = b.getContext();
@@ -57,9 +58,9 @@ Value gram(OpBuilder &b, Location loc, Value x) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rows = type.getDimSize(0), c = type.getDimSize(1);
   Value tEmpty = tensor::EmptyOp::create(b, loc, {c, rows}, b.getF32Type());
-  Value xt = linalg::TransposeOp::create(b, loc, x, tEmpty,
-                                         ArrayRef<int64_t>{1, 0})
-                 .getResult()[0];
+  Value xt =
+      linalg::TransposeOp::create(b, loc, x, tEmpty, ArrayRef<int64_t>{1, 0})
+          .getResult()[0];
   MLIRContext *ctx = b.getContext();
   AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
              k = getAffineDimExpr(2, ctx);
@@ -74,7 +75,8 @@ Value gram(OpBuilder &b, Location loc, Value x) {
              [&](OpBuilder &nb, Location l, ValueRange args) {
                Value prod = arith::MulFOp::create(nb, l, args[0], args[1]);
                linalg::YieldOp::create(
-                   nb, l, arith::AddFOp::create(nb, l, args[2], prod).getResult());
+                   nb, l,
+                   arith::AddFOp::create(nb, l, args[2], prod).getResult());
              })
       .getResult(0);
 }
@@ -131,10 +133,12 @@ struct LowbitExposeCalibrationPass
         return arith::MaximumFOp::create(nb, l, acc,
                                          math::AbsFOp::create(nb, l, v));
       };
-      auto minimum = [](OpBuilder &nb, Location l, Value acc, Value v) -> Value {
+      auto minimum = [](OpBuilder &nb, Location l, Value acc,
+                        Value v) -> Value {
         return arith::MinimumFOp::create(nb, l, acc, v);
       };
-      auto maximum = [](OpBuilder &nb, Location l, Value acc, Value v) -> Value {
+      auto maximum = [](OpBuilder &nb, Location l, Value acc,
+                        Value v) -> Value {
         return arith::MaximumFOp::create(nb, l, acc, v);
       };
       auto add = [](OpBuilder &nb, Location l, Value acc, Value v) -> Value {
@@ -174,8 +178,8 @@ struct LowbitExposeCalibrationPass
       resultAttrs.push_back(b.getDictionaryAttr(
           b.getNamedAttr("onnx.name", b.getStringAttr(name))));
     }
-    func.setType(FunctionType::get(&getContext(), func.getArgumentTypes(),
-                                   resultTypes));
+    func.setType(
+        FunctionType::get(&getContext(), func.getArgumentTypes(), resultTypes));
     func.setAllResultAttrs(resultAttrs);
   }
 };

@@ -29,7 +29,8 @@ struct LowbitInsertCalibrationPass
 
   void runOnOperation() override {
     std::string error;
-    FailureOr<LayerFilter> filter = LayerFilter::create(include, exclude, error);
+    FailureOr<LayerFilter> filter =
+        LayerFilter::create(include, exclude, error);
     if (failed(filter)) {
       getOperation().emitError() << getArgument() << ": " << error;
       return signalPassFailure();
@@ -41,14 +42,16 @@ struct LowbitInsertCalibrationPass
         byInput[layer.input].push_back(layer);
 
     MLIRContext *ctx = &getContext();
-    auto stats = CalibStatsAttr::get(ctx, CalibStats::AbsMax | CalibStats::MinMax |
-                                              CalibStats::Mean | CalibStats::Hessian);
+    auto stats =
+        CalibStatsAttr::get(ctx, CalibStats::AbsMax | CalibStats::MinMax |
+                                     CalibStats::Mean | CalibStats::Hessian);
     for (auto &[input, layers] : byInput) {
       OpBuilder b(ctx);
       b.setInsertionPointAfterValue(input);
-      auto site = CalibrateOp::create(b, input.getLoc(), input,
-                                      b.getStringAttr(layers.front().name + ":in"),
-                                      stats, b.getI64IntegerAttr(-1));
+      auto site =
+          CalibrateOp::create(b, input.getLoc(), input,
+                              b.getStringAttr(layers.front().name + ":in"),
+                              stats, b.getI64IntegerAttr(-1));
       for (LinearLayer &layer : layers)
         layer.op->replaceUsesOfWith(input, site.getResult());
     }

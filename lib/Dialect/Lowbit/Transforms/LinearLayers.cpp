@@ -81,13 +81,14 @@ std::optional<LinearLayer> mlir::lowbit::matchLinearLayer(Operation *op) {
     SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
     unsigned loops = generic.getNumLoops();
     if (loops < 3 || generic.getNumReductionLoops() != 1 ||
-        generic.getIteratorTypesArray().back() != utils::IteratorType::reduction)
+        generic.getIteratorTypesArray().back() !=
+            utils::IteratorType::reduction)
       return std::nullopt;
     // Loops: batch..., m, n, k.
     MLIRContext *ctx = op->getContext();
     unsigned outRank = loops - 1;
-    if (maps[2] != AffineMap::getMultiDimIdentityMap(loops, ctx)
-                       .getMajorSubMap(outRank))
+    if (maps[2] !=
+        AffineMap::getMultiDimIdentityMap(loops, ctx).getMajorSubMap(outRank))
       return std::nullopt;
     SmallVector<AffineExpr> inExprs;
     for (unsigned d = 0; d + 2 < outRank; ++d)
@@ -118,8 +119,7 @@ std::optional<LinearLayer> mlir::lowbit::matchLinearLayer(Operation *op) {
   return layer;
 }
 
-FailureOr<LayerFilter> LayerFilter::create(StringRef include,
-                                           StringRef exclude,
+FailureOr<LayerFilter> LayerFilter::create(StringRef include, StringRef exclude,
                                            std::string &error) {
   LayerFilter filter;
   for (auto [text, slot, what] :
@@ -157,14 +157,16 @@ mlir::lowbit::collectLinearLayers(ModuleOp module, const LayerFilter &filter,
     if (layer->name.empty())
       layer->name = "linear." + std::to_string(index);
     ++index;
-    if (layer->k < minSize || layer->n < minSize || !filter.accepts(layer->name))
+    if (layer->k < minSize || layer->n < minSize ||
+        !filter.accepts(layer->name))
       return;
     layers.push_back(std::move(*layer));
   });
   return layers;
 }
 
-std::optional<std::vector<float>> mlir::lowbit::readWeightF32(ElementsAttr attr) {
+std::optional<std::vector<float>>
+mlir::lowbit::readWeightF32(ElementsAttr attr) {
   if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
     std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
     if (!data || static_cast<int64_t>(data->size()) != attr.getNumElements())

@@ -1,4 +1,5 @@
-//===- Pack.cpp - lowbit-pack: weights in the kernels' layouts ---*- C++ -*-===//
+//===- Pack.cpp - lowbit-pack: weights in the kernels' layouts ---*- C++
+//-*-===//
 //
 // lowbit.matmul on a constant weight -> lowbit.packed_matmul on two
 // constants (codes, params) laid out as #lowbit.packed describes. All data
@@ -256,7 +257,8 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
     toGroupsByN(z, w.zeros);
   }
   if (w.name.empty())
-    if (auto layer = op->getAttrOfType<StringAttr>(LowbitDialect::LayerAttrHelper::getNameStr()))
+    if (auto layer = op->getAttrOfType<StringAttr>(
+            LowbitDialect::LayerAttrHelper::getNameStr()))
       w.name = layer.str();
   if (w.name.empty())
     w.name = "packed";

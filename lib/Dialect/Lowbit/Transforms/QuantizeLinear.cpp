@@ -77,15 +77,18 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
                                  weight, /*transpose_weight=*/false);
 
   std::vector<float> dq = q.dequantize(s);
-  matmul->setAttr(LowbitDialect::LayerAttrHelper::getNameStr(), b.getStringAttr(layer.name));
-  matmul->setAttr(LowbitDialect::MethodAttrHelper::getNameStr(), b.getStringAttr(options.method));
+  matmul->setAttr(LowbitDialect::LayerAttrHelper::getNameStr(),
+                  b.getStringAttr(layer.name));
+  matmul->setAttr(LowbitDialect::MethodAttrHelper::getNameStr(),
+                  b.getStringAttr(options.method));
   matmul->setAttr(LowbitDialect::WeightErrorAttrHelper::getNameStr(),
                   b.getF32FloatAttr(quant::relativeError(job.weight, dq)));
   if (job.hessian)
     matmul->setAttr(LowbitDialect::OutputErrorAttrHelper::getNameStr(),
                     b.getF32FloatAttr(quant::outputError(job.weight, dq, q.k,
                                                          q.n, *job.hessian)));
-  matmul->setAttr(LowbitDialect::TimeMsAttrHelper::getNameStr(), b.getF32FloatAttr(job.seconds * 1e3));
+  matmul->setAttr(LowbitDialect::TimeMsAttrHelper::getNameStr(),
+                  b.getF32FloatAttr(job.seconds * 1e3));
 
   Operation *weightDef = layer.weight.getDefiningOp();
   Operation *initDef = op->getOperand(op->getNumOperands() - 1).getDefiningOp();

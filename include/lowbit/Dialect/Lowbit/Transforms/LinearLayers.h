@@ -24,11 +24,11 @@
 namespace mlir::lowbit {
 
 struct LinearLayer {
-  Operation *op = nullptr;   // the contraction
-  Value input;               // x: ... x M x K
-  Value weight;              // the constant W
-  ElementsAttr weightAttr;   // its value
-  bool transposed = false;   // W is N x K
+  Operation *op = nullptr; // the contraction
+  Value input;             // x: ... x M x K
+  Value weight;            // the constant W
+  ElementsAttr weightAttr; // its value
+  bool transposed = false; // W is N x K
   int64_t k = 0, n = 0;
   std::string name;
 };
