@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -65,10 +64,10 @@ def prepare(args):
         plan["shapes"].append({"name": name, "k": k, "n": n,
                                "weight_bytes": info["weights"]["bytes"],
                                "kernels": info["gpu"]["kernels"]})
-    build = Path(os.environ.get("LOWBIT_BUILD_DIR", REPO / "build"))
-    runtime = build / "lib" / "liblowbit_runtime.so"
+    from lowbit import config  # noqa: E402
+    runtime = config.runtime_library()
     shutil.copy2(runtime, out / runtime.name)
-    subprocess.run(["cc", "-O2", f"-I{REPO / 'runtime' / 'include'}",
+    subprocess.run(["cc", "-O2", f"-I{config.runtime_sources() / 'include'}",
                     str(REPO / "bench" / "gpu" / "gpubench.c"), "-o",
                     str(out / "gpubench"), f"-L{out}", "-llowbit_runtime", "-ldl",
                     "-Wl,-rpath,$ORIGIN"], check=True)

@@ -25,18 +25,12 @@ static llvm::cl::opt<bool> noShapeInference(
     "no-shape-inference",
     llvm::cl::desc("do not run ONNX shape inference on the model"));
 
-static llvm::cl::opt<bool> noFoldShapes(
-    "no-fold-shapes",
-    llvm::cl::desc("keep shape subgraphs (Shape, Gather, Concat, Range, ...) "
-                   "as nodes instead of folding them into constants"));
-
 static OwningOpRef<Operation *> importONNX(const llvm::SourceMgr &sourceMgr,
                                            MLIRContext *ctx) {
   const llvm::MemoryBuffer *main =
       sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
   lowbit::ONNXImportOptions options;
   options.inferShapes = !noShapeInference;
-  options.foldShapes = !noFoldShapes;
   for (const std::string &spec : inputShapes)
     if (!lowbit::parseInputShape(spec, options)) {
       emitError(UnknownLoc::get(ctx))

@@ -10,6 +10,7 @@
 #include "lowbit/Conversion/Passes.h"
 #include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -75,6 +76,31 @@ LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {
   return failure();
 }
 
+void mlir::lowbit::refineResultTypes(func::FuncOp func) {
+  if (func.isExternal())
+    return;
+  auto ret = cast<func::ReturnOp>(func.getBody().back().getTerminator());
+  SmallVector<Type> results(func.getResultTypes());
+  bool changed = false;
+  for (OpOperand &operand : ret->getOpOperands()) {
+    auto castOp = operand.get().getDefiningOp<tensor::CastOp>();
+    if (!castOp)
+      continue;
+    auto from = dyn_cast<RankedTensorType>(castOp.getSource().getType());
+    auto to = dyn_cast<RankedTensorType>(castOp.getType());
+    if (!from || !to || !from.hasStaticShape() || to.hasStaticShape())
+      continue;
+    operand.set(castOp.getSource());
+    results[operand.getOperandNumber()] = from;
+    changed = true;
+    if (castOp->use_empty())
+      castOp->erase();
+  }
+  if (changed)
+    func.setFunctionType(
+        FunctionType::get(func.getContext(), func.getArgumentTypes(), results));
+}
+
 namespace {
 
 struct ConvertONNXToCorePass
@@ -84,10 +110,16 @@ struct ConvertONNXToCorePass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateONNXToCorePatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    populateONNXFoldingPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
+      getOperation().emitError()
+          << "convert-onnx-to-core: the conversion did not converge";
       return signalPassFailure();
+    }
     if (!allowUnsupported && failed(reportUnsupportedONNXNodes(getOperation())))
       return signalPassFailure();
+    // Graph outputs the import left dynamic but folding made static.
+    getOperation().walk([](func::FuncOp func) { refineResultTypes(func); });
     // Core dialects use signless integers: erase ONNX's ui/si types once no
     // onnx.node needs them.
     if (!allowUnsupported)

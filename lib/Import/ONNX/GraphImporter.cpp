@@ -8,7 +8,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "ModelLoader.h"
-#include "ShapeFolding.h"
 #include "TensorImport.h"
 #include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
 #include "lowbit/Import/ONNX/Importer.h"
@@ -384,8 +383,6 @@ mlir::lowbit::importONNXModel(std::unique_ptr<llvm::MemoryBuffer> buffer,
     if (!warning.empty())
       emitWarning(FileLineColLoc::get(ctx, modelPath, 0, 0))
           << "ONNX shape inference stopped early: " << warning;
-    else if (options.foldShapes)
-      foldShapeSubgraphs(*model, warning);
   }
   return GraphImporter(ctx, *model, modelPath, options).run();
 }

@@ -15,12 +15,12 @@ func.func @slice(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
 
 // -----
 
-// Negative steps gather: x[offset + i * step].
+// Negative steps gather: x[offset + i * step], here (folded) x[4 - i].
 // CHECK-LABEL: func.func @slice_reverse
 // CHECK: linalg.generic
-// CHECK: linalg.index 0
-// CHECK: arith.muli %{{.*}}, %c-1
-// CHECK: tensor.extract %arg0
+// CHECK: %[[I:.*]] = linalg.index 0
+// CHECK: %[[J:.*]] = arith.subi %c4, %[[I]] : index
+// CHECK: tensor.extract %arg0[%[[J]]]
 func.func @slice_reverse(%x: tensor<5xf32>) -> tensor<5xf32> {
   %s = arith.constant dense<-1> : tensor<1xi64>
   %e = arith.constant dense<-9223372036854775807> : tensor<1xi64>

@@ -1,8 +1,6 @@
 // RUN: quant-opt %s --lowbit-insert-calibration | FileCheck %s
 // RUN: quant-opt %s --lowbit-insert-calibration --lowbit-insert-calibration | FileCheck %s
 // RUN: quant-opt %s --lowbit-insert-calibration="include=down" | FileCheck %s --check-prefix=INCLUDE
-// RUN: quant-opt %s --lowbit-insert-calibration --lowbit-expose-calibration | FileCheck %s --check-prefix=EXPOSE
-// RUN: quant-opt %s --lowbit-insert-calibration --lowbit-expose-calibration=only-statistics=true | FileCheck %s --check-prefix=ONLY
 
 // gate and up read one tensor: one site, named after the first; down reads
 // another. The output head is not a site (default exclude). Running the
@@ -19,20 +17,6 @@
 // INCLUDE-SAME: site "down:in"
 // INCLUDE-NOT: lowbit.calibrate
 
-// The statistics of one run become extra results: per site abs_max, min,
-// max, sum (C) and X^T X (C x C), named for the runtime's manifest.
-// EXPOSE-LABEL: func.func @main
-// EXPOSE-SAME: -> (tensor<4x8xf32> {onnx.name = "y"}, tensor<8xf32> {onnx.name = "calib:gate:in:abs_max"}, tensor<8xf32> {onnx.name = "calib:gate:in:min"}, tensor<8xf32> {onnx.name = "calib:gate:in:max"}, tensor<8xf32> {onnx.name = "calib:gate:in:sum"}, tensor<8x8xf32> {onnx.name = "calib:gate:in:hessian"}, tensor<8xf32> {onnx.name = "calib:down:in:abs_max"}
-// EXPOSE: tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<1x4x8xf32> into tensor<4x8xf32>
-// EXPOSE: math.absf
-// EXPOSE: arith.maximumf
-// EXPOSE: linalg.transpose
-// EXPOSE-NOT: lowbit.calibrate
-// EXPOSE: return
-
-// ONLY-LABEL: func.func @main
-// ONLY-SAME: -> (tensor<8xf32> {onnx.name = "calib:gate:in:abs_max"}
-// ONLY-NOT: onnx.name = "y"
 func.func @main(%x: tensor<1x4x8xf32> {onnx.name = "x"}) -> (tensor<4x8xf32> {onnx.name = "y"}) {
   %gate = arith.constant dense<0.5> : tensor<8x8xf32> loc("gate")
   %up = arith.constant dense<0.25> : tensor<8x8xf32>

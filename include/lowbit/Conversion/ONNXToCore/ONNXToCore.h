@@ -13,6 +13,9 @@
 namespace mlir {
 class Operation;
 class RewritePatternSet;
+namespace func {
+class FuncOp;
+} // namespace func
 
 namespace lowbit {
 
@@ -41,6 +44,16 @@ void populateONNXResizePatterns(RewritePatternSet &patterns);
 void populateONNXQuantizationPatterns(RewritePatternSet &patterns);
 /// Every family above.
 void populateONNXToCorePatterns(RewritePatternSet &patterns);
+/// The folding the conversion applies with the patterns: the
+/// canonicalization patterns of arith, tensor and linalg ops, and the
+/// evaluation of small linalg.generic ops on constants through their body's
+/// folders (shape arithmetic of exporters becomes constants).
+void populateONNXFoldingPatterns(RewritePatternSet &patterns);
+
+/// Gives `func` the static result types its returned values have when they
+/// reach the return through a tensor.cast to a less static type (graph
+/// outputs ONNX shape inference left dynamic and folding made static).
+void refineResultTypes(func::FuncOp func);
 
 /// Emits one error on `root` listing every onnx.node left under it (op type,
 /// count, node names); returns failure if there was any.

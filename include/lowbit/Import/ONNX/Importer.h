@@ -23,11 +23,10 @@ struct ONNXImportOptions {
   /// Static shapes for graph inputs, by name (quant-translate
   /// --input-shape=name:1x512); they replace the model's (dynamic) shapes.
   llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
-  /// Run ONNX shape inference for values the model leaves untyped.
+  /// Run ONNX shape inference (with data propagation) for values the model
+  /// leaves untyped. Shape subgraphs stay nodes: convert-onnx-to-core folds
+  /// them once their inputs are static.
   bool inferShapes = true;
-  /// Fold shape subgraphs (Shape -> Gather -> Concat -> Reshape, Range, ...)
-  /// whose inputs are constants or static shapes into initializers.
-  bool foldShapes = true;
   /// Name of the imported function.
   std::string functionName = "main";
   /// Tensors with at most this many elements become inline dense constants

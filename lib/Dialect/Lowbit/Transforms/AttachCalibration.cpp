@@ -13,9 +13,8 @@ using namespace mlir::lowbit;
 
 namespace {
 
-struct LowbitAttachCalibrationPass
-    : lowbit::impl::LowbitAttachCalibrationPassBase<
-          LowbitAttachCalibrationPass> {
+struct AttachCalibrationPass
+    : lowbit::impl::LowbitAttachCalibrationPassBase<AttachCalibrationPass> {
   using Base::Base;
 
   void runOnOperation() override {

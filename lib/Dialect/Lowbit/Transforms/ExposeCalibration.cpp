@@ -81,9 +81,8 @@ Value gram(OpBuilder &b, Location loc, Value x) {
       .getResult(0);
 }
 
-struct LowbitExposeCalibrationPass
-    : lowbit::impl::LowbitExposeCalibrationPassBase<
-          LowbitExposeCalibrationPass> {
+struct ExposeCalibrationPass
+    : lowbit::impl::LowbitExposeCalibrationPassBase<ExposeCalibrationPass> {
   using Base::Base;
 
   void runOnOperation() override {

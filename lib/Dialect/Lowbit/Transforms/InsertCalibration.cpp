@@ -22,9 +22,8 @@ using namespace mlir::lowbit;
 
 namespace {
 
-struct LowbitInsertCalibrationPass
-    : lowbit::impl::LowbitInsertCalibrationPassBase<
-          LowbitInsertCalibrationPass> {
+struct InsertCalibrationPass
+    : lowbit::impl::LowbitInsertCalibrationPassBase<InsertCalibrationPass> {
   using Base::Base;
 
   void runOnOperation() override {

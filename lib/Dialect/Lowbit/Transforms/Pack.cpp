@@ -496,7 +496,7 @@ void packWeight(const WeightData &w, PackedLayoutAttr layout,
   }
 }
 
-struct LowbitPackPass : lowbit::impl::LowbitPackPassBase<LowbitPackPass> {
+struct PackPass : lowbit::impl::LowbitPackPassBase<PackPass> {
   using Base::Base;
 
   void runOnOperation() override {
