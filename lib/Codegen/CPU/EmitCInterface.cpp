@@ -25,11 +25,9 @@ struct EmitCInterfacePass
   using Base::Base;
 
   void runOnOperation() override {
-    auto func = getOperation().lookupSymbol<func::FuncOp>(entry);
-    if (!func) {
-      getOperation().emitError() << "no entry function @" << entry;
+    func::FuncOp func = lowbit::lookupEntryFunction(getOperation(), entry);
+    if (!func)
       return signalPassFailure();
-    }
     MLIRContext *ctx = &getContext();
     func->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
     for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)

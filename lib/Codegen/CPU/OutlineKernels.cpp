@@ -42,11 +42,9 @@ struct OutlineKernelsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto func = module.lookupSymbol<func::FuncOp>(entry);
-    if (!func) {
-      module.emitError() << "no entry function @" << entry;
+    func::FuncOp func = lookupEntryFunction(module, entry);
+    if (!func)
       return signalPassFailure();
-    }
     SmallVector<DestinationStyleOpInterface> ops;
     for (Operation &op : func.getBody().front())
       if ((isa<linalg::LinalgOp>(&op) && !isa<linalg::FillOp>(&op)) ||

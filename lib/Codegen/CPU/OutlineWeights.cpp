@@ -26,11 +26,9 @@ struct OutlineWeightsPass
   using Base::Base;
 
   void runOnOperation() override {
-    auto func = getOperation().lookupSymbol<func::FuncOp>(entry);
-    if (!func) {
-      getOperation().emitError() << "no entry function @" << entry;
+    func::FuncOp func = lowbit::lookupEntryFunction(getOperation(), entry);
+    if (!func)
       return signalPassFailure();
-    }
     SmallVector<arith::ConstantOp> constants;
     func.walk([&](arith::ConstantOp op) {
       auto type = dyn_cast<RankedTensorType>(op.getType());

@@ -35,6 +35,15 @@ namespace {
 /// Results of at most this many elements are folded.
 constexpr int64_t kMaxFoldedElements = 4096;
 
+/// Steps the multi-index `at` over `sizes` in row-major order.
+void nextIndex(MutableArrayRef<int64_t> at, ArrayRef<int64_t> sizes) {
+  for (int64_t d = (int64_t)at.size() - 1; d >= 0; --d) {
+    if (++at[d] < sizes[d])
+      return;
+    at[d] = 0;
+  }
+}
+
 /// Evaluates a static, all-parallel linalg.generic with constant inputs, a
 /// result of at most kMaxFoldedElements elements and an identity output map
 /// by folding its body at every point of the iteration space.
@@ -119,12 +128,7 @@ struct FoldConstantGeneric : OpRewritePattern<linalg::GenericOp> {
           cast<TypedAttr>(yielded).getType() != type.getElementType())
         return failure();
       results.push_back(yielded);
-      // Next point, row-major.
-      for (int64_t d = (int64_t)point.size() - 1; d >= 0; --d) {
-        if (++point[d] < ranges[d])
-          break;
-        point[d] = 0;
-      }
+      nextIndex(point, ranges);
     }
     rewriter.replaceOpWithNewOp<arith::ConstantOp>(
         op, DenseElementsAttr::get(type, results));
@@ -180,11 +184,7 @@ struct FoldConstantInsertSlices : OpRewritePattern<tensor::InsertSliceOp> {
           linear = linear * shape[d] + offsets[d] + at[d] * strides[d];
         values[linear] = source.isSplat() ? source.getSplatValue<Attribute>()
                                           : source.getValues<Attribute>()[i];
-        for (int64_t d = (int64_t)at.size() - 1; d >= 0; --d) {
-          if (++at[d] < sizes[d])
-            break;
-          at[d] = 0;
-        }
+        nextIndex(at, sizes);
       }
     }
     if (llvm::any_of(values, [](Attribute a) { return !a; }))

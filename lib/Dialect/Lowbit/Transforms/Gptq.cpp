@@ -22,17 +22,11 @@ namespace {
 
 struct GptqPass : lowbit::impl::LowbitGptqPassBase<GptqPass> {
   using Base::Base;
+  friend QuantizeLinearOptions schemeOptionsOf<>(const GptqPass &,
+                                                 llvm::StringRef);
 
   void runOnOperation() override {
-    QuantizeLinearOptions options;
-    options.passName = getArgument();
-    options.method = "gptq";
-    options.scheme = {bits, groupSize, symmetric, clipSearch};
-    options.scheme.kind = format;
-    options.progress = progress;
-    options.minSize = minSize;
-    options.include = include;
-    options.exclude = exclude;
+    QuantizeLinearOptions options = schemeOptionsOf(*this, "gptq");
     options.requireHessian = true;
     if (damp <= 0.0 || blockSize <= 0) {
       getOperation().emitError()

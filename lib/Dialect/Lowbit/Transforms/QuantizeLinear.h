@@ -37,6 +37,24 @@ struct QuantizeLinearOptions {
   bool progress = false;
 };
 
+/// The options every weight-quantization pass shares (WeightSchemeOptions in
+/// Passes.td), read from `pass` (a friend of it: pass options are protected
+/// members of the generated base).
+template <typename PassT>
+QuantizeLinearOptions schemeOptionsOf(const PassT &pass,
+                                      llvm::StringRef method) {
+  QuantizeLinearOptions options;
+  options.passName = pass.getArgument();
+  options.method = method;
+  options.scheme = {pass.bits, pass.groupSize, pass.symmetric, pass.clipSearch};
+  options.scheme.kind = pass.format;
+  options.progress = pass.progress;
+  options.minSize = pass.minSize;
+  options.include = pass.include;
+  options.exclude = pass.exclude;
+  return options;
+}
+
 /// Quantizes the selected layers of `module` with `method` (run in
 /// parallel; returns false with `job.error` set on failure) and rewrites
 /// them. Errors name the pass and the layer.

@@ -23,17 +23,11 @@ namespace {
 struct QuantizeRtnPass
     : lowbit::impl::LowbitQuantizeRtnPassBase<QuantizeRtnPass> {
   using Base::Base;
+  friend QuantizeLinearOptions schemeOptionsOf<>(const QuantizeRtnPass &,
+                                                 llvm::StringRef);
 
   void runOnOperation() override {
-    QuantizeLinearOptions options;
-    options.passName = getArgument();
-    options.method = "rtn";
-    options.scheme = {bits, groupSize, symmetric, clipSearch};
-    options.scheme.kind = format;
-    options.progress = progress;
-    options.minSize = minSize;
-    options.include = include;
-    options.exclude = exclude;
+    QuantizeLinearOptions options = schemeOptionsOf(*this, "rtn");
     quant::WeightScheme scheme = options.scheme;
     auto rtn = [scheme](LayerJob &job) {
       job.result =
