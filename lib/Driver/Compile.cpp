@@ -110,6 +110,17 @@ LogicalResult printModule(ModuleOp module, StringRef path) {
   return success();
 }
 
+/// Writes the quantization report to `path`.
+LogicalResult writeReport(ModuleOp module, llvm::json::Object report,
+                          StringRef path) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return module.emitError() << path << ": " << ec.message();
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
+  return success();
+}
+
 /// The artifact, or nothing: a failed compile leaves no model.so or
 /// manifest.json that could load.
 LogicalResult writeArtifactOrNothing(ModuleOp module,
@@ -139,6 +150,10 @@ LogicalResult mlir::lowbit::compileModel(MLIRContext &ctx,
   llvm::json::Object report;
   if (options.recipe && failed(quantizeModel(module, options, report, log)))
     return failure();
+  if (options.emit != EmitPhase::Artifact && options.recipe &&
+      !options.reportPath.empty() &&
+      failed(writeReport(module, report, options.reportPath)))
+    return failure();
   if (options.emit == EmitPhase::Lowbit)
     return printModule(module, options.output);
 
@@ -167,11 +182,8 @@ LogicalResult mlir::lowbit::compileModel(MLIRContext &ctx,
     return success();
   report["total_seconds"] = total;
   report["peak_rss_mb"] = usage.ru_maxrss / 1024.0;
-  std::error_code ec;
-  std::string reportPath = options.output + "/quant-report.json";
-  llvm::raw_fd_ostream os(reportPath, ec);
-  if (ec)
-    return module.emitError() << reportPath << ": " << ec.message();
-  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
-  return success();
+  return writeReport(module, std::move(report),
+                     options.reportPath.empty()
+                         ? options.output + "/quant-report.json"
+                         : options.reportPath);
 }

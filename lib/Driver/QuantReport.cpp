@@ -102,6 +102,9 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
       layer["output_error"] = *oerr;
     if (ms)
       layer["seconds"] = *ms / 1e3;
+    if (auto site = op->getAttrOfType<StringAttr>(
+            LowbitDialect::CalibrationSiteAttrHelper::getNameStr()))
+      layer["calibration_site"] = site.str();
     layers.push_back(std::move(layer));
   }
   int64_t floatLayers = 0;

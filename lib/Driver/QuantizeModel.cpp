@@ -59,7 +59,14 @@ collectStatistics(ModuleOp module, const CompileOptions &options,
   CalibrationOptions calibration;
   calibration.maxSamples = options.recipe->calibrationSamples;
   calibration.threads = options.threads;
-  calibration.workDir = options.output + "/calibration.tmp";
+  // The instrumented artifact goes to a directory of its own, whatever the
+  // compile's output is (a file for the --emit phases before the artifact).
+  SmallString<128> workDir;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("lowbit-calibration", workDir))
+    return module.emitError()
+           << "cannot create a directory for calibration: " << ec.message();
+  calibration.workDir = workDir.str().str();
   calibration.progress = options.progress;
   FailureOr<CalibrationStats> collected =
       runCalibration(module, *data, calibration, log);

@@ -132,6 +132,12 @@ static cl::opt<int>
                 cl::init(0), cl::cat(quantCat));
 static cl::opt<bool> quietFlag("quiet", cl::desc("no progress bars or table"),
                                cl::cat(quantCat));
+static cl::opt<std::string> reportFlag(
+    "report",
+    cl::desc("write the quantization report (JSON) here (default: "
+             "quant-report.json in the artifact; other --emit phases write "
+             "none unless given)"),
+    cl::cat(quantCat));
 
 namespace {
 
@@ -261,6 +267,7 @@ int main(int argc, char **argv) {
   options.calibCache = calibCache;
   options.threads = threadsFlag;
   options.progress = !quietFlag;
+  options.reportPath = reportFlag;
   lowbit::ArtifactOptions &artifact = options.artifact;
   artifact.target = target;
   artifact.optimize = !noOptimize;

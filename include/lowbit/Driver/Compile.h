@@ -57,6 +57,9 @@ struct CompileOptions {
   std::string calibPath, calibCache;
   /// Threads of the calibration runs (0: all cores).
   int threads = 0;
+  /// Where the quantization report (JSON) goes; empty: quant-report.json in
+  /// the artifact, and none for the other phases.
+  std::string reportPath;
   /// Progress bars and the per-layer table on the log.
   bool progress = true;
   /// Target, kernel choices, ptxas; `artifact.outDir` is `output`.

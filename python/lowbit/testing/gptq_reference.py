@@ -21,6 +21,9 @@ import numpy as np
 
 MAGIC = b"LBCALIB1"
 
+# The symmetric scale rule of Lowbit's GPTQ (lib/Quantization/Gptq.cpp).
+LOWBIT_GPTQ_RULE = "absmax"
+
 
 @dataclass
 class Quantizer:
@@ -87,6 +90,22 @@ def gptq(w, h, bits, group, act_order=True, damp=0.01, rule="absmax"):
         err = (wp[i] - dq) / u[i, i]
         wp[i + 1:] -= np.outer(u[i, i + 1:], err)
     return codes, scales, deq
+
+
+def rtn(w, bits, group):
+    """Lowbit's RTN (lib/Quantization/Rtn.cpp, symmetric): per group the
+    weight of largest magnitude m on the extra negative code, s = m /
+    -2^(b-1); returns the dequantized K x N weight."""
+    w = np.asarray(w, dtype=np.float64)
+    k, n = w.shape
+    out = np.empty_like(w)
+    lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    for g0 in range(0, k, group or k):
+        blk = w[g0:g0 + (group or k)]
+        m = blk[np.argmax(np.abs(blk), axis=0), np.arange(n)]
+        s = np.where(m == 0, 1.0, m / lo)
+        out[g0:g0 + (group or k)] = np.clip(np.round(blk / s), lo, hi) * s
+    return out
 
 
 def layer_errors(w, wq, h):

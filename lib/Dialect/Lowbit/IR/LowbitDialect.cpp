@@ -39,7 +39,8 @@ static LogicalResult verifyDiscardableAttr(Operation *op, NamedAttribute attr) {
   if (name == D::UnsignedAttrHelper::getNameStr())
     return expect(isa<UnitAttr>(value), "a unit attribute");
   if (name == D::LayerAttrHelper::getNameStr() ||
-      name == D::MethodAttrHelper::getNameStr())
+      name == D::MethodAttrHelper::getNameStr() ||
+      name == D::CalibrationSiteAttrHelper::getNameStr())
     return expect(isa<StringAttr>(value), "a string");
   if (name == D::WeightErrorAttrHelper::getNameStr() ||
       name == D::OutputErrorAttrHelper::getNameStr() ||

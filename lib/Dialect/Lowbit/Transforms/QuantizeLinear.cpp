@@ -89,6 +89,10 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
                                                          q.n, *job.hessian)));
   matmul->setAttr(LowbitDialect::TimeMsAttrHelper::getNameStr(),
                   b.getF32FloatAttr(job.seconds * 1e3));
+  if (auto site = layer.input.getDefiningOp<CalibrateOp>())
+    if (job.hessian)
+      matmul->setAttr(LowbitDialect::CalibrationSiteAttrHelper::getNameStr(),
+                      site.getSiteAttr());
 
   Operation *weightDef = layer.weight.getDefiningOp();
   Operation *initDef = op->getOperand(op->getNumOperands() - 1).getDefiningOp();

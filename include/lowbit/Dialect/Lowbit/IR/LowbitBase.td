@@ -59,6 +59,8 @@ def Lowbit_Dialect : Dialect {
   //   output_error  (lowbit.matmul) relative output error on calibration
   //                 data, tr(dW H dW^T) / tr(W H W^T)
   //   time_ms       (lowbit.matmul) time spent quantizing the layer
+  //   calibration_site (lowbit.matmul) the site whose statistics (Hessian)
+  //                 quantized the layer
   //   stats         (lowbit.calibrate) the site's calibration statistics
   //   weights       (module) values of the entry's outlined weight arguments
   //   gpu_kernels   (module) the launch table of the GPU kernels
@@ -72,6 +74,7 @@ def Lowbit_Dialect : Dialect {
     "::mlir::FloatAttr":$weight_error,
     "::mlir::FloatAttr":$output_error,
     "::mlir::FloatAttr":$time_ms,
+    "::mlir::StringAttr":$calibration_site,
     "::mlir::DictionaryAttr":$stats,
     "::mlir::ArrayAttr":$weights,
     "::mlir::ArrayAttr":$gpu_kernels,

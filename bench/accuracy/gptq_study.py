@@ -1,0 +1,276 @@
+"""Why GPTQ generalizes badly on SmolLM2: the experiments behind issue #28.
+
+A numpy model of SmolLM2-135M (the package's GGUF, dequantized; the same
+function as the ONNX export) with its 210 linear layers quantized by the
+float64 reference GPTQ (python/lowbit/testing/gptq_reference.py) or by RTN,
+so that each suspect can be switched on and off in minutes:
+
+- calibration one-shot on the float model, or sequential (GPTQ's reference:
+  block by block, the inputs of block i from the already-quantized blocks
+  before it, and within a block q/k/v, o, gate/up, down in turn);
+- the symmetric scale rule: "absmax" (s = max|w| / (2^(b-1)-1), what
+  Lowbit's GPTQ did) or "range" (s = 2 max|w| / (2^b - 1), the GPTQ
+  reference's quantizer, all 2^b levels);
+- act-order (static groups) or in order; dampening;
+- the calibration text: WikiText-2 valid as tokenized, or detokenized.
+
+Perplexity over consecutive 512-token windows of WikiText-2 test (in
+domain) and of Jane Austen's Emma (out of domain, never calibrated on).
+Also reported: median per-layer weight and output error, and how many
+weights error compensation pushed past their static group's range (they
+clamp).
+
+    .venv/bin/python bench/accuracy/gptq_study.py --bits 3 --configs rtn,gptq,gptq-seq
+"""
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "python"))
+
+from lowbit.models.smollm2 import SmolLM2  # noqa: E402
+from lowbit.testing import gptq_reference as ref  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+LAYERS = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
+# Layers that read one input share one Hessian, as Lowbit's calibration sites do.
+INPUTS = {"attn_q": "qkv", "attn_k": "qkv", "attn_v": "qkv", "attn_output": "o",
+          "ffn_gate": "gu", "ffn_up": "gu", "ffn_down": "down"}
+ORDER = [("qkv", ["attn_q", "attn_k", "attn_v"]), ("o", ["attn_output"]),
+         ("gu", ["ffn_gate", "ffn_up"]), ("down", ["ffn_down"])]
+
+
+def detokenize(text):
+    """WikiText's tokenized form to natural text: ' @-@ ' joiners, spaces
+    before punctuation and after brackets, ' = Title = ' headings."""
+    text = re.sub(r" @([-.,])@ ", r"\1", text)
+    text = re.sub(r" ([.,;:!?)\]'])", r"\1", text)
+    text = re.sub(r"([(\[]) ", r"\1", text)
+    text = re.sub(r" (n't|'s|'re|'ve|'ll|'d|'m)\b", r"\1", text)
+    text = re.sub(r"^ *(=+) (.*?) \1 *$", r"\2", text, flags=re.M)
+    return text.replace("<unk>", "?")
+
+
+def texts():
+    wiki = lambda split: (DATA / "wikitext-2" / f"{split}.txt").read_text(encoding="utf-8")
+    emma = (DATA / "austen" / "Emma.txt").read_text(encoding="utf-8")
+    emma = emma[emma.index("CHAPTER I"):]
+    return {"wiki-valid": wiki("valid"), "wiki-valid-natural": detokenize(wiki("valid")),
+            "wiki-test": wiki("test"), "emma": emma}
+
+
+class Model:
+    """SmolLM2 in float32 numpy with replaceable linear weights ([in, out]) and
+    hooks on the inputs of each group of linear layers."""
+
+    def __init__(self):
+        self.m = SmolLM2()
+        c = self.c = self.m.config
+        self.emb = self.m.w("token_embd.weight")
+        self.norm = self.m.w("output_norm.weight")
+        self.w = {}
+        for l in range(c.layers):
+            for name in LAYERS:
+                self.w[(l, name)] = np.ascontiguousarray(self.m.w(f"blk.{l}.{name}.weight").T)
+        self.float_w = dict(self.w)
+        self.cos, self.sin = self.m.rope_tables(4096)
+        self.mask = np.triu(np.full((512, 512), -np.inf, np.float32), 1)
+        self.norms = {(l, n): self.m.w(f"blk.{l}.{n}.weight")
+                      for l in range(c.layers) for n in ("attn_norm", "ffn_norm")}
+
+    def rms(self, x, g):
+        return x / np.sqrt((x * x).mean(-1, keepdims=True) + self.c.eps) * g
+
+    def rope(self, t):
+        s = t.shape[0]
+        cos, sin = self.cos[:s, None, :], self.sin[:s, None, :]
+        a, b = t[..., 0::2], t[..., 1::2]
+        out = np.empty_like(t)
+        out[..., 0::2] = a * cos - b * sin
+        out[..., 1::2] = a * sin + b * cos
+        return out
+
+    def block(self, l, x, hook=None, stop=None):
+        """Block l on x [S, H]; hook(group, input) sees each group's input;
+        returns the output (or None after the `stop` group's input)."""
+        c, w, s = self.c, self.w, x.shape[0]
+        h = self.rms(x, self.norms[(l, "attn_norm")])
+        if hook:
+            hook("qkv", h)
+        if stop == "qkv":
+            return None
+        q = self.rope((h @ w[(l, "attn_q")]).reshape(s, c.heads, c.head_dim))
+        k = self.rope((h @ w[(l, "attn_k")]).reshape(s, c.kv_heads, c.head_dim))
+        v = (h @ w[(l, "attn_v")]).reshape(s, c.kv_heads, c.head_dim)
+        rep = c.heads // c.kv_heads
+        k, v = np.repeat(k, rep, axis=1), np.repeat(v, rep, axis=1)
+        q, k, v = q.transpose(1, 0, 2), k.transpose(1, 2, 0), v.transpose(1, 0, 2)
+        scores = (q @ k) * np.float32(1 / np.sqrt(c.head_dim))
+        scores += self.mask[:s, :s]
+        scores -= scores.max(-1, keepdims=True)
+        prob = np.exp(scores)
+        prob /= prob.sum(-1, keepdims=True)
+        att = (prob @ v).transpose(1, 0, 2).reshape(s, c.hidden)
+        if hook:
+            hook("o", att)
+        if stop == "o":
+            return None
+        x = x + att @ w[(l, "attn_output")]
+        h = self.rms(x, self.norms[(l, "ffn_norm")])
+        if hook:
+            hook("gu", h)
+        if stop == "gu":
+            return None
+        g, u = h @ w[(l, "ffn_gate")], h @ w[(l, "ffn_up")]
+        a = g / (1 + np.exp(-g)) * u
+        if hook:
+            hook("down", a)
+        if stop == "down":
+            return None
+        return x + a @ w[(l, "ffn_down")]
+
+    def logits(self, ids):
+        x = self.emb[ids]
+        for l in range(self.c.layers):
+            x = self.block(l, x)
+        return self.rms(x, self.norm) @ self.emb.T
+
+    def perplexity(self, ids, windows):
+        from lowbit.evaluate import perplexity
+        return perplexity(lambda x: self.logits(x[0])[None], ids, windows)[0]
+
+
+def hessians_of(model, l, windows, group_names):
+    """X^T X / rows of the inputs of `group_names` in block l over the
+    cached block inputs `windows`."""
+    acc = {}
+    def hook(group, x):
+        if group in group_names:
+            x64 = x.astype(np.float64)
+            h, n = acc.get(group, (0, 0))
+            acc[group] = (h + x64.T @ x64, n + x.shape[0])
+    stop = group_names[-1]
+    for x in windows:
+        model.block(l, x, hook=hook, stop=stop)
+    return {g: h / n for g, (h, n) in acc.items()}
+
+
+def clamped_fraction(w, deq, bits, group, rule):
+    """Of the weights GPTQ stored at a clamped code: how many (the compensated
+    value left the static group's range)."""
+    k, n = w.shape
+    q = ref.Quantizer(bits, rule)
+    lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    count = 0
+    for g0 in range(0, k, group):
+        s = q.scale(w[g0:g0 + group].astype(np.float64))
+        codes = np.round(deq[g0:g0 + group] / s)
+        count += int(np.sum((codes == lo) | (codes == hi)))
+    return count / w.size
+
+
+def quantize(model, cfg, calib, bits, group, log):
+    """Quantizes every linear layer of `model` as `cfg` says; returns per-layer
+    (weight error, output error, clamped fraction)."""
+    model.w = dict(model.float_w)
+    stats = []
+    windows = [model.emb[ids] for ids in calib]
+    method = cfg["method"]
+    for l in range(model.c.layers):
+        if method == "rtn":
+            for name in LAYERS:
+                model.w[(l, name)] = ref.rtn(model.float_w[(l, name)], bits, group).astype(np.float32)
+            windows = [model.block(l, x) for x in windows] if cfg.get("need_windows") else windows
+            continue
+        if cfg["calibration"] == "one-shot":
+            # Hessians from the float model's activations (all blocks float).
+            saved = dict(model.w)
+            model.w = dict(model.float_w)
+            hs = hessians_of(model, l, windows, [g for g, _ in ORDER])
+            model.w = saved
+        for group_name, names in ORDER:
+            if cfg["calibration"] == "sequential":
+                h = hessians_of(model, l, windows, [group_name])[group_name]
+            else:
+                h = hs[group_name]
+            for name in names:
+                w = model.float_w[(l, name)]
+                _, _, deq = ref.gptq(w, h, bits, group, act_order=cfg["act_order"],
+                                     damp=cfg["damp"], rule=cfg["rule"])
+                model.w[(l, name)] = deq.astype(np.float32)
+                we, oe = ref.layer_errors(w, deq, h)
+                cf = clamped_fraction(w, deq, bits, group, cfg["rule"]) if cfg["act_order"] else 0.0
+                stats.append((we, oe, cf))
+        # The next block's inputs: one-shot keeps the float model's, sequential
+        # takes the quantized block's.
+        if cfg["calibration"] == "sequential":
+            windows = [model.block(l, x) for x in windows]
+        else:
+            saved = dict(model.w)
+            model.w = dict(model.float_w)
+            windows = [model.block(l, x) for x in windows]
+            model.w = saved
+        log(f"  block {l + 1}/{model.c.layers}")
+    return stats
+
+
+CONFIGS = {
+    "float": {"method": "float"},
+    "rtn": {"method": "rtn"},
+    "gptq": {"method": "gptq", "calibration": "one-shot", "rule": "absmax", "act_order": True, "damp": 0.01},
+    "gptq-noact": {"method": "gptq", "calibration": "one-shot", "rule": "absmax", "act_order": False, "damp": 0.01},
+    "gptq-damp0.1": {"method": "gptq", "calibration": "one-shot", "rule": "absmax", "act_order": True, "damp": 0.1},
+    "gptq-range": {"method": "gptq", "calibration": "one-shot", "rule": "range", "act_order": True, "damp": 0.01},
+    "gptq-range-noact": {"method": "gptq", "calibration": "one-shot", "rule": "range", "act_order": False, "damp": 0.01},
+    "gptq-seq": {"method": "gptq", "calibration": "sequential", "rule": "absmax", "act_order": True, "damp": 0.01},
+    "gptq-range-seq": {"method": "gptq", "calibration": "sequential", "rule": "range", "act_order": True, "damp": 0.01},
+    "gptq-range-seq-noact": {"method": "gptq", "calibration": "sequential", "rule": "range", "act_order": False, "damp": 0.01},
+}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--configs", default="float,rtn,gptq")
+    ap.add_argument("--bits", type=int, default=4)
+    ap.add_argument("--group", type=int, default=128)
+    ap.add_argument("--calib-windows", type=int, default=32)
+    ap.add_argument("--calib-text", default="wiki-valid")
+    ap.add_argument("--windows", type=int, default=6, help="evaluation windows per text")
+    args = ap.parse_args(argv)
+    model = Model()
+    tok = model.m.tokenizer()
+    t = texts()
+    ids_of = lambda name, n: np.array(tok.encode(t[name][:n * 512 * 8]).ids[:n * 512], np.int64)
+    calib_ids = ids_of(args.calib_text, args.calib_windows).reshape(args.calib_windows, 512)
+    evals = {"wiki-test": ids_of("wiki-test", args.windows), "emma": ids_of("emma", args.windows)}
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)
+    rows = []
+    for name in args.configs.split(","):
+        cfg = CONFIGS[name]
+        t0 = time.time()
+        stats = [] if cfg["method"] == "float" else quantize(model, cfg, calib_ids, args.bits,
+                                                            args.group, log)
+        if cfg["method"] == "float":
+            model.w = dict(model.float_w)
+        ppl = {k: model.perplexity(v, args.windows) for k, v in evals.items()}
+        s = np.array(stats) if stats else np.zeros((1, 3))
+        row = (name, ppl["wiki-test"], ppl["emma"], np.median(s[:, 0]), np.median(s[:, 1]),
+               np.mean(s[:, 2]), time.time() - t0)
+        rows.append(row)
+        print(f"{name:22} wiki {row[1]:9.2f}  emma {row[2]:9.2f}  weight err {row[3]:.3f}  "
+              f"output err {row[4]:.3f}  clamped {row[5]:.4f}  ({row[6]:.0f} s)", flush=True)
+    print(f"\nW{args.bits} g{args.group}, calibration {args.calib_windows} x 512 tokens of "
+          f"{args.calib_text}; {args.windows} x 512 tokens per evaluation text")
+    print("| config | WikiText-2 test | Emma | median weight err | median output err | clamped |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]:.2f} | {r[2]:.2f} | {r[3]:.3f} | {r[4]:.3f} | {r[5]:.4f} |")
+
+
+if __name__ == "__main__":
+    main()
