@@ -23,7 +23,6 @@ clamp).
     .venv/bin/python bench/accuracy/gptq_study.py --bits 3 --configs rtn,gptq,gptq-seq
 """
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
@@ -34,9 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "python"))
 
 from lowbit.models.smollm2 import SmolLM2  # noqa: E402
+from lowbit import texts as T  # noqa: E402
 from lowbit.testing import gptq_reference as ref  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
 LAYERS = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
 # Layers that read one input share one Hessian, as Lowbit's calibration sites do.
 INPUTS = {"attn_q": "qkv", "attn_k": "qkv", "attn_v": "qkv", "attn_output": "o",
@@ -45,23 +44,9 @@ ORDER = [("qkv", ["attn_q", "attn_k", "attn_v"]), ("o", ["attn_output"]),
          ("gu", ["ffn_gate", "ffn_up"]), ("down", ["ffn_down"])]
 
 
-def detokenize(text):
-    """WikiText's tokenized form to natural text: ' @-@ ' joiners, spaces
-    before punctuation and after brackets, ' = Title = ' headings."""
-    text = re.sub(r" @([-.,])@ ", r"\1", text)
-    text = re.sub(r" ([.,;:!?)\]'])", r"\1", text)
-    text = re.sub(r"([(\[]) ", r"\1", text)
-    text = re.sub(r" (n't|'s|'re|'ve|'ll|'d|'m)\b", r"\1", text)
-    text = re.sub(r"^ *(=+) (.*?) \1 *$", r"\2", text, flags=re.M)
-    return text.replace("<unk>", "?")
-
-
 def texts():
-    wiki = lambda split: (DATA / "wikitext-2" / f"{split}.txt").read_text(encoding="utf-8")
-    emma = (DATA / "austen" / "Emma.txt").read_text(encoding="utf-8")
-    emma = emma[emma.index("CHAPTER I"):]
-    return {"wiki-valid": wiki("valid"), "wiki-valid-natural": detokenize(wiki("valid")),
-            "wiki-test": wiki("test"), "emma": emma}
+    return {"wiki-valid": T.wikitext("valid"), "wiki-valid-natural": T.wikitext("valid", True),
+            "wiki-test": T.wikitext("test"), "emma": T.austen("Emma")}
 
 
 class Model:

@@ -34,7 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "python"))
 
-from lowbit import calib_data, evaluate, tools  # noqa: E402
+from lowbit import calib_data, evaluate, texts, tools  # noqa: E402
+from lowbit.models.smollm2 import SmolLM2  # noqa: E402
 from lowbit.models import cache_dir  # noqa: E402
 from lowbit.runtime import Model  # noqa: E402
 
@@ -230,25 +231,37 @@ def smollm2(args, rows):
     model = cache_dir() / "SmolLM2-135M-Instruct" / "model.onnx"
     if not model.exists():
         export(model.parent)
-    ids = text_ids(512 * args.windows, split="test")
+    # In domain (WikiText-2 test) and out of domain (Austen's Emma).
+    corpora = {"ppl": text_ids(512 * args.windows, split="test"),
+               "ppl_emma": texts.token_ids(texts.austen("Emma"), 512 * args.windows,
+                                           SmolLM2().tokenizer())}
     calib = calib_data.write("smollm2", WORK / "calib-smollm2", args.calib_samples, 512)
     so = ort.SessionOptions()
     so.intra_op_num_threads = args.threads
 
+    def both(forward, cache, tag):
+        """{"ppl": ..., "ppl_emma": ...} of `forward`, cached per text."""
+        out = {}
+        for key, ids in corpora.items():
+            run = lambda: evaluate.perplexity(forward, ids, args.windows)
+            out[key], scored = cached_eval(cache, f"{key}-{args.windows}-{tag}", run)
+        return out, scored
+
     def ort_ppl(path):
-        def run():
-            sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-            return evaluate.perplexity(lambda x: sess.run(None, {"input_ids": x})[0], ids,
-                              args.windows)
-        return cached_eval(Path(path).parent if Path(path).parent != model.parent
-                           else WORK / "smollm2-fp32", f"ppl-{args.windows}", run)
+        def forward(x, box=[]):
+            if not box:
+                box.append(ort.InferenceSession(str(path), so,
+                                                providers=["CPUExecutionProvider"]))
+            return box[0].run(None, {"input_ids": x})[0]
+        return both(forward, Path(path).parent if Path(path).parent != model.parent
+                    else WORK / "smollm2-fp32", "ort")
 
     fp_bytes = model.stat().st_size + Path(str(model) + ".data").stat().st_size
     log("SmolLM2: FP32 (onnxruntime)")
     ppl, scored = ort_ppl(model)
-    rows.append({"engine": "FP32 reference (onnxruntime)", "bpw": 32.0, "ppl": ppl,
+    rows.append({"engine": "FP32 reference (onnxruntime)", "bpw": 32.0, **ppl,
                  "size": fp_bytes})
-    base = ppl
+    base = dict(ppl)
     for name, method, bits, group, sym, extra in LOWBIT:
         if args.only and args.only not in name:
             continue
@@ -256,23 +269,22 @@ def smollm2(args, rows):
         art, rep = lowbit_compile(model, WORK / ("smollm2-" + slug(name)),
                                   {"input_ids": (1, 512)}, method, bits, group, sym,
                                   calib, WORK / "smollm2.lbcal", args.calib_samples, extra)
-        def run():
-            with Model(art, threads=args.threads) as m:
-                return evaluate.perplexity(lambda x: m.run(input_ids=x)[0], ids, args.windows)
-        ppl, _ = cached_eval(art, f"ppl-{args.windows}", run)
+        with Model(art, threads=args.threads) as m:
+            ppl, _ = both(lambda x: m.run(input_ids=x)[0], art, "lowbit")
         rows.append({"engine": f"Lowbit {name}", "bpw": rep["bits_per_weight"],
-                     "ppl": ppl, "size": lowbit_size(art),
+                     **ppl, "size": lowbit_size(art),
                      "seconds": rep["total_seconds"]})
     arr = np.load(calib / "input_ids.npy")
     reader = Reader({"input_ids": arr}, min(args.ort_gptq_samples, len(arr)))
     for kind, path in ort_models(args, rows, model, "smollm2", reader):
         bpw, size = ort_nbits_stats(path)
         ppl, _ = ort_ppl(path)
-        rows.append({"engine": f"onnxruntime {kind} W4 b128", "bpw": bpw, "ppl": ppl,
+        rows.append({"engine": f"onnxruntime {kind} W4 b128", "bpw": bpw, **ppl,
                      "size": size})
     for r in rows:
         if "ppl" in r:
-            r["dppl"] = r["ppl"] - base
+            r["dppl"] = r["ppl"] - base["ppl"]
+            r["dppl_emma"] = r["ppl_emma"] - base["ppl_emma"]
     return scored
 
 
@@ -287,14 +299,17 @@ def minilm(args, rows):
     if not model.exists():
         export(model.parent)
     mm = MiniLM.load()
-    texts = sentences(args.sentences, split="test")
-    batches = []
-    for i in range(0, len(texts), 8):
-        chunk = texts[i:i + 8]
-        chunk += [chunk[-1]] * (8 - len(chunk))
-        ids, mask = batch(mm, chunk, max_len=128)
-        pad = ((0, 0), (0, 128 - ids.shape[1]))
-        batches.append((np.pad(ids, pad), np.pad(mask, pad)))
+    corpora = {"": sentences(args.sentences, split="test"),
+               "_emma": texts.sentences(texts.austen("Emma"), args.sentences)}
+    batches = {}
+    for key, sents in corpora.items():
+        batches[key] = []
+        for i in range(0, len(sents), 8):
+            chunk = sents[i:i + 8]
+            chunk += [chunk[-1]] * (8 - len(chunk))
+            ids, mask = batch(mm, chunk, max_len=128)
+            pad = ((0, 0), (0, 128 - ids.shape[1]))
+            batches[key].append((np.pad(ids, pad), np.pad(mask, pad)))
     calib_dir = WORK / "calib-minilm"
     raw = calib_data.minilm(256, 128)
     calib_dir.mkdir(parents=True, exist_ok=True)
@@ -304,8 +319,8 @@ def minilm(args, rows):
     so.intra_op_num_threads = args.threads
 
     def embed(run):
-        out = [run(i, m) for i, m in batches]
-        return np.concatenate(out)[:len(texts)]
+        return {key: np.concatenate([run(i, m) for i, m in batches[key]])[:len(sents)]
+                for key, sents in corpora.items()}
 
     def ort_embed(path):
         sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
@@ -315,9 +330,12 @@ def minilm(args, rows):
     ref = ort_embed(model)
 
     def score(name, e, bpw, size):
-        a = evaluate.embedding_agreement(e, ref)
-        rows.append({"engine": name, "bpw": bpw, "cos_mean": a["cosine"],
-                     "cos_min": a["cosine_min"], "nn": a["same_neighbour"], "size": size})
+        row = {"engine": name, "bpw": bpw, "size": size}
+        for key in corpora:
+            a = evaluate.embedding_agreement(e[key], ref[key])
+            row.update({f"cos_mean{key}": a["cosine"], f"cos_min{key}": a["cosine_min"],
+                        f"nn{key}": a["same_neighbour"]})
+        rows.append(row)
 
     fp_bytes = model.stat().st_size + Path(str(model) + ".data").stat().st_size
     score("FP32 reference (onnxruntime)", ref, 32.0, fp_bytes)
@@ -408,37 +426,44 @@ def main(argv=None):
     if args.skip != "smollm2":
         rows = []
         scored = smollm2(args, rows)
-        lines += [f"### SmolLM2-135M: WikiText-2 test perplexity, {args.windows} windows "
-                  f"x 512 tokens, stride 512 ({scored} tokens scored); calibration "
-                  f"{args.calib_samples} x 512 tokens of valid.txt",
+        lines += [f"### SmolLM2-135M: perplexity on WikiText-2 test (in domain) and Austen's "
+                  f"Emma (out of domain), {args.windows} windows x 512 tokens each, stride "
+                  f"512 ({scored} tokens scored per text); calibration "
+                  f"{args.calib_samples} x 512 tokens of WikiText-2 valid.txt",
                   "",
                   "Caveat (MODELS.md): the FP32 reference is the Q4_1 GGUF dequantized; "
                   "its weights sit on a 4-bit grid of 32-weight asymmetric groups.",
                   "",
-                  "| method | bits/weight | size | perplexity | vs FP32 | quant-compile time |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+                  "| method | bits/weight | size | WikiText-2 | vs FP32 | Emma | vs FP32 | "
+                  "quant-compile time |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for r in rows:
             if "error" in r:
-                lines.append(f"| {r['engine']} | - | - | {r['error']} | - | - |")
+                lines.append(f"| {r['engine']} | - | - | {r['error']} | - | - | - | - |")
                 continue
             t = f"{r['seconds']:.0f} s" if "seconds" in r else "-"
             lines.append(f"| {r['engine']} | {r['bpw']:.3f} | {r['size'] / 1e6:.0f} MB | "
-                         f"{r['ppl']:.3f} | {r['dppl']:+.3f} | {t} |")
+                         f"{r['ppl']:.3f} | {r['dppl']:+.3f} | {r['ppl_emma']:.3f} | "
+                         f"{r['dppl_emma']:+.3f} | {t} |")
         plot(rows, args.out / "smollm2-ppl-vs-bpw.png")
         (args.out / "smollm2.json").write_text(json.dumps(rows, indent=1))
     if args.skip != "minilm":
         rows = []
         minilm(args, rows)
-        lines += ["", f"### all-MiniLM-L6-v2: {args.sentences} sentences of WikiText-2 "
-                  "test.txt; calibration 256 sentences of valid.txt", "",
-                  "| method | bits/weight | size | cosine mean | cosine min | "
-                  "nearest neighbour same |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        lines += ["", f"### all-MiniLM-L6-v2: {args.sentences} sentences each of WikiText-2 "
+                  "test.txt (in domain) and Austen's Emma (out of domain); calibration 256 "
+                  "sentences of valid.txt", "",
+                  "| method | bits/weight | size | WikiText-2 cosine mean | min | "
+                  "nearest neighbour same | Emma cosine mean | min | nearest neighbour same |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for r in rows:
             if "error" in r:
-                lines.append(f"| {r['engine']} | - | - | {r['error']} | - | - |")
+                lines.append(f"| {r['engine']} | - | - | {r['error']} | - | - | - | - | - |")
                 continue
             lines.append(f"| {r['engine']} | {r['bpw']:.3f} | {r['size'] / 1e6:.1f} MB | "
-                         f"{r['cos_mean']:.5f} | {r['cos_min']:.5f} | {r['nn'] * 100:.1f}% |")
+                         f"{r['cos_mean']:.5f} | {r['cos_min']:.5f} | {r['nn'] * 100:.1f}% | "
+                         f"{r['cos_mean_emma']:.5f} | {r['cos_min_emma']:.5f} | "
+                         f"{r['nn_emma'] * 100:.1f}% |")
         (args.out / "minilm.json").write_text(json.dumps(rows, indent=1))
     text = "\n".join(lines) + "\n"
     print(text)

@@ -80,3 +80,12 @@ def output_dir(name: str) -> Path:
     or ./out/name outside a checkout."""
     root = source_root()
     return (root if root is not None else Path.cwd()) / "out" / name
+
+
+def shared_dir() -> Path:
+    """The project's shared data: $LOWBIT_SHARED_DIR, or shared/ beside the
+    checkout (where CI puts it too)."""
+    if os.environ.get("LOWBIT_SHARED_DIR"):
+        return Path(os.environ["LOWBIT_SHARED_DIR"])
+    root = source_root()
+    return (root.parent if root is not None else Path.cwd()) / "shared"

@@ -25,12 +25,8 @@ from . import config, tools
 from .mlir_emit import ResourceWriter
 from .models.minilm import MiniLM
 
-import os
-
-# ../shared beside the checkout (or $LOWBIT_SHARED_DIR) holds the real text.
-SHARED = Path(os.environ.get("LOWBIT_SHARED_DIR",
-                             Path(__file__).resolve().parents[3] / "shared"))
-DATA = SHARED / "data" / "wikitext-2"
+# The real text (../shared beside the checkout, or $LOWBIT_SHARED_DIR).
+DATA = config.shared_dir() / "data" / "wikitext-2"
 
 # (name, bits, group size (0: per channel), symmetric)
 SCHEMES = [
