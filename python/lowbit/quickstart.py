@@ -10,7 +10,11 @@ artifacts and compare them with the float model on WikiText-2 test.txt:
 - all-MiniLM-L6-v2: sentence-embedding cosine similarity with FP32 and how
   often each sentence's nearest neighbour stays the same;
 - SmolLM2-135M: perplexity over 512-token windows (the FP32 reference is
-  the package's Q4_1 GGUF dequantized, see ../shared/docs/MODELS.md).
+  the package's Q4_1 GGUF dequantized, see ../shared/docs/MODELS.md);
+
+each on WikiText-2 test (the calibration text's domain) and on Jane Austen's
+Emma (out of domain: a method that only fits its calibration text shows
+there).
 
     python -m lowbit.quickstart [--models minilm,smollm2] [--out out/quickstart]
         [--calib-samples 32] [--windows 4] [--sentences 200]
@@ -28,8 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import calib_data, config, evaluate, tools
+from . import calib_data, config, evaluate, texts, tools
 from .models import cache_dir
+from .models.smollm2 import SmolLM2
 from .runtime import Model
 
 METHODS = [("float", []),
@@ -65,29 +70,33 @@ def run_minilm(args, rows):
     for k, v in calib_data.minilm(8 * args.calib_samples, 128).items():
         np.save(calib / f"{k}.npy", v.reshape(args.calib_samples, 8, 128))
     mm = MiniLM.load()
-    texts = sentences(args.sentences, split="test")
-    batches = []
-    for i in range(0, len(texts), 8):
-        chunk = texts[i:i + 8] + [texts[-1]] * max(0, i + 8 - len(texts))
-        ids, mask = batch(mm, chunk, max_len=128)
-        pad = ((0, 0), (0, 128 - ids.shape[1]))
-        batches.append((np.pad(ids, pad), np.pad(mask, pad)))
+    # In domain (WikiText-2 test) and out of domain (Austen's Emma).
+    corpora = {"wiki": sentences(args.sentences, split="test"),
+               "emma": texts.sentences(texts.austen("Emma"), args.sentences)}
+    batches = {}
+    for key, sents in corpora.items():
+        batches[key] = []
+        for i in range(0, len(sents), 8):
+            chunk = sents[i:i + 8] + [sents[-1]] * max(0, i + 8 - len(sents))
+            ids, mask = batch(mm, chunk, max_len=128)
+            pad = ((0, 0), (0, 128 - ids.shape[1]))
+            batches[key].append((np.pad(ids, pad), np.pad(mask, pad)))
     shapes = {"input_ids": (8, 128), "attention_mask": (8, 128)}
     embeddings = {}
     for name, flags in METHODS:
         print(f"all-MiniLM-L6-v2: quant-compile {name} ...", flush=True)
         art = out / name.split()[0].lower()
         secs, rep = compile_model(model, art, shapes, flags, calib, out / "stats.lbcal")
+        results = []
         with Model(art) as m:
-            embeddings[name] = np.concatenate([m.run(input_ids=i, attention_mask=k)[1]
-                                               for i, k in batches])[:len(texts)]
-        a = evaluate.embedding_agreement(embeddings[name], embeddings["float"])
-        rows.append(("all-MiniLM-L6-v2", name,
-                     rep["bits_per_weight"] if rep else 32.0,
-                     (art / "weights.bin").stat().st_size,
-                     f"cosine {a['cosine']:.4f} (min {a['cosine_min']:.4f}), "
-                     f"same nearest neighbour {a['same_neighbour']:.1%}",
-                     secs))
+            for key, sents in corpora.items():
+                embeddings[name, key] = np.concatenate(
+                    [m.run(input_ids=i, attention_mask=k)[1] for i, k in batches[key]])[:len(sents)]
+                a = evaluate.embedding_agreement(embeddings[name, key], embeddings["float", key])
+                results.append(f"cosine {a['cosine']:.4f}, same neighbour "
+                               f"{a['same_neighbour']:.1%}")
+        rows.append(("all-MiniLM-L6-v2", name, rep["bits_per_weight"] if rep else 32.0,
+                     (art / "weights.bin").stat().st_size, *results, secs))
 
 
 def run_smollm2(args, rows):
@@ -98,17 +107,21 @@ def run_smollm2(args, rows):
         export(model.parent)
     out = args.out / "smollm2"
     calib = calib_data.write("smollm2", out / "calib", args.calib_samples, 512)
-    ids = text_ids(512 * args.windows, split="test")
+    tok = SmolLM2().tokenizer()
+    corpora = {"wiki": text_ids(512 * args.windows, split="test"),
+               "emma": texts.token_ids(texts.austen("Emma"), 512 * args.windows, tok)}
     for name, flags in METHODS:
         print(f"SmolLM2-135M: quant-compile {name} ...", flush=True)
         art = out / name.split()[0].lower()
         secs, rep = compile_model(model, art, {"input_ids": (1, 512)}, flags, calib,
                                   out / "stats.lbcal")
+        results = []
         with Model(art) as m:
-            ppl, n = evaluate.perplexity(lambda x: m.run(input_ids=x)[0], ids, args.windows)
+            for ids in corpora.values():
+                ppl, n = evaluate.perplexity(lambda x: m.run(input_ids=x)[0], ids, args.windows)
+                results.append(f"perplexity {ppl:.3f} ({n} tokens)")
         rows.append(("SmolLM2-135M", name, rep["bits_per_weight"] if rep else 32.0,
-                     (art / "weights.bin").stat().st_size,
-                     f"perplexity {ppl:.3f} ({n} tokens)", secs))
+                     (art / "weights.bin").stat().st_size, *results, secs))
 
 
 def main(argv=None):
@@ -128,9 +141,10 @@ def main(argv=None):
     if "smollm2" in models:
         run_smollm2(args, rows)
     print(f"\n{'model':18} {'weights':13} {'bits/w':>7} {'weights.bin':>12} "
-          f"{'compile':>8}  result on WikiText-2 test.txt")
-    for model, name, bpw, size, result, secs in rows:
-        print(f"{model:18} {name:13} {bpw:7.2f} {size / 1e6:9.1f} MB {secs:7.0f}s  {result}")
+          f"{'compile':>8}  {'WikiText-2 test (in domain)':34}  Austen's Emma (out of domain)")
+    for model, name, bpw, size, wiki, emma, secs in rows:
+        print(f"{model:18} {name:13} {bpw:7.2f} {size / 1e6:9.1f} MB {secs:7.0f}s  "
+              f"{wiki:34}  {emma}")
     print(f"\n(linear layers quantized; embeddings stay in float. Per-layer tables: "
           f"{args.out}/*/*/quant-compile.log. SmolLM2's FP32 reference is a "
           f"dequantized Q4_1 model: see ../shared/docs/MODELS.md.)")
