@@ -20,7 +20,7 @@
 // CHECK: linalg.matmul
 
 // GPTQ then finds its Hessian on the IR alone.
-// GPTQ: lowbit.matmul {{.*}} {lowbit.layer = "fc1", lowbit.method = "gptq"
+// GPTQ: lowbit.matmul {{.*}} {lowbit.calibration_site = "fc1:in", lowbit.layer = "fc1", lowbit.method = "gptq"
 
 // MISSING: error: lowbit-attach-calibration: {{.*}}.missing: cannot read
 // BAD: error: lowbit-attach-calibration: {{.*}}bad: not a Lowbit calibration statistics file
