@@ -293,7 +293,7 @@ def smollm2(args, rows):
 
 def minilm(args, rows):
     import onnxruntime as ort
-    from lowbit.models.export_minilm import batch, export, sentences
+    from lowbit.models.export_minilm import export, fixed_batches, sentences
     from lowbit.models.minilm import MiniLM
     model = cache_dir() / "all-MiniLM-L6-v2" / "model.onnx"
     if not model.exists():
@@ -301,15 +301,7 @@ def minilm(args, rows):
     mm = MiniLM.load()
     corpora = {"": sentences(args.sentences, split="test"),
                "_emma": texts.sentences(texts.austen("Emma"), args.sentences)}
-    batches = {}
-    for key, sents in corpora.items():
-        batches[key] = []
-        for i in range(0, len(sents), 8):
-            chunk = sents[i:i + 8]
-            chunk += [chunk[-1]] * (8 - len(chunk))
-            ids, mask = batch(mm, chunk, max_len=128)
-            pad = ((0, 0), (0, 128 - ids.shape[1]))
-            batches[key].append((np.pad(ids, pad), np.pad(mask, pad)))
+    batches = {key: fixed_batches(mm, sents, 8, 128) for key, sents in corpora.items()}
     calib_dir = WORK / "calib-minilm"
     raw = calib_data.minilm(256, 128)
     calib_dir.mkdir(parents=True, exist_ok=True)

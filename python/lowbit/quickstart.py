@@ -58,7 +58,7 @@ def compile_model(model, out, shapes, flags, calib, cache):
 
 
 def run_minilm(args, rows):
-    from .models.export_minilm import batch, export, sentences
+    from .models.export_minilm import export, fixed_batches, sentences
     from .models.minilm import MiniLM
     model = cache_dir() / "all-MiniLM-L6-v2" / "model.onnx"
     if not model.exists():
@@ -73,14 +73,7 @@ def run_minilm(args, rows):
     # In domain (WikiText-2 test) and out of domain (Austen's Emma).
     corpora = {"wiki": sentences(args.sentences, split="test"),
                "emma": texts.sentences(texts.austen("Emma"), args.sentences)}
-    batches = {}
-    for key, sents in corpora.items():
-        batches[key] = []
-        for i in range(0, len(sents), 8):
-            chunk = sents[i:i + 8] + [sents[-1]] * max(0, i + 8 - len(sents))
-            ids, mask = batch(mm, chunk, max_len=128)
-            pad = ((0, 0), (0, 128 - ids.shape[1]))
-            batches[key].append((np.pad(ids, pad), np.pad(mask, pad)))
+    batches = {key: fixed_batches(mm, sents, 8, 128) for key, sents in corpora.items()}
     shapes = {"input_ids": (8, 128), "attention_mask": (8, 128)}
     embeddings = {}
     for name, flags in METHODS:

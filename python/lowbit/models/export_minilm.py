@@ -144,6 +144,20 @@ def batch(model: MiniLM, texts, max_len=64):
     return ids, mask
 
 
+def fixed_batches(model: MiniLM, texts, size=8, seq_len=128):
+    """(ids, mask) batches of exactly `size` x `seq_len`, for artifacts
+    compiled at that shape: the last batch is filled up by repeating the
+    last text (callers keep the first len(texts) rows of the outputs)."""
+    out = []
+    for i in range(0, len(texts), size):
+        chunk = texts[i:i + size]
+        chunk += [chunk[-1]] * (size - len(chunk))
+        ids, mask = batch(model, chunk, max_len=seq_len)
+        pad = ((0, 0), (0, seq_len - ids.shape[1]))
+        out.append((np.pad(ids, pad), np.pad(mask, pad)))
+    return out
+
+
 def check(path: Path, count: int = 16):
     """onnxruntime vs the numpy reference on real sentences."""
     import onnxruntime as ort
