@@ -9,10 +9,14 @@ so that each suspect can be switched on and off in minutes:
   block by block, the inputs of block i from the already-quantized blocks
   before it, and within a block q/k/v, o, gate/up, down in turn);
 - the symmetric scale rule: "absmax" (s = max|w| / (2^(b-1)-1), what
-  Lowbit's GPTQ did) or "range" (s = 2 max|w| / (2^b - 1), the GPTQ
-  reference's quantizer, all 2^b levels);
+  Lowbit's GPTQ did before issue #28), "extreme" (s = m / -2^(b-1), m the
+  weight of largest magnitude: RTN's rule and GPTQ's default since), or
+  "range" (s = 2 max|w| / (2^b - 1), the GPTQ reference's quantizer, all
+  2^b levels);
 - act-order (static groups) or in order; dampening;
-- the calibration text: WikiText-2 valid as tokenized, or detokenized.
+- the calibration text: WikiText-2 valid as tokenized, detokenized, or
+  detokenized and interleaved window by window with Austen's Persuasion
+  ("mixed"; never the evaluation texts).
 
 Perplexity over consecutive 512-token windows of WikiText-2 test (in
 domain) and of Jane Austen's Emma (out of domain, never calibrated on).
@@ -46,6 +50,7 @@ ORDER = [("qkv", ["attn_q", "attn_k", "attn_v"]), ("o", ["attn_output"]),
 
 def texts():
     return {"wiki-valid": T.wikitext("valid"), "wiki-valid-natural": T.wikitext("valid", True),
+            "persuasion": T.austen("Persuasion"),
             "wiki-test": T.wikitext("test"), "emma": T.austen("Emma")}
 
 
@@ -166,13 +171,31 @@ def quantize(model, cfg, calib, bits, group, log):
     stats = []
     windows = [model.emb[ids] for ids in calib]
     method = cfg["method"]
+    if cfg.get("calibration") == "two-pass":
+        first = quantize(model, dict(cfg, calibration="one-shot"), calib, bits, group, log)
+        # Each block's inputs on the first pass's quantized model.
+        windows2, xs = [], [model.emb[ids] for ids in calib]
+        for l in range(model.c.layers):
+            windows2.append(xs)
+            xs = [model.block(l, x) for x in xs]
+        first_w = dict(model.w)
+        model.w = dict(model.float_w)
+        del first
     for l in range(model.c.layers):
         if method == "rtn":
             for name in LAYERS:
                 model.w[(l, name)] = ref.rtn(model.float_w[(l, name)], bits, group).astype(np.float32)
             windows = [model.block(l, x) for x in windows] if cfg.get("need_windows") else windows
             continue
-        if cfg["calibration"] == "one-shot":
+        if cfg["calibration"] == "two-pass":
+            # Hessians from the model quantized by a first, one-shot pass
+            # (all blocks quantized, as quant-compile's second calibration
+            # run sees them).
+            saved = dict(model.w)
+            model.w = first_w
+            hs = hessians_of(model, l, windows2[l], [g for g, _ in ORDER])
+            model.w = saved
+        elif cfg["calibration"] == "one-shot":
             # Hessians from the float model's activations (all blocks float).
             saved = dict(model.w)
             model.w = dict(model.float_w)
@@ -195,6 +218,8 @@ def quantize(model, cfg, calib, bits, group, log):
         # takes the quantized block's.
         if cfg["calibration"] == "sequential":
             windows = [model.block(l, x) for x in windows]
+        elif cfg["calibration"] == "two-pass":
+            pass
         else:
             saved = dict(model.w)
             model.w = dict(model.float_w)
@@ -207,15 +232,18 @@ def quantize(model, cfg, calib, bits, group, log):
 CONFIGS = {
     "float": {"method": "float"},
     "rtn": {"method": "rtn"},
-    "gptq": {"method": "gptq", "calibration": "one-shot", "rule": "absmax", "act_order": True, "damp": 0.01},
-    "gptq-noact": {"method": "gptq", "calibration": "one-shot", "rule": "absmax", "act_order": False, "damp": 0.01},
-    "gptq-damp0.1": {"method": "gptq", "calibration": "one-shot", "rule": "absmax", "act_order": True, "damp": 0.1},
-    "gptq-range": {"method": "gptq", "calibration": "one-shot", "rule": "range", "act_order": True, "damp": 0.01},
-    "gptq-range-noact": {"method": "gptq", "calibration": "one-shot", "rule": "range", "act_order": False, "damp": 0.01},
-    "gptq-seq": {"method": "gptq", "calibration": "sequential", "rule": "absmax", "act_order": True, "damp": 0.01},
-    "gptq-range-seq": {"method": "gptq", "calibration": "sequential", "rule": "range", "act_order": True, "damp": 0.01},
-    "gptq-range-seq-noact": {"method": "gptq", "calibration": "sequential", "rule": "range", "act_order": False, "damp": 0.01},
 }
+# GPTQ variants: gptq[-<rule>][-noact][-seq][-damp<x>]; the rule defaults to
+# absmax (the old behaviour), act-order on, one-shot, damp 0.01.
+for rule in ("absmax", "extreme", "range"):
+    for act in (True, False):
+        for cal in ("one-shot", "sequential", "two-pass"):
+            for damp in (0.01, 0.05, 0.1, 0.2):
+                name = ("gptq" + ("" if rule == "absmax" else f"-{rule}") +
+                        ("" if act else "-noact") + {"one-shot": "", "sequential": "-seq", "two-pass": "-2pass"}[cal] +
+                        ("" if damp == 0.01 else f"-damp{damp}"))
+                CONFIGS[name] = {"method": "gptq", "calibration": cal, "rule": rule,
+                                 "act_order": act, "damp": damp}
 
 
 def main(argv=None):
@@ -224,14 +252,21 @@ def main(argv=None):
     ap.add_argument("--bits", type=int, default=4)
     ap.add_argument("--group", type=int, default=128)
     ap.add_argument("--calib-windows", type=int, default=32)
-    ap.add_argument("--calib-text", default="wiki-valid")
+    ap.add_argument("--calib-text", default="wiki-valid",
+                    choices=["wiki-valid", "wiki-valid-natural", "persuasion", "mixed"])
     ap.add_argument("--windows", type=int, default=6, help="evaluation windows per text")
     args = ap.parse_args(argv)
     model = Model()
     tok = model.m.tokenizer()
     t = texts()
     ids_of = lambda name, n: np.array(tok.encode(t[name][:n * 512 * 8]).ids[:n * 512], np.int64)
-    calib_ids = ids_of(args.calib_text, args.calib_windows).reshape(args.calib_windows, 512)
+    if args.calib_text == "mixed":
+        half = (args.calib_windows + 1) // 2
+        a = ids_of("wiki-valid-natural", half).reshape(half, 512)
+        b = ids_of("persuasion", args.calib_windows - half).reshape(-1, 512)
+        calib_ids = np.stack([w for pair in zip(a, b) for w in pair] + list(a[len(b):]))
+    else:
+        calib_ids = ids_of(args.calib_text, args.calib_windows).reshape(args.calib_windows, 512)
     evals = {"wiki-test": ids_of("wiki-test", args.windows), "emma": ids_of("emma", args.windows)}
     log = lambda msg: print(msg, file=sys.stderr, flush=True)
     rows = []

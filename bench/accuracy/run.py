@@ -42,12 +42,17 @@ from lowbit.runtime import Model  # noqa: E402
 WORK = cache_dir().parent / "bench" / "accuracy"
 
 # name, method, bits, group, symmetric, extra quant-compile flags. GPTQ runs
-# with act-order (static groups; the default), and once at W4 without it.
+# with its defaults (act-order, static groups; the extreme scale rule; damp
+# DAMP) and once at W4 without act-order; the rows "before #28" are GPTQ as
+# it was before issue #28 (abs-max scales, damp 0.01).
+BEFORE_28 = ["--scale-rule=absmax", "--damp=0.01"]
 LOWBIT = [
     ("RTN W4 g128 sym", "rtn", 4, 128, True, []),
+    ("GPTQ W4 g128 sym, before #28", "gptq", 4, 128, True, BEFORE_28),
     ("GPTQ W4 g128 sym, no act-order", "gptq", 4, 128, True, ["--no-act-order"]),
     ("GPTQ W4 g128 sym", "gptq", 4, 128, True, []),
     ("RTN W3 g128 sym", "rtn", 3, 128, True, []),
+    ("GPTQ W3 g128 sym, before #28", "gptq", 3, 128, True, BEFORE_28),
     ("GPTQ W3 g128 sym", "gptq", 3, 128, True, []),
     ("RTN W2 g64 asym", "rtn", 2, 64, False, []),
     ("GPTQ W2 g64 asym", "gptq", 2, 64, False, []),
@@ -77,7 +82,11 @@ def lowbit_compile(model, out, shapes, method, bits, group, sym, calib, cache,
     args += [f"--input-shape={n}:{'x'.join(map(str, s))}" for n, s in shapes.items()]
     if not sym:
         args.append("--asym")
-    if report.exists() and stamp.exists() and json.loads(stamp.read_text()) == args:
+    # The binary's time stamp too: a rebuilt quant-compile (new defaults)
+    # recompiles.
+    tool = tools.tool("quant-compile")
+    key = {"args": args, "tool_mtime_ns": os.stat(tool).st_mtime_ns}
+    if report.exists() and stamp.exists() and json.loads(stamp.read_text()) == key:
         return out, json.loads(report.read_text())
     log(f"  quant-compile {method} {bits}-bit g{group} {'sym' if sym else 'asym'} ...")
     t = time.time()
@@ -85,11 +94,11 @@ def lowbit_compile(model, out, shapes, method, bits, group, sym, calib, cache,
     for old in out.glob("eval-*.json"):  # results of a previous build
         old.unlink()
     with open(out / "compile.log", "w") as f:
-        proc = subprocess.run([tools.tool("quant-compile"), *args, "--quiet"],
+        proc = subprocess.run([tool, *args, "--quiet"],
                               stderr=f, stdout=f)
     if proc.returncode != 0:
         raise SystemExit(f"quant-compile failed, see {out / 'compile.log'}")
-    stamp.write_text(json.dumps(args))
+    stamp.write_text(json.dumps(key))
     log(f"    {time.time() - t:.0f} s")
     return out, json.loads(report.read_text())
 

@@ -170,7 +170,7 @@ mlir::lowbit::runCalibration(ModuleOp module, const CalibrationData &data,
     module.emitError() << "calibration: " << err;
     return failure();
   }
-  auto release = llvm::make_scope_exit([&] { lowbit_model_free(model); });
+  llvm::scope_exit release([&] { lowbit_model_free(model); });
 
   // Outputs: calib:<site>:<stat>, five per site.
   llvm::StringMap<int32_t> outputIndex;

@@ -35,6 +35,30 @@ makePassManager(MLIRContext *ctx, const CompileOptions &options) {
   return pm;
 }
 
+/// Statistics of `module`'s calibration sites on `data`: the instrumented
+/// artifact compiled into a scratch directory and run.
+static FailureOr<CalibrationStats> calibrateOn(ModuleOp module,
+                                               const CalibrationData &data,
+                                               const CompileOptions &options,
+                                               raw_ostream &log) {
+  CalibrationOptions calibration;
+  calibration.maxSamples = options.recipe->calibrationSamples;
+  calibration.threads = options.threads;
+  // The instrumented artifact goes to a directory of its own, whatever the
+  // compile's output is (a file for the --emit phases before the artifact).
+  SmallString<128> workDir;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("lowbit-calibration", workDir))
+    return module.emitError()
+           << "cannot create a directory for calibration: " << ec.message();
+  calibration.workDir = workDir.str().str();
+  calibration.progress = options.progress;
+  FailureOr<CalibrationStats> collected =
+      runCalibration(module, data, calibration, log);
+  llvm::sys::fs::remove_directories(calibration.workDir);
+  return collected;
+}
+
 /// The statistics: from the cache, or collected on the calibration data
 /// (and then saved to the cache). std::nullopt when there is neither.
 static FailureOr<std::optional<CalibrationStats>>
@@ -56,21 +80,8 @@ collectStatistics(ModuleOp module, const CompileOptions &options,
       loadCalibrationData(options.calibPath, module, "main", error);
   if (failed(data))
     return module.emitError() << error;
-  CalibrationOptions calibration;
-  calibration.maxSamples = options.recipe->calibrationSamples;
-  calibration.threads = options.threads;
-  // The instrumented artifact goes to a directory of its own, whatever the
-  // compile's output is (a file for the --emit phases before the artifact).
-  SmallString<128> workDir;
-  if (std::error_code ec =
-          llvm::sys::fs::createUniqueDirectory("lowbit-calibration", workDir))
-    return module.emitError()
-           << "cannot create a directory for calibration: " << ec.message();
-  calibration.workDir = workDir.str().str();
-  calibration.progress = options.progress;
   FailureOr<CalibrationStats> collected =
-      runCalibration(module, *data, calibration, log);
-  llvm::sys::fs::remove_directories(calibration.workDir);
+      calibrateOn(module, *data, options, log);
   if (failed(collected))
     return failure();
   if (!cache.empty()) {
@@ -79,6 +90,58 @@ collectStatistics(ModuleOp module, const CompileOptions &options,
     log << "calibration: statistics saved to " << cache << "\n";
   }
   return std::optional<CalibrationStats>(std::move(*collected));
+}
+
+/// Calibration passes 2.. of the recipe (returns how many passes ran):
+/// each quantizes a copy of `module`
+/// with the statistics attached to it, runs that quantized model on the
+/// calibration data and attaches its statistics to `module` in place of the
+/// previous ones. The layers are then quantized from their float weights
+/// with inputs as the quantized model sees them (closer to GPTQ's
+/// sequential calibration than statistics of the float model are; see
+/// docs/quantization.md). These statistics are not cached: they depend on
+/// the recipe.
+static FailureOr<int64_t>
+recalibrate(ModuleOp module, const CompileOptions &options, raw_ostream &log) {
+  const Recipe &recipe = *options.recipe;
+  int64_t passes = recipe.calibrationPassCount();
+  if (passes <= 1)
+    return int64_t(1);
+  if (options.calibPath.empty()) {
+    if (recipe.calibrationPasses)
+      return module.emitError()
+             << recipe.source << ": calibration passes = " << passes
+             << " needs the calibration data (--calib), not only statistics";
+    log << "calibration: one pass (statistics only, no --calib for the "
+           "second)\n";
+    return int64_t(1);
+  }
+  std::string error;
+  FailureOr<CalibrationData> data =
+      loadCalibrationData(options.calibPath, module, "main", error);
+  if (failed(data))
+    return module.emitError() << error;
+  for (int64_t pass = 2; pass <= passes; ++pass) {
+    OwningOpRef<ModuleOp> quantized(module.clone());
+    FailureOr<std::unique_ptr<PassManager>> pm =
+        makePassManager(module.getContext(), options);
+    if (failed(pm))
+      return failure();
+    buildQuantizationPipeline(**pm, recipe, /*progress=*/false);
+    if (failed((*pm)->run(*quantized)))
+      return failure();
+    log << "calibration: pass " << pass << " of " << passes
+        << ", on the model quantized with the statistics of pass " << pass - 1
+        << "\n";
+    FailureOr<CalibrationStats> stats =
+        calibrateOn(*quantized, *data, options, log);
+    if (failed(stats))
+      return failure();
+    std::string source = "calibration pass " + std::to_string(pass);
+    if (failed(attachStatistics(module, *stats, source)))
+      return failure();
+  }
+  return passes;
 }
 
 LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
@@ -108,6 +171,7 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
   ReportTimes times;
 
   bool needStats = recipe.needsCalibration();
+  int64_t calibrationPasses = 0; // for the report
   if (needStats || !options.calibPath.empty() || !options.calibCache.empty()) {
     FailureOr<std::unique_ptr<PassManager>> pm = makePassManager(ctx, options);
     if (failed(pm))
@@ -132,6 +196,12 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
                                               ? options.calibPath
                                               : options.calibCache)))
       return failure();
+    if (*stats) {
+      FailureOr<int64_t> passes = recalibrate(module, options, log);
+      if (failed(passes))
+        return failure();
+      calibrationPasses = *passes;
+    }
     times.calibration = secondsSince(t0);
   }
 
@@ -150,5 +220,6 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
   report = printQuantReport(module, bytesBefore, times,
                             options.progress ? log : llvm::nulls());
   report["pipeline"] = pipeline;
+  report["calibration_passes"] = calibrationPasses;
   return success();
 }

@@ -24,6 +24,7 @@ void mlir::lowbit::buildQuantizationPipeline(OpPassManager &pm,
       o.format = *quant::parseCodeKind(*s.format);
       o.groupSize = *s.group;
       o.symmetric = *s.symmetric;
+      o.scaleRule = *quant::parseScaleRule(*s.scaleRule);
       o.clipSearch = *s.clipSearch;
       o.minSize = *s.minSize;
       o.include = p.include;

@@ -18,6 +18,7 @@ static void mapSettings(IO &io, QuantSettings &s) {
   io.mapOptional("format", s.format);
   io.mapOptional("group", s.group);
   io.mapOptional("symmetric", s.symmetric);
+  io.mapOptional("scale_rule", s.scaleRule);
   io.mapOptional("clip_search", s.clipSearch);
   io.mapOptional("damp", s.damp);
   io.mapOptional("block_size", s.blockSize);
@@ -35,10 +36,12 @@ template <> struct MappingTraits<RecipeRule> {
 
 struct Calibration {
   int64_t samples = 128;
+  std::optional<int64_t> passes;
 };
 template <> struct MappingTraits<Calibration> {
   static void mapping(IO &io, Calibration &c) {
     io.mapOptional("samples", c.samples, int64_t(128));
+    io.mapOptional("passes", c.passes);
   }
 };
 
@@ -47,9 +50,10 @@ template <> struct MappingTraits<Recipe> {
     mapSettings(io, r.settings);
     io.mapOptional("include", r.include, std::string());
     io.mapOptional("exclude", r.exclude);
-    Calibration c{r.calibrationSamples};
+    Calibration c{r.calibrationSamples, r.calibrationPasses};
     io.mapOptional("calibration", c);
     r.calibrationSamples = c.samples;
+    r.calibrationPasses = c.passes;
     io.mapOptional("activations", r.activations, std::string("f32"));
     io.mapOptional("kernels", r.kernels, std::string("dequant"));
     io.mapOptional("rules", r.rules);
@@ -71,6 +75,7 @@ QuantSettings QuantSettings::over(const QuantSettings &base) const {
   take(s.format, format);
   take(s.group, group);
   take(s.symmetric, symmetric);
+  take(s.scaleRule, scaleRule);
   take(s.clipSearch, clipSearch);
   take(s.actOrder, actOrder);
   take(s.damp, damp);
@@ -86,9 +91,10 @@ QuantSettings Recipe::resolved(const QuantSettings &s) const {
   defaults.format = "int";
   defaults.group = 128;
   defaults.symmetric = true;
+  defaults.scaleRule = "extreme";
   defaults.clipSearch = false;
   defaults.actOrder = true;
-  defaults.damp = 0.01;
+  defaults.damp = 0.1;
   defaults.blockSize = 128;
   defaults.minSize = 1;
   return s.over(settings.over(defaults));
@@ -133,6 +139,8 @@ static std::string checkSettings(const QuantSettings &s) {
   if (s.format && *s.format != "int" && *s.format != "nf4" &&
       *s.format != "fp4")
     return "format '" + *s.format + "' is not int, nf4 or fp4";
+  if (s.scaleRule && *s.scaleRule != "extreme" && *s.scaleRule != "absmax")
+    return "scale_rule '" + *s.scaleRule + "' is not extreme or absmax";
   if (s.group && *s.group < 0)
     return "group = " + std::to_string(*s.group) + " is negative";
   if (s.damp && !(*s.damp > 0.0))
@@ -168,6 +176,9 @@ llvm::Error Recipe::validate() const {
     return fail(why);
   if (calibrationSamples < 1)
     return fail("calibration samples must be at least 1");
+  if (calibrationPasses && (*calibrationPasses < 1 || *calibrationPasses > 4))
+    return fail("calibration passes = " + std::to_string(*calibrationPasses) +
+                " is outside 1..4");
   if (activations != "f32" && activations != "int8")
     return fail("activations must be f32 or int8, got '" + activations + "'");
   if (kernels != "dequant" && kernels != "lut")
@@ -184,6 +195,10 @@ llvm::Error Recipe::validate() const {
       return fail(where + why);
   }
   return llvm::Error::success();
+}
+
+int64_t Recipe::calibrationPassCount() const {
+  return calibrationPasses.value_or(needsCalibration() ? 2 : 1);
 }
 
 bool Recipe::needsCalibration() const {

@@ -21,6 +21,14 @@ std::optional<CodeKind> quant::parseCodeKind(llvm::StringRef name) {
   return std::nullopt;
 }
 
+std::optional<ScaleRule> quant::parseScaleRule(llvm::StringRef name) {
+  if (name == "extreme")
+    return ScaleRule::Extreme;
+  if (name == "absmax")
+    return ScaleRule::AbsMax;
+  return std::nullopt;
+}
+
 llvm::ArrayRef<float> WeightScheme::table() const {
   static const llvm::SmallVector<float> fp4 =
       getFloatCodeTable(llvm::APFloat::Float4E2M1FN());
@@ -97,6 +105,7 @@ GroupParams quant::fitGroup(const float *values, int64_t count, int64_t stride,
   // instead of |m|/7 at 4 bits, the other sign reaching 7/8 of |m|; else
   // s = max|w| / (2^(b-1) - 1). The search tries both.
   float qmax = static_cast<float>(range.max);
+  bool extremeRule = scheme.scaleRule == ScaleRule::Extreme;
   float signedMax = -lo > hi ? lo : hi;
   auto paramsFor = [&](float factor, bool extreme) {
     GroupParams p;
@@ -112,7 +121,7 @@ GroupParams quant::fitGroup(const float *values, int64_t count, int64_t stride,
     }
     return p;
   };
-  GroupParams best = paramsFor(1.0f, scheme.extremeToNegativeCode);
+  GroupParams best = paramsFor(1.0f, extremeRule);
   if (!scheme.clipSearch || best.scale == 0.0f)
     return best;
   auto errorOf = [&](const GroupParams &p) {
@@ -132,7 +141,7 @@ GroupParams quant::fitGroup(const float *values, int64_t count, int64_t stride,
     float f = 1.0f - 0.02f * step;
     for (bool extreme : {true, false}) {
       if ((!scheme.symmetric && !extreme) ||
-          (step == 0 && extreme == scheme.extremeToNegativeCode))
+          (step == 0 && extreme == extremeRule))
         continue;
       GroupParams p = paramsFor(f, extreme);
       double err = errorOf(p);

@@ -4,7 +4,7 @@ windows of WikiText-2 valid):
 - Lowbit's GPTQ (lib/Quantization/Gptq.cpp, float32, lazy batches) gives the
   weight and output errors of an independent float64 GPTQ written from the
   paper (lowbit.testing.gptq_reference) on the same weight and Hessian, with
-  act-order and without;
+  act-order and without, with the default scale rule (extreme) and absmax;
 - the Hessian each layer was quantized with (its calibration site in the
   report, the statistics in the .lbcal file) is X^T X / rows of that layer's
   own input, recomputed from onnxruntime's intermediate tensors on the same
@@ -27,6 +27,9 @@ from ort_reference import reference_session
 LAYERS = ["blk.0.attn_q.weight.T", "blk.0.attn_output.weight.T", "blk.9.ffn_down.weight.T",
           "blk.21.ffn_up.weight.T"]
 WINDOWS = 4
+DAMP = 0.1
+# (scale rule, act-order) runs of quant-compile.
+RUNS = [("extreme", True), ("extreme", False), ("absmax", True)]
 
 
 @pytest.fixture(scope="module")
@@ -41,21 +44,23 @@ def model():
 
 @pytest.fixture(scope="module")
 def quantized(model, tmp_path_factory):
-    """Calibration once (statistics cached), then GPTQ W4 g128 on LAYERS with
-    and without act-order; the reports."""
+    """Calibration once (statistics cached), then GPTQ W4 g128 on LAYERS as
+    RUNS say; the reports. One calibration pass: the layers are quantized
+    with the Hessians of the float model, the ones in the .lbcal file."""
     d = tmp_path_factory.mktemp("gptq")
     calib = calib_data.write("smollm2", d / "calib", WINDOWS, 512)
     include = "^(" + "|".join(re.escape(l) for l in LAYERS) + ")$"
     reports = {}
-    for act_order in (True, False):
-        report = d / f"report-{act_order}.json"
+    for rule, act_order in RUNS:
+        report = d / f"report-{rule}-{act_order}.json"
         tools.run([tools.tool("quant-compile"), model, "--input-shape=input_ids:1x512",
                    "--method=gptq", "--bits=4", "--group=128", f"--include={include}",
+                   f"--damp={DAMP}", f"--scale-rule={rule}", "--calib-passes=1",
                    f"--calib={calib}", f"--calib-cache={d / 'stats.lbcal'}", "--quiet",
                    "--emit=lowbit", "-o", os.devnull, f"--report={report}",
                    "--mlir-elide-resource-strings-if-larger=1"]
                   + ([] if act_order else ["--no-act-order"]))
-        reports[act_order] = {l["name"]: l for l in json.loads(report.read_text())["layers"]}
+        reports[(rule, act_order)] = {l["name"]: l for l in json.loads(report.read_text())["layers"]}
     return d, calib, reports
 
 
@@ -64,19 +69,19 @@ def weights(model):
     return {i.name: numpy_helper.to_array(i) for i in m.graph.initializer if i.name in LAYERS}
 
 
-@pytest.mark.parametrize("act_order", [True, False])
-def test_gptq_matches_a_float64_reference(model, quantized, act_order):
+@pytest.mark.parametrize("rule,act_order", RUNS)
+def test_gptq_matches_a_float64_reference(model, quantized, rule, act_order):
     d, _, reports = quantized
     stats = ref.read_statistics(d / "stats.lbcal")
     assert stats["samples"] == WINDOWS
     w = weights(model)
-    report = reports[act_order]
+    report = reports[(rule, act_order)]
     assert sorted(report) == sorted(LAYERS)
     for name in LAYERS:
         layer = report[name]
         h = stats["sites"][layer["calibration_site"]]["hessian"]
-        _, _, deq = ref.gptq(w[name], h, bits=4, group=128, act_order=act_order, damp=0.01,
-                             rule=ref.LOWBIT_GPTQ_RULE)
+        _, _, deq = ref.gptq(w[name], h, bits=4, group=128, act_order=act_order, damp=DAMP,
+                             rule=rule)
         weight_err, output_err = ref.layer_errors(w[name], deq, h)
         # float32 with lazy batches against float64 column by column: the
         # same codes but for a few ties, so the errors agree closely.
@@ -117,7 +122,7 @@ def test_hessians_are_the_layers_own_inputs(model, quantized):
         rows += ids.shape[-1]
     sites = set()
     for name in LAYERS:
-        site = reports[True][name]["calibration_site"]
+        site = reports[RUNS[0]][name]["calibration_site"]
         sites.add(site)
         h = stats["sites"][site]["hessian"]
         want = acc[inputs[name]] / rows

@@ -96,6 +96,11 @@ static cl::opt<int64_t>
 static cl::opt<bool> asymFlag("asym",
                               cl::desc("asymmetric codes (zero points)"),
                               cl::cat(quantCat));
+static cl::opt<std::string> scaleRuleFlag(
+    "scale-rule",
+    cl::desc("symmetric scales: extreme (s = m / -2^(b-1)) | absmax "
+             "(s = max|w| / (2^(b-1) - 1))"),
+    cl::cat(quantCat));
 static cl::opt<bool> clipFlag("clip-search",
                               cl::desc("MSE-optimal clipping of group ranges"),
                               cl::cat(quantCat));
@@ -122,6 +127,12 @@ static cl::opt<int64_t>
     calibSamples("calib-samples",
                  cl::desc("use at most this many calibration samples"),
                  cl::cat(quantCat));
+static cl::opt<int64_t> calibPasses(
+    "calib-passes",
+    cl::desc("calibration passes (1..4): 2 calibrates again on the model the "
+             "first statistics quantized, then quantizes the float weights "
+             "with the new statistics"),
+    cl::cat(quantCat));
 static cl::opt<std::string>
     calibCache("calib-cache",
                cl::desc("statistics file: read if it exists, else written "
@@ -147,7 +158,8 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
   bool anyFlag =
       methodFlag.getNumOccurrences() || bitsFlag.getNumOccurrences() ||
       formatFlag.getNumOccurrences() || groupFlag.getNumOccurrences() ||
-      asymFlag || clipFlag || noActOrderFlag || dampFlag.getNumOccurrences() ||
+      asymFlag || scaleRuleFlag.getNumOccurrences() || clipFlag ||
+      noActOrderFlag || dampFlag.getNumOccurrences() ||
       includeFlag.getNumOccurrences() || excludeFlag.getNumOccurrences();
   lowbit::Recipe recipe;
   if (!recipePath.empty()) {
@@ -171,6 +183,8 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
     s.group = groupFlag;
   if (asymFlag)
     s.symmetric = false;
+  if (scaleRuleFlag.getNumOccurrences())
+    s.scaleRule = scaleRuleFlag;
   if (clipFlag)
     s.clipSearch = true;
   if (noActOrderFlag)
@@ -183,6 +197,8 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
     recipe.exclude = excludeFlag;
   if (calibSamples.getNumOccurrences())
     recipe.calibrationSamples = calibSamples;
+  if (calibPasses.getNumOccurrences())
+    recipe.calibrationPasses = calibPasses;
   if (llvm::Error e = recipe.validate()) {
     error = llvm::toString(std::move(e));
     return std::nullopt;

@@ -81,9 +81,11 @@ TEST(Gptq, DiagonalHessianIsRtn) {
     for (int64_t j = 0; j < l.k; ++j)
       if (i != j)
         l.h[i * l.k + j] = 0.0;
-  for (bool sym : {true, false}) {
+  for (auto [sym, rule] :
+       {std::pair{true, ScaleRule::Extreme}, std::pair{true, ScaleRule::AbsMax},
+        std::pair{false, ScaleRule::Extreme}}) {
     WeightScheme s{4, 16, sym, false};
-    s.extremeToNegativeCode = false; // the rule the GPTQ pass uses
+    s.scaleRule = rule;
     QuantizedWeight rtn = quantizeRtn(l.w, l.k, l.n, s);
     GptqReport report;
     std::string error;

@@ -25,7 +25,8 @@ TEST(Recipe, RulesBecomePasses) {
                                "  - match: down_proj\n    bits: 8\n"
                                "    method: rtn\n"
                                "  - match: 'layers\\.0\\.'\n    skip: true\n"
-                               "  - match: up_proj\n    group: 64\n");
+                               "  - match: up_proj\n    group: 64\n"
+                               "    scale_rule: absmax\n");
   llvm::Expected<Recipe> r = Recipe::load(path);
   ASSERT_TRUE(!!r) << llvm::toString(r.takeError());
   std::vector<Recipe::Pass> passes = r->passes();
@@ -39,6 +40,8 @@ TEST(Recipe, RulesBecomePasses) {
   EXPECT_EQ(*passes[1].settings.group, 64);
   EXPECT_EQ(*passes[1].settings.bits, 3u);
   EXPECT_EQ(passes[1].exclude, "layers\\.0\\.");
+  EXPECT_EQ(*passes[1].settings.scaleRule, "absmax");
+  EXPECT_EQ(*passes[0].settings.scaleRule, "extreme"); // the default
   // The rest: defaults, the default exclusion and the skip rules.
   EXPECT_EQ(passes[2].include, "");
   EXPECT_NE(passes[2].exclude.find("lm_head"), std::string::npos);
@@ -79,9 +82,11 @@ TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
       {"rules:\n  - bits: 4\n", "missing required key 'match'"},
       {"bitz: 4\n", "unknown key 'bitz'"},
       {"calibration: {samples: 0}\n", "calibration samples must be at least 1"},
+      {"calibration: {passes: 5}\n", "calibration passes = 5 is outside 1..4"},
       {"activations: int4\n", "activations must be f32 or int8, got 'int4'"},
       {"kernels: tmac\n", "kernels must be dequant or lut, got 'tmac'"},
       {"format: nf5\n", "format 'nf5' is not int, nf4 or fp4"},
+      {"scale_rule: minmax\n", "scale_rule 'minmax' is not extreme or absmax"},
       {"- 1\n- 2\n", "not a mapping"},
   };
   for (const Case &c : cases) {

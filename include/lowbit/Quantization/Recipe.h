@@ -6,14 +6,19 @@
 //   bits: 4               # 2..8
 //   group: 128            # weights per scale along K; 0 = per output channel
 //   symmetric: true
+//   scale_rule: extreme   # symmetric scales: extreme | absmax
 //   clip_search: false    # MSE-optimal clipping of group ranges
-//   damp: 0.01            # gptq: fraction of mean(diag H)
+//   damp: 0.1             # gptq: fraction of mean(diag H)
 //   block_size: 128       # gptq: lazy-update block
 //   act_order: true       # gptq: inputs by decreasing H_ii, static groups
 //   include: ''           # regex on layer names (empty: all)
 //   exclude: '...'        # regex; default: embeddings and output heads
 //   min_size: 1
-//   calibration: {samples: 128}
+//   calibration: {samples: 128, passes: 2}
+//                         # passes 2: calibrate again on the model quantized
+//                         # with the first statistics, quantize again from
+//                         # the float weights with those (default: 2 when
+//                         # some layer uses gptq, else 1)
 //   rules:                # first match wins; any of the keys above but
 //     - match: 'down_proj'  # include/exclude/rules, or skip: true
 //       bits: 8
@@ -40,7 +45,8 @@ namespace mlir::lowbit {
 struct QuantSettings {
   std::optional<std::string> method;
   std::optional<unsigned> bits;
-  std::optional<std::string> format; // int | nf4 | fp4
+  std::optional<std::string> format;    // int | nf4 | fp4
+  std::optional<std::string> scaleRule; // extreme | absmax
   std::optional<int64_t> group;
   std::optional<bool> symmetric, clipSearch, actOrder;
   std::optional<double> damp;
@@ -62,6 +68,9 @@ struct Recipe {
   std::string include;
   std::optional<std::string> exclude; // unset: the default exclusion
   int64_t calibrationSamples = 128;
+  /// Calibration runs: 1 on the float model; each further one on the model
+  /// the previous statistics quantized (1..4). Unset: calibrationPassCount.
+  std::optional<int64_t> calibrationPasses;
   /// Activations of the compiled low-bit matmuls: "f32" (exact) or "int8"
   /// (quantized per group at run time, VNNI kernels).
   std::string activations = "f32";
@@ -81,6 +90,9 @@ struct Recipe {
   QuantSettings resolved(const QuantSettings &settings) const;
   /// True if some layer is quantized with a method that needs calibration.
   bool needsCalibration() const;
+  /// The calibration passes: as set, else 2 if needsCalibration() (GPTQ
+  /// is worth the second pass: docs/quantization.md), else 1.
+  int64_t calibrationPassCount() const;
 
   /// One quantization pass: resolved settings and its layer selection.
   struct Pass {

@@ -28,18 +28,24 @@ enum class CodeKind { Int, NF4, FP4 };
 /// "int", "nf4" or "fp4"; std::nullopt for anything else.
 std::optional<CodeKind> parseCodeKind(llvm::StringRef name);
 
+/// The symmetric integer scale rule. Extreme: the value m of largest
+/// magnitude goes to the extra negative code, s = m / -2^(b-1) (steps of
+/// |m|/8 at 4 bits and |m|/4 at 3, as llama.cpp's q4_0 and onnxruntime's
+/// MatMulNBits); AbsMax: s = max|w| / (2^(b-1) - 1), one code fewer and a
+/// code of headroom (steps of |m|/7 and |m|/3).
+enum class ScaleRule { Extreme, AbsMax };
+
+/// "extreme" or "absmax"; std::nullopt for anything else.
+std::optional<ScaleRule> parseScaleRule(llvm::StringRef name);
+
 struct WeightScheme {
   unsigned bits = 4;
   int64_t group = 128; // weights per scale along K (the last group may be
                        // shorter); 0 = one per output
   bool symmetric = true;
   bool clipSearch = false; // MSE-optimal clipping of each group's range
-  /// Symmetric scale rule: the value m of largest magnitude goes to the
-  /// extra negative code, s = m / -2^(b-1) (steps of |m|/8 at 4 bits, as
-  /// llama.cpp's q4_0 and onnxruntime's MatMulNBits); else the abs-max rule
-  /// s = max|w| / (2^(b-1) - 1), which leaves a code of headroom (GPTQ's
-  /// compensated weights use it).
-  bool extremeToNegativeCode = true;
+  /// The symmetric scale rule (ignored when asymmetric).
+  ScaleRule scaleRule = ScaleRule::Extreme;
   CodeKind kind = CodeKind::Int;
 
   /// The values of the codes of a table format (empty for integers).
@@ -67,7 +73,7 @@ QuantizedWeight quantizeRtn(llvm::ArrayRef<float> w, int64_t k, int64_t n,
                             const WeightScheme &scheme);
 
 struct GptqOptions {
-  double damp = 0.01;      // fraction of mean(diag H) added to the diagonal
+  double damp = 0.1;       // fraction of mean(diag H) added to the diagonal
   int64_t blockSize = 128; // columns per lazy batch update
   bool actOrder = false;   // columns by decreasing diag(H), static groups
 };

@@ -21,14 +21,17 @@ import numpy as np
 
 MAGIC = b"LBCALIB1"
 
-# The symmetric scale rule of Lowbit's GPTQ (lib/Quantization/Gptq.cpp).
-LOWBIT_GPTQ_RULE = "absmax"
+# The symmetric scale rule of Lowbit's GPTQ by default (the `scale-rule`
+# option of lowbit-gptq, WeightScheme::scaleRule).
+LOWBIT_GPTQ_RULE = "extreme"
 
 
 @dataclass
 class Quantizer:
     """Symmetric b-bit integer codes with a scale per group. `rule` is the
-    scale rule: "absmax" s = max|w| / (2^(b-1) - 1) (codes -(2^(b-1)-1) ..
+    scale rule: "extreme" s = m / -2^(b-1), m the signed weight of largest
+    magnitude (it lands on the code -2^(b-1); llama.cpp's q4_0, Lowbit's
+    default), "absmax" s = max|w| / (2^(b-1) - 1) (codes -(2^(b-1)-1) ..
     2^(b-1)-1, -2^(b-1) reached only by clamping), or "range" s = 2 max|w| /
     (2^b - 1) (the GPTQ reference's quantizer: 2^b levels, -2^(b-1) ..
     2^(b-1)-1)."""
@@ -37,6 +40,10 @@ class Quantizer:
 
     def scale(self, w):
         m = np.max(np.abs(w), axis=0)
+        if self.rule == "extreme":
+            m = w[np.argmax(np.abs(w), axis=0), np.arange(w.shape[1])]
+            s = m / -(2 ** (self.bits - 1))
+            return np.where(s == 0, 1.0, s)
         if self.rule == "absmax":
             s = m / (2 ** (self.bits - 1) - 1)
         elif self.rule == "range":
@@ -93,18 +100,14 @@ def gptq(w, h, bits, group, act_order=True, damp=0.01, rule="absmax"):
 
 
 def rtn(w, bits, group):
-    """Lowbit's RTN (lib/Quantization/Rtn.cpp, symmetric): per group the
-    weight of largest magnitude m on the extra negative code, s = m /
-    -2^(b-1); returns the dequantized K x N weight."""
+    """Lowbit's RTN (lib/Quantization/Rtn.cpp, symmetric, the "extreme"
+    rule); returns the dequantized K x N weight."""
     w = np.asarray(w, dtype=np.float64)
-    k, n = w.shape
+    q = Quantizer(bits, "extreme")
     out = np.empty_like(w)
-    lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
-    for g0 in range(0, k, group or k):
-        blk = w[g0:g0 + (group or k)]
-        m = blk[np.argmax(np.abs(blk), axis=0), np.arange(n)]
-        s = np.where(m == 0, 1.0, m / lo)
-        out[g0:g0 + (group or k)] = np.clip(np.round(blk / s), lo, hi) * s
+    for g0 in range(0, w.shape[0], group or w.shape[0]):
+        blk = w[g0:g0 + (group or w.shape[0])]
+        out[g0:g0 + len(blk)] = q.quantize(blk, q.scale(blk))[1]
     return out
 
 

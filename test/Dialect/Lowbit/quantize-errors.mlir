@@ -27,7 +27,7 @@ func.func @degenerate(%x: tensor<5x3xf32>) -> tensor<5x1xf32> {
   %z = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<5x1xf32>
   %f = linalg.fill ins(%z : f32) outs(%e : tensor<5x1xf32>) -> tensor<5x1xf32>
-  // expected-warning @+1 {{lowbit-gptq: layer 'linear.0': the Hessian is singular; dampened with 10.00 x mean(diag H) instead of 0.01; 1 of 3 inputs were always zero on the calibration data (weights set to 0)}}
+  // expected-warning @+1 {{lowbit-gptq: layer 'linear.0': the Hessian is singular; dampened with 10.00 x mean(diag H) instead of 0.10; 1 of 3 inputs were always zero on the calibration data (weights set to 0)}}
   %y = linalg.matmul ins(%c, %w : tensor<5x3xf32>, tensor<3x1xf32>) outs(%f : tensor<5x1xf32>) -> tensor<5x1xf32>
   return %y : tensor<5x1xf32>
 }

@@ -33,10 +33,6 @@ struct GptqPass : lowbit::impl::LowbitGptqPassBase<GptqPass> {
           << getArgument() << ": damp and block-size must be positive";
       return signalPassFailure();
     }
-    // GPTQ keeps the abs-max rule: error compensation moves later weights
-    // beyond a group's fitted range, into the headroom that rule leaves
-    // (SmolLM2 W4 g128: perplexity 29.3 vs 30.6 with the q4_0 rule).
-    options.scheme.extremeToNegativeCode = false;
     quant::WeightScheme scheme = options.scheme;
     quant::GptqOptions gptq{damp, blockSize, actOrder};
     auto method = [scheme, gptq](LayerJob &job) {

@@ -48,6 +48,7 @@ QuantizeLinearOptions schemeOptionsOf(const PassT &pass,
   options.method = method;
   options.scheme = {pass.bits, pass.groupSize, pass.symmetric, pass.clipSearch};
   options.scheme.kind = pass.format;
+  options.scheme.scaleRule = pass.scaleRule;
   options.progress = pass.progress;
   options.minSize = pass.minSize;
   options.include = pass.include;

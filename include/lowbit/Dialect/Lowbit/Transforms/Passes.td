@@ -26,6 +26,15 @@ defvar WeightSchemeOptions = [
          "when it does not divide K (0: per output channel)">,
   Option<"symmetric", "symmetric", "bool", "true",
          "symmetric codes (no zero point)">,
+  Option<"scaleRule", "scale-rule", "::mlir::lowbit::quant::ScaleRule",
+         "::mlir::lowbit::quant::ScaleRule::Extreme",
+         "symmetric integer scales: extreme (s = m / -2^(b-1), m the weight "
+         "of largest magnitude) or absmax (s = max|w| / (2^(b-1) - 1))",
+         [{::llvm::cl::values(
+           clEnumValN(::mlir::lowbit::quant::ScaleRule::Extreme, "extreme",
+                      "the extreme weight on the extra negative code"),
+           clEnumValN(::mlir::lowbit::quant::ScaleRule::AbsMax, "absmax",
+                      "2^b - 1 codes, symmetric"))}]>,
   Option<"clipSearch", "clip-search", "bool", "false",
          "MSE-optimal clipping: each group's range shrunk to least squared error">,
   Option<"minSize", "min-size", "int64_t", "1",
@@ -52,10 +61,11 @@ def LowbitQuantizeRtnPass : Pass<"lowbit-quantize-rtn", "ModuleOp"> {
     - groups of `group-size` consecutive weights along K share a scale
       (`group-size=0`: one scale per output channel; when the group size
       does not divide K the last group is shorter, as in MatMulNBits);
-    - symmetric: the weight m of largest magnitude goes to the extra
-      negative code, `s = m / -2^(b-1)` (negative when m > 0; as llama.cpp's
-      q4_0 and onnxruntime's MatMulNBits: steps of |m|/8 at 4 bits, not
-      |m|/7); asymmetric: `s = (max - min) / (2^b - 1)`
+    - symmetric, `scale-rule=extreme` (the default): the weight m of largest
+      magnitude goes to the extra negative code, `s = m / -2^(b-1)`
+      (negative when m > 0; as llama.cpp's q4_0 and onnxruntime's
+      MatMulNBits: steps of |m|/8 at 4 bits, not |m|/7);
+      `scale-rule=absmax`: `s = max|w| / (2^(b-1) - 1)`; asymmetric: `s = (max - min) / (2^b - 1)`
       and an integer zero point `z = clamp(round(-min / s), 0, 2^b - 1)`
       (the group range always includes 0);
     - `clip-search`: the range is shrunk in 2% steps down to 62% (symmetric:
@@ -90,9 +100,10 @@ def LowbitGptqPass : Pass<"lowbit-gptq", "ModuleOp"> {
     the group's first column is reached, on the error-compensated weights;
     with `act-order` columns go by decreasing `H_ii` and groups are static
     (fitted on the original weights), so the stored layout is unchanged.
-    Symmetric scales use `s = max|w| / (2^(b-1) - 1)`: compensation moves
-    later weights beyond a group's fitted range, into the code of headroom
-    this rule leaves.
+    Symmetric scales follow `scale-rule` as in `lowbit-quantize-rtn`
+    (default `extreme`: at 3 bits steps of |m|/4 rather than |m|/3; the
+    `absmax` rule's code of headroom for compensated weights costs more
+    than it saves, see docs/quantization.md).
 
     Every layer's input must be a `lowbit.calibrate` whose `lowbit.stats`
     holds a `hessian` (see `lowbit-attach-calibration`). Inputs never seen
@@ -101,7 +112,7 @@ def LowbitGptqPass : Pass<"lowbit-gptq", "ModuleOp"> {
     layer; after that the pass fails naming it.
   }];
   let options = !listconcat(WeightSchemeOptions, [
-    Option<"damp", "damp", "double", "0.01",
+    Option<"damp", "damp", "double", "0.1",
            "diagonal dampening, a fraction of mean(diag H)">,
     Option<"blockSize", "block-size", "int64_t", "128",
            "columns per lazy batch update">,
