@@ -1,6 +1,7 @@
 //===- Recipe.cpp - Quantization recipes ------------------------*- C++ -*-===//
 
 #include "lowbit/Quantization/Recipe.h"
+#include "lowbit/Quantization/WeightQuantizer.h"
 
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Regex.h"
@@ -139,7 +140,7 @@ static std::string checkSettings(const QuantSettings &s) {
   if (s.format && *s.format != "int" && *s.format != "nf4" &&
       *s.format != "fp4")
     return "format '" + *s.format + "' is not int, nf4 or fp4";
-  if (s.scaleRule && *s.scaleRule != "extreme" && *s.scaleRule != "absmax")
+  if (s.scaleRule && !quant::parseScaleRule(*s.scaleRule))
     return "scale_rule '" + *s.scaleRule + "' is not extreme or absmax";
   if (s.group && *s.group < 0)
     return "group = " + std::to_string(*s.group) + " is negative";

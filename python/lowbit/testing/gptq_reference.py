@@ -21,10 +21,6 @@ import numpy as np
 
 MAGIC = b"LBCALIB1"
 
-# The symmetric scale rule of Lowbit's GPTQ by default (the `scale-rule`
-# option of lowbit-gptq, WeightScheme::scaleRule).
-LOWBIT_GPTQ_RULE = "extreme"
-
 
 @dataclass
 class Quantizer:
@@ -39,11 +35,11 @@ class Quantizer:
     rule: str = "absmax"
 
     def scale(self, w):
-        m = np.max(np.abs(w), axis=0)
         if self.rule == "extreme":
             m = w[np.argmax(np.abs(w), axis=0), np.arange(w.shape[1])]
             s = m / -(2 ** (self.bits - 1))
             return np.where(s == 0, 1.0, s)
+        m = np.max(np.abs(w), axis=0)
         if self.rule == "absmax":
             s = m / (2 ** (self.bits - 1) - 1)
         elif self.rule == "range":
