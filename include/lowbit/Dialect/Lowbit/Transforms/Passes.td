@@ -126,6 +126,29 @@ def LowbitGptqPass : Pass<"lowbit-gptq", "ModuleOp"> {
   ];
 }
 
+def LowbitReportScaleEquivalencePass
+    : Pass<"lowbit-report-scale-equivalence", "ModuleOp"> {
+  let summary = "Report where a per-input-channel scale of each linear "
+                "layer folds exactly";
+  let description = [{
+    Runs the equivalence analysis the smoothing passes build on
+    (`ScaleEquivalence.h`) and emits one remark per group of linear layers
+    reading one tensor, on the group's first layer: the layers, the channel
+    count, and either what absorbs the shared scale (a norm's weight and
+    bias; a linear layer's output columns and bias, directly or through an
+    elementwise product such as SwiGLU's `act(gate) * up`) or why nothing
+    can (another reader such as a residual add, an activation such as GELU,
+    a reshape or transpose, a function argument). Changes nothing.
+  }];
+  let options = [
+    Option<"include", "include", "std::string", "\"\"",
+           "only layers whose name matches this regex">,
+    Option<"exclude", "exclude", "std::string",
+           "\"(^|[._/])(embed|embeddings|embed_tokens|word_embeddings|wte|wpe|lm_head)([._/]|$)\"",
+           "not layers whose name matches this regex">,
+  ];
+}
+
 def LowbitInsertCalibrationPass
     : Pass<"lowbit-insert-calibration", "ModuleOp"> {
   let summary = "Mark the inputs of linear layers as calibration sites";

@@ -1,0 +1,77 @@
+//===- ScaleEquivalence.h - Where a per-channel scale folds exactly -*- C++
+//-*-//
+//
+// The equivalence analysis the smoothing passes (AWQ, SmoothQuant) build on,
+// and later rotation and outlier passes reuse: for the linear layers reading
+// one tensor X (q/k/v, gate/up), the producer of X that can absorb a
+// per-input-channel scale s exactly, so that
+//
+//   X W = (X diag(1/s)) (diag(s) W)   with X diag(1/s) computed by the
+//                                     producer itself, at no run-time cost.
+//
+// Producers recognised structurally on the core IR (what convert-onnx-to-core
+// emits; names are used only in messages):
+//   - norm: an elementwise linalg.generic whose result is t * g[c] or
+//     t * g[c] + b[c], g and b constant vectors on the channel (last) axis,
+//     used nowhere else in the body (RMSNorm, LayerNorm: g /= s, b /= s);
+//   - linear: a linear layer whose output, with an optional constant bias
+//     added, is X itself or one factor of an elementwise product X = a * P
+//     (SwiGLU's act(gate) * up: up's columns and bias /= s).
+// Each absorbing value (the norm's or the linear's output, the product) must
+// have no reader but the group: a value also read by a residual add (BERT's
+// post-LN LayerNorm) is not absorbable. What is not paired gets the reason.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_DIALECT_LOWBIT_TRANSFORMS_SCALEEQUIVALENCE_H
+#define LOWBIT_DIALECT_LOWBIT_TRANSFORMS_SCALEEQUIVALENCE_H
+
+#include "lowbit/Dialect/Lowbit/Transforms/LinearLayers.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::lowbit {
+
+/// The producer that absorbs 1/s on its output channels.
+struct ScaleAbsorber {
+  enum class Kind { Norm, Linear };
+  Kind kind = Kind::Norm;
+  /// Norm: the elementwise generic; Linear: the linear layer's op.
+  Operation *op = nullptr;
+  /// Norm: the input operand indices (in `op`) of g and of b (-1: none).
+  int64_t scaleOperand = -1, biasOperand = -1;
+  /// Linear: the layer, and the elementwise add of its constant bias (or
+  /// null) with that constant's operand index.
+  std::optional<LinearLayer> linear;
+  Operation *biasAdd = nullptr;
+  int64_t biasAddOperand = -1;
+  /// Linear: the elementwise product the layer's output is a factor of (or
+  /// null when the group reads the output directly).
+  Operation *product = nullptr;
+
+  /// A description for messages: "norm 'blk.0.attn_norm.weight'", ...
+  std::string describe() const;
+};
+
+/// Linear layers reading one tensor, and what can absorb their shared scale.
+struct ScaleGroup {
+  /// The tensor the layers read (a lowbit.calibrate's result, when
+  /// calibrated, else the producer's result).
+  Value input;
+  int64_t channels = 0;
+  std::vector<LinearLayer> layers;
+  std::optional<ScaleAbsorber> absorber;
+  /// Why no absorber was found (empty when one was).
+  std::string reason;
+};
+
+/// The groups of the linear layers of `module` that `filter` accepts, in
+/// program order (a group's layers in program order too).
+std::vector<ScaleGroup> analyzeScaleEquivalence(ModuleOp module,
+                                                const LayerFilter &filter);
+
+} // namespace mlir::lowbit
+
+#endif // LOWBIT_DIALECT_LOWBIT_TRANSFORMS_SCALEEQUIVALENCE_H
