@@ -27,13 +27,10 @@ struct InsertCalibrationPass
   using Base::Base;
 
   void runOnOperation() override {
-    std::string error;
     FailureOr<LayerFilter> filter =
-        LayerFilter::create(include, exclude, error);
-    if (failed(filter)) {
-      getOperation().emitError() << getArgument() << ": " << error;
+        LayerFilter::createFor(getOperation(), getArgument(), include, exclude);
+    if (failed(filter))
       return signalPassFailure();
-    }
     // Layers grouped by the tensor they read, in program order.
     llvm::MapVector<Value, SmallVector<LinearLayer>> byInput;
     for (LinearLayer &layer : collectLinearLayers(getOperation(), *filter))

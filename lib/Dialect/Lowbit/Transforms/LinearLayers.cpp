@@ -139,6 +139,16 @@ FailureOr<LayerFilter> LayerFilter::create(StringRef include, StringRef exclude,
   return filter;
 }
 
+FailureOr<LayerFilter> LayerFilter::createFor(Operation *anchor, StringRef pass,
+                                              StringRef include,
+                                              StringRef exclude) {
+  std::string error;
+  FailureOr<LayerFilter> filter = create(include, exclude, error);
+  if (failed(filter))
+    anchor->emitError() << pass << ": " << error;
+  return filter;
+}
+
 bool LayerFilter::accepts(StringRef name) const {
   if (include && !include->match(name))
     return false;

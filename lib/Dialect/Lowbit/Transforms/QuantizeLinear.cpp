@@ -110,11 +110,10 @@ LogicalResult
 mlir::lowbit::quantizeLinearLayers(ModuleOp module,
                                    const QuantizeLinearOptions &options,
                                    std::function<bool(LayerJob &)> method) {
-  std::string error;
-  FailureOr<LayerFilter> filter =
-      LayerFilter::create(options.include, options.exclude, error);
+  FailureOr<LayerFilter> filter = LayerFilter::createFor(
+      module, options.passName, options.include, options.exclude);
   if (failed(filter))
-    return module.emitError() << options.passName << ": " << error;
+    return failure();
   if (options.scheme.bits < 2 || options.scheme.bits > 8)
     return module.emitError()
            << options.passName << ": bits=" << options.scheme.bits

@@ -24,13 +24,10 @@ struct ReportScaleEquivalencePass
   using Base::Base;
 
   void runOnOperation() override {
-    std::string error;
     FailureOr<LayerFilter> filter =
-        LayerFilter::create(include, exclude, error);
-    if (failed(filter)) {
-      getOperation().emitError() << getArgument() << ": " << error;
+        LayerFilter::createFor(getOperation(), getArgument(), include, exclude);
+    if (failed(filter))
       return signalPassFailure();
-    }
     for (const ScaleGroup &group :
          analyzeScaleEquivalence(getOperation(), *filter)) {
       InFlightDiagnostic remark = group.layers.front().op->emitRemark();

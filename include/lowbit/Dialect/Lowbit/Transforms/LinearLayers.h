@@ -48,6 +48,9 @@ public:
   /// Fails with a message naming the bad expression.
   static FailureOr<LayerFilter> create(StringRef include, StringRef exclude,
                                        std::string &error);
+  /// As create, with the error emitted on `anchor` as "<pass>: <reason>".
+  static FailureOr<LayerFilter> createFor(Operation *anchor, StringRef pass,
+                                          StringRef include, StringRef exclude);
   bool accepts(StringRef name) const;
 
 private:
