@@ -48,9 +48,14 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
       nameWidth = std::max<size_t>(nameWidth, name.size());
   });
   nameWidth = std::min<size_t>(nameWidth, 56);
+  bool smoothed = llvm::any_of(matmuls, [](MatmulOp op) {
+    return op->hasAttr(LowbitDialect::SmoothAttrHelper::getNameStr());
+  });
   os << llvm::formatv("\n  {0} method bits group      K x N   weight err  "
-                      "output err   time\n",
-                      padRight("layer", nameWidth));
+                      "output err   time{1}\n",
+                      padRight("layer", nameWidth),
+                      smoothed ? "   smooth alpha: RTN error before -> after"
+                               : "");
   for (MatmulOp op : matmuls) {
     auto type = cast<QTensorType>(op.getWeight().getType());
     SchemeAttr s = type.getScheme();
@@ -82,13 +87,30 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
             ? "..." + layerName.substr(layerName.size() - nameWidth + 3)
             : layerName;
     os << llvm::formatv(
-        "  {0} {1,-6} {2,4} {3,5} {4,10}  {5,10}  {6,10} {7,6}\n",
+        "  {0} {1,-6} {2,4} {3,5} {4,10}  {5,10}  {6,10} {7,6}",
         padRight(shown, nameWidth), method ? method.str() : "?", s.getBits(),
         s.getGroupSize() > 0 ? std::to_string(group) : std::string("chan"),
         std::to_string(k) + "x" + std::to_string(n),
         werr ? llvm::formatv("{0:f4}", *werr).str() : "-",
         oerr ? llvm::formatv("{0:f4}", *oerr).str() : "-",
         ms ? llvm::formatv("{0:f2}s", *ms / 1e3).str() : "-");
+    auto smooth = op->getAttrOfType<DictionaryAttr>(
+        LowbitDialect::SmoothAttrHelper::getNameStr());
+    auto smoothValue = [&](StringRef key) {
+      auto f = smooth ? smooth.getAs<FloatAttr>(key) : FloatAttr();
+      return f ? f.getValueAsDouble() : 0.0;
+    };
+    auto smoothMethod =
+        smooth ? smooth.getAs<StringAttr>("method") : StringAttr();
+    if (smoothed)
+      os << (smooth ? llvm::formatv("   {0,-11} {1,4:f2}: {2:f4} -> {3:f4}",
+                                    smoothMethod ? smoothMethod.str() : "?",
+                                    smoothValue("alpha"),
+                                    smoothValue("error_before"),
+                                    smoothValue("error_after"))
+                          .str()
+                    : std::string("   -"));
+    os << "\n";
     llvm::json::Object layer{{"name", layerName},
                              {"method", method ? method.str() : ""},
                              {"bits", s.getBits()},
@@ -102,6 +124,12 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
       layer["output_error"] = *oerr;
     if (ms)
       layer["seconds"] = *ms / 1e3;
+    if (smooth)
+      layer["smooth"] =
+          llvm::json::Object{{"method", smoothMethod ? smoothMethod.str() : ""},
+                             {"alpha", smoothValue("alpha")},
+                             {"error_before", smoothValue("error_before")},
+                             {"error_after", smoothValue("error_after")}};
     if (auto site = op->getAttrOfType<StringAttr>(
             LowbitDialect::CalibrationSiteAttrHelper::getNameStr()))
       layer["calibration_site"] = site.str();
@@ -119,12 +147,13 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
       "  quantized layers: {2:f3} bits per weight ({3:f3} codes + {4:f3} "
       "scales/zero points), {5:f1} M weights\n"
       "  constants: {6:f1} MB -> {7:f1} MB ({8:f2}x smaller)\n"
-      "  time: calibration {9:f1} s, quantization {10:f1} s\n",
+      "  time: calibration {9:f1} s, smoothing {11:f1} s, quantization "
+      "{10:f1} s\n",
       matmuls.size(), floatLayers, bpw, weights > 0 ? codeBits / weights : 0,
       weights > 0 ? (bits - codeBits) / weights : 0, weights / 1e6,
       bytesBefore / 1e6, bytesAfter / 1e6,
       bytesAfter > 0 ? static_cast<double>(bytesBefore) / bytesAfter : 0.0,
-      times.calibration, times.quantization);
+      times.calibration, times.quantization, times.smoothing);
   return llvm::json::Object{
       {"layers", std::move(layers)},
       {"quantized_layers", static_cast<int64_t>(matmuls.size())},
@@ -134,5 +163,6 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
       {"constant_bytes_before", bytesBefore},
       {"constant_bytes_after", bytesAfter},
       {"calibration_seconds", times.calibration},
+      {"smoothing_seconds", times.smoothing},
       {"quantization_seconds", times.quantization}};
 }

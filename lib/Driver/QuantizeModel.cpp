@@ -14,6 +14,7 @@
 #include "lowbit/Pipelines/Pipelines.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Regex.h"
 
 #include <chrono>
@@ -189,20 +190,36 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
       return failure();
     if (!*stats && needStats)
       return module.emitError()
-             << "the recipe uses gptq, which needs calibration data: give "
-                "--calib (and optionally --calib-cache)";
+             << "the recipe uses " << (recipe.usesGptq() ? "gptq" : "smoothing")
+             << ", which needs calibration data: give --calib (and "
+                "optionally --calib-cache)";
     if (*stats && failed(attachStatistics(module, **stats,
                                           options.calibCache.empty()
                                               ? options.calibPath
                                               : options.calibCache)))
       return failure();
+    if (*stats && recipe.smooth) {
+      // Once, on the float model with the first statistics: the later
+      // calibration passes see the smoothed model.
+      auto ts = std::chrono::steady_clock::now();
+      FailureOr<std::unique_ptr<PassManager>> pm =
+          makePassManager(ctx, options);
+      if (failed(pm))
+        return failure();
+      buildSmoothingPipeline(**pm, recipe, options.progress);
+      if (failed((*pm)->run(module)))
+        return failure();
+      times.smoothing = secondsSince(ts);
+      log << llvm::formatv("smoothing: {0} in {1:f1} s\n",
+                           recipe.smooth->method, times.smoothing);
+    }
     if (*stats) {
       FailureOr<int64_t> passes = recalibrate(module, options, log);
       if (failed(passes))
         return failure();
       calibrationPasses = *passes;
     }
-    times.calibration = secondsSince(t0);
+    times.calibration = secondsSince(t0) - times.smoothing;
   }
 
   auto t1 = std::chrono::steady_clock::now();
@@ -221,5 +238,12 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
                             options.progress ? log : llvm::nulls());
   report["pipeline"] = pipeline;
   report["calibration_passes"] = calibrationPasses;
+  if (recipe.smooth) {
+    llvm::json::Object smooth{{"method", recipe.smooth->method},
+                              {"alpha_grid", recipe.smooth->alphaGrid}};
+    if (recipe.smooth->alpha)
+      smooth["alpha"] = *recipe.smooth->alpha;
+    report["smooth"] = std::move(smooth);
+  }
   return success();
 }

@@ -37,7 +37,8 @@ void mlir::lowbit::registerLowbitPipelines() {
   // an error path.
   registerPassPipeline(
       "lowbit-quantization-pipeline",
-      "A quantization recipe's passes (lowbit-quantize-rtn, lowbit-gptq)",
+      "A quantization recipe's passes (lowbit-smooth, lowbit-quantize-rtn, "
+      "lowbit-gptq)",
       [](OpPassManager &pm, StringRef optionsStr,
          function_ref<LogicalResult(const Twine &)> errorHandler) {
         QuantizationPipelineOptions options;
@@ -52,6 +53,7 @@ void mlir::lowbit::registerLowbitPipelines() {
         } else if (llvm::Error e = recipe.validate()) {
           return errorHandler(llvm::toString(std::move(e)));
         }
+        buildSmoothingPipeline(pm, recipe, options.progress);
         buildQuantizationPipeline(pm, recipe, options.progress);
         return success();
       },

@@ -1,7 +1,8 @@
 //===- QuantizationPipeline.cpp - A recipe's quantization passes ---------===//
 //
 // lowbit-quantization-pipeline: a recipe (Quantization/Recipe.h) compiled to
-// lowbit-quantize-rtn and lowbit-gptq passes, one per rule.
+// lowbit-smooth (if the recipe smooths), then lowbit-quantize-rtn and
+// lowbit-gptq passes, one per rule.
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,4 +45,29 @@ void mlir::lowbit::buildQuantizationPipeline(OpPassManager &pm,
       pm.addPass(createLowbitQuantizeRtnPass(o));
     }
   }
+}
+
+void mlir::lowbit::buildSmoothingPipeline(OpPassManager &pm,
+                                          const Recipe &recipe, bool progress) {
+  if (!recipe.smooth)
+    return;
+  // The last pass (the defaults) selects every layer the recipe quantizes:
+  // the rules' layers are not excluded by it, only skipped ones.
+  Recipe::Pass defaults = recipe.passes().back();
+  const QuantSettings &s = defaults.settings;
+  LowbitSmoothPassOptions o;
+  o.method = recipe.smooth->method;
+  o.alpha = recipe.smooth->alpha.value_or(-1.0);
+  o.alphaGrid = recipe.smooth->alphaGrid;
+  o.bits = *s.bits;
+  o.format = *quant::parseCodeKind(*s.format);
+  o.groupSize = *s.group;
+  o.symmetric = *s.symmetric;
+  o.scaleRule = *quant::parseScaleRule(*s.scaleRule);
+  o.clipSearch = *s.clipSearch;
+  o.minSize = *s.minSize;
+  o.include = defaults.include;
+  o.exclude = defaults.exclude;
+  o.progress = progress;
+  pm.addPass(createLowbitSmoothPass(o));
 }

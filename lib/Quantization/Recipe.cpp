@@ -46,6 +46,20 @@ template <> struct MappingTraits<Calibration> {
   }
 };
 
+struct Smooth {
+  std::string method = "awq";
+  std::optional<double> alpha;
+  std::optional<int64_t> grid, gridDashed;
+};
+template <> struct MappingTraits<Smooth> {
+  static void mapping(IO &io, Smooth &s) {
+    io.mapOptional("method", s.method, std::string("awq"));
+    io.mapOptional("alpha", s.alpha);
+    io.mapOptional("alpha_grid", s.grid);
+    io.mapOptional("alpha-grid", s.gridDashed);
+  }
+};
+
 template <> struct MappingTraits<Recipe> {
   static void mapping(IO &io, Recipe &r) {
     mapSettings(io, r.settings);
@@ -58,6 +72,16 @@ template <> struct MappingTraits<Recipe> {
     io.mapOptional("activations", r.activations, std::string("f32"));
     io.mapOptional("kernels", r.kernels, std::string("dequant"));
     io.mapOptional("rules", r.rules);
+    std::optional<Smooth> smooth;
+    io.mapOptional("smooth", smooth);
+    if (smooth) {
+      SmoothSettings settings;
+      settings.method = smooth->method;
+      settings.alpha = smooth->alpha;
+      settings.alphaGrid =
+          smooth->grid.value_or(smooth->gridDashed.value_or(20));
+      r.smooth = settings;
+    }
   }
 };
 
@@ -184,6 +208,17 @@ llvm::Error Recipe::validate() const {
     return fail("activations must be f32 or int8, got '" + activations + "'");
   if (kernels != "dequant" && kernels != "lut")
     return fail("kernels must be dequant or lut, got '" + kernels + "'");
+  if (smooth) {
+    if (smooth->method != "awq" && smooth->method != "smoothquant")
+      return fail("smooth: method '" + smooth->method +
+                  "' is not awq or smoothquant");
+    if (smooth->alpha && !(*smooth->alpha >= 0.0 && *smooth->alpha <= 1.0))
+      return fail("smooth: alpha = " + std::to_string(*smooth->alpha) +
+                  " is outside [0, 1]");
+    if (smooth->alphaGrid < 1 || smooth->alphaGrid > 1000)
+      return fail("smooth: alpha_grid = " + std::to_string(smooth->alphaGrid) +
+                  " is outside 1..1000");
+  }
   for (auto [i, rule] : llvm::enumerate(rules)) {
     std::string where =
         "rule " + std::to_string(i + 1) + " (match '" + rule.match + "'): ";
@@ -199,15 +234,17 @@ llvm::Error Recipe::validate() const {
 }
 
 int64_t Recipe::calibrationPassCount() const {
-  return calibrationPasses.value_or(needsCalibration() ? 2 : 1);
+  return calibrationPasses.value_or(usesGptq() ? 2 : 1);
 }
 
-bool Recipe::needsCalibration() const {
+bool Recipe::usesGptq() const {
   for (const Pass &p : passes())
     if (*p.settings.method == "gptq")
       return true;
   return false;
 }
+
+bool Recipe::needsCalibration() const { return usesGptq() || smooth; }
 
 std::vector<Recipe::Pass> Recipe::passes() const {
   static const char *kDefaultExclude =

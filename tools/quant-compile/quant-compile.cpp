@@ -2,6 +2,7 @@
 //
 //   quant-compile model.onnx -o out/ [--input-shape=x:1x512] [--target=host]
 //       [--recipe=r.yaml | --method=gptq --bits=4 --group=128 ...]
+//       [--smooth=awq|smoothquant]
 //       [--calib=data.npy|dir/] [--calib-samples=N] [--calib-cache=stats.lbcal]
 //       [--emit=mlir|core|lowbit|llvm|obj|artifact]
 //
@@ -118,6 +119,20 @@ static cl::opt<std::string>
                 cl::desc("leave layers matching this regex in float (default: "
                          "embeddings and output heads)"),
                 cl::cat(quantCat));
+static cl::opt<std::string> smoothFlag(
+    "smooth",
+    cl::desc("smooth before quantizing: awq | smoothquant | none (overrides "
+             "the recipe's smooth: method)"),
+    cl::cat(quantCat));
+static cl::opt<double> smoothAlphaFlag(
+    "smooth-alpha",
+    cl::desc("fixed smoothing alpha in [0, 1] (default: awq searches, "
+             "smoothquant 0.5)"),
+    cl::cat(quantCat));
+static cl::opt<int64_t>
+    smoothGridFlag("smooth-alpha-grid",
+                   cl::desc("awq: alpha grid points (default 20)"),
+                   cl::cat(quantCat));
 static cl::opt<std::string>
     calibPath("calib",
               cl::desc("calibration inputs: a .npy (one-input models) or a "
@@ -160,7 +175,8 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
       formatFlag.getNumOccurrences() || groupFlag.getNumOccurrences() ||
       asymFlag || scaleRuleFlag.getNumOccurrences() || clipFlag ||
       noActOrderFlag || dampFlag.getNumOccurrences() ||
-      includeFlag.getNumOccurrences() || excludeFlag.getNumOccurrences();
+      includeFlag.getNumOccurrences() || excludeFlag.getNumOccurrences() ||
+      (smoothFlag.getNumOccurrences() && smoothFlag != "none");
   lowbit::Recipe recipe;
   if (!recipePath.empty()) {
     llvm::Expected<lowbit::Recipe> loaded = lowbit::Recipe::load(recipePath);
@@ -199,6 +215,26 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
     recipe.calibrationSamples = calibSamples;
   if (calibPasses.getNumOccurrences())
     recipe.calibrationPasses = calibPasses;
+  if (smoothFlag.getNumOccurrences()) {
+    if (smoothFlag == "none") {
+      recipe.smooth.reset();
+    } else {
+      if (!recipe.smooth)
+        recipe.smooth.emplace();
+      recipe.smooth->method = smoothFlag;
+    }
+  }
+  if ((smoothAlphaFlag.getNumOccurrences() ||
+       smoothGridFlag.getNumOccurrences()) &&
+      !recipe.smooth) {
+    error = "--smooth-alpha and --smooth-alpha-grid need --smooth (or a "
+            "recipe's smooth:)";
+    return std::nullopt;
+  }
+  if (smoothAlphaFlag.getNumOccurrences())
+    recipe.smooth->alpha = smoothAlphaFlag;
+  if (smoothGridFlag.getNumOccurrences())
+    recipe.smooth->alphaGrid = smoothGridFlag;
   if (llvm::Error e = recipe.validate()) {
     error = llvm::toString(std::move(e));
     return std::nullopt;

@@ -69,6 +69,37 @@ TEST(Recipe, LutKernels) {
   llvm::sys::fs::remove(path);
 }
 
+TEST(Recipe, Smooth) {
+  std::string path =
+      writeTemp("method: rtn\nsmooth: {method: awq, alpha-grid: 10}\n");
+  llvm::Expected<Recipe> r = Recipe::load(path);
+  ASSERT_TRUE(!!r) << llvm::toString(r.takeError());
+  ASSERT_TRUE(r->smooth.has_value());
+  EXPECT_EQ(r->smooth->method, "awq");
+  EXPECT_EQ(r->smooth->alphaGrid, 10);
+  EXPECT_FALSE(r->smooth->alpha.has_value());
+  // Smoothing needs statistics, but RTN does not need a second pass.
+  EXPECT_TRUE(r->needsCalibration());
+  EXPECT_FALSE(r->usesGptq());
+  EXPECT_EQ(r->calibrationPassCount(), 1);
+  llvm::sys::fs::remove(path);
+
+  path =
+      writeTemp("smooth: {method: smoothquant, alpha: 0.6, alpha_grid: 5}\n");
+  r = Recipe::load(path);
+  ASSERT_TRUE(!!r) << llvm::toString(r.takeError());
+  EXPECT_EQ(r->smooth->method, "smoothquant");
+  EXPECT_DOUBLE_EQ(*r->smooth->alpha, 0.6);
+  EXPECT_EQ(r->smooth->alphaGrid, 5);
+  llvm::sys::fs::remove(path);
+
+  path = writeTemp("method: gptq\n");
+  r = Recipe::load(path);
+  ASSERT_TRUE(!!r) << llvm::toString(r.takeError());
+  EXPECT_FALSE(r->smooth.has_value());
+  llvm::sys::fs::remove(path);
+}
+
 TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
   struct Case {
     const char *text, *message;
@@ -88,6 +119,12 @@ TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
       {"format: nf5\n", "format 'nf5' is not int, nf4 or fp4"},
       {"scale_rule: minmax\n", "scale_rule 'minmax' is not extreme or absmax"},
       {"- 1\n- 2\n", "not a mapping"},
+      {"smooth: {method: gptq}\n",
+       "smooth: method 'gptq' is not awq or smoothquant"},
+      {"smooth: {alpha: 1.5}\n", "smooth: alpha = 1.500000 is outside [0, 1]"},
+      {"smooth: {alpha_grid: 0}\n",
+       "smooth: alpha_grid = 0 is outside 1..1000"},
+      {"smooth: {method: awq, grid: 3}\n", "unknown key 'grid'"},
   };
   for (const Case &c : cases) {
     std::string path = writeTemp(c.text);

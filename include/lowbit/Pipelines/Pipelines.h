@@ -139,6 +139,13 @@ struct QuantizationPipelineOptions
                         llvm::cl::init(false)};
 };
 
+/// The recipe's smoothing (one lowbit-smooth over the layers the recipe
+/// quantizes, with the scheme of its defaults), or nothing when the recipe
+/// has no `smooth`. It needs the calibration statistics on the IR; the
+/// driver runs it once, after the first calibration pass.
+void buildSmoothingPipeline(OpPassManager &pm, const Recipe &recipe,
+                            bool progress);
+
 /// The quantization passes of `recipe`, in order: one lowbit-quantize-rtn
 /// or lowbit-gptq per rule (include = the rule's match, exclude = the
 /// earlier skip rules), then one for the remaining layers. GPTQ needs the

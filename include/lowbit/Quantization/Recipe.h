@@ -14,6 +14,11 @@
 //   include: ''           # regex on layer names (empty: all)
 //   exclude: '...'        # regex; default: embeddings and output heads
 //   min_size: 1
+//   smooth: {method: awq, alpha_grid: 20}
+//                         # lowbit-smooth before quantizing: awq |
+//                         # smoothquant, alpha (fixed; default: awq
+//                         # searches alpha_grid points, smoothquant 0.5);
+//                         # 'alpha-grid' is accepted too
 //   calibration: {samples: 128, passes: 2}
 //                         # passes 2: calibrate again on the model quantized
 //                         # with the first statistics, quantize again from
@@ -56,6 +61,13 @@ struct QuantSettings {
   QuantSettings over(const QuantSettings &base) const;
 };
 
+/// Smoothing before quantization (lowbit-smooth).
+struct SmoothSettings {
+  std::string method = "awq"; // awq | smoothquant
+  std::optional<double> alpha;
+  int64_t alphaGrid = 20;
+};
+
 struct RecipeRule {
   std::string match;
   bool skip = false;
@@ -78,6 +90,9 @@ struct Recipe {
   /// lookups for 1-2-bit codes).
   std::string kernels = "dequant";
   std::vector<RecipeRule> rules;
+  /// Smoothing of the layers the recipe quantizes, with the defaults'
+  /// scheme, before quantization; none if unset.
+  std::optional<SmoothSettings> smooth;
 
   /// Parses and checks a YAML or JSON recipe; errors name the file, the line
   /// and the key.
@@ -88,10 +103,12 @@ struct Recipe {
   /// The settings with every field filled (the built-in defaults under the
   /// recipe's).
   QuantSettings resolved(const QuantSettings &settings) const;
-  /// True if some layer is quantized with a method that needs calibration.
+  /// True if some layer is quantized with GPTQ.
+  bool usesGptq() const;
+  /// True if the recipe needs calibration statistics (GPTQ, smoothing).
   bool needsCalibration() const;
-  /// The calibration passes: as set, else 2 if needsCalibration() (GPTQ
-  /// is worth the second pass: docs/quantization.md), else 1.
+  /// The calibration passes: as set, else 2 if usesGptq() (GPTQ is worth
+  /// the second pass: docs/quantization.md), else 1.
   int64_t calibrationPassCount() const;
 
   /// One quantization pass: resolved settings and its layer selection.

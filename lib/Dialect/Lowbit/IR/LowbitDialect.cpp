@@ -46,7 +46,8 @@ static LogicalResult verifyDiscardableAttr(Operation *op, NamedAttribute attr) {
       name == D::OutputErrorAttrHelper::getNameStr() ||
       name == D::TimeMsAttrHelper::getNameStr())
     return expect(isa<FloatAttr>(value), "a float");
-  if (name == D::StatsAttrHelper::getNameStr())
+  if (name == D::StatsAttrHelper::getNameStr() ||
+      name == D::SmoothAttrHelper::getNameStr())
     return expect(isa<DictionaryAttr>(value), "a dictionary");
   if (name == D::WeightsAttrHelper::getNameStr() ||
       name == D::GpuKernelsAttrHelper::getNameStr() ||

@@ -89,6 +89,9 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
                                                          q.n, *job.hessian)));
   matmul->setAttr(LowbitDialect::TimeMsAttrHelper::getNameStr(),
                   b.getF32FloatAttr(job.seconds * 1e3));
+  if (Attribute smooth =
+          op->getAttr(LowbitDialect::SmoothAttrHelper::getNameStr()))
+    matmul->setAttr(LowbitDialect::SmoothAttrHelper::getNameStr(), smooth);
   if (auto site = layer.input.getDefiningOp<CalibrateOp>())
     if (job.hessian)
       matmul->setAttr(LowbitDialect::CalibrationSiteAttrHelper::getNameStr(),

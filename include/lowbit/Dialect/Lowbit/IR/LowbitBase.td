@@ -61,6 +61,8 @@ def Lowbit_Dialect : Dialect {
   //   time_ms       (lowbit.matmul) time spent quantizing the layer
   //   calibration_site (lowbit.matmul) the site whose statistics (Hessian)
   //                 quantized the layer
+  //   smooth        (linear layer, lowbit.matmul) what lowbit-smooth did:
+  //                 {method, alpha, error_before, error_after}
   //   stats         (lowbit.calibrate) the site's calibration statistics
   //   weights       (module) values of the entry's outlined weight arguments
   //   gpu_kernels   (module) the launch table of the GPU kernels
@@ -75,6 +77,7 @@ def Lowbit_Dialect : Dialect {
     "::mlir::FloatAttr":$output_error,
     "::mlir::FloatAttr":$time_ms,
     "::mlir::StringAttr":$calibration_site,
+    "::mlir::DictionaryAttr":$smooth,
     "::mlir::DictionaryAttr":$stats,
     "::mlir::ArrayAttr":$weights,
     "::mlir::ArrayAttr":$gpu_kernels,

@@ -149,6 +149,50 @@ def LowbitReportScaleEquivalencePass
   ];
 }
 
+def LowbitSmoothPass : Pass<"lowbit-smooth", "ModuleOp"> {
+  let summary = "Per-channel smoothing (AWQ, SmoothQuant) folded into norms "
+                "and weights";
+  let description = [{
+    For each group of linear layers reading one tensor X (found by the
+    equivalence analysis, `ScaleEquivalence.h`), chooses a scale s > 0 per
+    input channel from the calibration statistics of X's `lowbit.calibrate`
+    site and folds it in: the producer of X divides by s (a norm's weight and
+    bias; a linear layer's output columns and bias), the group's weights are
+    multiplied by s along K, and the site's statistics become those of
+    X diag(1/s). The float function is unchanged; no op is added.
+
+    - `method=awq`: s = a^alpha / sqrt(max(a^alpha) min(a^alpha)) with a the
+      channel's RMS (sqrt of the Hessian's diagonal), alpha = i / alpha-grid
+      searched per group to minimise the group's output error after round
+      to nearest at this pass's weight scheme (`bits`, `group-size`,
+      `scale-rule`, ...: set them to what will quantize the layers);
+      alpha = 0, no smoothing, is in the grid.
+    - `method=smoothquant`: s = max|x|^alpha / max|w|^(1 - alpha), alpha
+      fixed (default 0.5), for int8 activations.
+
+    Each smoothed layer gets `lowbit.smooth = {method, alpha, error_before,
+    error_after}` (the group's relative output error after rounding, without
+    and with s), which the quantization passes carry to `lowbit.matmul`. A
+    group with nothing to absorb its scale gets a remark saying why and is
+    left unchanged; a selected group without statistics is an error naming
+    its first layer. Dead channels (a statistic below 1e-5 of the group's
+    largest) are floored there, so s is finite and positive.
+  }];
+  let options = !listconcat([
+    Option<"method", "method", "std::string", "\"awq\"",
+           "awq | smoothquant">,
+    Option<"alpha", "alpha", "double", "-1.0",
+           "fixed migration strength in [0, 1]; negative: awq searches the "
+           "grid, smoothquant takes 0.5">,
+    Option<"alphaGrid", "alpha-grid", "int64_t", "20",
+           "awq: alpha = i / alpha-grid, i = 0 .. alpha-grid - 1">,
+    Option<"searchColumns", "search-columns", "int64_t", "256",
+           "awq: the search measures at most this many output columns per "
+           "layer, evenly spaced (0: all)">,
+  ], WeightSchemeOptions);
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def LowbitInsertCalibrationPass
     : Pass<"lowbit-insert-calibration", "ModuleOp"> {
   let summary = "Mark the inputs of linear layers as calibration sites";

@@ -28,6 +28,8 @@
 
 #include "lowbit/Dialect/Lowbit/Transforms/LinearLayers.h"
 
+#include "llvm/ADT/StringMap.h"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,6 +73,30 @@ struct ScaleGroup {
 /// program order (a group's layers in program order too).
 std::vector<ScaleGroup> analyzeScaleEquivalence(ModuleOp module,
                                                 const LayerFilter &filter);
+
+/// Folds per-channel scales into the constants of a module: for a group
+/// and s > 0 (one per channel), the absorber's constants are divided by s
+/// (norm weight and bias; a linear layer's output columns and bias), the
+/// group's weights multiplied by s along K, and the `lowbit.stats` of the
+/// group's calibration site rescaled to those of X diag(1/s) (abs_max, min,
+/// max, mean / s; H_ij / (s_i s_j)). The float function is unchanged up to
+/// rounding. Constants held in dense_resource blobs are rewritten in place
+/// (names, hence layer names, stay); a constant read by anything else is
+/// refused, as is a module whose blobs cannot be read.
+class ScaleRewriter {
+public:
+  explicit ScaleRewriter(ModuleOp module);
+  /// Empty if `apply` would succeed on `group`, else why not.
+  std::string check(const ScaleGroup &group) const;
+  /// Applies `scale` (group.channels values, finite, > 0); fails with
+  /// `error` set, changing nothing, when `check` does.
+  LogicalResult apply(const ScaleGroup &group, llvm::ArrayRef<float> scale,
+                      std::string &error);
+
+private:
+  /// Constant ops referencing each dense_resource key.
+  llvm::StringMap<unsigned> resourceUses;
+};
 
 } // namespace mlir::lowbit
 
