@@ -19,6 +19,8 @@ void mlir::lowbit::buildQuantizationPipeline(OpPassManager &pm,
                                              bool progress) {
   for (const Recipe::Pass &p : recipe.passes()) {
     const QuantSettings &s = p.settings;
+    if (*s.method == "none") // left in float
+      continue;
     // The options both passes share (WeightSchemeOptions in Passes.td).
     auto scheme = [&](auto &o) {
       o.bits = *s.bits;

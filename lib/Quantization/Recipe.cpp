@@ -157,8 +157,9 @@ llvm::Expected<Recipe> Recipe::load(llvm::StringRef path) {
 }
 
 static std::string checkSettings(const QuantSettings &s) {
-  if (s.method && *s.method != "rtn" && *s.method != "gptq")
-    return "method '" + *s.method + "' is not rtn or gptq";
+  if (s.method && *s.method != "rtn" && *s.method != "gptq" &&
+      *s.method != "none")
+    return "method '" + *s.method + "' is not rtn, gptq or none";
   if (s.bits && (*s.bits < 2 || *s.bits > 8))
     return "bits = " + std::to_string(*s.bits) + " is outside 2..8";
   if (s.format && *s.format != "int" && *s.format != "nf4" &&

@@ -105,7 +105,7 @@ TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
     const char *text, *message;
   } cases[] = {
       {"bits: 0\n", "bits = 0 is outside 2..8"},
-      {"method: awq\n", "method 'awq' is not rtn or gptq"},
+      {"method: awq\n", "method 'awq' is not rtn, gptq or none"},
       {"group: -1\n", "group = -1 is negative"},
       {"damp: 0\n", "damp must be positive"},
       {"include: '('\n", "is not a valid regular expression"},

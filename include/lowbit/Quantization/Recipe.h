@@ -2,7 +2,8 @@
 //
 // A recipe (YAML or JSON) names the method, the scheme and per-layer rules:
 //
-//   method: gptq          # rtn | gptq
+//   method: gptq          # rtn | gptq | none (left in float; with smooth:
+//                         # the smoothed float model)
 //   bits: 4               # 2..8
 //   group: 128            # weights per scale along K; 0 = per output channel
 //   symmetric: true

@@ -163,7 +163,7 @@ func.func @unselected_reader(%t: tensor<4x3xf32>) -> (tensor<4x2xf32>, tensor<4x
 // -----
 
 // Refused: an activation between two layers (BERT's GELU), and a reshape
-// (attention's head merge).
+// (attention's head merge) of something that is not a linear layer.
 #id = affine_map<(d0, d1) -> (d0, d1)>
 func.func @activation_and_reshape(%x: tensor<4x3xf32>, %v: tensor<2x2x5xf32>) -> (tensor<4x2xf32>, tensor<4x2xf32>) {
   %w1 = arith.constant dense<1.0> : tensor<3x5xf32>
@@ -185,7 +185,7 @@ func.func @activation_and_reshape(%x: tensor<4x3xf32>, %v: tensor<2x2x5xf32>) ->
   // expected-remark@unknown {{scale group {'fc2'}, 5 channels: not absorbable: its input comes from an elementwise op that is not a per-channel scale (norm weight), a bias add or a product with a linear layer's output (e.g. an activation such as GELU)}}
   %y = linalg.matmul ins(%act, %w2 : tensor<4x5xf32>, tensor<5x2xf32>) outs(%f2 : tensor<4x2xf32>) -> tensor<4x2xf32> loc("fc2")
   %merged = tensor.collapse_shape %v [[0, 1], [2]] : tensor<2x2x5xf32> into tensor<4x5xf32>
-  // expected-remark@unknown {{scale group {'o_proj'}, 5 channels: not absorbable: its input comes from a 'tensor.collapse_shape' (reshapes and transposes, as between attention's v and o projections, are not followed yet)}}
+  // expected-remark@unknown {{scale group {'o_proj'}, 5 channels: not absorbable: its channels come through attention's reshapes and transposes to a function argument}}
   %o = linalg.matmul ins(%merged, %w3 : tensor<4x5xf32>, tensor<5x2xf32>) outs(%f2 : tensor<4x2xf32>) -> tensor<4x2xf32> loc("o_proj")
   return %y, %o : tensor<4x2xf32>, tensor<4x2xf32>
 }
@@ -220,4 +220,66 @@ func.func @product_with_shared_factor(%x: tensor<4x3xf32>, %a: tensor<4x5xf32>) 
 // BADRE: error: lowbit-report-scale-equivalence: include expression '(' is not a valid regular expression
 func.func @bad_filter() {
   return
+}
+
+// -----
+
+// Attention: v's output split into heads, transposed, mixed over positions
+// by P @ V, transposed back (here to (position, d, head)) and merged: o's
+// input channel (d, h) is v's channel (h, d), and v's columns absorb o's
+// scale through that permutation.
+#v = affine_map<(h, m, d, k) -> (h, k, d)>
+#p = affine_map<(h, m, d, k) -> (h, m, k)>
+#o = affine_map<(h, m, d, k) -> (h, m, d)>
+func.func @attention(%x: tensor<2x4xf32>, %probs: tensor<2x2x2xf32>) -> tensor<2x2xf32> {
+  %wv = arith.constant dense<1.0> : tensor<4x4xf32>
+  %wo = arith.constant dense<1.0> : tensor<4x2xf32>
+  %z = arith.constant 0.0 : f32
+  %e4 = tensor.empty() : tensor<2x4xf32>
+  %f4 = linalg.fill ins(%z : f32) outs(%e4 : tensor<2x4xf32>) -> tensor<2x4xf32>
+  // expected-remark@unknown {{scale group {'v'}, 4 channels: not absorbable: its input is a function argument}}
+  %v = linalg.matmul ins(%x, %wv : tensor<2x4xf32>, tensor<4x4xf32>) outs(%f4 : tensor<2x4xf32>) -> tensor<2x4xf32> loc("v")
+  %heads = tensor.expand_shape %v [[0], [1, 2]] output_shape [2, 2, 2] : tensor<2x4xf32> into tensor<2x2x2xf32>
+  %e = tensor.empty() : tensor<2x2x2xf32>
+  %vt = linalg.transpose ins(%heads : tensor<2x2x2xf32>) outs(%e : tensor<2x2x2xf32>) permutation = [1, 0, 2]
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<2x2x2xf32>) -> tensor<2x2x2xf32>
+  %mixed = linalg.generic {indexing_maps = [#p, #v, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%probs, %vt : tensor<2x2x2xf32>, tensor<2x2x2xf32>) outs(%f : tensor<2x2x2xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<2x2x2xf32>
+  %back = linalg.transpose ins(%mixed : tensor<2x2x2xf32>) outs(%e : tensor<2x2x2xf32>) permutation = [1, 2, 0]
+  %merged = tensor.collapse_shape %back [[0], [1, 2]] : tensor<2x2x2xf32> into tensor<2x4xf32>
+  %e2 = tensor.empty() : tensor<2x2xf32>
+  %f2 = linalg.fill ins(%z : f32) outs(%e2 : tensor<2x2xf32>) -> tensor<2x2xf32>
+  // expected-remark@unknown {{scale group {'o'}, 4 channels: absorbed by the output columns of layer 'v' through attention (channels permuted)}}
+  %o = linalg.matmul ins(%merged, %wo : tensor<2x4xf32>, tensor<4x2xf32>) outs(%f2 : tensor<2x2xf32>) -> tensor<2x2xf32> loc("o")
+  return %o : tensor<2x2xf32>
+}
+
+// -----
+
+// Refused: grouped-query attention repeats v's heads (a broadcast), so one
+// channel of v feeds several channels of o.
+#src = affine_map<(m, h, d) -> (m, 0, d)>
+#id3 = affine_map<(m, h, d) -> (m, h, d)>
+func.func @grouped_query(%x: tensor<2x4xf32>) -> tensor<2x2xf32> {
+  %wv = arith.constant dense<1.0> : tensor<4x2xf32>
+  %wo = arith.constant dense<1.0> : tensor<4x2xf32>
+  %z = arith.constant 0.0 : f32
+  %e2 = tensor.empty() : tensor<2x2xf32>
+  %f2 = linalg.fill ins(%z : f32) outs(%e2 : tensor<2x2xf32>) -> tensor<2x2xf32>
+  // expected-remark@unknown {{scale group {'kv'}, 4 channels: not absorbable: its input is a function argument}}
+  %v = linalg.matmul ins(%x, %wv : tensor<2x4xf32>, tensor<4x2xf32>) outs(%f2 : tensor<2x2xf32>) -> tensor<2x2xf32> loc("kv")
+  %one = tensor.expand_shape %v [[0], [1, 2]] output_shape [2, 1, 2] : tensor<2x2xf32> into tensor<2x1x2xf32>
+  %e = tensor.empty() : tensor<2x2x2xf32>
+  %rep = linalg.generic {indexing_maps = [#src, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%one : tensor<2x1x2xf32>) outs(%e : tensor<2x2x2xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<2x2x2xf32>
+  %merged = tensor.collapse_shape %rep [[0], [1, 2]] : tensor<2x2x2xf32> into tensor<2x4xf32>
+  // expected-remark@unknown {{scale group {'o_gqa'}, 4 channels: not absorbable: its channels come through attention's reshapes and transposes to a 'linalg.generic': a broadcast: one channel of its source feeds several of the group's (grouped-query attention repeats kv heads; AWQ leaves these layers alone too)}}
+  %o = linalg.matmul ins(%merged, %wo : tensor<2x4xf32>, tensor<4x2xf32>) outs(%f2 : tensor<2x2xf32>) -> tensor<2x2xf32> loc("o_gqa")
+  return %o : tensor<2x2xf32>
 }

@@ -138,3 +138,41 @@ func.func @linear_to_linear(%x: tensor<4x1xf32>) -> tensor<4x1xf32> {
   %y = linalg.matmul ins(%c, %w2 : tensor<4x3xf32>, tensor<3x1xf32>) outs(%f2 : tensor<4x1xf32>) -> tensor<4x1xf32> loc("second")
   return %y : tensor<4x1xf32>
 }
+
+// -----
+
+// Attention with o's input channels (d, h) permuted against v's (h, d):
+// s = [0.5, 0.5, 2, 2] on o's channels 0..3, which are v's columns
+// 0, 2, 1, 3. v's columns: [1/0.5, 1/2, 1/0.5, 1/2]; o's rows times s.
+// CHECK-LABEL: func.func @attention
+// CHECK-DAG: arith.constant dense<{{\[\[}}2.000000e+00, 5.000000e-01, 2.000000e+00, 5.000000e-01], [2.000000e+00, 5.000000e-01, 2.000000e+00, 5.000000e-01], [2.000000e+00, 5.000000e-01, 2.000000e+00, 5.000000e-01], [2.000000e+00, 5.000000e-01, 2.000000e+00, 5.000000e-01]]> : tensor<4x4xf32>
+// CHECK-DAG: arith.constant dense<{{\[\[}}5.000000e-01, 5.000000e-01], [5.000000e-01, 5.000000e-01], [2.000000e+00, 2.000000e+00], [2.000000e+00, 2.000000e+00]]> : tensor<4x2xf32>
+#v = affine_map<(h, m, d, k) -> (h, k, d)>
+#p = affine_map<(h, m, d, k) -> (h, m, k)>
+#o = affine_map<(h, m, d, k) -> (h, m, d)>
+func.func @attention(%x: tensor<2x4xf32>, %probs: tensor<2x2x2xf32>) -> tensor<2x2xf32> {
+  %wv = arith.constant dense<1.0> : tensor<4x4xf32>
+  %wo = arith.constant dense<1.0> : tensor<4x2xf32>
+  %z = arith.constant 0.0 : f32
+  %e4 = tensor.empty() : tensor<2x4xf32>
+  %f4 = linalg.fill ins(%z : f32) outs(%e4 : tensor<2x4xf32>) -> tensor<2x4xf32>
+  // expected-remark@unknown {{lowbit-smooth: scale group {'v'} not smoothed: not absorbable: its input is a function argument}}
+  %v = linalg.matmul ins(%x, %wv : tensor<2x4xf32>, tensor<4x4xf32>) outs(%f4 : tensor<2x4xf32>) -> tensor<2x4xf32> loc("v")
+  %heads = tensor.expand_shape %v [[0], [1, 2]] output_shape [2, 2, 2] : tensor<2x4xf32> into tensor<2x2x2xf32>
+  %e = tensor.empty() : tensor<2x2x2xf32>
+  %vt = linalg.transpose ins(%heads : tensor<2x2x2xf32>) outs(%e : tensor<2x2x2xf32>) permutation = [1, 0, 2]
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<2x2x2xf32>) -> tensor<2x2x2xf32>
+  %mixed = linalg.generic {indexing_maps = [#p, #v, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%probs, %vt : tensor<2x2x2xf32>, tensor<2x2x2xf32>) outs(%f : tensor<2x2x2xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<2x2x2xf32>
+  %back = linalg.transpose ins(%mixed : tensor<2x2x2xf32>) outs(%e : tensor<2x2x2xf32>) permutation = [1, 2, 0]
+  %merged = tensor.collapse_shape %back [[0], [1, 2]] : tensor<2x2x2xf32> into tensor<2x4xf32>
+  %c = lowbit.calibrate %merged site "o:in" collect <hessian> {lowbit.stats = {rows = 2 : i64, hessian = dense<[[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 16.0, 0.0], [0.0, 0.0, 0.0, 16.0]]> : tensor<4x4xf32>}} : tensor<2x4xf32>
+  %e2 = tensor.empty() : tensor<2x2xf32>
+  %f2 = linalg.fill ins(%z : f32) outs(%e2 : tensor<2x2xf32>) -> tensor<2x2xf32>
+  %o = linalg.matmul ins(%c, %wo : tensor<2x4xf32>, tensor<4x2xf32>) outs(%f2 : tensor<2x2xf32>) -> tensor<2x2xf32> loc("o")
+  return %o : tensor<2x2xf32>
+}

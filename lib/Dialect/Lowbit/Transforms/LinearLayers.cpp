@@ -10,10 +10,7 @@
 using namespace mlir;
 using namespace mlir::lowbit;
 
-namespace {
-
-/// True if `v` is a zero-filled init tensor.
-bool isZeroFill(Value v) {
+bool mlir::lowbit::isZeroFill(Value v) {
   auto fill = v.getDefiningOp<linalg::FillOp>();
   if (!fill)
     return false;
@@ -22,8 +19,10 @@ bool isZeroFill(Value v) {
          value.getValue().isZero();
 }
 
-/// True if the body of `op` is `out + in0 * in1` (in any operand order).
-bool isMulAddBody(linalg::GenericOp op) {
+bool mlir::lowbit::isMulAddBody(Operation *generic) {
+  auto op = dyn_cast<linalg::GenericOp>(generic);
+  if (!op)
+    return false;
   Block &body = op.getRegion().front();
   if (body.getOperations().size() != 3)
     return false;
@@ -41,6 +40,8 @@ bool isMulAddBody(linalg::GenericOp op) {
                (add.getRhs() == acc && add.getLhs() == mul.getResult());
   return mulOk && addOk;
 }
+
+namespace {
 
 /// Fills in the weight part of `layer` from `weight`; false if it is not a
 /// constant 2-D f32 tensor.

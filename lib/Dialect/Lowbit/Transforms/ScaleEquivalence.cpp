@@ -5,6 +5,7 @@
 #include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
@@ -181,6 +182,212 @@ std::optional<ScaleAbsorber> matchProduct(linalg::GenericOp op,
   return std::nullopt;
 }
 
+/// Where each channel of a group's input lives in a tensor further up: the
+/// tensor's channel dims, and per group channel its coordinates on them.
+struct ChannelTrace {
+  Value value;
+  SmallVector<int64_t> dims;
+  std::vector<SmallVector<int64_t>> coords;
+};
+
+/// The trace on the source of a reshape (any of tensor.reshape,
+/// collapse_shape, expand_shape) whose result is `t.value`: dims are grouped
+/// where the two shapes' products agree; a group holding channel dims must
+/// hold no other dim of size > 1, and all of its source dims become channel
+/// dims.
+FailureOr<ChannelTrace> throughReshape(const ChannelTrace &t, Value source,
+                                       std::string &reason) {
+  auto st = dyn_cast<RankedTensorType>(source.getType());
+  auto tt = dyn_cast<RankedTensorType>(t.value.getType());
+  if (!st || !tt || !st.hasStaticShape() || !tt.hasStaticShape()) {
+    reason = "a reshape with dynamic shapes";
+    return failure();
+  }
+  ArrayRef<int64_t> ss = st.getShape(), ts = tt.getShape();
+  // Groups of (source dims, result dims) with equal products.
+  SmallVector<std::pair<SmallVector<int64_t>, SmallVector<int64_t>>> groups;
+  size_t i = 0, j = 0;
+  while (i < ss.size() || j < ts.size()) {
+    SmallVector<int64_t> gs, gt;
+    int64_t ps = 1, pt = 1;
+    do {
+      if (i < ss.size() && (ps <= pt || j >= ts.size()))
+        gs.push_back(i), ps *= ss[i++];
+      else if (j < ts.size())
+        gt.push_back(j), pt *= ts[j++];
+      else
+        break;
+    } while (ps != pt || gs.empty() || gt.empty());
+    if (ps != pt) {
+      reason = "a reshape whose shapes do not match";
+      return failure();
+    }
+    groups.push_back({gs, gt});
+  }
+  ChannelTrace out;
+  out.value = source;
+  out.coords.resize(t.coords.size());
+  for (auto &[gs, gt] : groups) {
+    SmallVector<int64_t> inGroup; // positions in t.dims of gt's dims
+    for (int64_t d : gt) {
+      auto it = llvm::find(t.dims, d);
+      if (it != t.dims.end())
+        inGroup.push_back(it - t.dims.begin());
+      else if (ts[d] != 1 && llvm::any_of(gt, [&](int64_t e) {
+                 return llvm::is_contained(t.dims, e);
+               })) {
+        reason = "a reshape that mixes channels with positions";
+        return failure();
+      }
+    }
+    if (inGroup.empty())
+      continue;
+    for (int64_t d : gs)
+      out.dims.push_back(d);
+    for (auto [c, coord] : llvm::enumerate(t.coords)) {
+      int64_t flat = 0;
+      for (int64_t d : gt) {
+        auto it = llvm::find(t.dims, d);
+        flat = flat * ts[d] + (it == t.dims.end() ? 0 : coord[it - t.dims.begin()]);
+      }
+      SmallVector<int64_t> sub(gs.size());
+      for (int64_t k = gs.size() - 1; k >= 0; --k) {
+        sub[k] = flat % ss[gs[k]];
+        flat /= ss[gs[k]];
+      }
+      out.coords[c].append(sub.begin(), sub.end());
+    }
+  }
+  return out;
+}
+
+/// The trace on the value operand V of an attention-style contraction
+/// (out = sum_k P[.., k] * V[.., k, ..], zero init) whose result is
+/// `t.value`: every channel dim is a parallel loop that V indexes directly,
+/// so a per-channel factor on V comes out on the result unchanged.
+FailureOr<ChannelTrace> throughContraction(const ChannelTrace &t,
+                                           linalg::GenericOp op,
+                                           std::string &reason) {
+  if (op.getNumDpsInputs() != 2 || !isMulAddBody(op) ||
+      !isZeroFill(op.getDpsInits()[0])) {
+    reason = "a contraction that is not a plain product with a zero init";
+    return failure();
+  }
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  SmallVector<unsigned> loops;
+  for (int64_t d : t.dims) {
+    auto dim = dyn_cast<AffineDimExpr>(outMap.getResult(d));
+    if (!dim || op.getIteratorTypesArray()[dim.getPosition()] !=
+                    utils::IteratorType::parallel) {
+      reason = "a contraction over channels";
+      return failure();
+    }
+    loops.push_back(dim.getPosition());
+  }
+  std::optional<ChannelTrace> found;
+  for (OpOperand *operand : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(operand);
+    ChannelTrace in{operand->get(), {}, t.coords};
+    for (unsigned loop : loops) {
+      std::optional<unsigned> pos =
+          map.getResultPosition(getAffineDimExpr(loop, op.getContext()));
+      if (!pos)
+        break;
+      in.dims.push_back(*pos);
+    }
+    if (in.dims.size() != loops.size())
+      continue;
+    if (found) {
+      reason = "a contraction whose two operands both carry the channels";
+      return failure();
+    }
+    found = std::move(in);
+  }
+  if (!found) {
+    reason = "a contraction none of whose operands carries every channel";
+    return failure();
+  }
+  return *found;
+}
+
+/// The producer of a group's input `source` (C channels on its last dim)
+/// through attention: reshapes, transposes and the batch matmul P @ V back
+/// to a linear layer's output (with its bias); or why not.
+std::optional<ScaleAbsorber> matchAttentionValue(Value source,
+                                                 int64_t channels,
+                                                 std::string &reason) {
+  auto type = cast<RankedTensorType>(source.getType());
+  ChannelTrace t{source, {type.getRank() - 1}, {}};
+  for (int64_t c = 0; c < channels; ++c)
+    t.coords.push_back({c});
+  auto fail = [&](Operation *at, StringRef why) {
+    reason = "its channels come through attention's reshapes and transposes "
+             "to " +
+             (at ? "a '" + at->getName().getStringRef().str() + "': "
+                 : std::string()) +
+             why.str();
+    return std::nullopt;
+  };
+  while (true) {
+    Operation *def = t.value.getDefiningOp();
+    if (!def)
+      return fail(nullptr, "a function argument");
+    if (t.value != source && !t.value.hasOneUse())
+      return fail(def, "a value also read elsewhere");
+    // The end: a linear layer's output (with its bias), channels on the
+    // last dim, one to one.
+    auto resultType = cast<RankedTensorType>(t.value.getType());
+    if (t.dims.size() == 1 && t.dims[0] == resultType.getRank() - 1 &&
+        resultType.getDimSize(t.dims[0]) == channels) {
+      if (std::optional<ScaleAbsorber> absorber =
+              matchLinearOutput(t.value, channels)) {
+        std::vector<int64_t> map(channels, -1);
+        std::vector<bool> seen(channels, false);
+        for (int64_t c = 0; c < channels; ++c) {
+          map[c] = t.coords[c][0];
+          if (seen[map[c]])
+            return fail(def, "a layer whose channels do not map one to one");
+          seen[map[c]] = true;
+        }
+        bool identity = true;
+        for (int64_t c = 0; c < channels; ++c)
+          identity &= map[c] == c;
+        if (!identity)
+          absorber->channelMap = std::move(map);
+        absorber->attention = true;
+        return absorber;
+      }
+    }
+    std::string why;
+    FailureOr<ChannelTrace> next = failure();
+    if (isa<tensor::ReshapeOp>(def))
+      next = throughReshape(t, def->getOperand(0), why);
+    else if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def))
+      next = throughReshape(t, def->getOperand(0), why);
+    else if (auto transpose = dyn_cast<linalg::TransposeOp>(def)) {
+      ChannelTrace in{transpose.getInput(), {}, t.coords};
+      for (int64_t d : t.dims)
+        in.dims.push_back(transpose.getPermutation()[d]);
+      next = in;
+    } else if (auto generic = dyn_cast<linalg::GenericOp>(def)) {
+      if (generic.getNumReductionLoops() == 1)
+        next = throughContraction(t, generic, why);
+      else if (generic.getNumDpsInputs() == 1)
+        why = "a broadcast: one channel of its source feeds several of the "
+              "group's (grouped-query attention repeats kv heads; AWQ leaves "
+              "these layers alone too)";
+      else
+        why = "an elementwise op";
+    } else {
+      why = "an op that is not a reshape, transpose, attention's batch "
+            "matmul or a linear layer";
+    }
+    if (failed(next))
+      return fail(def, why);
+    t = std::move(*next);
+  }
+}
+
 /// Why the readers of `value` (and of the site `site`, if any) are not all
 /// in `group`; empty if they are.
 std::string otherReader(Value value, CalibrateOp site,
@@ -221,12 +428,17 @@ void analyzeGroup(ScaleGroup &group) {
     group.absorber = matchLinearOutput(source, group.channels);
     return;
   }
+  if (isa<tensor::ReshapeOp, tensor::CollapseShapeOp, tensor::ExpandShapeOp,
+          linalg::TransposeOp>(def)) {
+    group.absorber =
+        matchAttentionValue(source, group.channels, group.reason);
+    return;
+  }
   auto generic = dyn_cast<linalg::GenericOp>(def);
   if (!generic) {
     group.reason = "its input comes from a '" +
                    def->getName().getStringRef().str() +
-                   "' (reshapes and transposes, as between attention's v and o "
-                   "projections, are not followed yet)";
+                   "' that is not a norm, a linear layer or attention";
     return;
   }
   std::optional<ScaleAbsorber> absorber;
@@ -269,6 +481,9 @@ std::string ScaleAbsorber::describe() const {
          "'";
   if (product)
     s += " through an elementwise product";
+  if (attention)
+    s += channelMap.empty() ? " through attention"
+                            : " through attention (channels permuted)";
   return s;
 }
 

@@ -167,15 +167,15 @@ LogicalResult ScaleRewriter::apply(const ScaleGroup &group,
                     site.operand->get() == a.linear->weight;
     if (!isWeight) {
       for (int64_t i = 0; i < c; ++i)
-        v[i] /= scale[i];
+        v[a.channelOf(i)] /= scale[i];
     } else if (a.linear->transposed) { // N x K
       for (int64_t j = 0; j < c; ++j)
         for (int64_t i = 0; i < a.linear->k; ++i)
-          v[j * a.linear->k + i] /= scale[j];
+          v[a.channelOf(j) * a.linear->k + i] /= scale[j];
     } else { // K x N
       for (int64_t i = 0; i < a.linear->k; ++i)
         for (int64_t j = 0; j < c; ++j)
-          v[i * c + j] /= scale[j];
+          v[i * c + a.channelOf(j)] /= scale[j];
     }
     rewriteConstant(site, v);
   }

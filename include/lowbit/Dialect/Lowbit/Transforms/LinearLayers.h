@@ -33,6 +33,12 @@ struct LinearLayer {
   std::string name;
 };
 
+/// True if `v` is a tensor filled with 0.0 by linalg.fill.
+bool isZeroFill(Value v);
+/// True if `generic` is a linalg.generic whose body is `out + in0 * in1`
+/// (in any operand order).
+bool isMulAddBody(Operation *generic);
+
 /// The linear layer `op` is, if it is one.
 std::optional<LinearLayer> matchLinearLayer(Operation *op);
 

@@ -16,7 +16,13 @@
 //     used nowhere else in the body (RMSNorm, LayerNorm: g /= s, b /= s);
 //   - linear: a linear layer whose output, with an optional constant bias
 //     added, is X itself or one factor of an elementwise product X = a * P
-//     (SwiGLU's act(gate) * up: up's columns and bias /= s).
+//     (SwiGLU's act(gate) * up: up's columns and bias /= s);
+//   - attention: a linear layer (v) whose output reaches X through
+//     reshapes, transposes and the batch matmul P @ V that mixes positions,
+//     not channels (o_proj's input): v's columns and bias /= s, with the
+//     channel permutation the reshapes and transposes make. A broadcast on
+//     the way (grouped-query attention repeating kv heads: one v channel
+//     feeds several o channels) is refused, as AWQ does.
 // Each absorbing value (the norm's or the linear's output, the product) must
 // have no reader but the group: a value also read by a residual add (BERT's
 // post-LN LayerNorm) is not absorbable. What is not paired gets the reason.
@@ -52,6 +58,16 @@ struct ScaleAbsorber {
   /// Linear: the elementwise product the layer's output is a factor of (or
   /// null when the group reads the output directly).
   Operation *product = nullptr;
+  /// Linear: the layer's output reaches the group through attention.
+  bool attention = false;
+  /// Linear, through attention: the output column of the layer feeding
+  /// each channel of the group's input (a permutation); empty: identity.
+  std::vector<int64_t> channelMap;
+
+  /// The absorber's channel (output column, norm entry) of group channel c.
+  int64_t channelOf(int64_t c) const {
+    return channelMap.empty() ? c : channelMap[c];
+  }
 
   /// A description for messages: "norm 'blk.0.attn_norm.weight'", ...
   std::string describe() const;
