@@ -2,14 +2,15 @@
 quantizers, on real models and real text.
 
     .venv/bin/python bench/accuracy/run.py [--windows 40] [--calib-samples 128]
-        [--skip smollm2|minilm|ort-gptq ...] [--out DIR]
+        [--skip smollm2|minilm|ort-gptq ...] [--only REGEX] [--out DIR]
 
 SmolLM2-135M (dequantized Q4_1 -> FP32 is the reference; see MODELS.md):
 perplexity on WikiText-2 test.txt (in domain) and Austen's Emma (out of
 domain), consecutive 512-token windows (stride 512, the first token of each
 window unscored), for FP32 (onnxruntime), Lowbit RTN and GPTQ (act-order;
 W4 also without; W4 and W3 also as before issue #28) at W4 g128 sym, W3
-g128 sym, W2 g64 asym, and
+g128 sym, W2 g64 asym, each also after AWQ smoothing (issue #17), RTN W4
+with int8 activations with and without SmoothQuant, and
 onnxruntime's MatMulNBits quantizers (DEFAULT sym/asym, HQQ if torch is
 importable, GPTQ) at 4 bits, block 128. Calibration: `--calib-samples`
 windows of 512 tokens of valid.txt (Lowbit; onnxruntime's GPTQ gets
@@ -26,6 +27,8 @@ Artifacts and statistics are cached in ~/.cache/lowbit/bench/accuracy.
 import argparse
 import json
 import os
+import platform
+import re
 import subprocess
 import sys
 import time
@@ -59,6 +62,17 @@ LOWBIT = [
     ("GPTQ W3 g128 sym", "gptq", 3, 128, True, []),
     ("RTN W2 g64 asym", "rtn", 2, 64, False, []),
     ("GPTQ W2 g64 asym", "gptq", 2, 64, False, []),
+    # Smoothing (issue #17): AWQ's scale search (20 alphas, the recipe's
+    # scheme) before RTN or GPTQ; SmoothQuant for int8 activations.
+    ("AWQ+RTN W4 g128 sym", "rtn", 4, 128, True, ["--smooth=awq"]),
+    ("AWQ+GPTQ W4 g128 sym", "gptq", 4, 128, True, ["--smooth=awq"]),
+    ("AWQ+RTN W3 g128 sym", "rtn", 3, 128, True, ["--smooth=awq"]),
+    ("AWQ+GPTQ W3 g128 sym", "gptq", 3, 128, True, ["--smooth=awq"]),
+    ("AWQ+RTN W2 g64 asym", "rtn", 2, 64, False, ["--smooth=awq"]),
+    ("AWQ+GPTQ W2 g64 asym", "gptq", 2, 64, False, ["--smooth=awq"]),
+    ("RTN W4 g128 sym, int8 activations", "rtn", 4, 128, True, ["--activations=int8"]),
+    ("SmoothQuant+RTN W4 g128 sym, int8 activations", "rtn", 4, 128, True,
+     ["--smooth=smoothquant", "--activations=int8"]),
 ]
 
 
@@ -208,7 +222,7 @@ def ort_models(args, rows, model, prefix, gptq_reader):
     """(kind, quantized model path) for each onnxruntime mode that works
     here; a row saying why for those that do not."""
     for kind in ORT_KINDS:
-        if args.only and args.only not in "onnxruntime " + kind:
+        if args.only and not re.search(args.only, "onnxruntime " + kind):
             continue
         if kind.startswith("GPTQ") and "ort-gptq" in args.skip:
             continue
@@ -277,7 +291,7 @@ def smollm2(args, rows):
                  "size": fp_bytes})
     base = dict(ppl)
     for name, method, bits, group, sym, extra in LOWBIT:
-        if args.only and args.only not in name:
+        if args.only and not re.search(args.only, name):
             continue
         log(f"SmolLM2: Lowbit {name}")
         art, rep = lowbit_compile(model, WORK / ("smollm2-" + slug(name)),
@@ -347,7 +361,7 @@ def minilm(args, rows):
     score("FP32 reference (onnxruntime)", ref, 32.0, fp_bytes)
     shapes = {"input_ids": (8, 128), "attention_mask": (8, 128)}
     for name, method, bits, group, sym, extra in LOWBIT:
-        if args.only and args.only not in name:
+        if args.only and not re.search(args.only, name):
             continue
         log(f"MiniLM: Lowbit {name}")
         art, rep = lowbit_compile(model, WORK / ("minilm-" + slug(name)), shapes,
@@ -377,6 +391,8 @@ def plot(rows, path):
     def style(r):
         if not r["engine"].startswith("Lowbit"):
             return "s", "tab:green"
+        if "AWQ" in r["engine"] or "SmoothQuant" in r["engine"]:
+            return "D", "tab:red" if "GPTQ" in r["engine"] else "tab:purple"
         return "o", "tab:blue" if "GPTQ" in r["engine"] else "tab:orange"
 
     def label(r):
@@ -408,11 +424,22 @@ def plot(rows, path):
         zoom.set_xlim(lo - 0.05, hi + 0.6)
         zoom.set_ylim(base - 1, max(r["ppl"] for r in four) * 1.05)
     zoom.set_ylabel("perplexity")
-    zoom.set_title("4-bit (blue: Lowbit GPTQ, orange: Lowbit RTN, green: onnxruntime)")
+    zoom.set_title("4-bit (blue: GPTQ, orange: RTN, red: AWQ+GPTQ, purple: AWQ+RTN or "
+                   "SmoothQuant, green: onnxruntime)", fontsize=9)
     zoom.legend(loc="upper left", fontsize=8)
     fig.suptitle("SmolLM2-135M: WikiText-2 perplexity against bits per weight")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def main(argv=None):
@@ -423,13 +450,17 @@ def main(argv=None):
     ap.add_argument("--ort-gptq-samples", type=int, default=8)
     ap.add_argument("--sentences", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--only", default="", help="run only configurations containing this")
+    ap.add_argument("--only", default="",
+                    help="run only configurations whose name matches this regex (onnxruntime's "
+                         "are named 'onnxruntime <kind>')")
     ap.add_argument("--skip", choices=["smollm2", "minilm", "ort-gptq"], action="append",
                     default=[], help="leave out a model, or onnxruntime's GPTQ (slow); repeatable")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "accuracy")
     args = ap.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
-    lines = []
+    lines = [f"Measured on {cpu_model()} ({os.cpu_count()} cores), "
+             f"{time.strftime('%Y-%m-%d')}; --threads {args.threads}"
+             + (f", configurations matching '{args.only}'" if args.only else "") + ".", ""]
     if "smollm2" not in args.skip:
         rows = []
         scored = smollm2(args, rows)

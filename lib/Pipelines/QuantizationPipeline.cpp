@@ -14,6 +14,24 @@
 using namespace mlir;
 using namespace mlir::lowbit;
 
+/// The options every weight-scheme pass shares (WeightSchemeOptions in
+/// Passes.td), from a recipe pass.
+template <typename OptionsT>
+static void setSchemeOptions(OptionsT &o, const Recipe::Pass &p,
+                             bool progress) {
+  const QuantSettings &s = p.settings;
+  o.bits = *s.bits;
+  o.format = *quant::parseCodeKind(*s.format);
+  o.groupSize = *s.group;
+  o.symmetric = *s.symmetric;
+  o.scaleRule = *quant::parseScaleRule(*s.scaleRule);
+  o.clipSearch = *s.clipSearch;
+  o.minSize = *s.minSize;
+  o.include = p.include;
+  o.exclude = p.exclude;
+  o.progress = progress;
+}
+
 void mlir::lowbit::buildQuantizationPipeline(OpPassManager &pm,
                                              const Recipe &recipe,
                                              bool progress) {
@@ -21,29 +39,16 @@ void mlir::lowbit::buildQuantizationPipeline(OpPassManager &pm,
     const QuantSettings &s = p.settings;
     if (*s.method == "none") // left in float
       continue;
-    // The options both passes share (WeightSchemeOptions in Passes.td).
-    auto scheme = [&](auto &o) {
-      o.bits = *s.bits;
-      o.format = *quant::parseCodeKind(*s.format);
-      o.groupSize = *s.group;
-      o.symmetric = *s.symmetric;
-      o.scaleRule = *quant::parseScaleRule(*s.scaleRule);
-      o.clipSearch = *s.clipSearch;
-      o.minSize = *s.minSize;
-      o.include = p.include;
-      o.exclude = p.exclude;
-      o.progress = progress;
-    };
     if (*s.method == "gptq") {
       LowbitGptqPassOptions o;
-      scheme(o);
+      setSchemeOptions(o, p, progress);
       o.damp = *s.damp;
       o.blockSize = *s.blockSize;
       o.actOrder = *s.actOrder;
       pm.addPass(createLowbitGptqPass(o));
     } else {
       LowbitQuantizeRtnPassOptions o;
-      scheme(o);
+      setSchemeOptions(o, p, progress);
       pm.addPass(createLowbitQuantizeRtnPass(o));
     }
   }
@@ -55,21 +60,10 @@ void mlir::lowbit::buildSmoothingPipeline(OpPassManager &pm,
     return;
   // The last pass (the defaults) selects every layer the recipe quantizes:
   // the rules' layers are not excluded by it, only skipped ones.
-  Recipe::Pass defaults = recipe.passes().back();
-  const QuantSettings &s = defaults.settings;
   LowbitSmoothPassOptions o;
+  setSchemeOptions(o, recipe.passes().back(), progress);
   o.method = recipe.smooth->method;
   o.alpha = recipe.smooth->alpha.value_or(-1.0);
   o.alphaGrid = recipe.smooth->alphaGrid;
-  o.bits = *s.bits;
-  o.format = *quant::parseCodeKind(*s.format);
-  o.groupSize = *s.group;
-  o.symmetric = *s.symmetric;
-  o.scaleRule = *quant::parseScaleRule(*s.scaleRule);
-  o.clipSearch = *s.clipSearch;
-  o.minSize = *s.minSize;
-  o.include = defaults.include;
-  o.exclude = defaults.exclude;
-  o.progress = progress;
   pm.addPass(createLowbitSmoothPass(o));
 }
