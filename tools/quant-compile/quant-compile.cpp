@@ -83,9 +83,11 @@ static cl::OptionCategory quantCat("Quantization (a recipe, or flags over it)");
 static cl::opt<std::string>
     recipePath("recipe", cl::desc("quantization recipe (YAML or JSON)"),
                cl::cat(quantCat));
-static cl::opt<std::string> methodFlag("method", cl::desc("rtn | gptq | none (float; with --smooth, the "
-                                "smoothed float model)"),
-                                       cl::cat(quantCat));
+static cl::opt<std::string>
+    methodFlag("method",
+               cl::desc("rtn | gptq | none (float; with --smooth, the "
+                        "smoothed float model)"),
+               cl::cat(quantCat));
 static cl::opt<unsigned> bitsFlag("bits", cl::desc("code bits (2-8)"),
                                   cl::cat(quantCat));
 static cl::opt<std::string>

@@ -248,7 +248,8 @@ FailureOr<ChannelTrace> throughReshape(const ChannelTrace &t, Value source,
       int64_t flat = 0;
       for (int64_t d : gt) {
         auto it = llvm::find(t.dims, d);
-        flat = flat * ts[d] + (it == t.dims.end() ? 0 : coord[it - t.dims.begin()]);
+        flat = flat * ts[d] +
+               (it == t.dims.end() ? 0 : coord[it - t.dims.begin()]);
       }
       SmallVector<int64_t> sub(gs.size());
       for (int64_t k = gs.size() - 1; k >= 0; --k) {
@@ -313,8 +314,7 @@ FailureOr<ChannelTrace> throughContraction(const ChannelTrace &t,
 /// The producer of a group's input `source` (C channels on its last dim)
 /// through attention: reshapes, transposes and the batch matmul P @ V back
 /// to a linear layer's output (with its bias); or why not.
-std::optional<ScaleAbsorber> matchAttentionValue(Value source,
-                                                 int64_t channels,
+std::optional<ScaleAbsorber> matchAttentionValue(Value source, int64_t channels,
                                                  std::string &reason) {
   auto type = cast<RankedTensorType>(source.getType());
   ChannelTrace t{source, {type.getRank() - 1}, {}};
@@ -430,8 +430,7 @@ void analyzeGroup(ScaleGroup &group) {
   }
   if (isa<tensor::ReshapeOp, tensor::CollapseShapeOp, tensor::ExpandShapeOp,
           linalg::TransposeOp>(def)) {
-    group.absorber =
-        matchAttentionValue(source, group.channels, group.reason);
+    group.absorber = matchAttentionValue(source, group.channels, group.reason);
     return;
   }
   auto generic = dyn_cast<linalg::GenericOp>(def);
