@@ -154,6 +154,32 @@ def test_int8_activation_kernels(tmp_path, m):
     check(exact, xs[-2:], ys[-2:])
 
 
+def test_int8_activations_prefill(tmp_path):
+    """More rows than the weight-streaming kernels take (prefill): the
+    reference lowering rounds the activations as the int8 kernels do
+    (lowbit.fake_quant), so --activations=int8 means the same numerics at
+    any row count; groups of 32 and NF4 keep f32 activations there too."""
+    if not HOST_VNNI:
+        pytest.skip("the host has no AVX-512 VNNI: host targets keep f32 activations")
+    cs = int8_cases(40)
+    exact = [Case(40, 200, 37, 4, True, 32, seed=17),
+             Case(40, 128, 5, group=64, seed=26, format="nf4")]
+    art = compile_module(tmp_path, "prefill", cs + exact, "--activations=int8",
+                         "--keep-intermediates")
+    assert "vpdpbusd" not in (art / "model.ll").read_text()
+    rng = np.random.default_rng(40)
+    xs = [c.input(rng) for c in cs + exact]
+    ys = Model(art).run(*xs)
+    for c, x, y in zip(cs, xs, ys):
+        want = reference_int8(c, x)
+        err = np.abs(y.astype(np.float64) - want) / tolerance(c, x)
+        assert err.max() <= 1.0, f"{c.name}: error {err.max():.3g} x the f32 bound"
+        full = reference(c, x)
+        # Not the exact product: the rounding is there.
+        assert np.abs(y - full).max() > 1e-4 * np.abs(full).max(), c.name
+    check(exact, xs[-2:], ys[-2:])
+
+
 @pytest.mark.parametrize("m", [4, 8, 16])
 def test_amx_int8_kernels(tmp_path, m):
     """Host targets with AMX: int8-activation matmuls of 4 or more rows run

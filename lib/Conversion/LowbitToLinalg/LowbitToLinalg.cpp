@@ -1,8 +1,8 @@
 //===- LowbitToLinalg.cpp - Reference lowering of lowbit --------*- C++ -*-===//
 //
-// Patterns lowering quantize, dequantize, matmul and calibrate to linalg
-// generics on tensors, and the convert-lowbit-to-linalg pass that applies
-// them together with the code-storage patterns (CodeStorage.cpp).
+// Patterns lowering quantize, dequantize, matmul, fake_quant and calibrate to
+// linalg generics on tensors, and the convert-lowbit-to-linalg pass that
+// applies them together with the code-storage patterns (CodeStorage.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -294,6 +294,118 @@ struct MatmulLowering : OpRewritePattern<MatmulOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// fake_quant
+//===----------------------------------------------------------------------===//
+
+/// Two generics: max |x| per row and block (a reduction over the block),
+/// then the elementwise rounding with each element's block maximum.
+struct FakeQuantLowering : OpRewritePattern<FakeQuantOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(FakeQuantOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value input = op.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    int64_t rank = type.getRank();
+    int64_t block = op.getBlock();
+    Type f32 = rewriter.getF32Type();
+    float qmax = static_cast<float>((int64_t{1} << (op.getBits() - 1)) - 1);
+
+    SmallVector<Value> dynSizes;
+    for (int64_t d = 0; d < rank - 1; ++d)
+      if (type.isDynamicDim(d))
+        dynSizes.push_back(tensor::DimOp::create(rewriter, loc, input, d));
+    int64_t k = type.getShape().back();
+    int64_t blocks = llvm::divideCeil(k, block);
+    SmallVector<int64_t> blockShape(type.getShape());
+    blockShape.back() = blocks;
+    // A last block cut short: its maximum over the input padded with zeros.
+    Value padded = input;
+    if (blocks * block != k) {
+      SmallVector<OpFoldResult> low(rank, rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> high(low);
+      high.back() = rewriter.getIndexAttr(blocks * block - k);
+      SmallVector<int64_t> paddedShape(type.getShape());
+      paddedShape.back() = blocks * block;
+      padded = tensor::PadOp::create(
+          rewriter, loc, RankedTensorType::get(paddedShape, f32), input, low,
+          high, createF32(rewriter, loc, 0.0f));
+    }
+
+    // The blocks as a dimension of their own: rows..., blocks, block.
+    SmallVector<ReassociationIndices> reassoc;
+    for (int64_t d = 0; d < rank - 1; ++d)
+      reassoc.push_back({d});
+    reassoc.push_back({rank - 1, rank});
+    SmallVector<int64_t> blockedShape(blockShape);
+    blockedShape.push_back(block);
+    Value blocked = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get(blockedShape, f32), padded,
+        reassoc);
+
+    // Loops: rows..., block b, element j.
+    SmallVector<AffineExpr> rowExprs;
+    for (int64_t d = 0; d < rank - 1; ++d)
+      rowExprs.push_back(getAffineDimExpr(d, ctx));
+    SmallVector<AffineExpr> maxExprs(rowExprs);
+    maxExprs.push_back(getAffineDimExpr(rank - 1, ctx));
+    SmallVector<utils::IteratorType> iterators = parallelLoops(rank);
+    iterators.push_back(utils::IteratorType::reduction);
+    Value maxInit =
+        tensor::EmptyOp::create(rewriter, loc, blockShape, f32, dynSizes);
+    Value zero = createF32(rewriter, loc, 0.0f);
+    maxInit = linalg::FillOp::create(rewriter, loc, zero, maxInit).getResult(0);
+    Value amax =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{maxInit.getType()}, ValueRange{blocked},
+            ValueRange{maxInit},
+            SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank + 1),
+                                   AffineMap::get(rank + 1, 0, maxExprs, ctx)},
+            iterators,
+            [&](OpBuilder &bb, Location l, ValueRange args) {
+              Value a = math::AbsFOp::create(bb, l, args[0]);
+              linalg::YieldOp::create(
+                  bb, l,
+                  arith::MaximumFOp::create(bb, l, args[1], a).getResult());
+            })
+            .getResult(0);
+
+    // Loops: rows..., k; the block maximum at k floordiv block.
+    SmallVector<AffineExpr> blockExprs(rowExprs);
+    blockExprs.push_back(getAffineDimExpr(rank - 1, ctx).floorDiv(block));
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    Value out =
+        tensor::EmptyOp::create(rewriter, loc, type.getShape(), f32, dynSizes);
+    Value result =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{type}, ValueRange{input, amax},
+            ValueRange{out},
+            SmallVector<AffineMap>{
+                identity, AffineMap::get(rank, 0, blockExprs, ctx), identity},
+            parallelLoops(rank),
+            [&](OpBuilder &bb, Location l, ValueRange args) {
+              Value m = args[1];
+              Value q = createF32(bb, l, qmax);
+              Value zeroF = createF32(bb, l, 0.0f);
+              Value scale = arith::DivFOp::create(bb, l, m, q);
+              Value positive = arith::CmpFOp::create(
+                  bb, l, arith::CmpFPredicate::OGT, m, zeroF);
+              Value inv = arith::SelectOp::create(
+                  bb, l, positive, arith::DivFOp::create(bb, l, q, m), zeroF);
+              Value code = math::RoundEvenOp::create(
+                  bb, l, arith::MulFOp::create(bb, l, args[0], inv));
+              linalg::YieldOp::create(
+                  bb, l, arith::MulFOp::create(bb, l, code, scale).getResult());
+            })
+            .getResult(0);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // calibrate
 //===----------------------------------------------------------------------===//
 
@@ -344,5 +456,5 @@ struct ConvertLowbitToLinalgPass
 
 void mlir::lowbit::populateLowbitToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<QuantizeLowering, DequantizeLowering, MatmulLowering,
-               CalibrateLowering>(patterns.getContext());
+               FakeQuantLowering, CalibrateLowering>(patterns.getContext());
 }

@@ -175,3 +175,48 @@ func.func @calibrate(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %y = lowbit.calibrate %x site "a" collect <abs_max, hessian> : tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
+
+// -----
+
+// Blocks of 128 along K = 200: the input padded with zeros to 256 and seen
+// as 2 blocks of 128 for the maximum; then each element rounded with its
+// block's scale (127 / max, 0 for an all-zero block).
+// CHECK-DAG: #[[ID4:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[ROW4:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[BLK:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2 floordiv 128)>
+// CHECK-LABEL: func.func @fake_quant
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x200xf32>)
+// CHECK-DAG: %[[Q:.*]] = arith.constant 1.270000e+02 : f32
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[PAD:.*]] = tensor.pad %[[X]] low[0, 0, 0] high[0, 0, 56]
+// CHECK: tensor.yield %[[ZERO]]
+// CHECK: %[[BLOCKS:.*]] = tensor.expand_shape %[[PAD]] {{\[\[}}0], [1], [2, 3]] output_shape [2, 3, 2, 128]
+// CHECK: %[[MAX:.*]] = linalg.generic {indexing_maps = [#[[ID4]], #[[ROW4]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[BLOCKS]] : tensor<2x3x2x128xf32>)
+// CHECK: math.absf
+// CHECK: arith.maximumf
+// CHECK: linalg.generic {{.*}} ins(%[[X]], %[[MAX]] : tensor<2x3x200xf32>, tensor<2x3x2xf32>)
+// CHECK: ^bb0(%[[IN:.*]]: f32, %[[M:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[S:.*]] = arith.divf %[[M]], %[[Q]]
+// CHECK: %[[POS:.*]] = arith.cmpf ogt, %[[M]], %[[ZERO]]
+// CHECK: %[[INV0:.*]] = arith.divf %[[Q]], %[[M]]
+// CHECK: %[[INV:.*]] = arith.select %[[POS]], %[[INV0]], %[[ZERO]]
+// CHECK: %[[T:.*]] = arith.mulf %[[IN]], %[[INV]]
+// CHECK: %[[R:.*]] = math.roundeven %[[T]]
+// CHECK: %[[Y:.*]] = arith.mulf %[[R]], %[[S]]
+// CHECK: linalg.yield %[[Y]]
+func.func @fake_quant(%x: tensor<2x3x200xf32>) -> tensor<2x3x200xf32> {
+  %y = lowbit.fake_quant %x bits 8 block 128 : tensor<2x3x200xf32>
+  return %y : tensor<2x3x200xf32>
+}
+
+// -----
+
+// 4 bits, a block dividing K: no padding; q = 7.
+// CHECK-LABEL: func.func @fake_quant_int4
+// CHECK-NOT: tensor.pad
+// CHECK: arith.constant 7.000000e+00 : f32
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2]] output_shape [4, 2, 64]
+func.func @fake_quant_int4(%x: tensor<4x128xf32>) -> tensor<4x128xf32> {
+  %y = lowbit.fake_quant %x bits 4 block 64 : tensor<4x128xf32>
+  return %y : tensor<4x128xf32>
+}

@@ -551,3 +551,35 @@ func.func @unknown_lowbit_attribute(%x: tensor<4xf32>) -> tensor<4xf32> {
   %y = arith.addf %x, %x {lowbit.wieght_error = 0.5 : f32} : tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// -----
+
+func.func @fake_quant_bits(%x: tensor<2x128xf32>) -> tensor<2x128xf32> {
+  // expected-error @+1 {{'lowbit.fake_quant' op bits must be 2 to 8, got 9}}
+  %y = lowbit.fake_quant %x bits 9 block 128 : tensor<2x128xf32>
+  return %y : tensor<2x128xf32>
+}
+
+// -----
+
+func.func @fake_quant_block(%x: tensor<2x128xf32>) -> tensor<2x128xf32> {
+  // expected-error @+1 {{'lowbit.fake_quant' op block must be positive, got 0}}
+  %y = lowbit.fake_quant %x bits 8 block 0 : tensor<2x128xf32>
+  return %y : tensor<2x128xf32>
+}
+
+// -----
+
+func.func @fake_quant_dynamic(%x: tensor<2x?xf32>) -> tensor<2x?xf32> {
+  // expected-error @+1 {{'lowbit.fake_quant' op the last dimension must be static}}
+  %y = lowbit.fake_quant %x bits 8 block 128 : tensor<2x?xf32>
+  return %y : tensor<2x?xf32>
+}
+
+// -----
+
+func.func @fake_quant_f16(%x: tensor<2x128xf16>) -> tensor<2x128xf16> {
+  // expected-error @+1 {{'lowbit.fake_quant' op operand #0 must be ranked tensor of 32-bit float values}}
+  %y = lowbit.fake_quant %x bits 8 block 128 : tensor<2x128xf16>
+  return %y : tensor<2x128xf16>
+}

@@ -136,3 +136,14 @@ func.func @calibrate(%x: tensor<1x16x64xf32>, %y: tensor<1x8x4x4xf32>) -> (tenso
   %b = lowbit.calibrate %y site "conv1" collect <abs_max, min_max, mean> {axis = 1} : tensor<1x8x4x4xf32>
   return %a, %b : tensor<1x16x64xf32>, tensor<1x8x4x4xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @fake_quant
+// CHECK: lowbit.fake_quant %{{.*}} bits 8 block 128 : tensor<3x200xf32>
+// CHECK: lowbit.fake_quant %{{.*}} bits 4 block 64 : tensor<2x?x128xf32>
+func.func @fake_quant(%x: tensor<3x200xf32>, %y: tensor<2x?x128xf32>) -> (tensor<3x200xf32>, tensor<2x?x128xf32>) {
+  %a = lowbit.fake_quant %x bits 8 block 128 : tensor<3x200xf32>
+  %b = lowbit.fake_quant %y bits 4 block 64 : tensor<2x?x128xf32>
+  return %a, %b : tensor<3x200xf32>, tensor<2x?x128xf32>
+}

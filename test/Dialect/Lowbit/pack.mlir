@@ -166,6 +166,34 @@ func.func @int8_g32(%x: tensor<1x100xf32>) -> tensor<1x1xf32> {
 
 // -----
 
+// Prefill (more than max-rows rows) keeps the reference lowering; with int8
+// activations the inputs of the matmuls that would take the int8 layout
+// are rounded first, in blocks of the layout's group (per channel: 128).
+// Groups of 32 keep f32 activations, as in decode.
+// CHECK-LABEL: func.func @int8_prefill
+// CHECK-NOT: lowbit.fake_quant
+// INT8-LABEL: func.func @int8_prefill
+// INT8-SAME: (%[[X:.*]]: tensor<1x17x100xf32>)
+// INT8: %[[R:.*]] = lowbit.fake_quant %[[X]] bits 8 block 128 : tensor<1x17x100xf32>
+// INT8: lowbit.matmul %[[R]], %{{.*}} : tensor<1x17x100xf32>
+// INT8-NOT: lowbit.fake_quant
+// INT8: lowbit.matmul %[[X]], %{{.*}} : tensor<1x17x100xf32>
+// INT8-NEXT: return
+// GPU-LABEL: func.func @int8_prefill
+// GPU-NOT: lowbit.fake_quant
+func.func @int8_prefill(%x: tensor<1x17x100xf32>) -> (tensor<1x17x1xf32>, tensor<1x17x1xf32>) {
+  %c = arith.constant dense<1> : tensor<100x1xi4>
+  %s = arith.constant dense<1.0> : tensor<1x1xf32>
+  %sg = arith.constant dense<1.0> : tensor<4x1xf32>
+  %w = lowbit.pack %c, %s : !lowbit.qtensor<100x1xf32, #lowbit.scheme<int4, sym, channel, axis = 1, scale = f32>>
+  %wg = lowbit.pack %c, %sg : !lowbit.qtensor<100x1xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>>
+  %y = lowbit.matmul %x, %w : tensor<1x17x100xf32>, !lowbit.qtensor<100x1xf32, #lowbit.scheme<int4, sym, channel, axis = 1, scale = f32>> -> tensor<1x17x1xf32>
+  %yg = lowbit.matmul %x, %wg : tensor<1x17x100xf32>, !lowbit.qtensor<100x1xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>> -> tensor<1x17x1xf32>
+  return %y, %yg : tensor<1x17x1xf32>, tensor<1x17x1xf32>
+}
+
+// -----
+
 // NF4 codes c_k = k mod 16 are stored unsigned (no sign extension) and the
 // layout carries the 16 NF4 values the kernels decode through. Word i
 // holds the codes of k = i, 4+i, 8+i, 12+i, 16+i, ...: bytes (4+i, i),

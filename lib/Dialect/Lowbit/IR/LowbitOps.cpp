@@ -276,6 +276,20 @@ LogicalResult UnpackCodesOp::verify() {
 // MatmulOp
 //===----------------------------------------------------------------------===//
 
+LogicalResult FakeQuantOp::verify() {
+  if (getBits() < 2 || getBits() > 8)
+    return emitOpError() << "bits must be 2 to 8, got " << getBits();
+  if (getBlock() <= 0)
+    return emitOpError() << "block must be positive, got " << getBlock();
+  auto type = cast<RankedTensorType>(getInput().getType());
+  if (type.getRank() < 1)
+    return emitOpError() << "input must have rank >= 1";
+  int64_t k = type.getShape().back();
+  if (ShapedType::isDynamic(k))
+    return emitOpError() << "the last dimension must be static";
+  return success();
+}
+
 LogicalResult MatmulOp::verify() {
   auto inputType = cast<RankedTensorType>(getInput().getType());
   auto weightType = cast<QTensorType>(getWeight().getType());

@@ -516,6 +516,16 @@ struct PackPass : lowbit::impl::LowbitPackPassBase<PackPass> {
       rewrite(op);
   }
 
+  /// Puts `lowbit.fake_quant` (8 bits, blocks of `block`) in front of the
+  /// matmul, the rounding the int8 kernels apply to their input.
+  static void roundActivations(MatmulOp op, int64_t block) {
+    OpBuilder b(op);
+    Value rounded =
+        FakeQuantOp::create(b, op.getLoc(), op.getInput(),
+                            b.getI64IntegerAttr(8), b.getI64IntegerAttr(block));
+    op.getInputMutable().assign(rounded);
+  }
+
   /// Packed (codes, params) constants by source weight and layout.
   DenseMap<std::pair<Value, Attribute>, std::pair<Value, Value>> packedCache;
 
@@ -524,8 +534,11 @@ struct PackPass : lowbit::impl::LowbitPackPassBase<PackPass> {
     if (!inputType.hasStaticShape())
       return;
     int64_t rows = inputType.getNumElements() / inputType.getShape().back();
-    // The GPU has a kernel for prefill (more rows) too.
-    if (rows > maxRows && !gpu)
+    // The GPU has a kernel for prefill (more rows) too. On the CPU, more
+    // rows keep the reference lowering; with int8 activations their inputs
+    // are rounded as the int8 kernels would round them (below).
+    bool prefill = rows > maxRows && !gpu;
+    if (prefill && !int8Activations)
       return;
     std::string why;
     // GPU kernels: 16-byte activation loads, one group per 4 k.
@@ -553,6 +566,11 @@ struct PackPass : lowbit::impl::LowbitPackPassBase<PackPass> {
                 (group == 0 || group % 64 == 0);
     if ((int8 || lut) && group == 0)
       group = 128;
+    if (prefill) {
+      if (int8 && !op.getInput().getDefiningOp<FakeQuantOp>())
+        roundActivations(op, group);
+      return;
+    }
     // AMX tdpbusd for enough rows, when the groups hold whole blocks.
     // (At most 16 rows: one AMX tile of activations.)
     bool amx = int8 && amxMinRows > 0 && rows >= amxMinRows && rows <= 16 &&

@@ -2,7 +2,7 @@
 //
 // quantize / dequantize, pack / unpack of the parts of a quantized value,
 // pack_codes / unpack_codes (bit packing for storage), matmul on a quantized
-// weight and the calibration-site marker.
+// weight, activation rounding (fake_quant) and the calibration-site marker.
 //
 //===----------------------------------------------------------------------===//
 
@@ -212,6 +212,45 @@ def Lowbit_MatmulOp : Lowbit_Op<"matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
+
+def Lowbit_FakeQuantOp : Lowbit_Op<"fake_quant",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Round activations to symmetric integers per row and block";
+  let description = [{
+    What the int8-activation kernels do to their input, as a tensor op:
+    along the last dimension, every row is cut into blocks of `block`
+    elements, and each block is rounded to symmetric `bits`-bit codes with
+    its own scale, then returned dequantized (a last block that is cut
+    short is rounded as if padded with zeros, as the kernels pad K). With `q = 2^(bits-1) - 1`
+    (127 for 8 bits), in f32:
+
+    ```
+    for each row r and block b:
+      m = max |x[r, b]|
+      s = m / q;  inv = m > 0 ? q / m : 0
+      result[r, b] = roundeven(x[r, b] * inv) * s
+    ```
+
+    `lowbit-pack` puts it in front of the matmuls that take the int8 layout
+    but have too many rows for the weight-streaming kernels (prefill), so
+    that `--activations=int8` means the same numerics at every row count;
+    the reference lowering then runs the f32 matmul on rounded inputs.
+
+    Verifier rules: `bits` is 2 to 8, `block` is positive, the last
+    dimension is static.
+
+    ```mlir
+    %y = lowbit.fake_quant %x bits 8 block 128 : tensor<512x576xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input, I64Attr:$bits,
+                       I64Attr:$block);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $input `bits` $bits `block` $block attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+}
 
 def Lowbit_PackedMatmulOp : Lowbit_Op<"packed_matmul", [
     DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,

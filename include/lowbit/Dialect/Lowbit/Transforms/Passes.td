@@ -286,7 +286,11 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
     With `int8-activations` the layout is the `int8` one (W4A8/W8A8 on
     VNNI): per-channel and per-tensor scales become groups of 128 (the
     activations' quantization blocks), groups must be multiples of 64, and
-    other weights keep the f32-activation layout.
+    other weights keep the f32-activation layout. Matmuls with more than
+    `max-rows` rows whose weight would take the `int8` layout keep the
+    reference lowering with a `lowbit.fake_quant` (8 bits, blocks of the
+    layout's group) on their input, so that prefill rounds activations as
+    decode does.
 
     With `lut-max-bits` = 1 to 4, integer codes of at most that many bits
     take the `lut` layout (2 or 4 bit planes, tiles of `2 * lanes` columns) of
