@@ -15,6 +15,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Regex.h"
 
 #include <chrono>
@@ -60,16 +61,34 @@ static FailureOr<CalibrationStats> calibrateOn(ModuleOp module,
   return collected;
 }
 
+/// What the statistics depend on besides the model file: the rotation.
+static std::string rotationTag(const Recipe &recipe) {
+  if (!recipe.rotate)
+    return "rotation: none";
+  return "rotation: " + recipe.rotate->kind + " seed " +
+         std::to_string(recipe.rotate->seed);
+}
+
 /// The statistics: from the cache, or collected on the calibration data
 /// (and then saved to the cache). std::nullopt when there is neither.
 static FailureOr<std::optional<CalibrationStats>>
 collectStatistics(ModuleOp module, const CompileOptions &options,
                   raw_ostream &log) {
   const std::string &cache = options.calibCache;
+  std::string tag = rotationTag(*options.recipe);
   if (!cache.empty() && llvm::sys::fs::exists(cache)) {
     llvm::Expected<CalibrationStats> loaded = CalibrationStats::load(cache);
     if (!loaded)
       return module.emitError() << llvm::toString(loaded.takeError());
+    // Caches written before rotation existed name no rotation.
+    std::string cachedTag = "rotation: none";
+    if (size_t at = loaded->model.rfind("rotation: "); at != std::string::npos)
+      cachedTag = loaded->model.substr(at);
+    if (cachedTag != tag)
+      return module.emitError()
+             << cache << ": the statistics are of the model with '" << cachedTag
+             << "', this compile's has '" << tag
+             << "': give another --calib-cache or delete this one";
     log << "calibration: statistics from " << cache << " (" << loaded->samples
         << " samples)\n";
     return std::optional<CalibrationStats>(std::move(*loaded));
@@ -85,6 +104,8 @@ collectStatistics(ModuleOp module, const CompileOptions &options,
       calibrateOn(module, *data, options, log);
   if (failed(collected))
     return failure();
+  collected->model =
+      llvm::sys::path::filename(options.input).str() + "; " + tag;
   if (!cache.empty()) {
     if (llvm::Error e = collected->save(cache))
       return module.emitError() << llvm::toString(std::move(e));
@@ -171,6 +192,27 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
   int64_t bytesBefore = constantBytes(module);
   ReportTimes times;
 
+  // Rotation: data-free, on the float model, before calibration.
+  if (recipe.rotate) {
+    auto tr = std::chrono::steady_clock::now();
+    FailureOr<std::unique_ptr<PassManager>> pm = makePassManager(ctx, options);
+    if (failed(pm))
+      return failure();
+    buildRotationPipeline(**pm, recipe);
+    if (failed((*pm)->run(module)))
+      return failure();
+    times.rotation = secondsSince(tr);
+    if (auto info = module->getAttrOfType<DictionaryAttr>(
+            LowbitDialect::RotationAttrHelper::getNameStr()))
+      log << llvm::formatv(
+          "rotation: {0} ({1} channels; {2} layers read the residual stream, "
+          "{3} write it) in {4:f1} s\n",
+          cast<StringAttr>(info.get("kind")).getValue(),
+          cast<IntegerAttr>(info.get("dim")).getInt(),
+          cast<IntegerAttr>(info.get("readers")).getInt(),
+          cast<IntegerAttr>(info.get("writers")).getInt(), times.rotation);
+  }
+
   bool needStats = recipe.needsCalibration();
   int64_t calibrationPasses = 0; // for the report
   if (needStats || !options.calibPath.empty() || !options.calibCache.empty()) {
@@ -238,6 +280,15 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
                             options.progress ? log : llvm::nulls());
   report["pipeline"] = pipeline;
   report["calibration_passes"] = calibrationPasses;
+  if (auto info = module->getAttrOfType<DictionaryAttr>(
+          LowbitDialect::RotationAttrHelper::getNameStr()))
+    report["rotation"] = llvm::json::Object{
+        {"kind", cast<StringAttr>(info.get("kind")).getValue().str()},
+        {"seed", cast<IntegerAttr>(info.get("seed")).getInt()},
+        {"dim", cast<IntegerAttr>(info.get("dim")).getInt()},
+        {"readers", cast<IntegerAttr>(info.get("readers")).getInt()},
+        {"writers", cast<IntegerAttr>(info.get("writers")).getInt()},
+        {"seconds", times.rotation}};
   if (recipe.smooth) {
     llvm::json::Object smooth{{"method", recipe.smooth->method},
                               {"alpha_grid", recipe.smooth->alphaGrid}};

@@ -54,6 +54,17 @@ void mlir::lowbit::buildQuantizationPipeline(OpPassManager &pm,
   }
 }
 
+void mlir::lowbit::buildRotationPipeline(OpPassManager &pm,
+                                         const Recipe &recipe) {
+  if (!recipe.rotate)
+    return;
+  pm.addPass(createLowbitFoldNormsPass());
+  LowbitRotatePassOptions o;
+  o.kind = recipe.rotate->kind;
+  o.seed = recipe.rotate->seed;
+  pm.addPass(createLowbitRotatePass(o));
+}
+
 void mlir::lowbit::buildSmoothingPipeline(OpPassManager &pm,
                                           const Recipe &recipe, bool progress) {
   if (!recipe.smooth)

@@ -60,6 +60,13 @@ template <> struct MappingTraits<Smooth> {
   }
 };
 
+template <> struct MappingTraits<RotateSettings> {
+  static void mapping(IO &io, RotateSettings &r) {
+    io.mapOptional("kind", r.kind, std::string("hadamard"));
+    io.mapOptional("seed", r.seed, uint64_t{0});
+  }
+};
+
 template <> struct MappingTraits<Recipe> {
   static void mapping(IO &io, Recipe &r) {
     mapSettings(io, r.settings);
@@ -72,6 +79,7 @@ template <> struct MappingTraits<Recipe> {
     io.mapOptional("activations", r.activations, std::string("f32"));
     io.mapOptional("kernels", r.kernels, std::string("dequant"));
     io.mapOptional("rules", r.rules);
+    io.mapOptional("rotate", r.rotate);
     std::optional<Smooth> smooth;
     io.mapOptional("smooth", smooth);
     if (smooth) {
@@ -220,6 +228,9 @@ llvm::Error Recipe::validate() const {
       return fail("smooth: alpha_grid = " + std::to_string(smooth->alphaGrid) +
                   " is outside 1..1000");
   }
+  if (rotate && rotate->kind != "hadamard" && rotate->kind != "random")
+    return fail("rotate: kind '" + rotate->kind +
+                "' is not hadamard or random");
   for (auto [i, rule] : llvm::enumerate(rules)) {
     std::string where =
         "rule " + std::to_string(i + 1) + " (match '" + rule.match + "'): ";

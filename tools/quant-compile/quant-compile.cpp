@@ -127,6 +127,15 @@ static cl::opt<std::string> smoothFlag(
     cl::desc("smooth before quantizing: awq | smoothquant | none (overrides "
              "the recipe's smooth: method)"),
     cl::cat(quantCat));
+static cl::opt<std::string> rotateFlag(
+    "rotate",
+    cl::desc("rotate the residual stream before calibrating: hadamard | "
+             "random | none (overrides the recipe's rotate: kind)"),
+    cl::cat(quantCat));
+static cl::opt<uint64_t>
+    rotateSeedFlag("rotate-seed",
+                   cl::desc("seed of the rotation's random signs or matrix"),
+                   cl::cat(quantCat));
 static cl::opt<double> smoothAlphaFlag(
     "smooth-alpha",
     cl::desc("fixed smoothing alpha in [0, 1] (default: awq searches, "
@@ -179,7 +188,8 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
       asymFlag || scaleRuleFlag.getNumOccurrences() || clipFlag ||
       noActOrderFlag || dampFlag.getNumOccurrences() ||
       includeFlag.getNumOccurrences() || excludeFlag.getNumOccurrences() ||
-      (smoothFlag.getNumOccurrences() && smoothFlag != "none");
+      (smoothFlag.getNumOccurrences() && smoothFlag != "none") ||
+      (rotateFlag.getNumOccurrences() && rotateFlag != "none");
   lowbit::Recipe recipe;
   if (!recipePath.empty()) {
     llvm::Expected<lowbit::Recipe> loaded = lowbit::Recipe::load(recipePath);
@@ -226,6 +236,22 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
         recipe.smooth.emplace();
       recipe.smooth->method = smoothFlag;
     }
+  }
+  if (rotateFlag.getNumOccurrences()) {
+    if (rotateFlag == "none") {
+      recipe.rotate.reset();
+    } else {
+      if (!recipe.rotate)
+        recipe.rotate.emplace();
+      recipe.rotate->kind = rotateFlag;
+    }
+  }
+  if (rotateSeedFlag.getNumOccurrences()) {
+    if (!recipe.rotate) {
+      error = "--rotate-seed needs --rotate (or a recipe's rotate:)";
+      return std::nullopt;
+    }
+    recipe.rotate->seed = rotateSeedFlag;
   }
   if ((smoothAlphaFlag.getNumOccurrences() ||
        smoothGridFlag.getNumOccurrences()) &&

@@ -100,6 +100,31 @@ TEST(Recipe, Smooth) {
   llvm::sys::fs::remove(path);
 }
 
+TEST(Recipe, Rotate) {
+  std::string path = writeTemp("method: gptq\nrotate: {seed: 3}\n");
+  llvm::Expected<Recipe> r = Recipe::load(path);
+  ASSERT_TRUE(!!r) << llvm::toString(r.takeError());
+  ASSERT_TRUE(r->rotate.has_value());
+  EXPECT_EQ(r->rotate->kind, "hadamard");
+  EXPECT_EQ(r->rotate->seed, 3u);
+  llvm::sys::fs::remove(path);
+
+  path = writeTemp("rotate: {kind: random}\n");
+  r = Recipe::load(path);
+  ASSERT_TRUE(!!r) << llvm::toString(r.takeError());
+  EXPECT_EQ(r->rotate->kind, "random");
+  EXPECT_EQ(r->rotate->seed, 0u);
+  // Rotation is data-free: RTN after it needs no statistics.
+  EXPECT_FALSE(r->needsCalibration());
+  llvm::sys::fs::remove(path);
+
+  path = writeTemp("method: rtn\n");
+  r = Recipe::load(path);
+  ASSERT_TRUE(!!r) << llvm::toString(r.takeError());
+  EXPECT_FALSE(r->rotate.has_value());
+  llvm::sys::fs::remove(path);
+}
+
 TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
   struct Case {
     const char *text, *message;
@@ -125,6 +150,9 @@ TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
       {"smooth: {alpha_grid: 0}\n",
        "smooth: alpha_grid = 0 is outside 1..1000"},
       {"smooth: {method: awq, grid: 3}\n", "unknown key 'grid'"},
+      {"rotate: {kind: givens}\n",
+       "rotate: kind 'givens' is not hadamard or random"},
+      {"rotate: {kind: random, sead: 1}\n", "unknown key 'sead'"},
   };
   for (const Case &c : cases) {
     std::string path = writeTemp(c.text);

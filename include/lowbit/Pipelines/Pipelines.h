@@ -146,6 +146,11 @@ struct QuantizationPipelineOptions
 void buildSmoothingPipeline(OpPassManager &pm, const Recipe &recipe,
                             bool progress);
 
+/// lowbit-fold-norms then lowbit-rotate with the recipe's rotate: settings
+/// (nothing if unset). Data-free: quant-compile runs it on the float model
+/// before calibration, so that the statistics are the rotated model's.
+void buildRotationPipeline(OpPassManager &pm, const Recipe &recipe);
+
 /// The quantization passes of `recipe`, in order: one lowbit-quantize-rtn
 /// or lowbit-gptq per rule (include = the rule's match, exclude = the
 /// earlier skip rules), then one for the remaining layers. GPTQ needs the

@@ -20,6 +20,9 @@
 //                         # smoothquant, alpha (fixed; default: awq
 //                         # searches alpha_grid points, smoothquant 0.5);
 //                         # 'alpha-grid' is accepted too
+//   rotate: {kind: hadamard, seed: 0}
+//                         # lowbit-fold-norms and lowbit-rotate before
+//                         # calibrating: hadamard | random
 //   calibration: {samples: 128, passes: 2}
 //                         # passes 2: calibrate again on the model quantized
 //                         # with the first statistics, quantize again from
@@ -69,6 +72,13 @@ struct SmoothSettings {
   int64_t alphaGrid = 20;
 };
 
+/// Rotation of the residual stream before calibration (lowbit-fold-norms,
+/// lowbit-rotate).
+struct RotateSettings {
+  std::string kind = "hadamard"; // hadamard | random
+  uint64_t seed = 0;
+};
+
 struct RecipeRule {
   std::string match;
   bool skip = false;
@@ -94,6 +104,8 @@ struct Recipe {
   /// Smoothing of the layers the recipe quantizes, with the defaults'
   /// scheme, before quantization; none if unset.
   std::optional<SmoothSettings> smooth;
+  /// Rotation of the float model before calibration; none if unset.
+  std::optional<RotateSettings> rotate;
 
   /// Parses and checks a YAML or JSON recipe; errors name the file, the line
   /// and the key.

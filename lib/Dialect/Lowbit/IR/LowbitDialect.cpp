@@ -47,7 +47,8 @@ static LogicalResult verifyDiscardableAttr(Operation *op, NamedAttribute attr) {
       name == D::TimeMsAttrHelper::getNameStr())
     return expect(isa<FloatAttr>(value), "a float");
   if (name == D::StatsAttrHelper::getNameStr() ||
-      name == D::SmoothAttrHelper::getNameStr())
+      name == D::SmoothAttrHelper::getNameStr() ||
+      name == D::RotationAttrHelper::getNameStr())
     return expect(isa<DictionaryAttr>(value), "a dictionary");
   if (name == D::WeightsAttrHelper::getNameStr() ||
       name == D::GpuKernelsAttrHelper::getNameStr() ||

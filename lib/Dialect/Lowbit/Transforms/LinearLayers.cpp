@@ -27,7 +27,8 @@ bool mlir::lowbit::isMulAddBody(Operation *generic) {
   if (body.getOperations().size() != 3)
     return false;
   auto mul = dyn_cast<arith::MulFOp>(&body.front());
-  auto add = dyn_cast<arith::AddFOp>(mul ? mul->getNextNode() : nullptr);
+  auto add =
+      dyn_cast_if_present<arith::AddFOp>(mul ? mul->getNextNode() : nullptr);
   auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
   if (!mul || !add || !yield || yield.getNumOperands() != 1 ||
       yield.getOperand(0) != add.getResult())

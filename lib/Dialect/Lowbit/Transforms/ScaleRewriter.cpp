@@ -68,6 +68,14 @@ constexpr const char *kChannelStats[] = {"abs_max", "min", "max", "mean"};
 
 } // namespace
 
+void mlir::lowbit::setConstantValues(arith::ConstantOp constant,
+                                     ArrayRef<float> values) {
+  auto attr = cast<ElementsAttr>(constant.getValue());
+  ElementsAttr updated = withValues(attr, values);
+  if (updated != attr)
+    constant.setValueAttr(cast<TypedAttr>(updated));
+}
+
 ScaleRewriter::ScaleRewriter(ModuleOp module) {
   module.walk([&](arith::ConstantOp op) {
     if (auto attr = dyn_cast<ElementsAttr>(op.getValue()))
@@ -215,5 +223,43 @@ LogicalResult ScaleRewriter::apply(const ScaleGroup &group,
     }
   calibrate->setAttr(LowbitDialect::StatsAttrHelper::getNameStr(),
                      updated.getDictionary(calibrate->getContext()));
+  return success();
+}
+
+LogicalResult ScaleRewriter::foldNorm(const ScaleGroup &group,
+                                      std::string &error) {
+  if (!group.absorber || group.absorber->kind != ScaleAbsorber::Kind::Norm) {
+    error = group.absorber
+                ? "the input is not a norm's output"
+                : (group.reason.empty() ? "no absorber" : group.reason);
+    return failure();
+  }
+  if (group.absorber->biasOperand >= 0) {
+    error = "the norm has a bias (LayerNorm): folding it would add a bias "
+            "to every reader";
+    return failure();
+  }
+  if (auto calibrate = group.input.getDefiningOp<CalibrateOp>())
+    if (calibrate->hasAttr(LowbitDialect::StatsAttrHelper::getNameStr())) {
+      error = "calibration statistics are attached: fold norms before "
+              "calibrating";
+      return failure();
+    }
+  GroupConstants constants = collectConstants(group, resourceUses);
+  if (!constants.error.empty()) {
+    error = constants.error;
+    return failure();
+  }
+  const ConstantSite &normSite = constants.absorber.front();
+  std::vector<float> g = *readWeightF32(normSite.attr);
+  for (auto [layer, site] : llvm::zip_equal(group.layers, constants.layers)) {
+    std::vector<float> v = *readWeightF32(site.attr);
+    int64_t k = layer.k, n = layer.n;
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        v[layer.transposed ? j * k + i : i * n + j] *= g[i];
+    rewriteConstant(site, v);
+  }
+  rewriteConstant(normSite, std::vector<float>(g.size(), 1.0f));
   return success();
 }

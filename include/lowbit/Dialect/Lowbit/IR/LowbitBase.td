@@ -64,6 +64,8 @@ def Lowbit_Dialect : Dialect {
   //   smooth        (linear layer, lowbit.matmul) what lowbit-smooth did:
   //                 {method, alpha, error_before, error_after}
   //   stats         (lowbit.calibrate) the site's calibration statistics
+  //   rotation      (module) what lowbit-rotate did: {kind, construction,
+  //                 seed, dim}
   //   weights       (module) values of the entry's outlined weight arguments
   //   gpu_kernels   (module) the launch table of the GPU kernels
   //   arg_roles     (gpu.func) in / const / out per kernel argument
@@ -79,6 +81,7 @@ def Lowbit_Dialect : Dialect {
     "::mlir::StringAttr":$calibration_site,
     "::mlir::DictionaryAttr":$smooth,
     "::mlir::DictionaryAttr":$stats,
+    "::mlir::DictionaryAttr":$rotation,
     "::mlir::ArrayAttr":$weights,
     "::mlir::ArrayAttr":$gpu_kernels,
     "::mlir::ArrayAttr":$arg_roles,

@@ -193,6 +193,73 @@ def LowbitSmoothPass : Pass<"lowbit-smooth", "ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def LowbitFoldNormsPass : Pass<"lowbit-fold-norms", "ModuleOp"> {
+  let summary = "Fold RMSNorm weights into the linear layers that read them";
+  let description = [{
+    The step before rotation (`lowbit-rotate`): a norm's per-channel weight
+    g does not commute with an orthogonal Q, so it is moved into the
+    weights. For each group of linear layers reading a norm's output (the
+    equivalence analysis, `ScaleEquivalence.h`: q/k/v, gate/up, the output
+    head), the group's weights are multiplied by g along K and g becomes
+    1; the float function is unchanged up to rounding.
+
+    First, a contraction whose weight is a transpose of a constant that is
+    also read elsewhere (an output head tied to the embedding table) gets a
+    constant of its own (`lm_head.weight.T` when the table is also gathered
+    from, else `<table>.T`), so that folding into it leaves the embedding
+    alone.
+
+    Not folded, with a remark saying why: LayerNorm (a bias: folding it
+    would add a bias to every reader) and norm weights read by anything
+    else. Norms whose output is read by anything but the group (BERT's
+    post-LN residual) are not paired by the analysis and stay as they are
+    (`lowbit-rotate` then names the op where the stream stops).
+    Calibration statistics already attached are an error: fold before
+    calibrating.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def LowbitRotatePass : Pass<"lowbit-rotate", "ModuleOp"> {
+  let summary = "Rotate the residual stream by an orthogonal matrix folded "
+                "into the weights (QuaRot, SpinQuant)";
+  let description = [{
+    Spreads the outlier channels of the residual stream over all channels,
+    which makes the weights that read and write it easier to quantize,
+    without changing the float function: with Q orthogonal (d x d, d the
+    model width),
+
+    - the embedding table's rows: E <- E Q;
+    - each linear layer reading the stream (after `lowbit-fold-norms`):
+      W <- Q^T W (q/k/v, gate/up, the output head);
+    - each linear layer writing it (the layers whose output is added to the
+      stream: o_proj, down_proj): W <- W Q.
+
+    The stream is traced from the embedding lookup (a gather from a
+    constant d-wide table) through the ops that commute with Q: residual
+    adds, RMSNorm (sum of squares over the channels, a per-row factor; a
+    weight of ones, as `lowbit-fold-norms` leaves it), reshapes that keep
+    the channel dimension, and `lowbit.calibrate` without statistics. Any
+    other reader (a norm with its own weight or a mean subtraction, an op
+    mixing channels, a function result) makes the pass refuse with the
+    first such op and change nothing, as does a model without an embedding
+    lookup.
+
+    Q is a randomized Hadamard matrix (`kind=hadamard`: diag(+-1) H /
+    sqrt(d), signs from `seed`) where one of order d is built
+    (`Rotation.h`), else, and with `kind=random`, a random orthogonal matrix
+    from the QR factorization of a seeded Gaussian matrix. The module gets
+    `lowbit.rotation = {kind, construction, seed, dim}`.
+  }];
+  let options = [
+    Option<"kind", "kind", "std::string", "\"hadamard\"",
+           "hadamard | random">,
+    Option<"seed", "seed", "uint64_t", "0",
+           "seed of the random signs or the random matrix">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def LowbitInsertCalibrationPass
     : Pass<"lowbit-insert-calibration", "ModuleOp"> {
   let summary = "Mark the inputs of linear layers as calibration sites";

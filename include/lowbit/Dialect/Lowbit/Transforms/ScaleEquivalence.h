@@ -33,6 +33,7 @@
 #define LOWBIT_DIALECT_LOWBIT_TRANSFORMS_SCALEEQUIVALENCE_H
 
 #include "lowbit/Dialect/Lowbit/Transforms/LinearLayers.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 
 #include "llvm/ADT/StringMap.h"
 
@@ -90,6 +91,12 @@ struct ScaleGroup {
 std::vector<ScaleGroup> analyzeScaleEquivalence(ModuleOp module,
                                                 const LayerFilter &filter);
 
+/// Replaces the f32 values of the arith.constant `constant`: a
+/// dense_resource blob in place (its name, and every reader of it, see the
+/// new values), an inline constant by a new attribute.
+void setConstantValues(arith::ConstantOp constant,
+                       llvm::ArrayRef<float> values);
+
 /// Folds per-channel scales into the constants of a module: for a group
 /// and s > 0 (one per channel), the absorber's constants are divided by s
 /// (norm weight and bias; a linear layer's output columns and bias), the
@@ -108,6 +115,11 @@ public:
   /// `error` set, changing nothing, when `check` does.
   LogicalResult apply(const ScaleGroup &group, llvm::ArrayRef<float> scale,
                       std::string &error);
+  /// Folds the weight g of the group's norm absorber into the group: its
+  /// weights multiplied by g along K, g set to 1 (any sign; zeros too).
+  /// Fails, changing nothing, for other absorbers, a norm with a bias, a
+  /// calibrated input, or when `check` does.
+  LogicalResult foldNorm(const ScaleGroup &group, std::string &error);
 
 private:
   /// Constant ops referencing each dense_resource key.
