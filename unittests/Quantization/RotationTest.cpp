@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+using namespace mlir::lowbit;
 using namespace mlir::lowbit::quant;
 
 namespace {

@@ -5,15 +5,14 @@
 // matrix of order n can be built, else a random orthogonal matrix from the
 // QR factorization of a seeded Gaussian matrix.
 //
-// Hadamard orders built: n = 2^k m with m = 1 (Sylvester), or m = q + 1 for a
-// prime q = 3 mod 4 (Paley I: 12, 20, 24, 32, 44, ...), or m = 2 (q + 1) for
-// a prime q = 1 mod 4 (Paley II: 12, 28, 36, 60, ...), the factors combined
-// by Kronecker products (SmolLM2: 576 = 36 x 16, 1536 = 12 x 128).
+// The Hadamard matrices are lowbit/Support/Hadamard.h's.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef LOWBIT_QUANTIZATION_ROTATION_H
 #define LOWBIT_QUANTIZATION_ROTATION_H
+
+#include "lowbit/Support/Hadamard.h"
 
 #include <cstdint>
 #include <optional>
@@ -21,15 +20,6 @@
 #include <vector>
 
 namespace mlir::lowbit::quant {
-
-/// A Hadamard matrix of order n (entries +-1, H H^T = n I), row-major, with
-/// its construction ("paley2(36) x sylvester(16)"), if one is built.
-struct HadamardMatrix {
-  int64_t order = 0;
-  std::vector<int8_t> entries;
-  std::string construction;
-};
-std::optional<HadamardMatrix> buildHadamard(int64_t n);
 
 /// An orthogonal n x n matrix (row-major, f64) and how it was made.
 struct Rotation {

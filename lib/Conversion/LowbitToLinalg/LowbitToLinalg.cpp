@@ -1,8 +1,9 @@
 //===- LowbitToLinalg.cpp - Reference lowering of lowbit --------*- C++ -*-===//
 //
-// Patterns lowering quantize, dequantize, matmul, fake_quant and calibrate to
-// linalg generics on tensors, and the convert-lowbit-to-linalg pass that
-// applies them together with the code-storage patterns (CodeStorage.cpp).
+// Patterns lowering quantize, dequantize, matmul, fake_quant, hadamard and
+// calibrate to linalg generics on tensors, and the convert-lowbit-to-linalg
+// pass that applies them together with the code-storage patterns
+// (CodeStorage.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +12,7 @@
 #include "ScalarCodec.h"
 #include "lowbit/Conversion/Passes.h"
 #include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
+#include "lowbit/Support/Hadamard.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -18,6 +20,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
 
 namespace mlir::lowbit {
 #define GEN_PASS_DEF_CONVERTLOWBITTOLINALGPASS
@@ -406,6 +410,150 @@ struct FakeQuantLowering : OpRewritePattern<FakeQuantOp> {
 };
 
 //===----------------------------------------------------------------------===//
+// hadamard
+//===----------------------------------------------------------------------===//
+
+/// The fast transform on the rows (rows x m x 2^k): k butterfly stages,
+/// the dense m x m block, the scale.
+struct HadamardLowering : OpRewritePattern<HadamardOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(HadamardOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    if (!type.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shape");
+    int64_t n = type.getShape().back();
+    std::optional<HadamardMatrix> h = buildHadamardFactors(n);
+    if (!h)
+      return rewriter.notifyMatchFailure(op, "no Hadamard matrix");
+    int64_t m = h->core, p = n / m;
+    int64_t rows = type.getNumElements() / n;
+    Type f32 = rewriter.getF32Type();
+    auto tensorOf = [&](ArrayRef<int64_t> shape) {
+      return RankedTensorType::get(shape, f32);
+    };
+
+    // rows x n (the leading dimensions collapsed).
+    Value x = op.getInput();
+    int64_t rank = type.getRank();
+    SmallVector<ReassociationIndices> toRows;
+    if (rank != 2) {
+      ReassociationIndices lead;
+      for (int64_t d = 0; d + 1 < rank; ++d)
+        lead.push_back(d);
+      toRows = {lead, {rank - 1}};
+      x = rank == 1 ? tensor::ExpandShapeOp::create(
+                          rewriter, loc, tensorOf({1, n}), x,
+                          SmallVector<ReassociationIndices>{{0, 1}})
+                          .getResult()
+                    : tensor::CollapseShapeOp::create(rewriter, loc, x, toRows)
+                          .getResult();
+    }
+
+    // Butterflies on bit s of the 2^k index: the rows seen as
+    // rows x (m * 2^k / 2^(s+1)) x 2 x 2^s; out[.., t, ..] = x0 +- x1.
+    for (int64_t half = 1; half < p; half *= 2) {
+      int64_t outer = n / (2 * half);
+      Value blocked = tensor::ExpandShapeOp::create(
+          rewriter, loc, tensorOf({rows, outer, 2, half}), x,
+          SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+      AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
+                 d3 = getAffineDimExpr(3, ctx);
+      AffineExpr zero = getAffineConstantExpr(0, ctx),
+                 one = getAffineConstantExpr(1, ctx);
+      SmallVector<AffineMap> maps{AffineMap::get(4, 0, {d0, d1, zero, d3}, ctx),
+                                  AffineMap::get(4, 0, {d0, d1, one, d3}, ctx),
+                                  rewriter.getMultiDimIdentityMap(4)};
+      Value init =
+          tensor::EmptyOp::create(rewriter, loc, {rows, outer, 2, half}, f32);
+      Value stage =
+          linalg::GenericOp::create(
+              rewriter, loc, TypeRange{init.getType()},
+              ValueRange{blocked, blocked}, ValueRange{init}, maps,
+              parallelLoops(4),
+              [&](OpBuilder &b, Location l, ValueRange args) {
+                Value t = linalg::IndexOp::create(b, l, 2);
+                Value isSum = arith::CmpIOp::create(
+                    b, l, arith::CmpIPredicate::eq, t,
+                    arith::ConstantIndexOp::create(b, l, 0));
+                Value sum = arith::AddFOp::create(b, l, args[0], args[1]);
+                Value diff = arith::SubFOp::create(b, l, args[0], args[1]);
+                linalg::YieldOp::create(
+                    b, l,
+                    arith::SelectOp::create(b, l, isSum, sum, diff)
+                        .getResult());
+              })
+              .getResult(0);
+      x = tensor::CollapseShapeOp::create(
+          rewriter, loc, stage,
+          SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+    }
+
+    // The m x m block: y[r, c, d] = sum_a x[r, a, d] H_m[a, c], then the
+    // scale; with m = 1 the scale alone.
+    float scale = 1.0f / std::sqrt(static_cast<float>(n));
+    Value blocked = tensor::ExpandShapeOp::create(
+        rewriter, loc, tensorOf({rows, m, p}), x,
+        SmallVector<ReassociationIndices>{{0}, {1, 2}});
+    std::vector<float> core(h->coreEntries.begin(), h->coreEntries.end());
+    Value coreCst = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(tensorOf({m, m}), ArrayRef<float>(core)));
+    AffineExpr r = getAffineDimExpr(0, ctx), c = getAffineDimExpr(1, ctx),
+               d = getAffineDimExpr(2, ctx), a = getAffineDimExpr(3, ctx);
+    Value zeroF = createF32(rewriter, loc, 0.0f);
+    Value acc = linalg::FillOp::create(
+                    rewriter, loc, zeroF,
+                    tensor::EmptyOp::create(rewriter, loc, {rows, m, p}, f32)
+                        .getResult())
+                    .getResult(0);
+    Value mixed =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{acc.getType()},
+            ValueRange{blocked, coreCst}, ValueRange{acc},
+            SmallVector<AffineMap>{AffineMap::get(4, 0, {r, a, d}, ctx),
+                                   AffineMap::get(4, 0, {a, c}, ctx),
+                                   AffineMap::get(4, 0, {r, c, d}, ctx)},
+            SmallVector<utils::IteratorType>{
+                utils::IteratorType::parallel, utils::IteratorType::parallel,
+                utils::IteratorType::parallel, utils::IteratorType::reduction},
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value prod = arith::MulFOp::create(b, l, args[0], args[1]);
+              linalg::YieldOp::create(
+                  b, l, arith::AddFOp::create(b, l, args[2], prod).getResult());
+            })
+            .getResult(0);
+    Value out = tensor::EmptyOp::create(rewriter, loc, {rows, m, p}, f32);
+    Value scaled =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{out.getType()}, ValueRange{mixed},
+            ValueRange{out},
+            SmallVector<AffineMap>(2, rewriter.getMultiDimIdentityMap(3)),
+            parallelLoops(3),
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              linalg::YieldOp::create(
+                  b, l,
+                  arith::MulFOp::create(b, l, args[0], createF32(b, l, scale))
+                      .getResult());
+            })
+            .getResult(0);
+    Value result = tensor::CollapseShapeOp::create(
+        rewriter, loc, scaled, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+    if (rank == 1)
+      result = tensor::CollapseShapeOp::create(
+          rewriter, loc, result, SmallVector<ReassociationIndices>{{0, 1}});
+    else if (rank != 2)
+      result =
+          tensor::ExpandShapeOp::create(rewriter, loc, type, result, toRows);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // calibrate
 //===----------------------------------------------------------------------===//
 
@@ -456,5 +604,6 @@ struct ConvertLowbitToLinalgPass
 
 void mlir::lowbit::populateLowbitToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<QuantizeLowering, DequantizeLowering, MatmulLowering,
-               FakeQuantLowering, CalibrateLowering>(patterns.getContext());
+               FakeQuantLowering, HadamardLowering, CalibrateLowering>(
+      patterns.getContext());
 }

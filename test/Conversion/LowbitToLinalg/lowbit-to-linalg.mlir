@@ -220,3 +220,46 @@ func.func @fake_quant_int4(%x: tensor<4x128xf32>) -> tensor<4x128xf32> {
   %y = lowbit.fake_quant %x bits 4 block 64 : tensor<4x128xf32>
   return %y : tensor<4x128xf32>
 }
+
+// -----
+
+// n = 24 = paley1(12) x sylvester(2): the rows (6 = 2 x 3) as 6 x 12 x 2 x 1
+// for the one butterfly stage (sum where the pair index is 0, difference
+// where it is 1), then the 12 x 12 Paley block contracted over the first
+// axis of 6 x 12 x 2, then the scale 1/sqrt(24).
+// CHECK-DAG: #[[LO:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, 0, d3)>
+// CHECK-DAG: #[[HI:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, 1, d3)>
+// CHECK-DAG: #[[XA:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>
+// CHECK-DAG: #[[HM:.*]] = affine_map<(d0, d1, d2, d3) -> (d3, d1)>
+// CHECK-LABEL: func.func @hadamard
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x24xf32>)
+// CHECK-DAG: %[[SCALE:.*]] = arith.constant 0.204124{{[0-9]*}} : f32
+// CHECK-DAG: %[[CORE:.*]] = arith.constant dense<"0x{{[0-9A-F]+}}"> : tensor<12x12xf32>
+// CHECK: %[[ROWS:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<2x3x24xf32> into tensor<6x24xf32>
+// CHECK: %[[PAIRS:.*]] = tensor.expand_shape %[[ROWS]] {{\[\[}}0], [1, 2, 3]] output_shape [6, 12, 2, 1]
+// CHECK: linalg.generic {indexing_maps = [#[[LO]], #[[HI]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[PAIRS]], %[[PAIRS]] :
+// CHECK: arith.addf
+// CHECK: arith.subf
+// CHECK: arith.select
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2]] output_shape [6, 12, 2]
+// CHECK: linalg.generic {indexing_maps = [#[[XA]], #[[HM]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%{{.*}}, %[[CORE]] :
+// CHECK: arith.mulf %{{.*}}, %[[SCALE]]
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] output_shape [2, 3, 24]
+func.func @hadamard(%x: tensor<2x3x24xf32>) -> tensor<2x3x24xf32> {
+  %y = lowbit.hadamard %x : tensor<2x3x24xf32>
+  return %y : tensor<2x3x24xf32>
+}
+
+// -----
+
+// n = 8: Sylvester alone, three butterfly stages (pairs 1, 2, 4 apart) and
+// a 1 x 1 block.
+// CHECK-LABEL: func.func @hadamard_sylvester
+// CHECK: arith.constant 0.353553{{[0-9]*}} : f32
+// CHECK: output_shape [1, 4, 2, 1]
+// CHECK: output_shape [1, 2, 2, 2]
+// CHECK: output_shape [1, 1, 2, 4]
+func.func @hadamard_sylvester(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  %y = lowbit.hadamard %x : tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}

@@ -583,3 +583,19 @@ func.func @fake_quant_f16(%x: tensor<2x128xf16>) -> tensor<2x128xf16> {
   %y = lowbit.fake_quant %x bits 8 block 128 : tensor<2x128xf16>
   return %y : tensor<2x128xf16>
 }
+
+// -----
+
+func.func @hadamard_order(%x: tensor<2x6xf32>) -> tensor<2x6xf32> {
+  // expected-error @+1 {{'lowbit.hadamard' op no Hadamard matrix of order 6 is built (orders 2^k m with m = 1 or a Paley order)}}
+  %y = lowbit.hadamard %x : tensor<2x6xf32>
+  return %y : tensor<2x6xf32>
+}
+
+// -----
+
+func.func @hadamard_dynamic(%x: tensor<2x?xf32>) -> tensor<2x?xf32> {
+  // expected-error @+1 {{'lowbit.hadamard' op the last dimension must be static}}
+  %y = lowbit.hadamard %x : tensor<2x?xf32>
+  return %y : tensor<2x?xf32>
+}

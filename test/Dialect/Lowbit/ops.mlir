@@ -147,3 +147,12 @@ func.func @fake_quant(%x: tensor<3x200xf32>, %y: tensor<2x?x128xf32>) -> (tensor
   %b = lowbit.fake_quant %y bits 4 block 64 : tensor<2x?x128xf32>
   return %a, %b : tensor<3x200xf32>, tensor<2x?x128xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @hadamard
+// CHECK: lowbit.hadamard %{{.*}} : tensor<1x16x1536xf32>
+func.func @hadamard(%x: tensor<1x16x1536xf32>) -> tensor<1x16x1536xf32> {
+  %y = lowbit.hadamard %x : tensor<1x16x1536xf32>
+  return %y : tensor<1x16x1536xf32>
+}

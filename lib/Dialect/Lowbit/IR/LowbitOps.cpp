@@ -8,6 +8,7 @@
 
 #include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
 #include "PartChecks.h"
+#include "lowbit/Support/Hadamard.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
@@ -287,6 +288,18 @@ LogicalResult FakeQuantOp::verify() {
   int64_t k = type.getShape().back();
   if (ShapedType::isDynamic(k))
     return emitOpError() << "the last dimension must be static";
+  return success();
+}
+
+LogicalResult HadamardOp::verify() {
+  auto type = cast<RankedTensorType>(getInput().getType());
+  if (type.getRank() < 1 || type.isDynamicDim(type.getRank() - 1))
+    return emitOpError() << "the last dimension must be static";
+  int64_t n = type.getShape().back();
+  if (!buildHadamardFactors(n))
+    return emitOpError() << "no Hadamard matrix of order " << n
+                         << " is built (orders 2^k m with m = 1 or a Paley "
+                            "order)";
   return success();
 }
 

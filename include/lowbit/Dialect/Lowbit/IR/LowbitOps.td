@@ -2,7 +2,8 @@
 //
 // quantize / dequantize, pack / unpack of the parts of a quantized value,
 // pack_codes / unpack_codes (bit packing for storage), matmul on a quantized
-// weight, activation rounding (fake_quant) and the calibration-site marker.
+// weight, activation rounding (fake_quant), the online Hadamard transform
+// and the calibration-site marker.
 //
 //===----------------------------------------------------------------------===//
 
@@ -249,6 +250,35 @@ def Lowbit_FakeQuantOp : Lowbit_Op<"fake_quant",
   let assemblyFormat = [{
     $input `bits` $bits `block` $block attr-dict `:` type($input)
   }];
+  let hasVerifier = 1;
+}
+
+def Lowbit_HadamardOp : Lowbit_Op<"hadamard",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Orthonormal Hadamard transform along the last dimension";
+  let description = [{
+    `result = input x H / sqrt(n)` along the last dimension (n, static),
+    with H the Hadamard matrix of order n that `buildHadamard`
+    (`lowbit/Quantization/Rotation.h`) constructs: H = H_m (x) H_2^k, a
+    Paley matrix of order m (m = 1: none) and the Sylvester matrix of
+    order 2^k. `lowbit-rotate{online=down}` puts it in front of layers whose
+    input no weight can absorb a rotation for (SwiGLU's down projection).
+
+    The reference lowering is the fast transform itself: the rows seen as
+    m x 2^k, k butterfly stages along 2^k (`(a + b, a - b)` on index pairs
+    one bit apart: n log2(2^k) adds), then the dense m x m block on the
+    other axis (n m multiply-adds), then the 1 / sqrt(n) scale.
+
+    Verifier rules: the last dimension is static and a Hadamard matrix of
+    that order is built.
+
+    ```mlir
+    %y = lowbit.hadamard %x : tensor<1x16x1536xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;
 }
 
