@@ -65,8 +65,11 @@ static FailureOr<CalibrationStats> calibrateOn(ModuleOp module,
 static std::string rotationTag(const Recipe &recipe) {
   if (!recipe.rotate)
     return "rotation: none";
-  return "rotation: " + recipe.rotate->kind + " seed " +
-         std::to_string(recipe.rotate->seed);
+  std::string tag = "rotation: " + recipe.rotate->kind + " seed " +
+                    std::to_string(recipe.rotate->seed);
+  for (const std::string &what : recipe.rotate->online)
+    tag += " online " + what;
+  return tag;
 }
 
 /// The statistics: from the cache, or collected on the calibration data
@@ -206,11 +209,12 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
             LowbitDialect::RotationAttrHelper::getNameStr()))
       log << llvm::formatv(
           "rotation: {0} ({1} channels; {2} layers read the residual stream, "
-          "{3} write it) in {4:f1} s\n",
+          "{3} write it; {5} inputs rotated online) in {4:f1} s\n",
           cast<StringAttr>(info.get("kind")).getValue(),
           cast<IntegerAttr>(info.get("dim")).getInt(),
           cast<IntegerAttr>(info.get("readers")).getInt(),
-          cast<IntegerAttr>(info.get("writers")).getInt(), times.rotation);
+          cast<IntegerAttr>(info.get("writers")).getInt(), times.rotation,
+          cast<IntegerAttr>(info.get("online")).getInt());
   }
 
   bool needStats = recipe.needsCalibration();
@@ -288,6 +292,7 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
         {"dim", cast<IntegerAttr>(info.get("dim")).getInt()},
         {"readers", cast<IntegerAttr>(info.get("readers")).getInt()},
         {"writers", cast<IntegerAttr>(info.get("writers")).getInt()},
+        {"online", cast<IntegerAttr>(info.get("online")).getInt()},
         {"seconds", times.rotation}};
   if (recipe.smooth) {
     llvm::json::Object smooth{{"method", recipe.smooth->method},

@@ -62,6 +62,7 @@ void mlir::lowbit::buildRotationPipeline(OpPassManager &pm,
   LowbitRotatePassOptions o;
   o.kind = recipe.rotate->kind;
   o.seed = recipe.rotate->seed;
+  o.online.assign(recipe.rotate->online.begin(), recipe.rotate->online.end());
   pm.addPass(createLowbitRotatePass(o));
 }
 

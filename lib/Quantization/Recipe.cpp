@@ -64,6 +64,7 @@ template <> struct MappingTraits<RotateSettings> {
   static void mapping(IO &io, RotateSettings &r) {
     io.mapOptional("kind", r.kind, std::string("hadamard"));
     io.mapOptional("seed", r.seed, uint64_t{0});
+    io.mapOptional("online", r.online);
   }
 };
 
@@ -231,6 +232,10 @@ llvm::Error Recipe::validate() const {
   if (rotate && rotate->kind != "hadamard" && rotate->kind != "random")
     return fail("rotate: kind '" + rotate->kind +
                 "' is not hadamard or random");
+  if (rotate)
+    for (const std::string &what : rotate->online)
+      if (what != "down")
+        return fail("rotate: online '" + what + "' is not down");
   for (auto [i, rule] : llvm::enumerate(rules)) {
     std::string where =
         "rule " + std::to_string(i + 1) + " (match '" + rule.match + "'): ";

@@ -29,9 +29,10 @@ Rotation mlir::lowbit::quant::makeRotation(int64_t n, bool hadamard,
       // Q = diag(signs) H / sqrt(n): rows of H flipped at random.
       double norm = 1.0 / std::sqrt(static_cast<double>(n));
       for (int64_t i = 0; i < n; ++i) {
-        double sign = (rng() & 1) ? -norm : norm;
+        double sign = (rng() & 1) ? -1.0 : 1.0;
+        r.signs.push_back(sign);
         for (int64_t j = 0; j < n; ++j)
-          r.matrix[i * n + j] = sign * h->entries[i * n + j];
+          r.matrix[i * n + j] = sign * norm * h->entries[i * n + j];
       }
       r.kind = "hadamard " + h->construction + ", random signs";
       return r;

@@ -36,7 +36,7 @@ def test_smollm2_rotation_is_exact(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert ("rotation: hadamard paley2(36) x sylvester(16), random signs (576 channels; "
-            "151 layers read the residual stream, 60 write it)") in proc.stderr, proc.stderr
+            "151 layers read the residual stream, 60 write it; 0 inputs rotated online)") in proc.stderr, proc.stderr
     report = json.loads((tmp_path / "rotated" / "quant-report.json").read_text())
     assert report["rotation"]["seed"] == 7 and report["rotation"]["dim"] == 576
     ids = text_ids(128 * 4, split="test")

@@ -136,6 +136,11 @@ static cl::opt<uint64_t>
     rotateSeedFlag("rotate-seed",
                    cl::desc("seed of the rotation's random signs or matrix"),
                    cl::cat(quantCat));
+static cl::opt<std::string> rotateOnlineFlag(
+    "rotate-online",
+    cl::desc("rotate these layers' inputs at run time (lowbit.hadamard): "
+             "down | none"),
+    cl::cat(quantCat));
 static cl::opt<double> smoothAlphaFlag(
     "smooth-alpha",
     cl::desc("fixed smoothing alpha in [0, 1] (default: awq searches, "
@@ -252,6 +257,15 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
       return std::nullopt;
     }
     recipe.rotate->seed = rotateSeedFlag;
+  }
+  if (rotateOnlineFlag.getNumOccurrences()) {
+    if (!recipe.rotate) {
+      error = "--rotate-online needs --rotate (or a recipe's rotate:)";
+      return std::nullopt;
+    }
+    recipe.rotate->online.clear();
+    if (rotateOnlineFlag != "none")
+      recipe.rotate->online.push_back(rotateOnlineFlag);
   }
   if ((smoothAlphaFlag.getNumOccurrences() ||
        smoothGridFlag.getNumOccurrences()) &&

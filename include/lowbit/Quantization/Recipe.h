@@ -20,9 +20,10 @@
 //                         # smoothquant, alpha (fixed; default: awq
 //                         # searches alpha_grid points, smoothquant 0.5);
 //                         # 'alpha-grid' is accepted too
-//   rotate: {kind: hadamard, seed: 0}
+//   rotate: {kind: hadamard, seed: 0, online: [down]}
 //                         # lowbit-fold-norms and lowbit-rotate before
-//                         # calibrating: hadamard | random
+//                         # calibrating: hadamard | random; online: the
+//                         # down projections' inputs rotated at run time
 //   calibration: {samples: 128, passes: 2}
 //                         # passes 2: calibrate again on the model quantized
 //                         # with the first statistics, quantize again from
@@ -77,6 +78,8 @@ struct SmoothSettings {
 struct RotateSettings {
   std::string kind = "hadamard"; // hadamard | random
   uint64_t seed = 0;
+  /// Layers whose input is rotated at run time (lowbit.hadamard): "down".
+  std::vector<std::string> online;
 };
 
 struct RecipeRule {

@@ -28,6 +28,9 @@ struct Rotation {
   /// "hadamard paley2(36) x sylvester(16), random signs" or
   /// "random orthogonal (QR)".
   std::string kind;
+  /// Hadamard: the signs (+-1) of Q = diag(signs) H / sqrt(n); empty for a
+  /// random orthogonal matrix.
+  std::vector<double> signs;
 };
 
 /// The rotation of order n: `hadamard` (random signs from `seed`; a random

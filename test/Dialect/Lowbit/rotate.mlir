@@ -24,7 +24,7 @@
 // lowbit-rotate (randomized Hadamard of order 4, seed 0): Q = D H / 2 with
 // entries +-1/2. The table's rows become E Q, the reader's weight Q^T W,
 // the writer's W Q; 2 readers (%wq, the head) and 1 writer.
-// CHECK: module attributes {lowbit.rotation = {dim = 4 : i64, kind = "hadamard sylvester(4), random signs", readers = 2 : i64, seed = 0 : i64, writers = 1 : i64}}
+// CHECK: module attributes {lowbit.rotation = {dim = 4 : i64, kind = "hadamard sylvester(4), random signs", online = 0 : i64, readers = 2 : i64, seed = 0 : i64, writers = 1 : i64}}
 // CHECK-LABEL: func.func @decoder
 // CHECK: arith.constant dense<{{\[\[}}0.000000e+00, -2.000000e+00, -1.000000e+00, 5.000000e+00], [1.750000e+00, -1.250000e+00, -2.500000e-01, 7.500000e-01], [3.000000e+00, 2.000000e+00, 0.000000e+00, 1.000000e+00]]> : tensor<3x4xf32>
 // CHECK-NEXT: arith.constant dense<1.000000e+00> : tensor<4xf32>
@@ -32,7 +32,7 @@
 // CHECK-NEXT: arith.constant dense<{{\[\[}}-1.250000e+00, -1.250000e+00, -1.250000e+00, -1.250000e+00], [1.750000e+00, 1.750000e+00, 1.750000e+00, 1.750000e+00], [2.500000e-01, 2.500000e-01, 2.500000e-01, 2.500000e-01], [1.250000e+00, 1.250000e+00, 1.250000e+00, 1.250000e+00]]> : tensor<4x4xf32>
 // CHECK-NEXT: arith.constant dense<{{\[\[}}-5.000000e-01, 1.500000e+00, -5.000000e-01, 1.500000e+00], [-5.000000e-01, 5.000000e-01, -5.000000e-01, 5.000000e-01], [-5.000000e-01, -5.000000e-01, 5.000000e-01, 5.000000e-01], [5.000000e-01, -5.000000e-01, -5.000000e-01, 5.000000e-01]]> : tensor<4x4xf32>
 
-// RANDOM: module attributes {lowbit.rotation = {dim = 4 : i64, kind = "random orthogonal (QR)", readers = 2 : i64, seed = 3 : i64, writers = 1 : i64}}
+// RANDOM: module attributes {lowbit.rotation = {dim = 4 : i64, kind = "random orthogonal (QR)", online = 0 : i64, readers = 2 : i64, seed = 3 : i64, writers = 1 : i64}}
 
 #lookup = affine_map<(d0, d1, d2) -> (d0, d1)>
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>

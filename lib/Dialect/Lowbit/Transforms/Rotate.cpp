@@ -13,6 +13,7 @@
 #include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
 #include "lowbit/Dialect/Lowbit/Transforms/ScaleEquivalence.h"
 #include "lowbit/Quantization/Rotation.h"
+#include "lowbit/Support/Hadamard.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -323,6 +324,58 @@ struct LowbitRotatePass : lowbit::impl::LowbitRotatePassBase<LowbitRotatePass> {
       if (!exclusive(weightConstant(layer), layer.op, "the weight"))
         return signalPassFailure();
 
+    // The online rotations, checked before anything changes.
+    std::vector<const ScaleGroup *> onlineGroups;
+    std::vector<ScaleGroup> groups;
+    for (const std::string &what : online)
+      if (what != "down") {
+        module.emitError() << "lowbit-rotate: online takes 'down', got '"
+                           << what << "'";
+        return signalPassFailure();
+      }
+    if (!online.empty()) {
+      std::string error;
+      FailureOr<LayerFilter> all = LayerFilter::create("", "", error);
+      groups = analyzeScaleEquivalence(module, *all);
+      llvm::SmallPtrSet<Operation *, 32> onlineSeen;
+      for (const ScaleGroup &group : groups) {
+        const std::optional<ScaleAbsorber> &a = group.absorber;
+        if (!a || a->kind != ScaleAbsorber::Kind::Linear || !a->product)
+          continue;
+        if (!buildHadamardFactors(group.channels)) {
+          group.layers.front().op->emitError()
+              << "lowbit-rotate: no Hadamard matrix of order " << group.channels
+              << " for the online rotation of '" << group.layers.front().name
+              << "'; nothing rotated";
+          return signalPassFailure();
+        }
+        auto isExclusive = [&](arith::ConstantOp constant, Operation *reader) {
+          std::string key = resourceKey(constant);
+          return constant && onlineSeen.insert(constant).second &&
+                 (key.empty() || keyUses.lookup(key) == 1) &&
+                 llvm::all_of(constant->getUsers(),
+                              [&](Operation *user) { return user == reader; });
+        };
+        bool ok = isExclusive(weightConstant(*a->linear), a->op);
+        if (a->biasAdd)
+          ok = ok && isExclusive(cast<linalg::GenericOp>(a->biasAdd)
+                                     .getDpsInputOperand(a->biasAddOperand)
+                                     ->get()
+                                     .getDefiningOp<arith::ConstantOp>(),
+                                 a->biasAdd);
+        for (const LinearLayer &layer : group.layers)
+          ok = ok && isExclusive(weightConstant(layer), layer.op);
+        if (!ok) {
+          group.layers.front().op->emitError()
+              << "lowbit-rotate: the weights around '"
+              << group.layers.front().name
+              << "' are also read elsewhere; nothing rotated";
+          return signalPassFailure();
+        }
+        onlineGroups.push_back(&group);
+      }
+    }
+
     quant::Rotation q = quant::makeRotation(dim, kind == "hadamard", seed);
     auto readValues = [](arith::ConstantOp op) {
       return *readWeightF32(cast<ElementsAttr>(op.getValue()));
@@ -348,6 +401,9 @@ struct LowbitRotatePass : lowbit::impl::LowbitRotatePassBase<LowbitRotatePass> {
         quant::rotateRows(w, layer.k, q, false);
       setConstantValues(weightConstant(layer), w);
     }
+    for (const ScaleGroup *group : onlineGroups)
+      rotateOnline(*group, readValues);
+
     MLIRContext *ctx = module.getContext();
     Builder b(ctx);
     module->setAttr(
@@ -359,7 +415,51 @@ struct LowbitRotatePass : lowbit::impl::LowbitRotatePassBase<LowbitRotatePass> {
              b.getNamedAttr("readers",
                             b.getI64IntegerAttr(trace.readers.size())),
              b.getNamedAttr("writers",
-                            b.getI64IntegerAttr(trace.writers.size()))}));
+                            b.getI64IntegerAttr(trace.writers.size())),
+             b.getNamedAttr("online",
+                            b.getI64IntegerAttr(onlineGroups.size()))}));
+  }
+
+  /// x W = (x Q) (Q^T W) with Q = diag(s) H / sqrt(n): s into the columns
+  /// of the absorbing layer (and its bias), lowbit.hadamard in front of the
+  /// group, Q^T into the group's weights.
+  template <typename ReadFn>
+  void rotateOnline(const ScaleGroup &group, ReadFn readValues) {
+    const ScaleAbsorber &a = *group.absorber;
+    int64_t n = group.channels;
+    quant::Rotation q = quant::makeRotation(n, /*hadamard=*/true, seed + 1);
+    arith::ConstantOp up = weightConstant(*a.linear);
+    std::vector<float> w = readValues(up);
+    int64_t k = a.linear->k;
+    for (int64_t j = 0; j < n; ++j) {
+      float sign = static_cast<float>(q.signs[j]);
+      int64_t col = a.channelOf(j);
+      for (int64_t i = 0; i < k; ++i)
+        w[a.linear->transposed ? col * k + i : i * n + col] *= sign;
+    }
+    setConstantValues(up, w);
+    if (a.biasAdd) {
+      auto bias = cast<linalg::GenericOp>(a.biasAdd)
+                      .getDpsInputOperand(a.biasAddOperand)
+                      ->get()
+                      .getDefiningOp<arith::ConstantOp>();
+      std::vector<float> v = readValues(bias);
+      for (int64_t j = 0; j < n; ++j)
+        v[a.channelOf(j)] *= static_cast<float>(q.signs[j]);
+      setConstantValues(bias, v);
+    }
+    OpBuilder builder(group.layers.front().op);
+    Value input = group.layers.front().input;
+    Value rotated = HadamardOp::create(builder, input.getLoc(), input);
+    for (const LinearLayer &layer : group.layers) {
+      layer.op->replaceUsesOfWith(input, rotated);
+      std::vector<float> v = readValues(weightConstant(layer));
+      if (layer.transposed)
+        quant::rotateRows(v, layer.n, q, false);
+      else
+        quant::rotateColumns(v, layer.n, q, false);
+      setConstantValues(weightConstant(layer), v);
+    }
   }
 };
 

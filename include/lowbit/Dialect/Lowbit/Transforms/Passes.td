@@ -249,13 +249,22 @@ def LowbitRotatePass : Pass<"lowbit-rotate", "ModuleOp"> {
     sqrt(d), signs from `seed`) where one of order d is built
     (`Rotation.h`), else, and with `kind=random`, a random orthogonal matrix
     from the QR factorization of a seeded Gaussian matrix. The module gets
-    `lowbit.rotation = {kind, construction, seed, dim}`.
+    `lowbit.rotation = {kind, seed, dim, readers, writers, online}`.
+
+    With `online=down`, the input of each layer fed by SwiGLU's
+    `act(gate) * up` (the down projection; no weight can absorb a rotation
+    there) is rotated too, at run time: Q = diag(s) H / sqrt(n) with n the
+    layer's K, the signs s folded into up's output columns, a
+    `lowbit.hadamard` inserted before the layer and its weight W <- Q^T W.
+    Orders without a Hadamard construction are refused.
   }];
   let options = [
     Option<"kind", "kind", "std::string", "\"hadamard\"",
            "hadamard | random">,
     Option<"seed", "seed", "uint64_t", "0",
            "seed of the random signs or the random matrix">,
+    ListOption<"online", "online", "std::string",
+               "layers whose input is rotated at run time: down">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
