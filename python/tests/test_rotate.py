@@ -2,7 +2,9 @@
 the real model's outputs unchanged: quant-compile --method=none
 --rotate=hadamard folds SmolLM2's RMSNorm weights into the layers that read
 them, gives the tied output head a weight of its own and rotates the
-residual stream by a randomized Hadamard matrix of order 576 (36 x 16);
+residual stream by a randomized Hadamard matrix of order 576 (36 x 16),
+and the 30 down projections' inputs online (lowbit.hadamard, 1536 =
+12 x 128);
 the float model must compute what the unrotated one does (perplexity
 within 1e-3, logits within 1e-3). MiniLM (post-LN BERT: LayerNorm's mean
 subtraction and the residual read after it) is refused with the op where
@@ -32,11 +34,12 @@ def test_smollm2_rotation_is_exact(tmp_path):
     args = [str(tools.tool("quant-compile")), str(model), "--input-shape=input_ids:1x128"]
     tools.run([*args, "-o", tmp_path / "float", "--quiet"])
     proc = subprocess.run(args + ["-o", str(tmp_path / "rotated"), "--method=none",
-                                  "--rotate=hadamard", "--rotate-seed=7"],
+                                  "--rotate=hadamard", "--rotate-seed=7",
+                                  "--rotate-online=down"],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert ("rotation: hadamard paley2(36) x sylvester(16), random signs (576 channels; "
-            "151 layers read the residual stream, 60 write it; 0 inputs rotated online)") in proc.stderr, proc.stderr
+            "151 layers read the residual stream, 60 write it; 30 inputs rotated online)") in proc.stderr, proc.stderr
     report = json.loads((tmp_path / "rotated" / "quant-report.json").read_text())
     assert report["rotation"]["seed"] == 7 and report["rotation"]["dim"] == 576
     ids = text_ids(128 * 4, split="test")
