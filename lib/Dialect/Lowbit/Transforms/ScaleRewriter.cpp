@@ -141,6 +141,20 @@ GroupConstants collectConstants(const ScaleGroup &group,
   return out;
 }
 
+/// The group's weights with input channel i (row i of K) scaled by
+/// `scale[i]`.
+void scaleInputs(const ScaleGroup &group, const GroupConstants &constants,
+                 ArrayRef<float> scale) {
+  for (auto [layer, site] : llvm::zip_equal(group.layers, constants.layers)) {
+    std::vector<float> v = *readWeightF32(site.attr);
+    int64_t k = layer.k, n = layer.n;
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        v[layer.transposed ? j * k + i : i * n + j] *= scale[i];
+    rewriteConstant(site, v);
+  }
+}
+
 } // namespace
 
 std::string ScaleRewriter::check(const ScaleGroup &group) const {
@@ -188,14 +202,7 @@ LogicalResult ScaleRewriter::apply(const ScaleGroup &group,
     rewriteConstant(site, v);
   }
   // The group's weights: inputs K scaled by s.
-  for (auto [layer, site] : llvm::zip_equal(group.layers, constants.layers)) {
-    std::vector<float> v = *readWeightF32(site.attr);
-    int64_t k = layer.k, n = layer.n;
-    for (int64_t i = 0; i < k; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        v[layer.transposed ? j * k + i : i * n + j] *= scale[i];
-    rewriteConstant(site, v);
-  }
+  scaleInputs(group, constants, scale);
 
   // The statistics of the input site: those of X diag(1/s).
   auto calibrate = group.input.getDefiningOp<CalibrateOp>();
@@ -252,14 +259,7 @@ LogicalResult ScaleRewriter::foldNorm(const ScaleGroup &group,
   }
   const ConstantSite &normSite = constants.absorber.front();
   std::vector<float> g = *readWeightF32(normSite.attr);
-  for (auto [layer, site] : llvm::zip_equal(group.layers, constants.layers)) {
-    std::vector<float> v = *readWeightF32(site.attr);
-    int64_t k = layer.k, n = layer.n;
-    for (int64_t i = 0; i < k; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        v[layer.transposed ? j * k + i : i * n + j] *= g[i];
-    rewriteConstant(site, v);
-  }
+  scaleInputs(group, constants, g);
   rewriteConstant(normSite, std::vector<float>(g.size(), 1.0f));
   return success();
 }
