@@ -77,20 +77,44 @@ def measure_bandwidth(threads: int) -> tuple[float, float]:
     return dram, cache
 
 
+def host() -> str:
+    """The CPU model and the features the kernels can use, for every table."""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next((ln.split(":", 1)[1].strip() for ln in info.splitlines()
+                  if ln.startswith("model name")), "unknown CPU")
+    flags = next((ln.split(":", 1)[1].split() for ln in info.splitlines()
+                  if ln.startswith("flags")), [])
+    want = ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_tile",
+            "amx_int8", "asimd", "i8mm"]
+    return f"{model}; {' '.join(f for f in want if f in flags) or 'no SIMD flags listed'}"
+
+
 def weight_bytes(k: int, n: int, bits: int, group: int) -> float:
     """Codes plus f32 scales: what a GEMV must read."""
     return k * n * bits / 8 + n * -(-k // group) * 4
 
 
-def lowbit_artifact(k: int, n: int, m: int, bits: int, group: int, act: str) -> Path:
-    out = CACHE / f"lowbit_k{k}_n{n}_m{m}_w{bits}_g{group}_{act}"
+def with_hadamard(text: str, m: int, k: int) -> str:
+    """The one-matmul module with its input rotated first (lowbit.hadamard,
+    as before a down projection under lowbit-rotate{online=down})."""
+    t = f"tensor<{m}x{k}xf32>"
+    head, body = text.split("{\n", 1)
+    body = body.replace("lowbit.matmul %x0,", "lowbit.matmul %h0,")
+    return f"{head}{{\n  %h0 = lowbit.hadamard %x0 : {t}\n{body}"
+
+
+def lowbit_artifact(k: int, n: int, m: int, bits: int, group: int, act: str,
+                    hadamard: bool = False) -> Path:
+    out = CACHE / (f"lowbit_k{k}_n{n}_m{m}_w{bits}_g{group}_{act}"
+                   + ("_hadamard" if hadamard else ""))
     if (out / "model.so").exists():
         return out
     print(f"  compiling {out.name} ...", file=sys.stderr, flush=True)
     case = Case(m, k, n, bits, True, group, seed=1)
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "m.mlir"
-        src.write_text(module([case]))
+        text = module([case])
+        src.write_text(with_hadamard(text, m, k) if hadamard else text)
         flag = "--kernels=lut" if act == "lut" else f"--activations={act}"
         subprocess.run([tools.tool("quant-compile"), str(src), "-o", str(out), "--quiet",
                         flag], check=True, capture_output=True)
@@ -194,13 +218,21 @@ def ort_times(k: int, n: int, rows: list[int], block: int, level: int, threads: 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--shapes", default="4096x4096,4096x14336,14336x4096")
+    ap.add_argument("--shapes", default=ap_default_shapes)
     ap.add_argument("--rows", default="1,2,4,8,16")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--bits", default="4,2,8")
     ap.add_argument("--quick", action="store_true",
                     help="one shape (4096x14336), rows 1 and 8, 2 threads")
+    ap.add_argument("--hadamard", action="store_true",
+                    help="instead: the online Hadamard's cost beside the GEMV it "
+                         "precedes (M = 1, W4 g128; default shapes: the down "
+                         "projections of SmolLM2, 1536x576, and Llama-3-8B, 14336x4096)")
     args = ap.parse_args()
+    print(f"host: {host()}\n")
+    if args.hadamard:
+        hadamard_table(args)
+        return
     if args.quick:
         args.shapes, args.rows, args.threads = "4096x14336", "1,8", "2"
     shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
@@ -255,6 +287,35 @@ def main() -> None:
                               f"{gbs:.1f} | {100 * gbs / limit:.0f}% | " + " | ".join(cells)
                               + f" | {r0} | {r4} |", flush=True)
 
+
+def hadamard_table(args) -> None:
+    """Time of the W4 GEMV at M = 1 with and without lowbit.hadamard on its
+    input, weights cache- and DRAM-resident; the difference is the
+    transform's cost (the run-time call overhead cancels)."""
+    shapes = "1536x576,14336x4096" if args.shapes == ap_default_shapes else args.shapes
+    shapes = [tuple(int(v) for v in s.split("x")) for s in shapes.split(",")]
+    threads_list = [int(v) for v in args.threads.split(",")]
+    CACHE.mkdir(parents=True, exist_ok=True)
+    header = ("| K x N | threads | weights | GEMV | Hadamard + GEMV | Hadamard | "
+              "% of GEMV |")
+    print(header)
+    print("|" + " --- |" * (header.count("|") - 1))
+    for k, n in shapes:
+        plain = lowbit_artifact(k, n, 1, 4, 128, "f32")
+        rotated = lowbit_artifact(k, n, 1, 4, 128, "f32", hadamard=True)
+        for threads in threads_list:
+            for where in ("cache", "DRAM"):
+                copies = 1 if where == "cache" else int(np.ceil(DRAM_BYTES /
+                                                             weight_bytes(k, n, 4, 128)))
+                # Interleaved runs, best of 3 each: the difference is small.
+                a = min(lowbit_time(plain, 1, k, threads, copies) for _ in range(3))
+                b = min(lowbit_time(rotated, 1, k, threads, copies) for _ in range(3))
+                print(f"| {k}x{n} | {threads} | {where} | {a * 1e6:.1f} us | "
+                      f"{b * 1e6:.1f} us | {(b - a) * 1e6:.1f} us | "
+                      f"{100 * (b - a) / a:.1f}% |", flush=True)
+
+
+ap_default_shapes = "4096x4096,4096x14336,14336x4096"
 
 if __name__ == "__main__":
     main()

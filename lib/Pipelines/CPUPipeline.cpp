@@ -67,6 +67,10 @@ void mlir::lowbit::buildCPUPipeline(OpPassManager &pm,
     if (options.dot == DotProduct::Sdot)
       pack.int8MaxBits = 4;
     pm.addNestedPass<func::FuncOp>(createLowbitPackPass(pack));
+    // Online Hadamard transforms: SIMD kernels (else the reference lowering).
+    LowbitCPUVectorizeHadamardPassOptions hadamard;
+    hadamard.lanes = pack.lanes;
+    pm.addPass(createLowbitCPUVectorizeHadamardPass(hadamard));
   }
   pm.addPass(createConvertLowbitToLinalgPass());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());

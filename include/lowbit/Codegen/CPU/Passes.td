@@ -58,6 +58,42 @@ def LowbitCPUFoldConstantTransposesPass
   }];
 }
 
+def LowbitCPUVectorizeHadamardPass
+    : Pass<"lowbit-cpu-vectorize-hadamard", "ModuleOp"> {
+  let summary = "Generate a SIMD kernel for each lowbit.hadamard";
+  let description = [{
+    Each `lowbit.hadamard` whose order n = m x 2^k has 2^k >= `lanes`
+    becomes a call of a new private function
+    (`@<function>_hadamard_<i>(%x, %out)`, rows x n, the result written in
+    place into `%out`): per row, one pass over the row applies the first
+    log2(`lanes`) butterfly stages inside each vector (a lane shuffle and a
+    multiply-add by a constant +-1 vector per stage), one pass per further
+    stage adds and subtracts whole vectors `2^s / lanes` apart, and a last
+    pass reads the m vectors of each column of the m x 2^k view, applies
+    the m x m Paley block (adds and subtracts) and the 1/sqrt(n) scale.
+    The operations and their order are those of the reference lowering in
+    `convert-lowbit-to-linalg`, so the result is bit-identical to it.
+    Other orders keep the reference lowering.
+
+    ```mlir
+    %y = lowbit.hadamard %x : tensor<1x1536xf32>
+    // becomes
+    %e = tensor.empty() : tensor<1x1536xf32>
+    %y = call @main_hadamard_0(%x, %e)
+        : (tensor<1x1536xf32>, tensor<1x1536xf32>) -> tensor<1x1536xf32>
+    ```
+  }];
+  let options = [
+    Option<"lanes", "lanes", "int64_t", "16",
+           "f32 lanes of a vector register (16: AVX-512, 8: AVX2, 4: NEON)">,
+  ];
+  let dependentDialects = [
+    "::mlir::func::FuncDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect",
+    "::mlir::arith::ArithDialect"
+  ];
+}
+
 def LowbitCPUOutlineKernelsPass
     : Pass<"lowbit-cpu-outline-kernels", "ModuleOp"> {
   let summary = "Move each linalg op of the entry function into its own function";
