@@ -6,10 +6,12 @@
 
 #include "lowbit/Driver/Compile.h"
 #include "QuantizeModel.h"
+#include "StagedOutput.h"
 #include "lowbit/Conversion/Passes.h"
 #include "lowbit/Dialect/Lowbit/IR/LowbitDialect.h"
 #include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
 #include "lowbit/Pipelines/Pipelines.h"
+#include "lowbit/Target/OutputFile.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -118,19 +120,7 @@ LogicalResult writeReport(ModuleOp module, llvm::json::Object report,
   if (ec)
     return module.emitError() << path << ": " << ec.message();
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report))) << "\n";
-  return success();
-}
-
-/// The artifact, or nothing: a failed compile leaves no model.so or
-/// manifest.json that could load.
-LogicalResult writeArtifactOrNothing(ModuleOp module,
-                                     const ArtifactOptions &options,
-                                     raw_ostream &log) {
-  if (succeeded(writeArtifact(module, options, log)))
-    return success();
-  llvm::sys::fs::remove(options.outDir + "/model.so");
-  llvm::sys::fs::remove(options.outDir + "/manifest.json");
-  return failure();
+  return closeChecked(os, path, module.getLoc());
 }
 
 } // namespace
@@ -171,19 +161,27 @@ LogicalResult mlir::lowbit::compileModel(MLIRContext &ctx,
 
   log << "quant-compile " << options.input << " -> " << options.output
       << " (target " << artifact.target << ")\n";
-  if (failed(writeArtifactOrNothing(module, artifact, log)))
+  // Everything goes to a staging directory and moves into -o at the end.
+  FailureOr<StagedOutput> staged =
+      StagedOutput::create(options.output, module.getLoc());
+  if (failed(staged))
+    return failure();
+  artifact.outDir = staged->directory();
+  if (failed(writeArtifact(module, artifact, log)))
     return failure();
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   double total = secondsSince(start);
   log << llvm::formatv("  total {0:f2} s, peak memory {1:f0} MB\n", total,
                        usage.ru_maxrss / 1024.0);
-  if (!options.recipe)
-    return success();
-  report["total_seconds"] = total;
-  report["peak_rss_mb"] = usage.ru_maxrss / 1024.0;
-  return writeReport(module, std::move(report),
-                     options.reportPath.empty()
-                         ? options.output + "/quant-report.json"
-                         : options.reportPath);
+  if (options.recipe) {
+    report["total_seconds"] = total;
+    report["peak_rss_mb"] = usage.ru_maxrss / 1024.0;
+    if (failed(writeReport(module, std::move(report),
+                           options.reportPath.empty()
+                               ? staged->directory() + "/quant-report.json"
+                               : options.reportPath)))
+      return failure();
+  }
+  return staged->commit(module.getLoc());
 }

@@ -14,6 +14,7 @@
 #include "lowbit/Pipelines/Pipelines.h"
 #include "lowbit/Target/CPU/ObjectFile.h"
 #include "lowbit/Target/GPU/GPUArtifact.h"
+#include "lowbit/Target/OutputFile.h"
 #include "lowbit/Target/Targets.h"
 #include "lowbit/artifact.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -267,6 +268,8 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
     if (ec)
       return emitError(loc) << "cannot write weights.bin: " << ec.message();
     os.write(weightsFile.data(), weightsFile.size());
+    if (failed(closeChecked(os, path("weights.bin"), loc)))
+      return failure();
   }
   size_t weightsBytes = weightsFile.size();
   weightsFile = {};
@@ -326,6 +329,8 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
     if (ec)
       return emitError(loc) << "cannot write the wrapper: " << ec.message();
     os << wrapper;
+    if (failed(closeChecked(os, wrapperPath, loc)))
+      return failure();
   }
   if (failed(linkSharedLibrary(*spec, pipeline.threads, path("model.so"),
                                objectPath, wrapperPath, loc)))
@@ -385,6 +390,8 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
       return emitError(loc) << "cannot write manifest.json: " << ec.message();
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)))
        << "\n";
+    if (failed(closeChecked(os, path("manifest.json"), loc)))
+      return failure();
   }
   return success();
 }

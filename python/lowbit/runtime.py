@@ -7,7 +7,7 @@
 
 The runtime reads no environment variables; `LoadOptions.from_environment`
 maps LOWBIT_WEIGHTS, LOWBIT_CPU_FEATURES, LOWBIT_GPU, LOWBIT_CUDA_DEVICE,
-LOWBIT_CUDA_DRIVER and LOWBIT_GPU_TIMING onto the load options, and is what
+LOWBIT_CUDA_DRIVER, LOWBIT_GPU_TIMING and LOWBIT_SKIP_WEIGHTS_HASH onto the load options, and is what
 `Model` uses when given none.
 """
 
@@ -27,7 +27,7 @@ class _LoadOptions(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_size_t), ("weights", ctypes.c_int),
                 ("cpu_features", ctypes.c_char_p), ("gpu", ctypes.c_int),
                 ("cuda_device", ctypes.c_int32), ("cuda_driver", ctypes.c_char_p),
-                ("gpu_timing", ctypes.c_int32)]
+                ("gpu_timing", ctypes.c_int32), ("skip_weights_hash", ctypes.c_int32)]
 
 
 class _Info(ctypes.Structure):
@@ -113,6 +113,7 @@ class LoadOptions:
     cuda_device: int = 0
     cuda_driver: Optional[str] = None
     gpu_timing: bool = False
+    skip_weights_hash: bool = False
 
     @classmethod
     def from_environment(cls, env=None):
@@ -127,6 +128,7 @@ class LoadOptions:
             o.cuda_device = int(env["LOWBIT_CUDA_DEVICE"])
         o.cuda_driver = env.get("LOWBIT_CUDA_DRIVER")
         o.gpu_timing = env.get("LOWBIT_GPU_TIMING") == "1"
+        o.skip_weights_hash = env.get("LOWBIT_SKIP_WEIGHTS_HASH") == "1"
         return o
 
     def _struct(self, lib):
@@ -142,6 +144,7 @@ class LoadOptions:
         s.cuda_device = self.cuda_device
         s.cuda_driver = self.cuda_driver.encode() if self.cuda_driver else None
         s.gpu_timing = int(self.gpu_timing)
+        s.skip_weights_hash = int(self.skip_weights_hash)
         return s
 
 

@@ -14,7 +14,7 @@ from onnx import TensorProto, helper, numpy_helper
 from lowbit import tools
 from lowbit.testing import qemu
 from lowbit.compiler import compile_onnx
-from lowbit.runtime import LowbitError, Model
+from lowbit.runtime import LoadOptions, LowbitError, Model
 from ort_reference import optimized_session, reference_session
 
 
@@ -62,7 +62,7 @@ def test_artifact_layout_and_manifest(mlp):
     assert manifest["weights"]["count"] == 2
     size = (art / "weights.bin").stat().st_size
     assert size == manifest["weights"]["file_bytes"] and size % 64 == 0
-    assert (art / "weights.bin").read_bytes()[:8] == b"LOWBITW1"
+    assert (art / "weights.bin").read_bytes()[:8] == f"LOWBITW{manifest['format_version']}".encode()
 
 
 def test_compiled_matches_onnxruntime(mlp, rng):
@@ -115,10 +115,32 @@ def test_bad_artifacts_are_refused(mlp, tmp_path):
     with pytest.raises(LowbitError, match="no manifest.json"):
         Model(tmp_path / "nowhere")
     bad = copy_artifact(art, tmp_path)
+    manifest = (bad / "manifest.json").read_text()
+    version = json.loads(manifest)["format_version"]
+    # 10x the version starts with the version's digits: read as a number.
+    for other in (version * 10, version + 1, '"x"'):
+        (bad / "manifest.json").write_text(
+            manifest.replace(f'"format_version": {version}', f'"format_version": {other}'))
+        with pytest.raises(LowbitError, match="manifest of artifact format version"):
+            Model(bad)
+    shutil.rmtree(bad)
+    # A manifest of another compile beside this model.so.
+    bad = copy_artifact(art, tmp_path)
+    fp = json.loads((bad / "manifest.json").read_text())["weights"]["fingerprint"]
     (bad / "manifest.json").write_text(
-        (bad / "manifest.json").read_text().replace('"format_version": 1', '"format_version": 99'))
-    with pytest.raises(LowbitError, match="another artifact format version"):
+        (bad / "manifest.json").read_text().replace(fp, "0x0123456789abcdef"))
+    with pytest.raises(LowbitError, match="are of different compiles"):
         Model(bad)
+    shutil.rmtree(bad)
+    # One byte flipped in the middle of weights.bin: the whole-file hash
+    # sees it; skip_weights_hash (LOWBIT_SKIP_WEIGHTS_HASH=1) loads it.
+    bad = copy_artifact(art, tmp_path)
+    data = bytearray((bad / "weights.bin").read_bytes())
+    data[len(data) // 2] ^= 0x10
+    (bad / "weights.bin").write_bytes(bytes(data))
+    with pytest.raises(LowbitError, match="or is corrupted"):
+        Model(bad)
+    Model(bad, options=LoadOptions(skip_weights_hash=True)).close()
     shutil.rmtree(bad)
     bad = copy_artifact(art, tmp_path)
     data = (bad / "weights.bin").read_bytes()
@@ -156,6 +178,73 @@ def test_dynamic_shapes_need_input_shape(tmp_path):
     assert r.returncode != 0
     assert "input 'x' has a dynamic shape" in r.stderr and "--input-shape" in r.stderr
     assert not (tmp_path / "art" / "model.so").exists()
+
+
+def artifact_bytes(art):
+    return {f.name: f.read_bytes() for f in sorted(art.iterdir()) if f.is_file()}
+
+
+def failing_compile(model, out, env=None, preexec_fn=None, shape="4x32"):
+    r = subprocess.run([tools.tool("quant-compile"), model, "-o", out,
+                        f"--input-shape=x:{shape}"], capture_output=True, text=True,
+                       env=env, preexec_fn=preexec_fn)
+    assert r.returncode != 0, r.stdout + r.stderr
+    return r.stderr
+
+
+def test_failed_compile_leaves_previous_artifact(tmp_path):
+    """The compile fails after weights.bin is written (the link step's `cc`
+    is a program that fails): the previous artifact at -o is untouched,
+    byte for byte, still loads, and no staging directory is left."""
+    model = mlp_model(tmp_path / "m.onnx")
+    other = mlp_model(tmp_path / "other.onnx", hidden=48, seed=3)
+    art = compile_onnx(model, tmp_path / "art", {"x": (4, 32)})
+    (art / "notes.txt").write_text("the user's own file")
+    before = artifact_bytes(art)
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "cc").write_text("#!/bin/sh\necho 'cc: simulated failure' >&2\nexit 3\n")
+    (fake / "cc").chmod(0o755)
+    env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}")
+    err = failing_compile(other, art, env=env)
+    assert "'cc' failed (exit 3)" in err
+    assert artifact_bytes(art) == before
+    assert not list(tmp_path.glob("art.partial-*"))
+    with Model(art) as m:
+        assert m.run(x=np.zeros((4, 32), np.float32))[0].shape == (4, 16)
+    # The same compile without the failure replaces the artifact and keeps
+    # the user's file.
+    compile_onnx(other, art, {"x": (4, 32)})
+    assert artifact_bytes(art)["weights.bin"] != before["weights.bin"]
+    assert (art / "notes.txt").read_text() == "the user's own file"
+
+
+def test_write_errors_are_reported(tmp_path):
+    """A write that fails part way (a 64 KiB file size limit: what a full
+    disk does to write()) is an error naming the file, not a crash or a
+    truncated artifact."""
+    import resource
+    import signal
+    model = mlp_model(tmp_path / "m.onnx", hidden=1024)
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 10, 64 << 10))
+
+    err = failing_compile(model, tmp_path / "art", preexec_fn=limit)
+    assert "cannot write" in err and "weights.bin" in err and "File too large" in err
+    assert not (tmp_path / "art").exists()
+    assert not list(tmp_path.glob("art.partial-*"))
+
+
+def test_unusable_output_paths_are_refused(tmp_path):
+    model = mlp_model(tmp_path / "m.onnx")
+    (tmp_path / "file").write_text("x")
+    err = failing_compile(model, tmp_path / "file")
+    assert "exists and is not a directory" in err
+    err = failing_compile(model, tmp_path / "file" / "art")
+    assert "cannot create" in err and "Not a directory" in err
+    assert (tmp_path / "file").read_text() == "x"
 
 
 def write_case(case_dir, model, inputs, outputs):

@@ -71,6 +71,28 @@ std::string cpuFlags(const lowbit_load_options &options) {
 }
 
 /// True if this CPU has LLVM feature `f`.
+/// The value of `"key": value` in the manifest text (a number, or a string
+/// without its quotes); false when the key is missing.
+bool manifestField(const std::string &text, const char *key,
+                   std::string &value) {
+  std::string k = std::string("\"") + key + "\":";
+  size_t at = text.find(k);
+  if (at == std::string::npos)
+    return false;
+  at += k.size();
+  while (at < text.size() && (text[at] == ' ' || text[at] == '\n'))
+    ++at;
+  bool quoted = at < text.size() && text[at] == '"';
+  size_t end = at + quoted;
+  while (end < text.size() &&
+         (quoted ? text[end] != '"'
+                 : (text[end] != ',' && text[end] != '\n' && text[end] != '}' &&
+                    text[end] != ' ')))
+    ++end;
+  value = text.substr(at + quoted, end - at - quoted);
+  return true;
+}
+
 bool hasFeature(const std::string &flags, const std::string &f) {
 #if defined(__aarch64__)
   // Advanced SIMD is part of every ARMv8-A core (and emulators do not
@@ -292,6 +314,7 @@ int lowbit_model_load_with_options(const char *dir,
   *out = nullptr;
   std::string base(dir);
   std::string manifest = base + "/manifest.json";
+  std::string manifestText;
   {
     std::ifstream in(manifest);
     if (!in)
@@ -299,16 +322,18 @@ int lowbit_model_load_with_options(const char *dir,
                   dir);
     std::stringstream ss;
     ss << in.rdbuf();
-    std::string want =
-        "\"format_version\": " + std::to_string(LOWBIT_ARTIFACT_FORMAT_VERSION);
-    if (ss.str().find("\"lowbit-artifact\"") == std::string::npos)
+    manifestText = ss.str();
+    if (manifestText.find("\"lowbit-artifact\"") == std::string::npos)
       return fail(err, errLen, "%s: manifest.json is not a Lowbit manifest",
                   manifest.c_str());
-    if (ss.str().find(want) == std::string::npos)
+    std::string version;
+    if (!manifestField(manifestText, "format_version", version) ||
+        version != std::to_string(LOWBIT_ARTIFACT_FORMAT_VERSION))
       return fail(err, errLen,
-                  "%s: manifest from another artifact format version (this "
+                  "%s: manifest of artifact format version %s (this "
                   "runtime reads version %d); recompile the model",
-                  manifest.c_str(), LOWBIT_ARTIFACT_FORMAT_VERSION);
+                  manifest.c_str(), version.empty() ? "?" : version.c_str(),
+                  LOWBIT_ARTIFACT_FORMAT_VERSION);
   }
   std::string so = base + "/model.so";
   auto m = new lowbit_model();
@@ -382,9 +407,24 @@ int lowbit_model_load_with_options(const char *dir,
     return cleanup(fail(err, errLen, "%s: mmap failed: %s", wpath.c_str(),
                         strerror(errno)));
   }
-  if (lowbit_artifact_fingerprint(m->weights, weightsSize) != weightsHash)
+  // manifest.json and model.so must be of one compile.
+  {
+    std::string bytes, hash;
+    char want[32];
+    snprintf(want, sizeof want, "0x%016llx", (unsigned long long)weightsHash);
+    if (!manifestField(manifestText, "file_bytes", bytes) ||
+        bytes != std::to_string(weightsSize) ||
+        !manifestField(manifestText, "fingerprint", hash) || hash != want)
+      return cleanup(fail(err, errLen,
+                          "%s and %s are of different compiles (weights size "
+                          "or fingerprint differ); recompile the model",
+                          manifest.c_str(), so.c_str()));
+  }
+  if (!options.skip_weights_hash &&
+      lowbit_artifact_fingerprint(m->weights, weightsSize) != weightsHash)
     return cleanup(fail(err, errLen,
-                        "%s does not belong to %s (fingerprint mismatch)",
+                        "%s does not belong to %s or is corrupted (its XXH64 "
+                        "hash differs from the one compiled into the model)",
                         wpath.c_str(), so.c_str()));
   for (const Tensor &w : m->weightTensors)
     if (w.offset % LOWBIT_WEIGHTS_ALIGNMENT || w.offset + w.bytes > weightsSize)

@@ -13,7 +13,7 @@
 // The runtime's load options come from the environment (the runtime itself
 // reads none): LOWBIT_WEIGHTS=mmap, LOWBIT_CPU_FEATURES="avx2 fma ...",
 // LOWBIT_GPU=cpu|cuda, LOWBIT_CUDA_DEVICE=N, LOWBIT_CUDA_DRIVER=path,
-// LOWBIT_GPU_TIMING=1.
+// LOWBIT_GPU_TIMING=1, LOWBIT_SKIP_WEIGHTS_HASH=1.
 //
 //===----------------------------------------------------------------------===//
 
@@ -407,6 +407,8 @@ lowbit_load_options loadOptionsFromEnvironment() {
   options.cuda_driver = getenv("LOWBIT_CUDA_DRIVER");
   if (const char *t = getenv("LOWBIT_GPU_TIMING"))
     options.gpu_timing = StringRef(t) == "1";
+  if (const char *h = getenv("LOWBIT_SKIP_WEIGHTS_HASH"))
+    options.skip_weights_hash = StringRef(h) == "1";
   return options;
 }
 

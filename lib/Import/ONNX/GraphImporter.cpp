@@ -371,11 +371,9 @@ mlir::lowbit::importONNXModel(std::unique_ptr<llvm::MemoryBuffer> buffer,
   if (!model)
     return emitError(FileLineColLoc::get(ctx, modelPath, 0, 0)) << message;
   if (!options.inputShapes.empty()) {
-    std::string unknown = specializeInputShapes(*model, options.inputShapes);
-    if (!unknown.empty())
-      return emitError(FileLineColLoc::get(ctx, modelPath, 0, 0))
-             << "--input-shape names '" << unknown
-             << "', which is not a graph input";
+    std::string error = specializeInputShapes(*model, options.inputShapes);
+    if (!error.empty())
+      return emitError(FileLineColLoc::get(ctx, modelPath, 0, 0)) << error;
   }
   if (options.inferShapes) {
     std::string warning;

@@ -103,7 +103,37 @@ std::string mlir::lowbit::specializeInputShapes(
       if (in.name() == entry.getKey())
         input = &in;
     if (!input || !input->type().has_tensor_type())
-      return entry.getKey().str();
+      return "--input-shape names '" + entry.getKey().str() +
+             "', which is not a graph input";
+    // Only dynamic dimensions may be set: a static one that differs is a
+    // mistake (the exporter traced the graph for it), not an override.
+    if (input->type().tensor_type().has_shape()) {
+      const auto &have = input->type().tensor_type().shape();
+      auto describe = [&] {
+        std::string s = "[";
+        for (int i = 0; i < have.dim_size(); ++i)
+          s += (i ? ", " : "") + (have.dim(i).has_dim_value()
+                                      ? std::to_string(have.dim(i).dim_value())
+                                      : "?");
+        return s + "]";
+      };
+      std::string given;
+      for (int64_t d : entry.getValue())
+        given += (given.empty() ? "" : "x") + std::to_string(d);
+      if (have.dim_size() != (int)entry.getValue().size())
+        return "--input-shape " + entry.getKey().str() + ":" + given +
+               " has rank " + std::to_string(entry.getValue().size()) +
+               ", the model's input '" + entry.getKey().str() + "' " +
+               describe() + " has rank " + std::to_string(have.dim_size());
+      for (int i = 0; i < have.dim_size(); ++i)
+        if (have.dim(i).has_dim_value() &&
+            have.dim(i).dim_value() != entry.getValue()[i])
+          return "--input-shape " + entry.getKey().str() + ":" + given +
+                 " conflicts with the model's input '" + entry.getKey().str() +
+                 "' " + describe() + ": dimension " + std::to_string(i) +
+                 " is static (" + std::to_string(have.dim(i).dim_value()) +
+                 "); only dynamic dimensions (?) can be set";
+    }
     auto *shape = input->mutable_type()->mutable_tensor_type()->mutable_shape();
     bool same = input->type().tensor_type().has_shape() &&
                 shape->dim_size() == (int)entry.getValue().size();

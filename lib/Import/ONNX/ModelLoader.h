@@ -30,7 +30,9 @@ void inferModelShapes(::onnx::ModelProto &model, std::string &warning);
 
 /// Gives the graph inputs named in `shapes` those static shapes and drops the
 /// model's intermediate and output shapes so that shape inference recomputes
-/// them. Returns the first name that is not a tensor graph input, or "".
+/// them. Only dynamic dimensions may be set: returns an error message for a
+/// name that is not a tensor graph input, a rank that differs or a static
+/// dimension that differs; "" on success.
 std::string specializeInputShapes(
     ::onnx::ModelProto &model,
     const llvm::StringMap<llvm::SmallVector<int64_t>> &shapes);

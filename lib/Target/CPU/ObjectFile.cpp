@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/Target/CPU/ObjectFile.h"
+#include "lowbit/Target/OutputFile.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
@@ -92,6 +93,8 @@ mlir::lowbit::emitObjectFile(ModuleOp module, const TargetSpec &spec,
       return emitError(loc)
              << "cannot write " << llPath << ": " << ec.message();
     llvmModule->print(os, nullptr);
+    if (failed(closeChecked(os, llPath, loc)))
+      return failure();
   }
   {
     std::error_code ec;
@@ -104,9 +107,8 @@ mlir::lowbit::emitObjectFile(ModuleOp module, const TargetSpec &spec,
                                 llvm::CodeGenFileType::ObjectFile))
       return emitError(loc) << "the target cannot emit object files";
     codegen.run(*llvmModule);
-    if (os.has_error())
-      return emitError(loc)
-             << "cannot write " << objectPath << ": " << os.error().message();
+    if (failed(closeChecked(os, objectPath, loc)))
+      return failure();
   }
   timer("code generation");
   return success();

@@ -12,6 +12,7 @@
 
 #include "lowbit/Target/GPU/GPUArtifact.h"
 #include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
+#include "lowbit/Target/OutputFile.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -119,6 +120,8 @@ mlir::lowbit::writeGPUFiles(ModuleOp module, const GPUArtifactOptions &options,
       return emitError(loc)
              << "cannot write " << ptxPath << ": " << ec.message();
     os << ptx;
+    if (failed(closeChecked(os, ptxPath, loc)))
+      return failure();
   }
   std::string ptxas = findPtxas(options.ptxas);
   if (ptxas.empty()) {

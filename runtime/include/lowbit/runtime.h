@@ -16,7 +16,9 @@
  * two models (even two copies of one) can be loaded in one process. A model
  * may be run from several threads at once.
  *
- * Weights: weights.bin is mapped read-only and checked, then copied into
+ * Weights: weights.bin is mapped read-only and checked (its size, and an
+ * XXH64 hash of its whole content against the one compiled into model.so:
+ * ~10 GB/s, skippable with skip_weights_hash), then copied into
  * anonymous memory on 2 MiB (transparent huge) pages, where weight-streaming
  * kernels read ~1.5x faster from DRAM than from the file's 4 KiB pages.
  * LOWBIT_WEIGHTS_MMAP in the load options keeps the file mapping instead
@@ -106,6 +108,10 @@ typedef struct {
   /** Time every kernel launch with CUDA events (lowbit_model_gpu_kernel_
    * stats); 0: off. */
   int32_t gpu_timing;
+  /** 1: do not hash weights.bin at load (its size is still checked): for
+   * huge files on slow disks, where the hash would read every page before
+   * the first run. Corruption inside the file then goes unnoticed. */
+  int32_t skip_weights_hash;
 } lowbit_load_options;
 
 /** The defaults: huge pages, real CPU flags, GPU 0, no timing. */

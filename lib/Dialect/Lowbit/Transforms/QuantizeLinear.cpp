@@ -12,6 +12,7 @@
 #include "mlir/IR/Threading.h"
 
 #include <chrono>
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::lowbit;
@@ -162,6 +163,16 @@ mlir::lowbit::quantizeLinearLayers(ModuleOp module,
         return jobs[i].layer.op->emitError()
                << options.passName << ": cannot read the weight of layer '"
                << jobs[i].layer.name << "' (missing or short resource blob)";
+      // NaN or Inf would become a code (RTN: code 0, or a NaN group):
+      // refused, with where.
+      const LinearLayer &layer = jobs[i].layer;
+      for (size_t at = 0; at < w->size(); ++at)
+        if (!std::isfinite((*w)[at]))
+          return layer.op->emitError()
+                 << options.passName << ": layer '" << layer.name
+                 << "': the weight has a non-finite value (" << (*w)[at]
+                 << " at k = " << at / layer.n << ", n = " << at % layer.n
+                 << "); fix the model or exclude the layer";
       jobs[i].weight = std::move(*w);
     }
     parallelFor(ctx, begin, end, [&](size_t i) {
