@@ -107,7 +107,10 @@ def lowbit_artifact(k: int, n: int, m: int, bits: int, group: int, act: str,
                     hadamard: bool = False) -> Path:
     out = CACHE / (f"lowbit_k{k}_n{n}_m{m}_w{bits}_g{group}_{act}"
                    + ("_hadamard" if hadamard else ""))
-    if (out / "model.so").exists():
+    # A rebuilt quant-compile (new kernels, new artifact format) recompiles.
+    stamp = str(Path(tools.tool("quant-compile")).stat().st_mtime_ns)
+    if (out / "model.so").exists() and (out / "tool-stamp").exists() and \
+            (out / "tool-stamp").read_text() == stamp:
         return out
     print(f"  compiling {out.name} ...", file=sys.stderr, flush=True)
     case = Case(m, k, n, bits, True, group, seed=1)
@@ -118,6 +121,7 @@ def lowbit_artifact(k: int, n: int, m: int, bits: int, group: int, act: str,
         flag = "--kernels=lut" if act == "lut" else f"--activations={act}"
         subprocess.run([tools.tool("quant-compile"), str(src), "-o", str(out), "--quiet",
                         flag], check=True, capture_output=True)
+    (out / "tool-stamp").write_text(stamp)
     return out
 
 

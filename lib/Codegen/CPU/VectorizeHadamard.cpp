@@ -26,6 +26,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 
 #include <cmath>
@@ -184,6 +185,7 @@ struct VectorizeHadamardPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    kernels.clear();
     if (lanes < 2 || !llvm::isPowerOf2_64(lanes)) {
       module.emitError() << "lowbit-cpu-vectorize-hadamard: lanes must be a "
                             "power of two >= 2, got "
@@ -193,7 +195,6 @@ struct VectorizeHadamardPass
     SmallVector<HadamardOp> ops;
     module.walk([&](HadamardOp op) { ops.push_back(op); });
     SymbolTable symbols(module);
-    int64_t index = 0;
     for (HadamardOp op : ops) {
       auto type = cast<RankedTensorType>(op.getInput().getType());
       if (!type.hasStaticShape())
@@ -202,32 +203,43 @@ struct VectorizeHadamardPass
       std::optional<HadamardMatrix> h = buildHadamardFactors(n);
       if (!h || (n / h->core) % lanes != 0)
         continue; // the reference lowering
-      rewrite(op, symbols, *h, index++);
+      rewrite(op, symbols, *h);
     }
   }
 
-  void rewrite(HadamardOp op, SymbolTable &symbols, const HadamardMatrix &h,
-               int64_t index) {
+  /// The kernel of a shape: one per rows x n in the module (SmolLM2's 30
+  /// down projections share one, whose code then stays in cache).
+  func::FuncOp kernelFor(HadamardOp op, SymbolTable &symbols,
+                         const HadamardMatrix &h, RankedTensorType rowsType) {
+    auto key = std::make_pair(rowsType.getDimSize(0), rowsType.getDimSize(1));
+    if (func::FuncOp fn = kernels.lookup(key))
+      return fn;
     Location loc = op.getLoc();
-    auto type = cast<RankedTensorType>(op.getInput().getType());
-    int64_t n = type.getShape().back();
-    int64_t rows = type.getNumElements() / n;
-    auto rowsType = RankedTensorType::get({rows, n}, type.getElementType());
-
-    // The kernel: (rows x n, rows x n) -> rows x n.
     auto parent = op->getParentOfType<func::FuncOp>();
     OpBuilder moduleBuilder(parent);
     auto fnType = moduleBuilder.getFunctionType({rowsType, rowsType}, rowsType);
     auto fn = func::FuncOp::create(
         moduleBuilder, loc,
-        (parent.getSymName() + "_hadamard_" + Twine(index)).str(), fnType);
+        (parent.getSymName() + "_hadamard_" + Twine(kernels.size())).str(),
+        fnType);
     fn.setPrivate();
     symbols.insert(fn);
     Block *body = fn.addEntryBlock();
     OpBuilder b = OpBuilder::atBlockBegin(body);
-    HadamardKernelBuilder kernel(b, loc, rows, n, lanes, h);
+    HadamardKernelBuilder kernel(b, loc, key.first, key.second, lanes, h);
     Value result = kernel.build(body->getArgument(0), body->getArgument(1));
     func::ReturnOp::create(b, loc, result);
+    kernels[key] = fn;
+    return fn;
+  }
+
+  void rewrite(HadamardOp op, SymbolTable &symbols, const HadamardMatrix &h) {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    int64_t n = type.getShape().back();
+    int64_t rows = type.getNumElements() / n;
+    auto rowsType = RankedTensorType::get({rows, n}, type.getElementType());
+    func::FuncOp fn = kernelFor(op, symbols, h, rowsType);
 
     // The call: leading dimensions collapsed into rows and back.
     OpBuilder call(op);
@@ -255,6 +267,8 @@ struct VectorizeHadamardPass
     op.replaceAllUsesWith(y);
     op.erase();
   }
+
+  llvm::DenseMap<std::pair<int64_t, int64_t>, func::FuncOp> kernels;
 };
 
 } // namespace

@@ -56,6 +56,21 @@ func.func @batched(%x: tensor<2x3x576xf32>) -> tensor<2x3x576xf32> {
 
 // -----
 
+// One kernel per shape: two layers' transforms of one shape share it.
+// CHECK-LABEL: func.func private @shared_hadamard_0
+// CHECK-SAME: tensor<1x576xf32>
+// CHECK-NOT: func.func private
+// CHECK-LABEL: func.func @shared
+// CHECK: call @shared_hadamard_0
+// CHECK: call @shared_hadamard_0
+func.func @shared(%x: tensor<1x576xf32>) -> tensor<1x576xf32> {
+  %y = lowbit.hadamard %x : tensor<1x576xf32>
+  %z = lowbit.hadamard %y : tensor<1x576xf32>
+  return %z : tensor<1x576xf32>
+}
+
+// -----
+
 // 40 = 20 x 2: fewer than a vector of lanes along 2^k; the reference
 // lowering keeps it (at 4 lanes too).
 // CHECK-LABEL: func.func @short
