@@ -352,3 +352,55 @@ def test_aarch64_artifact_runs_under_qemu(tmp_path, rng):
     y, = qemu.run_under_qemu(driver, art, [x], [((16, 16), np.float32)])
     ref = reference_session(model).run(None, {"x": x})[0]
     np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_concurrent_runs_on_one_model(tmp_path):
+    """runtime.h promises that a model may run from several threads at
+    once: 4 threads x 25 runs on one model, each thread with its own
+    inputs, give exactly the results of running them one at a time."""
+    import threading
+    model = mlp_model(tmp_path / "m.onnx", hidden=512)
+    art = compile_onnx(model, tmp_path / "art", {"x": (64, 32)})
+    rng = np.random.default_rng(22)
+    xs = [rng.standard_normal((64, 32)).astype(np.float32) for _ in range(4)]
+    with Model(art, threads=1) as m:
+        want = [m.run(x=x)[0] for x in xs]
+        got = [[] for _ in xs]
+
+        def worker(i):
+            for _ in range(25):
+                got[i].append(m.run(x=xs[i])[0])
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    for i in range(4):
+        assert len(got[i]) == 25
+        for y in got[i]:
+            assert np.array_equal(y, want[i]), f"thread {i}: a result differs"
+
+
+def test_c_api_null_arguments(mlp):
+    """Null pointers into the C API are errors with a message, not crashes."""
+    import ctypes
+    from lowbit.runtime import library
+    lib = library()
+    err = ctypes.create_string_buffer(256)
+    handle = ctypes.c_void_p()
+    assert lib.lowbit_model_load(None, ctypes.byref(handle), err, 256) != 0
+    assert b"null argument" in err.value
+    assert lib.lowbit_model_run(None, None, None, 1, err, 256) != 0
+    assert b"null argument" in err.value
+    _, art = mlp
+    with Model(art) as m:
+        assert lib.lowbit_model_run(m._handle, None, None, 1, err, 256) != 0
+        assert b"null argument" in err.value
+        ins = (ctypes.c_void_p * 1)(None)
+        out = np.zeros((64, 16), np.float32)
+        outs = (ctypes.c_void_p * 1)(out.ctypes.data)
+        assert lib.lowbit_model_run(m._handle, ins, outs, 1, err, 256) != 0
+        assert b"input 0 ('x') is null" in err.value
+    # A null error buffer is allowed.
+    assert lib.lowbit_model_run(None, None, None, 1, None, 0) != 0

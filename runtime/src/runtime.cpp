@@ -70,7 +70,6 @@ std::string cpuFlags(const lowbit_load_options &options) {
   return "";
 }
 
-/// True if this CPU has LLVM feature `f`.
 /// The value of `"key": value` in the manifest text (a number, or a string
 /// without its quotes); false when the key is missing.
 bool manifestField(const std::string &text, const char *key,
@@ -93,6 +92,7 @@ bool manifestField(const std::string &text, const char *key,
   return true;
 }
 
+/// True if this CPU has LLVM feature `f`.
 bool hasFeature(const std::string &flags, const std::string &f) {
 #if defined(__aarch64__)
   // Advanced SIMD is part of every ARMv8-A core (and emulators do not
