@@ -86,6 +86,23 @@ LOWBIT = [
     ("Rotation+GPTQ W2 g64 asym", "gptq", 2, 64, False, ["--rotate=hadamard"]),
     ("Rotation+RTN W4 g128 sym, int8 activations", "rtn", 4, 128, True,
      ["--rotate=hadamard", "--activations=int8"]),
+    # ... and the down projections' inputs rotated at run time too
+    # (lowbit.hadamard before each down_proj).
+    ("Rotation+AWQ+GPTQ W4 g128 sym, online down", "gptq", 4, 128, True,
+     ["--rotate=hadamard", "--rotate-online=down", "--smooth=awq"]),
+    ("Rotation+AWQ+GPTQ W3 g128 sym, online down", "gptq", 3, 128, True,
+     ["--rotate=hadamard", "--rotate-online=down", "--smooth=awq"]),
+    ("Rotation+AWQ+GPTQ W2 g64 asym, online down", "gptq", 2, 64, False,
+     ["--rotate=hadamard", "--rotate-online=down", "--smooth=awq"]),
+    ("Rotation+AWQ+GPTQ W4 g128 sym, online down, int8 activations", "gptq", 4,
+     128, True, ["--rotate=hadamard", "--rotate-online=down", "--smooth=awq",
+                 "--activations=int8"]),
+    # Outlier split (issue #19): SpQR-style f16 outliers (csr) beside the
+    # codes, chosen by the grid shrink they give their group; W3 g64 has the
+    # bits per weight of W3 g128 + 0.5% outliers.
+    ("GPTQ W3 g128 sym, 0.5% outliers", "gptq", 3, 128, True, ["--outlier-fraction=0.005"]),
+    ("GPTQ W3 g128 sym, 1% outliers", "gptq", 3, 128, True, ["--outlier-fraction=0.01"]),
+    ("GPTQ W3 g64 sym", "gptq", 3, 64, True, []),
 ]
 
 
@@ -111,7 +128,9 @@ def lowbit_compile(model, out, shapes, method, bits, group, sym, calib, cache,
     report = out / "quant-report.json"
     stamp = out / "args.json"
     if rotated(extra):  # statistics of the rotated model
-        cache = cache.with_name(cache.stem + "-rotated" + cache.suffix)
+        online = any(a.startswith("--rotate-online") for a in extra)
+        cache = cache.with_name(cache.stem + "-rotated" + ("-online" if online else "")
+                                + cache.suffix)
     args = [str(model), "-o", str(out), f"--method={method}", f"--bits={bits}",
             f"--group={group}", f"--calib={calib}", f"--calib-cache={cache}",
             f"--calib-samples={samples}", *extra]

@@ -65,6 +65,15 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
     double groups = static_cast<double>((k + group - 1) / group) * n;
     double layerBits =
         numel * s.getBits() + groups * 32 + (s.getSymmetric() ? 0 : groups * 8);
+    // Outliers, counted as stored: values, indices and csr row pointers.
+    int64_t nnz = 0;
+    if (OutliersAttr outliers = type.getOutliers()) {
+      nnz = outliers.getNnz();
+      double valueBits = outliers.getValueType().getIntOrFloatBitWidth();
+      layerBits += outliers.getFormat() == OutlierFormat::CSR
+                       ? (k + 1) * 32.0 + nnz * (32.0 + valueBits)
+                       : nnz * (2 * 32.0 + valueBits);
+    }
     weights += numel;
     bits += layerBits;
     codeBits += numel * s.getBits();
@@ -117,7 +126,8 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
                              {"group", group},
                              {"k", k},
                              {"n", n},
-                             {"bits_per_weight", layerBits / numel}};
+                             {"bits_per_weight", layerBits / numel},
+                             {"outliers", nnz}};
     if (werr)
       layer["weight_error"] = *werr;
     if (oerr)

@@ -26,6 +26,7 @@ static void setSchemeOptions(OptionsT &o, const Recipe::Pass &p,
   o.symmetric = *s.symmetric;
   o.scaleRule = *quant::parseScaleRule(*s.scaleRule);
   o.clipSearch = *s.clipSearch;
+  o.outlierFraction = *s.outlierFraction;
   o.minSize = *s.minSize;
   o.include = p.include;
   o.exclude = p.exclude;

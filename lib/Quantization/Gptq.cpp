@@ -95,17 +95,31 @@ quant::quantizeGptq(llvm::ArrayRef<float> w, int64_t k, int64_t n,
   r.scales.resize(numGroups * n);
   if (!scheme.symmetric)
     r.zeroPoints.resize(numGroups * n);
+  // Outliers: chosen on the weight as given, excluded from the group fits,
+  // kept exact (no rounding error to compensate).
+  std::vector<uint8_t> outliers;
+  if (scheme.outlierFraction > 0.0)
+    outliers = selectOutliers(w, k, n, scheme.groupFor(k), hessian,
+                              scheme.outlierFraction);
   std::vector<GroupParams> params(numGroups * n);
   std::vector<bool> fitted(numGroups, false);
   auto fit = [&](int64_t g, const MatrixF &from,
-                 const std::vector<int64_t> &cols) {
-    // cols: the positions in `from` of the group's K indices.
+                 const std::vector<int64_t> &cols, bool permuted) {
+    // cols: the positions in `from` of the group's K indices (`permuted`:
+    // quantization order, else the inputs themselves).
     int64_t size = static_cast<int64_t>(cols.size());
     std::vector<float> values(size);
+    std::vector<uint8_t> masked(size, 0);
     for (int64_t j = 0; j < n; ++j) {
-      for (int64_t t = 0; t < size; ++t)
+      for (int64_t t = 0; t < size; ++t) {
         values[t] = from(j, cols[t]);
-      GroupParams p = fitGroup(values.data(), size, 1, scheme);
+        if (!outliers.empty())
+          masked[t] = outliers[(permuted ? perm[cols[t]] : cols[t]) * n + j];
+      }
+      GroupParams p =
+          outliers.empty()
+              ? fitGroup(values.data(), size, 1, scheme)
+              : fitGroupExcept(values.data(), masked.data(), size, 1, scheme);
       params[g * n + j] = p;
       r.scales[g * n + j] = p.scale;
       if (!scheme.symmetric)
@@ -118,7 +132,7 @@ quant::quantizeGptq(llvm::ArrayRef<float> w, int64_t k, int64_t n,
     for (int64_t g = 0; g < numGroups; ++g) {
       std::vector<int64_t> cols(std::min(k, (g + 1) * group) - g * group);
       std::iota(cols.begin(), cols.end(), g * group);
-      fit(g, wt, cols);
+      fit(g, wt, cols, /*permuted=*/false);
     }
   }
 
@@ -173,12 +187,17 @@ quant::quantizeGptq(llvm::ArrayRef<float> w, int64_t k, int64_t n,
         // the current, error-compensated weights.
         groupCols.resize(std::min(k, i + group) - i);
         std::iota(groupCols.begin(), groupCols.end(), i);
-        fit(g, wp, groupCols);
+        fit(g, wp, groupCols, /*permuted=*/true);
       }
       float d = u(i, i);
       for (int64_t j = 0; j < n; ++j) {
         float x = wp(j, i), dq;
         r.codes[orig * n + j] = encode(x, params[g * n + j], scheme, dq);
+        if (!outliers.empty() && outliers[orig * n + j]) {
+          // Stored exactly (up to f16): what remains is tiny.
+          addOutlier(r, orig * n + j, x - dq);
+          dq += r.outlierValue.back();
+        }
         err(j, i - i1) = (x - dq) / d;
         wp(j, i) = dq;
       }
@@ -190,6 +209,7 @@ quant::quantizeGptq(llvm::ArrayRef<float> w, int64_t k, int64_t n,
       wp.block(0, i2, n, k - i2).noalias() -=
           err * u.block(i1, i2, count, k - i2);
   }
+  sortOutliers(r);
   return r;
 }
 

@@ -18,6 +18,20 @@ struct GroupParams {
 GroupParams fitGroup(const float *values, int64_t count, int64_t stride,
                      const WeightScheme &scheme);
 
+/// fitGroup on the values whose `mask[i * stride]` is 0 (the outliers
+/// excluded); all masked: the fit of a zero group.
+GroupParams fitGroupExcept(const float *values, const uint8_t *mask,
+                           int64_t count, int64_t stride,
+                           const WeightScheme &scheme);
+
+/// `x` rounded to f16 (the outliers' storage) and back.
+float roundToHalf(float x);
+/// Appends an outlier at row-major `index` adding `residual` (rounded to
+/// f16) to its code's value.
+void addOutlier(QuantizedWeight &r, int64_t index, float residual);
+/// Orders the outliers by position.
+void sortOutliers(QuantizedWeight &r);
+
 /// The stored code of `x` (low `bits` bits) and, in `dequantized`, its value.
 uint8_t encode(float x, const GroupParams &p, const WeightScheme &scheme,
                float &dequantized);

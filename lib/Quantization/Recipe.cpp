@@ -22,6 +22,7 @@ static void mapSettings(IO &io, QuantSettings &s) {
   io.mapOptional("scale_rule", s.scaleRule);
   io.mapOptional("clip_search", s.clipSearch);
   io.mapOptional("damp", s.damp);
+  io.mapOptional("outlier_fraction", s.outlierFraction);
   io.mapOptional("block_size", s.blockSize);
   io.mapOptional("act_order", s.actOrder);
   io.mapOptional("min_size", s.minSize);
@@ -113,6 +114,7 @@ QuantSettings QuantSettings::over(const QuantSettings &base) const {
   take(s.clipSearch, clipSearch);
   take(s.actOrder, actOrder);
   take(s.damp, damp);
+  take(s.outlierFraction, outlierFraction);
   take(s.blockSize, blockSize);
   take(s.minSize, minSize);
   return s;
@@ -129,6 +131,7 @@ QuantSettings Recipe::resolved(const QuantSettings &s) const {
   defaults.clipSearch = false;
   defaults.actOrder = true;
   defaults.damp = 0.1;
+  defaults.outlierFraction = 0.0;
   defaults.blockSize = 128;
   defaults.minSize = 1;
   return s.over(settings.over(defaults));
@@ -180,6 +183,10 @@ static std::string checkSettings(const QuantSettings &s) {
     return "group = " + std::to_string(*s.group) + " is negative";
   if (s.damp && !(*s.damp > 0.0))
     return "damp must be positive";
+  if (s.outlierFraction &&
+      !(*s.outlierFraction >= 0.0 && *s.outlierFraction <= 0.25))
+    return "outlier_fraction = " + std::to_string(*s.outlierFraction) +
+           " is outside [0, 0.25]";
   if (s.blockSize && *s.blockSize <= 0)
     return "block_size must be positive";
   if (s.minSize && *s.minSize < 1)

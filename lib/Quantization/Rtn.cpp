@@ -53,6 +53,9 @@ std::string WeightScheme::check(int64_t k) const {
   if (group > k)
     return "group size " + std::to_string(group) +
            " is larger than K = " + std::to_string(k);
+  if (!(outlierFraction >= 0.0 && outlierFraction <= 0.25))
+    return "outlier fraction " + std::to_string(outlierFraction) +
+           " is outside [0, 0.25]";
   return "";
 }
 
@@ -188,11 +191,18 @@ QuantizedWeight::dequantize(const WeightScheme &scheme) const {
       float z = zeroPoints.empty() ? 0.0f : zeroPoints[g];
       out[i * n + j] = dequantizeInt(q, scales[g], z);
     }
+  for (size_t t = 0; t < outlierIndex.size(); ++t)
+    out[outlierIndex[t]] += outlierValue[t];
   return out;
 }
 
 QuantizedWeight quant::quantizeRtn(llvm::ArrayRef<float> w, int64_t k,
-                                   int64_t n, const WeightScheme &scheme) {
+                                   int64_t n, const WeightScheme &scheme,
+                                   llvm::ArrayRef<double> hessian) {
+  std::vector<uint8_t> outliers;
+  if (scheme.outlierFraction > 0.0)
+    outliers = selectOutliers(w, k, n, scheme.groupFor(k), hessian,
+                              scheme.outlierFraction);
   QuantizedWeight r;
   r.k = k;
   r.n = n;
@@ -206,14 +216,22 @@ QuantizedWeight quant::quantizeRtn(llvm::ArrayRef<float> w, int64_t k,
     for (int64_t j = 0; j < n; ++j) {
       const float *col = w.data() + g * r.group * n + j;
       int64_t end = std::min(k, (g + 1) * r.group);
-      GroupParams p = fitGroup(col, end - g * r.group, n, scheme);
+      GroupParams p =
+          outliers.empty()
+              ? fitGroup(col, end - g * r.group, n, scheme)
+              : fitGroupExcept(col, outliers.data() + g * r.group * n + j,
+                               end - g * r.group, n, scheme);
       r.scales[g * n + j] = p.scale;
       if (!scheme.symmetric)
         r.zeroPoints[g * n + j] = static_cast<uint8_t>(p.zero);
-      float unused;
-      for (int64_t i = g * r.group; i < end; ++i)
-        r.codes[i * n + j] = encode(w[i * n + j], p, scheme, unused);
+      float dq;
+      for (int64_t i = g * r.group; i < end; ++i) {
+        r.codes[i * n + j] = encode(w[i * n + j], p, scheme, dq);
+        if (!outliers.empty() && outliers[i * n + j])
+          addOutlier(r, i * n + j, w[i * n + j] - dq);
+      }
     }
+  sortOutliers(r);
   return r;
 }
 

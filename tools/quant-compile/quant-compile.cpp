@@ -114,6 +114,11 @@ static cl::opt<bool>
                    cl::cat(quantCat));
 static cl::opt<double> dampFlag("damp", cl::desc("gptq: dampening fraction"),
                                 cl::cat(quantCat));
+static cl::opt<double> outlierFlag(
+    "outlier-fraction",
+    cl::desc("keep this fraction of each layer's weights (largest w^2 H_ii) "
+             "out of the grid, in f16 beside the codes (SpQR-style)"),
+    cl::cat(quantCat));
 static cl::opt<std::string>
     includeFlag("include", cl::desc("quantize only layers matching this regex"),
                 cl::cat(quantCat));
@@ -192,7 +197,8 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
       formatFlag.getNumOccurrences() || groupFlag.getNumOccurrences() ||
       asymFlag || scaleRuleFlag.getNumOccurrences() || clipFlag ||
       noActOrderFlag || dampFlag.getNumOccurrences() ||
-      includeFlag.getNumOccurrences() || excludeFlag.getNumOccurrences() ||
+      outlierFlag.getNumOccurrences() || includeFlag.getNumOccurrences() ||
+      excludeFlag.getNumOccurrences() ||
       (smoothFlag.getNumOccurrences() && smoothFlag != "none") ||
       (rotateFlag.getNumOccurrences() && rotateFlag != "none");
   lowbit::Recipe recipe;
@@ -225,6 +231,8 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
     s.actOrder = false;
   if (dampFlag.getNumOccurrences())
     s.damp = dampFlag;
+  if (outlierFlag.getNumOccurrences())
+    s.outlierFraction = outlierFlag;
   if (includeFlag.getNumOccurrences())
     recipe.include = includeFlag;
   if (excludeFlag.getNumOccurrences())

@@ -60,6 +60,8 @@ struct QuantSettings {
   std::optional<int64_t> group;
   std::optional<bool> symmetric, clipSearch, actOrder;
   std::optional<double> damp;
+  /// SpQR-style outliers kept in f16 (fraction of each layer's weights).
+  std::optional<double> outlierFraction;
   std::optional<int64_t> blockSize, minSize;
 
   /// Fields set here replace those of `base`.

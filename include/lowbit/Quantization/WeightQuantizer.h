@@ -47,6 +47,11 @@ struct WeightScheme {
   /// The symmetric scale rule (ignored when asymmetric).
   ScaleRule scaleRule = ScaleRule::Extreme;
   CodeKind kind = CodeKind::Int;
+  /// SpQR-style outliers: this fraction of the weights (those whose removal
+  /// shrinks their group's range the most, weighted by the group's input
+  /// energy sum H_ii) is kept out of the group fits and stored in f16
+  /// beside the codes (0: none).
+  double outlierFraction = 0.0;
 
   /// The values of the codes of a table format (empty for integers).
   llvm::ArrayRef<float> table() const;
@@ -62,15 +67,33 @@ struct QuantizedWeight {
   std::vector<uint8_t> codes;      // K*N, low `bits` bits, row-major K x N
   std::vector<float> scales;       // ceil(K/G) x N
   std::vector<uint8_t> zeroPoints; // ceil(K/G) x N, asymmetric only
+  /// Outliers: row-major positions i * N + j (ascending) and what they add
+  /// to the dequantized code there (w - dequant(code)).
+  std::vector<int64_t> outlierIndex;
+  std::vector<float> outlierValue;
 
   int64_t numGroups() const { return (k + group - 1) / group; }
-  /// The float weight the codes stand for (K x N).
+  /// The float weight the codes (and outliers) stand for (K x N).
   std::vector<float> dequantize(const WeightScheme &scheme) const;
 };
 
-/// Round to nearest with per-group scales fitted to the weight.
+/// The outliers of a K x N weight in groups of `group` along K: a mask
+/// (K x N, 1 = outlier) of floor(fraction * K * N) weights, chosen greedily:
+/// each step takes the largest remaining weight of the group and output
+/// where (w_1^2 - w_2^2) * sum of H_ii over the group's rows is largest
+/// (w_2 the next largest; `hessian` K x K, empty: the row count), the gain
+/// of the smaller grid step for the whole group.
+std::vector<uint8_t> selectOutliers(llvm::ArrayRef<float> w, int64_t k,
+                                    int64_t n, int64_t group,
+                                    llvm::ArrayRef<double> hessian,
+                                    double fraction);
+
+/// Round to nearest with per-group scales fitted to the weight (to its
+/// non-outliers, with `scheme.outlierFraction`; `hessian`, K x K or empty,
+/// weighs the outliers' salience).
 QuantizedWeight quantizeRtn(llvm::ArrayRef<float> w, int64_t k, int64_t n,
-                            const WeightScheme &scheme);
+                            const WeightScheme &scheme,
+                            llvm::ArrayRef<double> hessian = {});
 
 struct GptqOptions {
   double damp = 0.1;       // fraction of mean(diag H) added to the diagonal

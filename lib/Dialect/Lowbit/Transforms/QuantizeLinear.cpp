@@ -11,6 +11,8 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Threading.h"
 
+#include "llvm/ADT/APFloat.h"
+
 #include <chrono>
 #include <cmath>
 
@@ -26,13 +28,11 @@ Value createConstant(OpBuilder &b, Location loc, RankedTensorType type,
                      ArrayRef<T> data, StringRef blobName) {
   constexpr int64_t kInlineLimit = 64;
   if (type.getNumElements() <= kInlineLimit) {
-    if (type.getElementType().isInteger(8)) {
-      SmallVector<int8_t> v(data.begin(), data.end());
-      return arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(type, ArrayRef<int8_t>(v)));
-    }
-    return arith::ConstantOp::create(b, loc,
-                                     DenseElementsAttr::get(type, data));
+    // T has the element type's width (f16 values come as their bits).
+    ArrayRef<char> raw(reinterpret_cast<const char *>(data.data()),
+                       data.size() * sizeof(T));
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::getFromRawBuffer(type, raw));
   }
   auto blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(data);
   auto attr = DenseResourceElementsAttr::get(type, blobName, std::move(blob));
@@ -58,7 +58,13 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
                       perChannel ? Granularity::Channel : Granularity::Group,
                       perChannel ? 1 : 0, perChannel ? 0 : q.group, f32,
                       s.symmetric ? Type() : i8, 0, Type());
-  auto qType = QTensorType::get({q.k, q.n}, f32, scheme);
+  // Outliers: csr over the K rows, f16 values.
+  int64_t nnz = static_cast<int64_t>(q.outlierIndex.size());
+  OutliersAttr outliers =
+      nnz ? OutliersAttr::get(ctx, OutlierFormat::CSR, nnz, b.getF16Type())
+          : OutliersAttr();
+  auto qType =
+      QTensorType::get(ctx, {q.k, q.n}, f32, scheme, outliers, SparsityAttr());
 
   std::string prefix = layer.name + "." + options.method.str();
   std::vector<uint8_t> packed = packBits(q.codes, s.bits);
@@ -73,6 +79,29 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
   if (!s.symmetric)
     parts.push_back(createConstant<uint8_t>(b, loc, qType.getZeroPointsType(),
                                             q.zeroPoints, prefix + ".zp"));
+  if (nnz) {
+    SmallVector<Type> types = qType.getOutlierTypes();
+    std::vector<int32_t> rowPtr(q.k + 1, 0), cols(nnz);
+    std::vector<uint16_t> values(nnz);
+    for (int64_t t = 0; t < nnz; ++t) {
+      ++rowPtr[q.outlierIndex[t] / q.n + 1];
+      cols[t] = static_cast<int32_t>(q.outlierIndex[t] % q.n);
+      llvm::APFloat v(q.outlierValue[t]);
+      bool lost;
+      v.convert(llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven,
+                &lost);
+      values[t] = static_cast<uint16_t>(v.bitcastToAPInt().getZExtValue());
+    }
+    for (int64_t i = 0; i < q.k; ++i)
+      rowPtr[i + 1] += rowPtr[i];
+    parts.push_back(createConstant<int32_t>(
+        b, loc, cast<RankedTensorType>(types[0]), rowPtr, prefix + ".rows"));
+    parts.push_back(createConstant<int32_t>(
+        b, loc, cast<RankedTensorType>(types[1]), cols, prefix + ".cols"));
+    parts.push_back(createConstant<uint16_t>(b, loc,
+                                             cast<RankedTensorType>(types[2]),
+                                             values, prefix + ".outliers"));
+  }
   Value weight = PackOp::create(b, loc, qType, parts);
   auto matmul = MatmulOp::create(b, loc, op->getResultTypes()[0], layer.input,
                                  weight, /*transpose_weight=*/false);

@@ -49,6 +49,7 @@ QuantizeLinearOptions schemeOptionsOf(const PassT &pass,
   options.scheme = {pass.bits, pass.groupSize, pass.symmetric, pass.clipSearch};
   options.scheme.kind = pass.format;
   options.scheme.scaleRule = pass.scaleRule;
+  options.scheme.outlierFraction = pass.outlierFraction;
   options.progress = pass.progress;
   options.minSize = pass.minSize;
   options.include = pass.include;

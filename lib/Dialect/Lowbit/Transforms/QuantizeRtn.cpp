@@ -30,8 +30,11 @@ struct QuantizeRtnPass
     QuantizeLinearOptions options = schemeOptionsOf(*this, "rtn");
     quant::WeightScheme scheme = options.scheme;
     auto rtn = [scheme](LayerJob &job) {
+      // Calibration statistics, when there are any, weigh the outliers.
       job.result =
-          quant::quantizeRtn(job.weight, job.layer.k, job.layer.n, scheme);
+          quant::quantizeRtn(job.weight, job.layer.k, job.layer.n, scheme,
+                             job.hessian ? llvm::ArrayRef<double>(*job.hessian)
+                                         : llvm::ArrayRef<double>());
       return true;
     };
     if (failed(quantizeLinearLayers(getOperation(), options, rtn)))

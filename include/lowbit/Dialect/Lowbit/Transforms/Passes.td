@@ -37,6 +37,10 @@ defvar WeightSchemeOptions = [
                       "2^b - 1 codes, symmetric"))}]>,
   Option<"clipSearch", "clip-search", "bool", "false",
          "MSE-optimal clipping: each group's range shrunk to least squared error">,
+  Option<"outlierFraction", "outlier-fraction", "double", "0.0",
+         "SpQR-style outliers: this fraction of each layer's weights (largest "
+         "w^2 H_ii; w^2 without statistics) is left out of the group fits "
+         "and stored in f16 beside the codes (csr), at most 0.25">,
   Option<"minSize", "min-size", "int64_t", "1",
          "leave weights with K or N below this in float">,
   Option<"include", "include", "std::string", "\"\"",
