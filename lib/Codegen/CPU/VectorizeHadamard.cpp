@@ -52,19 +52,12 @@ public:
 
   /// The row loop; returns the filled %out.
   Value build(Value x, Value out) {
-    auto loop = scf::ForOp::create(
-        b, loc, index(0), index(rows), index(1), ValueRange{out},
-        [&](OpBuilder &nested, Location, Value r, ValueRange iter) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nested.getInsertionBlock(),
-                              nested.getInsertionPoint());
-          Value acc = inVectorStages(x, iter[0], r);
-          for (int64_t half = lanes; half < p; half *= 2)
-            acc = acrossVectorStage(acc, r, half);
-          acc = coreBlock(acc, r);
-          scf::YieldOp::create(b, loc, acc);
-        });
-    return loop.getResult(0);
+    return loop(rows, out, [&](Value r, Value acc) {
+      acc = inVectorStages(x, acc, r);
+      for (int64_t half = lanes; half < p; half *= 2)
+        acc = acrossVectorStage(acc, r, half);
+      return coreBlock(acc, r);
+    });
   }
 
 private:
