@@ -33,29 +33,43 @@ std::vector<uint8_t> quant::selectOutliers(llvm::ArrayRef<float> w, int64_t k,
     return mask;
   bool weighted = static_cast<int64_t>(hessian.size()) == k * k;
   int64_t numGroups = (k + group - 1) / group;
-  // Per group and output: its rows' input energy and its weights by
-  // decreasing magnitude.
+  // Per group and output: its rows' input energy and its largest weights
+  // by decreasing magnitude; candidates per column are capped at 8 + 8 f G
+  // (memory stays O(budget), not O(K N), on large layers), so a column
+  // gives at most that many.
   struct Column {
     double energy = 0.0;
-    std::vector<int64_t> rows; // by decreasing |w|
+    std::vector<int32_t> rows; // the largest |w| first
     size_t taken = 0;
   };
+  int64_t cap = std::min<int64_t>(
+      group, 8 + static_cast<int64_t>(std::ceil(8 * fraction * group)));
   std::vector<Column> columns(numGroups * n);
+  std::vector<int32_t> all;
   for (int64_t g = 0; g < numGroups; ++g) {
     int64_t lo = g * group, hi = std::min(k, lo + group);
     double energy = 0.0;
     for (int64_t i = lo; i < hi; ++i)
       energy += weighted ? std::max(hessian[i * k + i], 0.0) : 1.0;
+    int64_t keep = std::min(cap, hi - lo);
     for (int64_t j = 0; j < n; ++j) {
       Column &c = columns[g * n + j];
       c.energy = energy;
-      c.rows.resize(hi - lo);
-      std::iota(c.rows.begin(), c.rows.end(), lo);
-      std::stable_sort(c.rows.begin(), c.rows.end(), [&](int64_t a, int64_t b) {
-        return std::fabs(w[a * n + j]) > std::fabs(w[b * n + j]);
-      });
+      all.resize(hi - lo);
+      std::iota(all.begin(), all.end(), static_cast<int32_t>(lo));
+      std::partial_sort(all.begin(), all.begin() + keep, all.end(),
+                        [&](int32_t a, int32_t b) {
+                          float x = std::fabs(w[a * n + j]),
+                                y = std::fabs(w[b * n + j]);
+                          return x != y ? x > y : a < b;
+                        });
+      c.rows.assign(all.begin(), all.begin() + keep);
     }
   }
+  auto groupSizeOf = [&](int64_t c) {
+    int64_t lo = (c / n) * group;
+    return std::min(k, lo + group) - lo;
+  };
   // The gain of taking a column's largest remaining weight out: the grid's
   // step shrinks from |w_1| to |w_2| (the next one), and every weight of the
   // group gains (step^2 / 12 each, weighted by its input's energy).
@@ -65,9 +79,13 @@ std::vector<uint8_t> quant::selectOutliers(llvm::ArrayRef<float> w, int64_t k,
       return -1.0;
     int64_t j = c % n;
     double m1 = w[col.rows[col.taken] * n + j];
-    double m2 = col.taken + 1 < col.rows.size()
-                    ? w[col.rows[col.taken + 1] * n + j]
-                    : 0.0;
+    // The next largest: the next candidate; past the cap, unknown (the
+    // column gives no more); the whole group taken: 0.
+    double m2 = 0.0;
+    if (col.taken + 1 < col.rows.size())
+      m2 = w[col.rows[col.taken + 1] * n + j];
+    else if (static_cast<int64_t>(col.rows.size()) < groupSizeOf(c))
+      return -1.0;
     return (m1 * m1 - m2 * m2) * col.energy;
   };
   using Entry = std::pair<double, int64_t>; // gain, column
@@ -84,7 +102,7 @@ std::vector<uint8_t> quant::selectOutliers(llvm::ArrayRef<float> w, int64_t k,
       break;
     int64_t c = -negC;
     Column &col = columns[c];
-    mask[col.rows[col.taken] * n + c % n] = 1;
+    mask[static_cast<int64_t>(col.rows[col.taken]) * n + c % n] = 1;
     ++col.taken;
     heap.push_back({gain(c), negC});
     std::push_heap(heap.begin(), heap.end());
