@@ -103,6 +103,8 @@ LOWBIT = [
     ("GPTQ W3 g128 sym, 0.5% outliers", "gptq", 3, 128, True, ["--outlier-fraction=0.005"]),
     ("GPTQ W3 g128 sym, 1% outliers", "gptq", 3, 128, True, ["--outlier-fraction=0.01"]),
     ("GPTQ W3 g64 sym", "gptq", 3, 64, True, []),
+    ("AWQ+GPTQ W3 g128 sym, 0.5% outliers", "gptq", 3, 128, True,
+     ["--smooth=awq", "--outlier-fraction=0.005"]),
 ]
 
 
