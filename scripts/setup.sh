@@ -27,6 +27,8 @@ debs=(
   qemu-user-static gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
   # host linear algebra and the ILP solver for later passes
   libeigen3-dev
+  # the bit-allocation solver (lib/Analysis): COIN-OR CBC
+  coinor-libcbc-dev
 )
 
 missing=()

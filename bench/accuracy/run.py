@@ -105,6 +105,10 @@ LOWBIT = [
     ("GPTQ W3 g64 sym", "gptq", 3, 64, True, []),
     ("AWQ+GPTQ W3 g128 sym, 0.5% outliers", "gptq", 3, 128, True,
      ["--smooth=awq", "--outlier-fraction=0.005"]),
+    # Bit allocation (issue #20): each layer's bits (2-8) and group (64,
+    # 128) chosen by lowbit-allocate-bits within the budget.
+    *[(f"GPTQ allocated {b} (bits 2-8, g64/g128)", "gptq", 4, 128, True,
+       [f"--recipe={{allocate:{b}}}"]) for b in ("bpw:3.25", "bpw:4.25")],
 ]
 
 
@@ -116,8 +120,28 @@ def rotated(extra):
 ORT_KINDS = ["DEFAULT sym", "DEFAULT asym", "HQQ", "GPTQ sym"]
 
 
+def allocation_recipe(budget):
+    """A recipe file allocating bits within `budget` (bits 2-8, g64/g128)."""
+    path = WORK / f"allocate-{budget.replace(':', '-')}.yaml"
+    text = (f"allocate: {{budget: '{budget}', bits: [2, 3, 4, 5, 6, 8], "
+            "groups: [64, 128]}\n")
+    if not path.exists() or path.read_text() != text:
+        WORK.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return path
+
+
+def expand(extra):
+    """--recipe={allocate:<budget>} -> the recipe file for that budget."""
+    out = []
+    for a in extra:
+        m = re.fullmatch(r"--recipe=\{allocate:(.+)\}", a)
+        out.append(f"--recipe={allocation_recipe(m.group(1))}" if m else a)
+    return out
+
+
 def slug(name):
-    return name.replace(",", "").replace(" ", "-")
+    return re.sub(r"[(),]", "", name).replace(" ", "-").replace("/", "-").replace(":", "")
 
 
 def log(msg):
@@ -127,6 +151,7 @@ def log(msg):
 def lowbit_compile(model, out, shapes, method, bits, group, sym, calib, cache,
                    samples, extra=()):
     """quant-compile with a scheme; returns (artifact, report)."""
+    extra = expand(extra)
     report = out / "quant-report.json"
     stamp = out / "args.json"
     if rotated(extra):  # statistics of the rotated model

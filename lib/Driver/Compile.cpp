@@ -175,6 +175,18 @@ LogicalResult mlir::lowbit::compileModel(MLIRContext &ctx,
   log << llvm::formatv("  total {0:f2} s, peak memory {1:f0} MB\n", total,
                        usage.ru_maxrss / 1024.0);
   if (options.recipe) {
+    // The allocation's choice as a recipe that replays it.
+    if (llvm::json::Object *allocation = report.getObject("allocation"))
+      if (std::optional<StringRef> yaml = allocation->getString("recipe")) {
+        std::string path = staged->directory() + "/recipe.allocated.yaml";
+        std::error_code ec;
+        llvm::raw_fd_ostream os(path, ec);
+        if (ec)
+          return module.emitError() << path << ": " << ec.message();
+        os << *yaml;
+        if (failed(closeChecked(os, path, module.getLoc())))
+          return failure();
+      }
     report["total_seconds"] = total;
     report["peak_rss_mb"] = usage.ru_maxrss / 1024.0;
     if (failed(writeReport(module, std::move(report),

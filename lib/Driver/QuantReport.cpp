@@ -157,13 +157,13 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
       "  quantized layers: {2:f3} bits per weight ({3:f3} codes + {4:f3} "
       "scales/zero points), {5:f1} M weights\n"
       "  constants: {6:f1} MB -> {7:f1} MB ({8:f2}x smaller)\n"
-      "  time: calibration {9:f1} s, smoothing {11:f1} s, quantization "
-      "{10:f1} s\n",
+      "  time: calibration {9:f1} s, smoothing {11:f1} s, bit allocation "
+      "{12:f1} s, quantization {10:f1} s\n",
       matmuls.size(), floatLayers, bpw, weights > 0 ? codeBits / weights : 0,
       weights > 0 ? (bits - codeBits) / weights : 0, weights / 1e6,
       bytesBefore / 1e6, bytesAfter / 1e6,
       bytesAfter > 0 ? static_cast<double>(bytesBefore) / bytesAfter : 0.0,
-      times.calibration, times.quantization, times.smoothing);
+      times.calibration, times.quantization, times.smoothing, times.allocation);
   return llvm::json::Object{
       {"layers", std::move(layers)},
       {"quantized_layers", static_cast<int64_t>(matmuls.size())},
@@ -174,5 +174,6 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
       {"constant_bytes_after", bytesAfter},
       {"calibration_seconds", times.calibration},
       {"smoothing_seconds", times.smoothing},
+      {"allocation_seconds", times.allocation},
       {"quantization_seconds", times.quantization}};
 }

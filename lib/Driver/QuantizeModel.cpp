@@ -8,6 +8,7 @@
 
 #include "QuantizeModel.h"
 #include "lowbit/Calibration/Calibrate.h"
+#include "lowbit/Dialect/Lowbit/IR/LowbitDialect.h"
 #include "lowbit/Dialect/Lowbit/Transforms/LinearLayers.h"
 #include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
 #include "lowbit/Driver/QuantReport.h"
@@ -169,6 +170,57 @@ recalibrate(ModuleOp module, const CompileOptions &options, raw_ostream &log) {
   return passes;
 }
 
+/// The allocation lowbit-allocate-bits recorded on `module`, logged, as
+/// the report's "allocation" (with the recipe that replays it, as YAML).
+static FailureOr<llvm::json::Object>
+describeAllocation(ModuleOp module, const Recipe &recipe, raw_ostream &log) {
+  auto summary = module->getAttrOfType<DictionaryAttr>(
+      LowbitDialect::AllocationAttrHelper::getNameStr());
+  if (!summary)
+    return module.emitError() << "lowbit-allocate-bits left no summary";
+  auto number = [&](StringRef key) {
+    auto f = summary.getAs<FloatAttr>(key);
+    return f ? f.getValueAsDouble() : 0.0;
+  };
+  auto integer = [&](StringRef key) -> int64_t {
+    auto i = summary.getAs<IntegerAttr>(key);
+    return i ? i.getInt() : 0;
+  };
+  auto optimal = summary.getAs<BoolAttr>("optimal");
+  std::string error;
+  FailureOr<LayerFilter> all = LayerFilter::create("", "", error);
+  std::vector<Recipe::LayerScheme> chosen;
+  for (const LinearLayer &layer : collectLinearLayers(module, *all))
+    if (auto a = layer.op->getAttrOfType<DictionaryAttr>(
+            LowbitDialect::AllocationAttrHelper::getNameStr()))
+      chosen.push_back(
+          {layer.name,
+           static_cast<unsigned>(a.getAs<IntegerAttr>("bits").getInt()),
+           a.getAs<IntegerAttr>("group").getInt(),
+           a.getAs<FloatAttr>("outlier_fraction").getValueAsDouble()});
+  log << llvm::formatv(
+      "allocation: {0} layers within {1}: {2:f4} bits per weight, summed "
+      "output error {3:e3}, {4} (gap {5:e2}); {6} candidates per layer "
+      "measured in {7:f1} s, solved in {8:f2} s\n",
+      integer("layers"), recipe.allocate->budget, number("bits_per_weight"),
+      number("error"),
+      optimal && optimal.getValue() ? "optimal" : "not proven optimal",
+      number("gap"), integer("candidates"), number("measure_seconds"),
+      number("solve_seconds"));
+  return llvm::json::Object{{"budget", recipe.allocate->budget},
+                            {"layers", integer("layers")},
+                            {"bits_per_weight", number("bits_per_weight")},
+                            {"error", number("error")},
+                            {"bound", number("bound")},
+                            {"gap", number("gap")},
+                            {"optimal", optimal && optimal.getValue()},
+                            {"candidates", integer("candidates")},
+                            {"undominated_candidates", integer("undominated")},
+                            {"measure_seconds", number("measure_seconds")},
+                            {"solve_seconds", number("solve_seconds")},
+                            {"recipe", recipe.toYaml(chosen)}};
+}
+
 LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
                                           const CompileOptions &options,
                                           llvm::json::Object &report,
@@ -236,7 +288,10 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
       return failure();
     if (!*stats && needStats)
       return module.emitError()
-             << "the recipe uses " << (recipe.usesGptq() ? "gptq" : "smoothing")
+             << "the recipe uses "
+             << (recipe.usesGptq() ? "gptq"
+                 : recipe.smooth   ? "smoothing"
+                                   : "bit allocation (a budget)")
              << ", which needs calibration data: give --calib (and "
                 "optionally --calib-cache)";
     if (*stats && failed(attachStatistics(module, **stats,
@@ -259,13 +314,31 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
       log << llvm::formatv("smoothing: {0} in {1:f1} s\n",
                            recipe.smooth->method, times.smoothing);
     }
+    if (*stats && recipe.allocate) {
+      // Once, on the first statistics (of the smoothed model): the later
+      // calibration passes and the quantization use its choice.
+      auto ta = std::chrono::steady_clock::now();
+      FailureOr<std::unique_ptr<PassManager>> pm =
+          makePassManager(ctx, options);
+      if (failed(pm))
+        return failure();
+      buildAllocationPipeline(**pm, recipe, options.progress);
+      if (failed((*pm)->run(module)))
+        return failure();
+      times.allocation = secondsSince(ta);
+      FailureOr<llvm::json::Object> allocation =
+          describeAllocation(module, recipe, log);
+      if (failed(allocation))
+        return failure();
+      report["allocation"] = std::move(*allocation);
+    }
     if (*stats) {
       FailureOr<int64_t> passes = recalibrate(module, options, log);
       if (failed(passes))
         return failure();
       calibrationPasses = *passes;
     }
-    times.calibration = secondsSince(t0) - times.smoothing;
+    times.calibration = secondsSince(t0) - times.smoothing - times.allocation;
   }
 
   auto t1 = std::chrono::steady_clock::now();
@@ -280,8 +353,11 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
   if (failed((*pm)->run(module)))
     return failure();
   times.quantization = secondsSince(t1);
-  report = printQuantReport(module, bytesBefore, times,
-                            options.progress ? log : llvm::nulls());
+  llvm::json::Object quantReport = printQuantReport(
+      module, bytesBefore, times, options.progress ? log : llvm::nulls());
+  if (llvm::json::Value *allocation = report.get("allocation"))
+    quantReport["allocation"] = std::move(*allocation);
+  report = std::move(quantReport);
   report["pipeline"] = pipeline;
   report["calibration_passes"] = calibrationPasses;
   if (auto info = module->getAttrOfType<DictionaryAttr>(

@@ -19,9 +19,11 @@ using namespace mlir::lowbit;
 /// The files an artifact can hold, in the order they move into -o: the
 /// runtime opens manifest.json and model.so, which must come last.
 static const char *const kArtifactFiles[] = {
-    "weights.bin",       "model.ptx", "model.cubin",
-    "model.ptxas.txt",   "model.ll",  "lowbit_wrapper.c",
-    "quant-report.json", "model.so",  "manifest.json"};
+    "weights.bin",       "model.ptx",
+    "model.cubin",       "model.ptxas.txt",
+    "model.ll",          "lowbit_wrapper.c",
+    "quant-report.json", "recipe.allocated.yaml",
+    "model.so",          "manifest.json"};
 
 static std::string join(StringRef dir, StringRef file) {
   SmallString<256> p(dir);

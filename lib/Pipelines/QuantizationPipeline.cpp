@@ -80,3 +80,35 @@ void mlir::lowbit::buildSmoothingPipeline(OpPassManager &pm,
   o.alphaGrid = recipe.smooth->alphaGrid;
   pm.addPass(createLowbitSmoothPass(o));
 }
+
+void mlir::lowbit::buildAllocationPipeline(OpPassManager &pm,
+                                           const Recipe &recipe,
+                                           bool progress) {
+  if (!recipe.allocate)
+    return;
+  // As for smoothing: the defaults' pass selects every layer the recipe
+  // quantizes (rules may only skip layers when allocating).
+  std::vector<Recipe::Pass> passes = recipe.passes();
+  const Recipe::Pass &p = passes.back();
+  const QuantSettings &s = p.settings;
+  const AllocateSettings &a = *recipe.allocate;
+  LowbitAllocateBitsPassOptions o;
+  o.budget = a.budget;
+  o.method = *s.method;
+  o.candidateBits.assign(a.bits.begin(), a.bits.end());
+  o.candidateGroups.assign(a.groups.begin(), a.groups.end());
+  o.candidateOutliers.assign(a.outlierFractions.begin(),
+                             a.outlierFractions.end());
+  o.symmetric = *s.symmetric;
+  o.scaleRule = *quant::parseScaleRule(*s.scaleRule);
+  o.clipSearch = *s.clipSearch;
+  o.damp = *s.damp;
+  o.blockSize = *s.blockSize;
+  o.actOrder = *s.actOrder;
+  o.timeLimit = a.timeLimit;
+  o.minSize = *s.minSize;
+  o.include = p.include;
+  o.exclude = p.exclude;
+  o.progress = progress;
+  pm.addPass(createLowbitAllocateBitsPass(o));
+}

@@ -1,7 +1,11 @@
 //===- Recipe.cpp - Quantization recipes ------------------------*- C++ -*-===//
 
 #include "lowbit/Quantization/Recipe.h"
+#include "lowbit/Quantization/Budget.h"
 #include "lowbit/Quantization/WeightQuantizer.h"
+
+#include <map>
+#include <tuple>
 
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Regex.h"
@@ -69,6 +73,16 @@ template <> struct MappingTraits<RotateSettings> {
   }
 };
 
+template <> struct MappingTraits<AllocateSettings> {
+  static void mapping(IO &io, AllocateSettings &a) {
+    io.mapRequired("budget", a.budget);
+    io.mapOptional("bits", a.bits);
+    io.mapOptional("groups", a.groups);
+    io.mapOptional("outlier_fractions", a.outlierFractions);
+    io.mapOptional("time_limit", a.timeLimit, 10.0);
+  }
+};
+
 template <> struct MappingTraits<Recipe> {
   static void mapping(IO &io, Recipe &r) {
     mapSettings(io, r.settings);
@@ -82,9 +96,13 @@ template <> struct MappingTraits<Recipe> {
     io.mapOptional("kernels", r.kernels, std::string("dequant"));
     io.mapOptional("rules", r.rules);
     io.mapOptional("rotate", r.rotate);
+    io.mapOptional("allocate", r.allocate);
     std::optional<Smooth> smooth;
+    if (io.outputting() && r.smooth)
+      smooth = Smooth{r.smooth->method, r.smooth->alpha, r.smooth->alphaGrid,
+                      std::nullopt};
     io.mapOptional("smooth", smooth);
-    if (smooth) {
+    if (!io.outputting() && smooth) {
       SmoothSettings settings;
       settings.method = smooth->method;
       settings.alpha = smooth->alpha;
@@ -253,6 +271,37 @@ llvm::Error Recipe::validate() const {
       why = checkSettings(rule.settings);
     if (!why.empty())
       return fail(where + why);
+    const QuantSettings &s = rule.settings;
+    if (allocate && !rule.skip &&
+        (s.bits || s.group || s.outlierFraction || s.method || s.format))
+      return fail(where +
+                  "sets the scheme or method of its layers, which "
+                  "'allocate' chooses; with a budget rules may only skip "
+                  "layers or set other keys");
+  }
+  if (allocate) {
+    std::string error;
+    if (!quant::Budget::parse(allocate->budget, error))
+      return fail("allocate: " + error);
+    for (unsigned b : allocate->bits)
+      if (b < 2 || b > 8)
+        return fail("allocate: bits " + std::to_string(b) + " is outside 2..8");
+    for (int64_t g : allocate->groups)
+      if (g < 0)
+        return fail("allocate: group " + std::to_string(g) + " is negative");
+    for (double f : allocate->outlierFractions)
+      if (!(f >= 0.0 && f <= 0.25))
+        return fail("allocate: outlier fraction " + std::to_string(f) +
+                    " is outside [0, 0.25]");
+    if (!(allocate->timeLimit > 0))
+      return fail("allocate: time_limit must be positive");
+    std::string method = *resolved({}).method;
+    if (method != "rtn" && method != "gptq")
+      return fail("allocate needs method rtn or gptq, not '" + method + "'");
+    std::string format = *resolved({}).format;
+    if (format != "int")
+      return fail("allocate chooses integer codes; format '" + format +
+                  "' cannot be allocated");
   }
   return llvm::Error::success();
 }
@@ -268,7 +317,9 @@ bool Recipe::usesGptq() const {
   return false;
 }
 
-bool Recipe::needsCalibration() const { return usesGptq() || smooth; }
+bool Recipe::needsCalibration() const {
+  return usesGptq() || smooth || allocate;
+}
 
 std::vector<Recipe::Pass> Recipe::passes() const {
   static const char *kDefaultExclude =
@@ -294,4 +345,32 @@ std::vector<Recipe::Pass> Recipe::passes() const {
       {resolved({}), include,
        alt(exclude ? *exclude : std::string(kDefaultExclude), skipped)});
   return out;
+}
+
+std::string Recipe::toYaml(const std::vector<LayerScheme> &layerRules) const {
+  Recipe out = *this;
+  out.allocate.reset();
+  // One rule per scheme, matching its layers' exact names.
+  std::map<std::tuple<unsigned, int64_t, double>, std::string> byScheme;
+  for (const LayerScheme &l : layerRules) {
+    std::string &match = byScheme[{l.bits, l.group, l.outlierFraction}];
+    match += (match.empty() ? "^(" : "|") + llvm::Regex::escape(l.layer);
+  }
+  std::vector<RecipeRule> rules;
+  for (auto &[scheme, match] : byScheme) {
+    RecipeRule rule;
+    rule.match = match + ")$";
+    rule.settings.bits = std::get<0>(scheme);
+    rule.settings.group = std::get<1>(scheme);
+    if (std::get<2>(scheme) > 0)
+      rule.settings.outlierFraction = std::get<2>(scheme);
+    rules.push_back(std::move(rule));
+  }
+  rules.insert(rules.end(), out.rules.begin(), out.rules.end());
+  out.rules = std::move(rules);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::yaml::Output yaml(os);
+  yaml << out;
+  return text;
 }

@@ -43,6 +43,17 @@ llvm::ArrayRef<float> WeightScheme::table() const {
   return {};
 }
 
+double quant::storedBits(int64_t k, int64_t n, const WeightScheme &scheme,
+                         int64_t outliers) {
+  int64_t g = scheme.groupFor(k);
+  double groups = static_cast<double>((k + g - 1) / g) * n;
+  double bits = static_cast<double>(k) * n * scheme.bits + groups * 32 +
+                (scheme.symmetric ? 0.0 : groups * 8);
+  if (outliers > 0)
+    bits += (k + 1) * 32.0 + outliers * (32.0 + 16.0);
+  return bits;
+}
+
 std::string WeightScheme::check(int64_t k) const {
   if (bits < 2 || bits > 8)
     return "bits = " + std::to_string(bits) + " is outside 2..8";

@@ -119,6 +119,13 @@ static cl::opt<double> outlierFlag(
     cl::desc("keep this fraction of each layer's weights (largest w^2 H_ii) "
              "out of the grid, in f16 beside the codes (SpQR-style)"),
     cl::cat(quantCat));
+static cl::opt<std::string> budgetFlag(
+    "budget",
+    cl::desc("mixed precision: choose each layer's bits, group and outlier "
+             "fraction (lowbit-allocate-bits) within bpw:<bits per weight> "
+             "or size:<bytes>[kB|MB|GB]; the choice is written to "
+             "recipe.allocated.yaml in the artifact"),
+    cl::cat(quantCat));
 static cl::opt<std::string>
     includeFlag("include", cl::desc("quantize only layers matching this regex"),
                 cl::cat(quantCat));
@@ -198,7 +205,7 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
       asymFlag || scaleRuleFlag.getNumOccurrences() || clipFlag ||
       noActOrderFlag || dampFlag.getNumOccurrences() ||
       outlierFlag.getNumOccurrences() || includeFlag.getNumOccurrences() ||
-      excludeFlag.getNumOccurrences() ||
+      budgetFlag.getNumOccurrences() || excludeFlag.getNumOccurrences() ||
       (smoothFlag.getNumOccurrences() && smoothFlag != "none") ||
       (rotateFlag.getNumOccurrences() && rotateFlag != "none");
   lowbit::Recipe recipe;
@@ -233,6 +240,11 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
     s.damp = dampFlag;
   if (outlierFlag.getNumOccurrences())
     s.outlierFraction = outlierFlag;
+  if (budgetFlag.getNumOccurrences()) {
+    if (!recipe.allocate)
+      recipe.allocate.emplace();
+    recipe.allocate->budget = budgetFlag;
+  }
   if (includeFlag.getNumOccurrences())
     recipe.include = includeFlag;
   if (excludeFlag.getNumOccurrences())

@@ -20,7 +20,8 @@ namespace mlir::lowbit {
 int64_t constantBytes(ModuleOp module);
 
 struct ReportTimes {
-  double calibration = 0, smoothing = 0, quantization = 0, rotation = 0;
+  double calibration = 0, smoothing = 0, quantization = 0, rotation = 0,
+         allocation = 0;
 };
 
 /// Prints the per-layer table (bits, group, weight and output error, time)

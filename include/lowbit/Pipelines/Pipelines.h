@@ -146,6 +146,14 @@ struct QuantizationPipelineOptions
 void buildSmoothingPipeline(OpPassManager &pm, const Recipe &recipe,
                             bool progress);
 
+/// lowbit-allocate-bits over the layers the recipe quantizes, with its
+/// `allocate` candidates and budget and the method and settings of its
+/// defaults; nothing when the recipe has no `allocate`. It needs the
+/// calibration statistics on the IR; the driver runs it once, after
+/// smoothing, before the later calibration passes.
+void buildAllocationPipeline(OpPassManager &pm, const Recipe &recipe,
+                             bool progress);
+
 /// lowbit-fold-norms then lowbit-rotate with the recipe's rotate: settings
 /// (nothing if unset). Data-free: quant-compile runs it on the float model
 /// before calibration, so that the statistics are the rotated model's.

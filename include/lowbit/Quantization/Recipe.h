@@ -24,6 +24,14 @@
 //                         # lowbit-fold-norms and lowbit-rotate before
 //                         # calibrating: hadamard | random; online: the
 //                         # down projections' inputs rotated at run time
+//   allocate: {budget: 'bpw:3.25', bits: [2, 3, 4, 5, 6, 8],
+//              groups: [32, 64, 128, 0], outlier_fractions: [0],
+//              time_limit: 10}
+//                         # lowbit-allocate-bits after the first calibration
+//                         # pass: each layer's bits, group and outlier
+//                         # fraction chosen within the budget (bpw:B or
+//                         # size:S[kB|MB|GB]); rules may then only skip
+//                         # layers or set other keys
 //   calibration: {samples: 128, passes: 2}
 //                         # passes 2: calibrate again on the model quantized
 //                         # with the first statistics, quantize again from
@@ -84,6 +92,16 @@ struct RotateSettings {
   std::vector<std::string> online;
 };
 
+/// Mixed precision (lowbit-allocate-bits): the candidates and the budget.
+struct AllocateSettings {
+  std::string budget; // bpw:<bits per weight> | size:<bytes>[kB|MB|GB]
+  /// Empty: the pass's defaults (2,3,4,5,6,8; 32,64,128,0; 0).
+  std::vector<unsigned> bits;
+  std::vector<int64_t> groups;
+  std::vector<double> outlierFractions;
+  double timeLimit = 10.0;
+};
+
 struct RecipeRule {
   std::string match;
   bool skip = false;
@@ -111,6 +129,20 @@ struct Recipe {
   std::optional<SmoothSettings> smooth;
   /// Rotation of the float model before calibration; none if unset.
   std::optional<RotateSettings> rotate;
+  /// Bit allocation after the first calibration pass; none if unset.
+  std::optional<AllocateSettings> allocate;
+
+  /// The recipe as YAML that load() reads back to the same recipe, with
+  /// one rule per entry of `layerRules` first (each an exact layer name and
+  /// its bits, group and outlier fraction: what an allocation chose) and
+  /// no `allocate`.
+  struct LayerScheme {
+    std::string layer;
+    unsigned bits;
+    int64_t group;
+    double outlierFraction;
+  };
+  std::string toYaml(const std::vector<LayerScheme> &layerRules = {}) const;
 
   /// Parses and checks a YAML or JSON recipe; errors name the file, the line
   /// and the key.
@@ -123,7 +155,8 @@ struct Recipe {
   QuantSettings resolved(const QuantSettings &settings) const;
   /// True if some layer is quantized with GPTQ.
   bool usesGptq() const;
-  /// True if the recipe needs calibration statistics (GPTQ, smoothing).
+  /// True if the recipe needs calibration statistics (GPTQ, smoothing,
+  /// allocation).
   bool needsCalibration() const;
   /// The calibration passes: as set, else 2 if usesGptq() (GPTQ is worth
   /// the second pass: docs/quantization.md), else 1.

@@ -121,6 +121,18 @@ quantizeGptq(llvm::ArrayRef<float> w, int64_t k, int64_t n,
 /// ||W - W'||_F / ||W||_F.
 double relativeError(llvm::ArrayRef<float> w, llvm::ArrayRef<float> wq);
 
+/// tr((W - W')^T H (W - W')): the squared error of the layer's output per
+/// calibration row when H is the mean X^T X (K x K).
+double outputErrorEnergy(llvm::ArrayRef<float> w, llvm::ArrayRef<float> wq,
+                         int64_t k, int64_t n, llvm::ArrayRef<double> hessian);
+
+/// The bits a K x N weight quantized with `scheme` takes as the
+/// quantization passes store it: codes, f32 scales, u8 zero points
+/// (asymmetric), and `outliers` csr outliers (f16 value and i32 column
+/// each, K + 1 i32 row pointers when there is any).
+double storedBits(int64_t k, int64_t n, const WeightScheme &scheme,
+                  int64_t outliers);
+
 /// The relative error of the layer's output on the calibration data,
 /// ||X (W - W')||_F / ||X W||_F, from H = X^T X (K x K).
 double outputError(llvm::ArrayRef<float> w, llvm::ArrayRef<float> wq, int64_t k,

@@ -599,3 +599,27 @@ func.func @hadamard_dynamic(%x: tensor<2x?xf32>) -> tensor<2x?xf32> {
   %y = lowbit.hadamard %x : tensor<2x?xf32>
   return %y : tensor<2x?xf32>
 }
+
+// -----
+
+func.func @allocation_bits(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{'lowbit.allocation' needs an integer 'bits' in 2..8, got {bits = 9 : i64, group = 32 : i64}}}
+  %y = math.absf %x {lowbit.allocation = {bits = 9 : i64, group = 32 : i64}} : tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @allocation_group(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{'lowbit.allocation' needs a non-negative integer 'group', got {bits = 4 : i64}}}
+  %y = math.absf %x {lowbit.allocation = {bits = 4 : i64}} : tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @allocation_outliers(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{'lowbit.allocation' has an 'outlier_fraction' outside 0..0.25: 5.000000e-01 : f64}}
+  %y = math.absf %x {lowbit.allocation = {bits = 4 : i64, group = 0 : i64, outlier_fraction = 0.5 : f64}} : tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}

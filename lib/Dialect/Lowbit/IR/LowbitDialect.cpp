@@ -7,6 +7,7 @@
 
 #include "lowbit/Dialect/Lowbit/IR/LowbitDialect.h"
 #include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
@@ -22,6 +23,36 @@ void LowbitDialect::initialize() {
 #define GET_OP_LIST
 #include "lowbit/Dialect/Lowbit/IR/LowbitOps.cpp.inc"
       >();
+}
+
+/// lowbit.allocation: on a module, the solve's summary (a dictionary); on
+/// a layer, the scheme the quantization passes will use.
+static LogicalResult verifyAllocation(Operation *op, StringRef name,
+                                      Attribute value) {
+  auto dict = dyn_cast<DictionaryAttr>(value);
+  if (!dict)
+    return op->emitError() << "'" << name << "' must be a dictionary, got "
+                           << value;
+  if (isa<ModuleOp>(op))
+    return success();
+  auto bits = dict.getAs<IntegerAttr>("bits");
+  auto group = dict.getAs<IntegerAttr>("group");
+  if (!bits || bits.getInt() < 2 || bits.getInt() > 8)
+    return op->emitError() << "'" << name
+                           << "' needs an integer 'bits' in 2..8, got "
+                           << value;
+  if (!group || group.getInt() < 0)
+    return op->emitError() << "'" << name
+                           << "' needs a non-negative integer 'group', got "
+                           << value;
+  if (Attribute fraction = dict.get("outlier_fraction")) {
+    auto f = dyn_cast<FloatAttr>(fraction);
+    if (!f || f.getValueAsDouble() < 0.0 || f.getValueAsDouble() > 0.25)
+      return op->emitError()
+             << "'" << name
+             << "' has an 'outlier_fraction' outside 0..0.25: " << fraction;
+  }
+  return success();
 }
 
 /// Checks the kind of one discardable `lowbit.` attribute on `op` (or on
@@ -50,6 +81,8 @@ static LogicalResult verifyDiscardableAttr(Operation *op, NamedAttribute attr) {
       name == D::SmoothAttrHelper::getNameStr() ||
       name == D::RotationAttrHelper::getNameStr())
     return expect(isa<DictionaryAttr>(value), "a dictionary");
+  if (name == D::AllocationAttrHelper::getNameStr())
+    return verifyAllocation(op, name, value);
   if (name == D::WeightsAttrHelper::getNameStr() ||
       name == D::GpuKernelsAttrHelper::getNameStr() ||
       name == D::ArgRolesAttrHelper::getNameStr())

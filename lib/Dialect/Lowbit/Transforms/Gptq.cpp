@@ -33,13 +33,12 @@ struct GptqPass : lowbit::impl::LowbitGptqPassBase<GptqPass> {
           << getArgument() << ": damp and block-size must be positive";
       return signalPassFailure();
     }
-    quant::WeightScheme scheme = options.scheme;
     quant::GptqOptions gptq{damp, blockSize, actOrder};
-    auto method = [scheme, gptq](LayerJob &job) {
+    auto method = [gptq](LayerJob &job) {
       quant::GptqReport report;
-      std::optional<quant::QuantizedWeight> q =
-          quant::quantizeGptq(job.weight, job.layer.k, job.layer.n,
-                              *job.hessian, scheme, gptq, report, job.error);
+      std::optional<quant::QuantizedWeight> q = quant::quantizeGptq(
+          job.weight, job.layer.k, job.layer.n, *job.hessian, job.scheme, gptq,
+          report, job.error);
       if (!q)
         return false;
       job.result = std::move(*q);

@@ -41,7 +41,7 @@ Value createConstant(OpBuilder &b, Location loc, RankedTensorType type,
 
 /// Replaces the layer by lowbit.matmul on `job.result`.
 void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
-  const quant::WeightScheme &s = options.scheme;
+  const quant::WeightScheme &s = job.scheme;
   const quant::QuantizedWeight &q = job.result;
   LinearLayer &layer = job.layer;
   Operation *op = layer.op;
@@ -119,9 +119,10 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
                                                          q.n, *job.hessian)));
   matmul->setAttr(LowbitDialect::TimeMsAttrHelper::getNameStr(),
                   b.getF32FloatAttr(job.seconds * 1e3));
-  if (Attribute smooth =
-          op->getAttr(LowbitDialect::SmoothAttrHelper::getNameStr()))
-    matmul->setAttr(LowbitDialect::SmoothAttrHelper::getNameStr(), smooth);
+  for (StringRef kept : {LowbitDialect::SmoothAttrHelper::getNameStr(),
+                         LowbitDialect::AllocationAttrHelper::getNameStr()})
+    if (Attribute value = op->getAttr(kept))
+      matmul->setAttr(kept, value);
   if (auto site = layer.input.getDefiningOp<CalibrateOp>())
     if (job.hessian)
       matmul->setAttr(LowbitDialect::CalibrationSiteAttrHelper::getNameStr(),
@@ -138,6 +139,23 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
 }
 
 } // namespace
+
+quant::WeightScheme
+mlir::lowbit::schemeForLayer(Operation *op, const quant::WeightScheme &scheme) {
+  quant::WeightScheme s = scheme;
+  auto chosen = op->getAttrOfType<DictionaryAttr>(
+      LowbitDialect::AllocationAttrHelper::getNameStr());
+  if (!chosen)
+    return s;
+  // The dialect's verifier checked the keys.
+  if (auto bits = chosen.getAs<IntegerAttr>("bits"))
+    s.bits = static_cast<unsigned>(bits.getInt());
+  if (auto group = chosen.getAs<IntegerAttr>("group"))
+    s.group = group.getInt();
+  if (auto fraction = chosen.getAs<FloatAttr>("outlier_fraction"))
+    s.outlierFraction = fraction.getValueAsDouble();
+  return s;
+}
 
 LogicalResult
 mlir::lowbit::quantizeLinearLayers(ModuleOp module,
@@ -161,12 +179,14 @@ mlir::lowbit::quantizeLinearLayers(ModuleOp module,
   // Check every layer before quantizing any: no half-done module.
   std::vector<LayerJob> jobs;
   for (LinearLayer &layer : layers) {
-    std::string why = options.scheme.check(layer.k);
+    quant::WeightScheme scheme = schemeForLayer(layer.op, options.scheme);
+    std::string why = scheme.check(layer.k);
     if (!why.empty())
       return layer.op->emitError()
              << options.passName << ": layer '" << layer.name << "': " << why;
     LayerJob job;
     job.layer = layer;
+    job.scheme = scheme;
     job.hessian = getInputHessian(layer.input);
     if (options.requireHessian && !job.hessian)
       return layer.op->emitError()

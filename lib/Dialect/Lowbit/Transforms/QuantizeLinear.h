@@ -19,6 +19,9 @@ namespace mlir::lowbit {
 
 struct LayerJob {
   LinearLayer layer;
+  /// The pass's scheme, or the one lowbit-allocate-bits chose for the
+  /// layer (its `lowbit.allocation`).
+  quant::WeightScheme scheme;
   std::vector<float> weight;                  // K x N
   std::optional<std::vector<double>> hessian; // K x K, if calibrated
   quant::QuantizedWeight result;
@@ -57,9 +60,15 @@ QuantizeLinearOptions schemeOptionsOf(const PassT &pass,
   return options;
 }
 
+/// `scheme` with the bits, group and outlier fraction of the layer's
+/// `lowbit.allocation`, if it has one.
+quant::WeightScheme schemeForLayer(Operation *op,
+                                   const quant::WeightScheme &scheme);
+
 /// Quantizes the selected layers of `module` with `method` (run in
-/// parallel; returns false with `job.error` set on failure) and rewrites
-/// them. Errors name the pass and the layer.
+/// parallel; returns false with `job.error` set on failure; it quantizes
+/// with `job.scheme`) and rewrites them. Errors name the pass and the
+/// layer.
 LogicalResult quantizeLinearLayers(ModuleOp module,
                                    const QuantizeLinearOptions &options,
                                    std::function<bool(LayerJob &)> method);

@@ -28,11 +28,10 @@ struct QuantizeRtnPass
 
   void runOnOperation() override {
     QuantizeLinearOptions options = schemeOptionsOf(*this, "rtn");
-    quant::WeightScheme scheme = options.scheme;
-    auto rtn = [scheme](LayerJob &job) {
+    auto rtn = [](LayerJob &job) {
       // Calibration statistics, when there are any, weigh the outliers.
       job.result =
-          quant::quantizeRtn(job.weight, job.layer.k, job.layer.n, scheme,
+          quant::quantizeRtn(job.weight, job.layer.k, job.layer.n, job.scheme,
                              job.hessian ? llvm::ArrayRef<double>(*job.hessian)
                                          : llvm::ArrayRef<double>());
       return true;

@@ -66,6 +66,10 @@ def Lowbit_Dialect : Dialect {
   //   stats         (lowbit.calibrate) the site's calibration statistics
   //   rotation      (module) what lowbit-rotate did: {kind, construction,
   //                 seed, dim}
+  //   allocation    (linear layer) the scheme lowbit-allocate-bits chose
+  //                 for it, which the quantization passes use: {bits,
+  //                 group, outlier_fraction, error, cost}; (module) the
+  //                 solve: {budget, cost, error, bound, gap, optimal, ...}
   //   weights       (module) values of the entry's outlined weight arguments
   //   gpu_kernels   (module) the launch table of the GPU kernels
   //   arg_roles     (gpu.func) in / const / out per kernel argument
@@ -82,6 +86,7 @@ def Lowbit_Dialect : Dialect {
     "::mlir::DictionaryAttr":$smooth,
     "::mlir::DictionaryAttr":$stats,
     "::mlir::DictionaryAttr":$rotation,
+    "::mlir::DictionaryAttr":$allocation,
     "::mlir::ArrayAttr":$weights,
     "::mlir::ArrayAttr":$gpu_kernels,
     "::mlir::ArrayAttr":$arg_roles,

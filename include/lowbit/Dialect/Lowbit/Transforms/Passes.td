@@ -130,6 +130,95 @@ def LowbitGptqPass : Pass<"lowbit-gptq", "ModuleOp"> {
   ];
 }
 
+def LowbitAllocateBitsPass : Pass<"lowbit-allocate-bits", "ModuleOp"> {
+  let summary = "Choose each layer's bits, group size and outlier fraction "
+                "within a budget (mixed precision by integer programming)";
+  let description = [{
+    For every selected linear layer (calibrated, as for `lowbit-gptq`) and
+    every candidate scheme (`candidate-bits` x `candidate-groups` x
+    `candidate-outliers`), quantizes the weight with the real quantizer
+    (`method`: GPTQ or RTN, with the pass's other settings) and measures:
+
+    - error (`error=relative`, the default): `tr(dW^T H dW) / tr(W^T H W)`,
+      the squared error the layer's output gets on the calibration data
+      over its energy (H the mean `X^T X` of the layer's input): each layer
+      weighs by its output's signal-to-noise, since normalization after the
+      residual additions rescales what reaches the model's output;
+      `error=absolute`: `tr(dW^T H dW)` alone (measured worse: it gives the
+      bits to the layers whose inputs are large, see
+      docs/quantization.md);
+    - cost: the bits the layer takes as stored: codes, f32 scales, u8 zero
+      points when asymmetric, csr outliers (f16 value and i32 column each,
+      i32 row pointers), exactly what `lowbit.report` counts.
+
+    Then it picks one candidate per layer, minimizing the summed error with
+    the summed cost within `budget`, as a 0-1 integer program (a
+    multiple-choice knapsack) solved by COIN-OR CBC, exact unless
+    `time-limit` ends the search (then the best choice found, a warning and
+    the optimality gap). Budgets: `bpw:B` (bits per weight over the
+    selected layers, scales and outliers counted) or `size:S` (their bytes;
+    S with an optional kB, MB or GB suffix, powers of 1000).
+
+    Each layer gets `lowbit.allocation = {bits, group, outlier_fraction,
+    error, cost}` (cost in bits per weight), which `lowbit-quantize-rtn` and
+    `lowbit-gptq` use in place of their own bits, group size and outlier
+    fraction; the module gets the solve's summary `{budget,
+    bits_per_weight, error, bound, gap, optimal, candidates, ...}`.
+
+    Errors: a budget below the cheapest choice (the message gives the least
+    feasible budget), a malformed budget or candidate, a layer without
+    statistics, a non-finite weight.
+  }];
+  let options = [
+    Option<"budget", "budget", "std::string", "\"\"",
+           "bpw:<bits per weight> or size:<bytes>[kB|MB|GB]">,
+    Option<"method", "method", "std::string", "\"gptq\"",
+           "the quantizer measured for each candidate: gptq or rtn">,
+    Option<"errorMeasure", "error", "std::string", "\"relative\"",
+           "what is summed over layers: relative (tr(dW^T H dW) / "
+           "tr(W^T H W), every layer's output noise counted against its "
+           "signal) or absolute (tr(dW^T H dW))">,
+    ListOption<"candidateBits", "candidate-bits", "unsigned",
+               "code widths to choose from (default 2,3,4,5,6,8)">,
+    ListOption<"candidateGroups", "candidate-groups", "int64_t",
+               "group sizes to choose from, 0 = per output channel "
+               "(default 32,64,128,0); groups larger than K are skipped">,
+    ListOption<"candidateOutliers", "candidate-outliers", "double",
+               "outlier fractions to choose from (default 0)">,
+    Option<"symmetric", "symmetric", "bool", "true",
+           "symmetric codes (no zero point)">,
+    Option<"scaleRule", "scale-rule", "::mlir::lowbit::quant::ScaleRule",
+           "::mlir::lowbit::quant::ScaleRule::Extreme",
+           "symmetric integer scales, as in lowbit-quantize-rtn",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::lowbit::quant::ScaleRule::Extreme, "extreme",
+                        "the extreme weight on the extra negative code"),
+             clEnumValN(::mlir::lowbit::quant::ScaleRule::AbsMax, "absmax",
+                        "2^b - 1 codes, symmetric"))}]>,
+    Option<"clipSearch", "clip-search", "bool", "false",
+           "MSE-optimal clipping of each group's range">,
+    Option<"damp", "damp", "double", "0.1",
+           "gptq: diagonal dampening, a fraction of mean(diag H)">,
+    Option<"blockSize", "block-size", "int64_t", "128",
+           "gptq: columns per lazy batch update">,
+    Option<"actOrder", "act-order", "bool", "true",
+           "gptq: inputs by decreasing H_ii, static groups">,
+    Option<"timeLimit", "time-limit", "double", "10.0",
+           "seconds the solver may search">,
+    Option<"minSize", "min-size", "int64_t", "1",
+           "leave weights with K or N below this in float">,
+    Option<"include", "include", "std::string", "\"\"",
+           "allocate only layers whose name matches this regex (empty: all)">,
+    Option<"exclude", "exclude", "std::string",
+           "\"(^|[._/])(embed|embeddings|embed_tokens|word_embeddings|wte|wpe|lm_head)([._/]|$)\"",
+           "leave layers whose name matches this regex out (default: "
+           "embeddings and output heads)">,
+    Option<"progress", "progress", "bool", "false",
+           "a progress bar over the layers on stderr">,
+  ];
+  let dependentDialects = ["::mlir::lowbit::LowbitDialect"];
+}
+
 def LowbitReportScaleEquivalencePass
     : Pass<"lowbit-report-scale-equivalence", "ModuleOp"> {
   let summary = "Report where a per-input-channel scale of each linear "
