@@ -121,10 +121,11 @@ ORT_KINDS = ["DEFAULT sym", "DEFAULT asym", "HQQ", "GPTQ sym"]
 
 
 def allocation_recipe(budget):
-    """A recipe file allocating bits within `budget` (bits 2-8, g64/g128)."""
+    """A recipe file allocating bits within `budget` (bits 2-8, g64/g128;
+    sensitivities on one calibration window: 211 runs of SmolLM2 each)."""
     path = WORK / f"allocate-{budget.replace(':', '-')}.yaml"
     text = (f"allocate: {{budget: '{budget}', bits: [2, 3, 4, 5, 6, 8], "
-            "groups: [64, 128]}\n")
+            "groups: [64, 128], sensitivity_samples: 1}\n")
     if not path.exists() or path.read_text() != text:
         WORK.mkdir(parents=True, exist_ok=True)
         path.write_text(text)

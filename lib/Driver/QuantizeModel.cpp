@@ -8,6 +8,7 @@
 
 #include "QuantizeModel.h"
 #include "lowbit/Calibration/Calibrate.h"
+#include "lowbit/Calibration/Sensitivity.h"
 #include "lowbit/Dialect/Lowbit/IR/LowbitDialect.h"
 #include "lowbit/Dialect/Lowbit/Transforms/LinearLayers.h"
 #include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
@@ -170,6 +171,43 @@ recalibrate(ModuleOp module, const CompileOptions &options, raw_ostream &log) {
   return passes;
 }
 
+/// Each layer's sensitivity (Calibration/Sensitivity.h) on the first
+/// calibration samples, for the allocation's weighting.
+static LogicalResult measureLayerSensitivity(ModuleOp module,
+                                             const CompileOptions &options,
+                                             raw_ostream &log) {
+  const Recipe &recipe = *options.recipe;
+  if (options.calibPath.empty())
+    return module.emitError()
+           << recipe.source
+           << ": the allocation weighs layers by their sensitivity, measured "
+              "on the calibration data: give --calib (statistics alone are "
+              "not enough), or set allocate: {sensitivity_samples: 0}";
+  std::string error;
+  FailureOr<CalibrationData> data =
+      loadCalibrationData(options.calibPath, module, "main", error);
+  if (failed(data))
+    return module.emitError() << error;
+  SmallString<128> workDir;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("lowbit-sensitivity", workDir))
+    return module.emitError()
+           << "cannot create a directory for the sensitivity probes: "
+           << ec.message();
+  SensitivityOptions sensitivity;
+  sensitivity.samples = recipe.allocate->sensitivitySamples;
+  sensitivity.threads = options.threads;
+  sensitivity.workDir = workDir.str().str();
+  std::vector<Recipe::Pass> passes = recipe.passes();
+  sensitivity.include = passes.back().include;
+  sensitivity.exclude = passes.back().exclude;
+  sensitivity.minSize = *passes.back().settings.minSize;
+  sensitivity.progress = options.progress;
+  LogicalResult measured = measureSensitivity(module, *data, sensitivity, log);
+  llvm::sys::fs::remove_directories(sensitivity.workDir);
+  return measured;
+}
+
 /// The allocation lowbit-allocate-bits recorded on `module`, logged, as
 /// the report's "allocation" (with the recipe that replays it, as YAML).
 static FailureOr<llvm::json::Object>
@@ -318,6 +356,9 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
       // Once, on the first statistics (of the smoothed model): the later
       // calibration passes and the quantization use its choice.
       auto ta = std::chrono::steady_clock::now();
+      if (recipe.allocate->sensitivitySamples > 0 &&
+          failed(measureLayerSensitivity(module, options, log)))
+        return failure();
       FailureOr<std::unique_ptr<PassManager>> pm =
           makePassManager(ctx, options);
       if (failed(pm))

@@ -106,6 +106,8 @@ void mlir::lowbit::buildAllocationPipeline(OpPassManager &pm,
   o.blockSize = *s.blockSize;
   o.actOrder = *s.actOrder;
   o.timeLimit = a.timeLimit;
+  // The driver measures the sensitivities first when asked to.
+  o.errorMeasure = a.sensitivitySamples > 0 ? "sensitivity" : "relative";
   o.minSize = *s.minSize;
   o.include = p.include;
   o.exclude = p.exclude;

@@ -80,6 +80,7 @@ template <> struct MappingTraits<AllocateSettings> {
     io.mapOptional("groups", a.groups);
     io.mapOptional("outlier_fractions", a.outlierFractions);
     io.mapOptional("time_limit", a.timeLimit, 10.0);
+    io.mapOptional("sensitivity_samples", a.sensitivitySamples, int64_t(2));
   }
 };
 
@@ -295,6 +296,8 @@ llvm::Error Recipe::validate() const {
                     " is outside [0, 0.25]");
     if (!(allocate->timeLimit > 0))
       return fail("allocate: time_limit must be positive");
+    if (allocate->sensitivitySamples < 0)
+      return fail("allocate: sensitivity_samples must not be negative");
     std::string method = *resolved({}).method;
     if (method != "rtn" && method != "gptq")
       return fail("allocate needs method rtn or gptq, not '" + method + "'");

@@ -407,6 +407,9 @@ int main(int argc, char **argv) {
   lowbit::registerCompileDialects(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
+  // Errors name the file, the layer and the reason; a dump of the whole
+  // model after them (MLIR's default for errors on an op) buries them.
+  ctx.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &ctx);
   return failed(lowbit::compileModel(ctx, options, llvm::errs())) ? 1 : 0;

@@ -26,12 +26,14 @@
 //                         # down projections' inputs rotated at run time
 //   allocate: {budget: 'bpw:3.25', bits: [2, 3, 4, 5, 6, 8],
 //              groups: [32, 64, 128, 0], outlier_fractions: [0],
-//              time_limit: 10}
+//              time_limit: 10, sensitivity_samples: 2}
 //                         # lowbit-allocate-bits after the first calibration
 //                         # pass: each layer's bits, group and outlier
 //                         # fraction chosen within the budget (bpw:B or
-//                         # size:S[kB|MB|GB]); rules may then only skip
-//                         # layers or set other keys
+//                         # size:S[kB|MB|GB]), each candidate's relative
+//                         # output error weighted by the layer's measured
+//                         # sensitivity; rules may then only skip layers or
+//                         # set other keys
 //   calibration: {samples: 128, passes: 2}
 //                         # passes 2: calibrate again on the model quantized
 //                         # with the first statistics, quantize again from
@@ -100,6 +102,10 @@ struct AllocateSettings {
   std::vector<int64_t> groups;
   std::vector<double> outlierFractions;
   double timeLimit = 10.0;
+  /// Calibration samples each layer's sensitivity is measured on (the
+  /// model run once per layer and sample); 0: errors are weighted equally
+  /// (relative to each layer's output).
+  int64_t sensitivitySamples = 2;
 };
 
 struct RecipeRule {

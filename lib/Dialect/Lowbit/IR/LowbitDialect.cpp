@@ -78,6 +78,8 @@ static LogicalResult verifyDiscardableAttr(Operation *op, NamedAttribute attr) {
       name == D::TimeMsAttrHelper::getNameStr())
     return expect(isa<FloatAttr>(value), "a float");
   if (name == D::StatsAttrHelper::getNameStr() ||
+      name == D::ProbeAttrHelper::getNameStr() ||
+      name == D::SensitivityAttrHelper::getNameStr() ||
       name == D::SmoothAttrHelper::getNameStr() ||
       name == D::RotationAttrHelper::getNameStr())
     return expect(isa<DictionaryAttr>(value), "a dictionary");

@@ -115,10 +115,12 @@ struct AllocateBitsPass
       return fail(module, error);
     if (method != "gptq" && method != "rtn")
       return fail(module, "method '" + method + "' is not gptq or rtn");
-    if (errorMeasure != "relative" && errorMeasure != "absolute")
-      return fail(module,
-                  "error '" + errorMeasure + "' is not relative or absolute");
-    bool relative = errorMeasure == "relative";
+    if (errorMeasure != "sensitivity" && errorMeasure != "relative" &&
+        errorMeasure != "absolute")
+      return fail(module, "error '" + errorMeasure +
+                              "' is not sensitivity, relative or absolute");
+    bool relative = errorMeasure != "absolute";
+    bool weighted = errorMeasure == "sensitivity";
     if (!(timeLimit > 0))
       return fail(module, "time-limit must be positive");
     FailureOr<std::vector<quant::WeightScheme>> schemes = candidateSchemes();
@@ -137,6 +139,7 @@ struct AllocateBitsPass
     // of weights in memory at a time).
     auto t0 = std::chrono::steady_clock::now();
     std::vector<std::vector<Candidate>> candidates(layers.size());
+    std::vector<double> importances(layers.size(), 1.0);
     double weights = 0;
     for (const LinearLayer &layer : layers)
       weights += static_cast<double>(layer.k) * layer.n;
@@ -149,6 +152,20 @@ struct AllocateBitsPass
         LayerJob &job = jobs[i - begin];
         job.layer = layers[i];
         job.hessian = getInputHessian(layers[i].input);
+        if (weighted) {
+          auto sensitivity = layers[i].op->getAttrOfType<DictionaryAttr>(
+              LowbitDialect::SensitivityAttrHelper::getNameStr());
+          auto importance = sensitivity
+                                ? sensitivity.getAs<FloatAttr>("importance")
+                                : FloatAttr();
+          if (!importance || !(importance.getValueAsDouble() >= 0))
+            return fail(layers[i].op,
+                        "layer '" + layers[i].name +
+                            "' has no lowbit.sensitivity importance (error="
+                            "sensitivity needs the driver's measurement, or "
+                            "use error=relative)");
+          importances[i] = importance.getValueAsDouble();
+        }
         if (!job.hessian)
           return fail(layers[i].op,
                       "layer '" + layers[i].name +
@@ -189,7 +206,7 @@ struct AllocateBitsPass
                                  static_cast<int64_t>(q.outlierIndex.size())),
                quant::outputErrorEnergy(job.weight, dq, job.layer.k,
                                         job.layer.n, *job.hessian) /
-                   energy});
+                   energy * importances[i]});
         }
         bar.advance();
       });

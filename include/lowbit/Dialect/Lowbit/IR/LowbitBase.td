@@ -70,6 +70,11 @@ def Lowbit_Dialect : Dialect {
   //                 for it, which the quantization passes use: {bits,
   //                 group, outlier_fraction, error, cost}; (module) the
   //                 solve: {budget, cost, error, bound, gap, optimal, ...}
+  //   probe         (linear layer) lowbit-insert-sensitivity-probes'
+  //                 perturbation of it: {index, error}
+  //   sensitivity   (linear layer) how much the model's output changes
+  //                 per unit of the layer's relative output error:
+  //                 {importance, output_change, probe_error}
   //   weights       (module) values of the entry's outlined weight arguments
   //   gpu_kernels   (module) the launch table of the GPU kernels
   //   arg_roles     (gpu.func) in / const / out per kernel argument
@@ -87,6 +92,8 @@ def Lowbit_Dialect : Dialect {
     "::mlir::DictionaryAttr":$stats,
     "::mlir::DictionaryAttr":$rotation,
     "::mlir::DictionaryAttr":$allocation,
+    "::mlir::DictionaryAttr":$probe,
+    "::mlir::DictionaryAttr":$sensitivity,
     "::mlir::ArrayAttr":$weights,
     "::mlir::ArrayAttr":$gpu_kernels,
     "::mlir::ArrayAttr":$arg_roles,

@@ -175,9 +175,10 @@ def LowbitAllocateBitsPass : Pass<"lowbit-allocate-bits", "ModuleOp"> {
     Option<"method", "method", "std::string", "\"gptq\"",
            "the quantizer measured for each candidate: gptq or rtn">,
     Option<"errorMeasure", "error", "std::string", "\"relative\"",
-           "what is summed over layers: relative (tr(dW^T H dW) / "
-           "tr(W^T H W), every layer's output noise counted against its "
-           "signal) or absolute (tr(dW^T H dW))">,
+           "what is summed over layers: sensitivity (relative times the "
+           "layer's lowbit.sensitivity importance, measured by "
+           "lowbit-insert-sensitivity-probes runs), relative (tr(dW^T H dW) "
+           "/ tr(W^T H W)) or absolute (tr(dW^T H dW))">,
     ListOption<"candidateBits", "candidate-bits", "unsigned",
                "code widths to choose from (default 2,3,4,5,6,8)">,
     ListOption<"candidateGroups", "candidate-groups", "int64_t",
@@ -217,6 +218,50 @@ def LowbitAllocateBitsPass : Pass<"lowbit-allocate-bits", "ModuleOp"> {
            "a progress bar over the layers on stderr">,
   ];
   let dependentDialects = ["::mlir::lowbit::LowbitDialect"];
+}
+
+def LowbitInsertSensitivityProbesPass
+    : Pass<"lowbit-insert-sensitivity-probes", "ModuleOp"> {
+  let summary = "Make each linear layer's quantization error switchable at "
+                "run time, to measure how much it changes the model's output";
+  let description = [{
+    For the selected linear layers of the entry function, in program order
+    (index i): D_i = dequant(RTN(W_i)) - W_i at `bits` and `group-size`
+    (per output channel when K is smaller), the same contraction run on D_i,
+    and the layer's result replaced by `y + p[i] * (x D_i)`, where `p` is a
+    new last argument `tensor<L x f32>` of the entry named `lowbit:probe`.
+    With p = 0 the model computes what it did; with p = e_i it computes the
+    model with layer i alone quantized. Each layer gets `lowbit.probe =
+    {index = i, error = tr(D^T H D) / tr(W^T H W)}` (the relative output
+    error of the perturbation on the calibration statistics; 0 without
+    them). `lowbit.calibrate` sites are dropped (their inputs used).
+
+    The driver compiles the result and runs it once with p = 0 and once per
+    layer with p = e_i on a few calibration samples: the relative change of
+    the model's outputs divided by the probe's error is the layer's
+    sensitivity (`lowbit.sensitivity`), which `lowbit-allocate-bits
+    {error=sensitivity}` multiplies into each candidate's relative error.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", "\"main\"",
+           "the function that gets the probe argument">,
+    Option<"bits", "bits", "unsigned", "3", "bits of the probe's RTN">,
+    Option<"groupSize", "group-size", "int64_t", "128",
+           "group of the probe's RTN (per output channel when K is smaller)">,
+    Option<"minSize", "min-size", "int64_t", "1",
+           "leave weights with K or N below this alone">,
+    Option<"include", "include", "std::string", "\"\"",
+           "probe only layers whose name matches this regex (empty: all)">,
+    Option<"exclude", "exclude", "std::string",
+           "\"(^|[._/])(embed|embeddings|embed_tokens|word_embeddings|wte|wpe|lm_head)([._/]|$)\"",
+           "leave layers whose name matches this regex alone">,
+  ];
+  let dependentDialects = [
+    "::mlir::lowbit::LowbitDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
 }
 
 def LowbitReportScaleEquivalencePass
