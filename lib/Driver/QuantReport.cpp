@@ -11,6 +11,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cstring>
+
 using namespace mlir;
 using namespace mlir::lowbit;
 
@@ -143,6 +145,18 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
     if (auto site = op->getAttrOfType<StringAttr>(
             LowbitDialect::CalibrationSiteAttrHelper::getNameStr()))
       layer["calibration_site"] = site.str();
+    // What the bit allocation measured and chose.
+    for (StringRef key : {LowbitDialect::SensitivityAttrHelper::getNameStr(),
+                          LowbitDialect::AllocationAttrHelper::getNameStr()})
+      if (auto dict = op->getAttrOfType<DictionaryAttr>(key)) {
+        llvm::json::Object values;
+        for (NamedAttribute entry : dict)
+          if (auto f = dyn_cast<FloatAttr>(entry.getValue()))
+            values[entry.getName().strref()] = f.getValueAsDouble();
+          else if (auto i = dyn_cast<IntegerAttr>(entry.getValue()))
+            values[entry.getName().strref()] = i.getInt();
+        layer[key.drop_front(strlen("lowbit."))] = std::move(values);
+      }
     layers.push_back(std::move(layer));
   }
   int64_t floatLayers = 0;

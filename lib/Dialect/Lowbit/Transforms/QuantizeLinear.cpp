@@ -120,7 +120,8 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
   matmul->setAttr(LowbitDialect::TimeMsAttrHelper::getNameStr(),
                   b.getF32FloatAttr(job.seconds * 1e3));
   for (StringRef kept : {LowbitDialect::SmoothAttrHelper::getNameStr(),
-                         LowbitDialect::AllocationAttrHelper::getNameStr()})
+                         LowbitDialect::AllocationAttrHelper::getNameStr(),
+                         LowbitDialect::SensitivityAttrHelper::getNameStr()})
     if (Attribute value = op->getAttr(kept))
       matmul->setAttr(kept, value);
   if (auto site = layer.input.getDefiningOp<CalibrateOp>())
