@@ -227,6 +227,17 @@ double quant::outputErrorEnergy(llvm::ArrayRef<float> w,
   return std::max(0.0, (d.cwiseProduct(h * d)).sum());
 }
 
+double quant::outputEnergy(llvm::ArrayRef<float> w, int64_t k, int64_t n,
+                           llvm::ArrayRef<double> hessian) {
+  using RowF =
+      Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using RowD =
+      Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  RowD wd = Eigen::Map<const RowF>(w.data(), k, n).cast<double>();
+  Eigen::Map<const MatrixD> h(hessian.data(), k, k);
+  return std::max(0.0, (wd.cwiseProduct(h * wd)).sum());
+}
+
 double quant::outputError(llvm::ArrayRef<float> w, llvm::ArrayRef<float> wq,
                           int64_t k, int64_t n,
                           llvm::ArrayRef<double> hessian) {

@@ -126,6 +126,11 @@ double relativeError(llvm::ArrayRef<float> w, llvm::ArrayRef<float> wq);
 double outputErrorEnergy(llvm::ArrayRef<float> w, llvm::ArrayRef<float> wq,
                          int64_t k, int64_t n, llvm::ArrayRef<double> hessian);
 
+/// tr(W^T H W): the energy of the layer's output per calibration row (the
+/// denominator of relative output errors).
+double outputEnergy(llvm::ArrayRef<float> w, int64_t k, int64_t n,
+                    llvm::ArrayRef<double> hessian);
+
 /// The bits a K x N weight quantized with `scheme` takes as the
 /// quantization passes store it: codes, f32 scales, u8 zero points
 /// (asymmetric), and `outliers` csr outliers (f16 value and i32 column

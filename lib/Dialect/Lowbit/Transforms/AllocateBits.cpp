@@ -187,9 +187,8 @@ struct AllocateBitsPass
         // relative: errors over the output's energy tr(W^T H W).
         double energy = 1.0;
         if (relative) {
-          std::vector<float> zero(job.weight.size(), 0.0f);
-          energy = quant::outputErrorEnergy(job.weight, zero, job.layer.k,
-                                            job.layer.n, *job.hessian);
+          energy = quant::outputEnergy(job.weight, job.layer.k, job.layer.n,
+                                       *job.hessian);
           if (!(energy > 0))
             energy = 1.0;
         }

@@ -38,9 +38,7 @@ probeDelta(const LinearLayer &layer, ArrayRef<float> w,
   std::vector<float> dq = q.dequantize(scheme);
   double error = 0.0;
   if (hessian) {
-    std::vector<float> zero(w.size(), 0.0f);
-    double energy =
-        quant::outputErrorEnergy(w, zero, layer.k, layer.n, *hessian);
+    double energy = quant::outputEnergy(w, layer.k, layer.n, *hessian);
     if (energy > 0)
       error =
           quant::outputErrorEnergy(w, dq, layer.k, layer.n, *hessian) / energy;
