@@ -293,6 +293,13 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
                             [&](StringRef step) { timer.step(step); })))
     return failure();
 
+  std::string featureError;
+  FailureOr<SmallVector<std::string>> features =
+      compiledCPUFeatures(*spec, featureError);
+  if (failed(features))
+    return emitError(loc) << "CPU features of " << spec->triple << ": "
+                          << featureError;
+
   // The C wrapper: metadata text and the entry taking descriptor pointers.
   unsigned numArgs = inputs.size() + weights.size() + outputs.size();
   std::string meta;
@@ -300,7 +307,7 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   m << "lowbit-artifact " << LOWBIT_ARTIFACT_FORMAT_VERSION << "\n";
   m << "target " << spec->triple << " " << spec->cpu << "\n";
   m << "features";
-  for (const std::string &f : spec->required)
+  for (const std::string &f : *features)
     m << " " << f;
   m << "\n";
   m << "weights weights.bin " << weightsBytes << " " << fingerprint << "\n";
@@ -357,7 +364,7 @@ LogicalResult mlir::lowbit::writeArtifact(ModuleOp module,
   for (const TensorInfo &t : weights)
     weightBytes += t.bytes;
   llvm::json::Array required;
-  for (const std::string &f : spec->required)
+  for (const std::string &f : *features)
     required.push_back(f);
   llvm::json::Object manifest{
       {"format", "lowbit-artifact"},

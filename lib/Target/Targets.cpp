@@ -14,19 +14,6 @@
 using namespace mlir;
 using namespace mlir::lowbit;
 
-bool TargetSpec::needs(StringRef feature) const {
-  return llvm::is_contained(required, feature);
-}
-
-bool TargetSpec::isAArch64() const {
-  return StringRef(triple).starts_with("aarch64");
-}
-
-bool TargetSpec::isCross() const {
-  return isAArch64() &&
-         !StringRef(llvm::sys::getDefaultTargetTriple()).starts_with("aarch64");
-}
-
 /// The chip of a CUDA target (`cuda-sm80` -> `sm_80`); empty otherwise.
 static std::string cudaChip(StringRef target) {
   return llvm::StringSwitch<std::string>(target)
@@ -48,12 +35,16 @@ FailureOr<TargetSpec> mlir::lowbit::resolveTarget(StringRef target,
   if (target == "host") {
     spec.triple = llvm::sys::getDefaultTargetTriple();
     spec.cpu = llvm::sys::getHostCPUName().str();
-    SmallVector<std::string> enabled;
-    for (auto &f : llvm::sys::getHostCPUFeatures())
+    // Both signs, as clang's -march=native: a feature the CPU model implies
+    // but this CPU (or its hypervisor) does not offer stays off.
+    SmallVector<std::string> enabled, all;
+    for (auto &f : llvm::sys::getHostCPUFeatures()) {
+      all.push_back((f.second ? "+" : "-") + f.first().str());
       if (f.second)
         enabled.push_back("+" + f.first().str());
-    llvm::sort(enabled);
-    spec.features = llvm::join(enabled, ",");
+    }
+    llvm::sort(all);
+    spec.features = llvm::join(all, ",");
     // What the runtime checks: the SIMD features code generation may use.
     static const char *checked[] = {
         "avx",        "avx2",     "fma",      "f16c",     "avx512f",

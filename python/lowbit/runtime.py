@@ -60,6 +60,8 @@ def library():
         lib.lowbit_dtype_at.argtypes = [ctypes.c_int32, ctypes.POINTER(ctypes.c_char_p),
                                         ctypes.POINTER(ctypes.c_char),
                                         ctypes.POINTER(ctypes.c_int32)]
+        lib.lowbit_cpu_has_feature_named.argtypes = [ctypes.c_char_p]
+        lib.lowbit_cpu_has_feature_named.restype = ctypes.c_int
         lib.lowbit_model_num_inputs.argtypes = [ctypes.c_void_p]
         lib.lowbit_model_num_outputs.argtypes = [ctypes.c_void_p]
         lib.lowbit_model_input.argtypes = [ctypes.c_void_p, ctypes.c_int32]

@@ -3,6 +3,7 @@ quant-run) and agree with onnxruntime; bad artifacts and inputs are refused
 with clear errors."""
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -157,18 +158,52 @@ def test_bad_artifacts_are_refused(mlp, tmp_path):
         Model(bad)
 
 
-def test_missing_cpu_features_are_refused(tmp_path):
+@pytest.mark.parametrize("target", ["x86-64-v3", "host"])
+def test_missing_cpu_features_are_refused(tmp_path, target):
+    """The artifact records every CPU feature LLVM enabled for its target
+    (LLVM's names, not a hand list), and the runtime refuses a CPU missing
+    any one of them: each is taken away in turn (the load options' stand-in
+    list), and the refusal names exactly it."""
     model = mlp_model(tmp_path / "m.onnx")
-    art = compile_onnx(model, tmp_path / "v3", {"x": (4, 32)}, target="x86-64-v3")
+    art = compile_onnx(model, tmp_path / target, {"x": (4, 32)}, target=target)
     manifest = json.loads((art / "manifest.json").read_text())
-    assert "avx2" in manifest["target"]["required_features"]
-    os.environ["LOWBIT_CPU_FEATURES"] = "sse2 sse4_2"
-    try:
-        with pytest.raises(LowbitError, match="needs CPU features this CPU lacks: avx, avx2, fma"):
-            Model(art)
-    finally:
-        del os.environ["LOWBIT_CPU_FEATURES"]
+    required = manifest["target"]["required_features"]
+    if target == "x86-64-v3":
+        # x86-64-v3's whole ISA, beyond the SIMD features a hand list had.
+        for f in ["avx", "avx2", "fma", "f16c", "bmi", "bmi2", "lzcnt", "movbe", "xsave"]:
+            assert f in required, f
+        assert not any(f.startswith("avx512") for f in required)
+    from lowbit.runtime import library
+    lib = library()
+    for f in required:
+        assert lib.lowbit_cpu_has_feature_named(f.encode()) == 1, f"this CPU lacks {f}"
+    for f in required:
+        others = " ".join(x for x in required if x != f)
+        with pytest.raises(LowbitError, match=f"needs CPU features this CPU lacks: {re.escape(f)} "):
+            Model(art, options=LoadOptions(cpu_features=others))
+    Model(art, options=LoadOptions(cpu_features=",".join(required))).close()
     Model(art).close()
+
+
+def test_unknown_cpu_features_are_refused(mlp, tmp_path):
+    """A model.so recording a feature this runtime cannot detect (compiled by
+    a newer Lowbit, or for another architecture) is refused, not guessed."""
+    import ctypes
+    _, art = mlp
+    lib = ctypes.CDLL(str(art / "model.so"))
+    lib.lowbit_metadata.restype = ctypes.c_char_p
+    lines = lib.lowbit_metadata().decode().splitlines()
+    lines = [l + " quantum-teleport" if l.startswith("features") else l for l in lines]
+    fake = tmp_path / "fake"
+    shutil.copytree(art, fake)
+    text = "\\n".join(lines).replace('"', '\\"') + "\\n"
+    (tmp_path / "fake.c").write_text(
+        f'const char *lowbit_metadata(void) {{ return "{text}"; }}\n'
+        "void lowbit_entry(void **args) { (void)args; }\n")
+    subprocess.run(["cc", "-shared", "-fPIC", str(tmp_path / "fake.c"), "-o",
+                    str(fake / "model.so")], check=True)
+    with pytest.raises(LowbitError, match="CPU features this runtime does not know: quantum-teleport"):
+        Model(fake)
 
 
 def test_dynamic_shapes_need_input_shape(tmp_path):

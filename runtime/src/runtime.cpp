@@ -11,6 +11,8 @@
 
 #include "lowbit/runtime.h"
 #include "gpu.h"
+#include "lowbit/cpu_features.h"
+#include "metadata.h"
 
 #include <cstdarg>
 #include <cstdint>
@@ -24,22 +26,12 @@
 #include <sstream>
 #include <string>
 #include <sys/mman.h>
-#if defined(__aarch64__)
-#include <sys/auxv.h>
-#endif
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <vector>
 
 namespace {
-
-struct Tensor {
-  std::string name, dtype;
-  std::vector<int64_t> shape;
-  uint64_t offset = 0, bytes = 0; // weights
-  lowbit_tensor_info info{};
-};
 
 int fail(char *err, size_t len, const char *fmt, ...) {
   if (err && len) {
@@ -51,74 +43,27 @@ int fail(char *err, size_t len, const char *fmt, ...) {
   return 1;
 }
 
-std::string decodeName(const std::string &s) {
-  std::string out(s.size() + 1, '\0');
-  out.resize(lowbit_artifact_decode_name(s.c_str(), &out[0], out.size()));
-  return out;
-}
-
-/// The CPU feature flags of this machine, as /proc/cpuinfo names them, or
-/// the load options' stand-in.
-std::string cpuFlags(const lowbit_load_options &options) {
-  if (options.cpu_features)
-    return std::string(" ") + options.cpu_features + " ";
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("flags", 0) == 0 || line.rfind("Features", 0) == 0)
-      return " " + line.substr(line.find(':') + 1) + " ";
-  return "";
-}
-
-/// The value of `"key": value` in the manifest text (a number, or a string
-/// without its quotes); false when the key is missing.
-bool manifestField(const std::string &text, const char *key,
-                   std::string &value) {
-  std::string k = std::string("\"") + key + "\":";
-  size_t at = text.find(k);
-  if (at == std::string::npos)
-    return false;
-  at += k.size();
-  while (at < text.size() && (text[at] == ' ' || text[at] == '\n'))
-    ++at;
-  bool quoted = at < text.size() && text[at] == '"';
-  size_t end = at + quoted;
-  while (end < text.size() &&
-         (quoted ? text[end] != '"'
-                 : (text[end] != ',' && text[end] != '\n' && text[end] != '}' &&
-                    text[end] != ' ')))
-    ++end;
-  value = text.substr(at + quoted, end - at - quoted);
-  return true;
-}
-
-/// True if this CPU has LLVM feature `f`.
-bool hasFeature(const std::string &flags, const std::string &f) {
-#if defined(__aarch64__)
-  // Advanced SIMD is part of every ARMv8-A core (and emulators do not
-  // always list it in /proc/cpuinfo); the optional extensions come from the
-  // kernel's hardware capabilities, which user-mode emulators also set.
-  if (f == "neon")
-    return true;
-  unsigned long hwcap = getauxval(AT_HWCAP);
-  if (f == "dotprod")
-    return hwcap & (1ul << 20); // HWCAP_ASIMDDP
-  if (f == "fullfp16")
-    return hwcap & (1ul << 10); // HWCAP_ASIMDHP
-#endif
-  static const char *const aliases[][2] = {{"avx512vnni", "avx512_vnni"},
-                                           {"avx512bf16", "avx512_bf16"},
-                                           {"neon", "asimd"},
-                                           {"dotprod", "asimddp"},
-                                           {"fullfp16", "asimdhp"},
-                                           {"f16c", "f16c"},
-                                           {"amx-tile", "amx_tile"},
-                                           {"amx-int8", "amx_int8"}};
-  std::string name = f;
-  for (const auto &a : aliases)
-    if (f == a[0])
-      name = a[1];
-  return flags.find(" " + name + " ") != std::string::npos;
+/// The features of `wanted` (LLVM's names) this CPU lacks, and those this
+/// runtime cannot detect; against the load options' stand-in list (LLVM's
+/// names separated by spaces or commas) when one is given.
+void missingFeatures(const std::vector<std::string> &wanted,
+                     const lowbit_load_options &options, std::string &missing,
+                     std::string &unknown) {
+  std::string standIn;
+  if (options.cpu_features) {
+    standIn = std::string(" ") + options.cpu_features + " ";
+    for (char &c : standIn)
+      if (c == ',' || c == '\t' || c == '\n')
+        c = ' ';
+  }
+  for (const std::string &f : wanted) {
+    int has = options.cpu_features
+                  ? standIn.find(" " + f + " ") != std::string::npos
+                  : lowbit_cpu_has_feature(f.c_str());
+    std::string &list = has < 0 ? unknown : missing;
+    if (has != 1)
+      list += (list.empty() ? "" : ", ") + f;
+  }
 }
 
 /// A read-only copy of `bytes` at `src` in anonymous memory aligned to and
@@ -157,7 +102,7 @@ struct lowbit_model {
   void *mapping = nullptr;
   size_t mappingBytes = 0;
   std::string target;
-  std::vector<Tensor> inputs, outputs, weightTensors;
+  std::vector<lowbit_runtime::Tensor> inputs, outputs, weightTensors;
   // CUDA artifacts: the launch table and the device side (or CPU fallback).
   lowbit_runtime::GpuInfo gpuInfo;
   lowbit_runtime::GpuState *gpu = nullptr;
@@ -167,74 +112,8 @@ struct lowbit_model {
 
 namespace {
 
-/// Parses the metadata text into `m`; returns an error message or "".
-std::string parseMetadata(const char *text, lowbit_model &m,
-                          std::string &weightsFile, uint64_t &weightsSize,
-                          uint64_t &weightsHash,
-                          std::vector<std::string> &features) {
-  std::istringstream in(text);
-  std::string line;
-  bool versionSeen = false;
-  while (std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::string kind;
-    ls >> kind;
-    if (kind == "lowbit-artifact") {
-      int v = 0;
-      ls >> v;
-      if (v != LOWBIT_ARTIFACT_FORMAT_VERSION)
-        return "artifact format version " + std::to_string(v) +
-               ", this runtime reads version " +
-               std::to_string(LOWBIT_ARTIFACT_FORMAT_VERSION) +
-               " (recompile the model with this Lowbit)";
-      versionSeen = true;
-    } else if (kind == "target") {
-      std::string triple, cpu;
-      ls >> triple >> cpu;
-      m.target = triple + " " + cpu;
-    } else if (kind == "features") {
-      std::string f;
-      while (ls >> f)
-        features.push_back(f);
-    } else if (kind == "weights") {
-      ls >> weightsFile >> weightsSize >> weightsHash;
-    } else if (kind == "input" || kind == "output" || kind == "weight") {
-      Tensor t;
-      int rank = -1;
-      ls >> t.name >> t.dtype >> rank;
-      if (rank < 0 || rank > 16 || lowbit_dtype_bytes(t.dtype.c_str()) == 0)
-        return "bad tensor line in the metadata: " + line;
-      t.name = decodeName(t.name);
-      for (int i = 0; i < rank; ++i) {
-        int64_t d = -1;
-        ls >> d;
-        if (d < 0)
-          return "bad shape in the metadata: " + line;
-        t.shape.push_back(d);
-      }
-      if (kind == "weight")
-        ls >> t.offset >> t.bytes;
-      if (!ls)
-        return "truncated metadata line: " + line;
-      (kind == "input"    ? m.inputs
-       : kind == "output" ? m.outputs
-                          : m.weightTensors)
-          .push_back(std::move(t));
-    } else if (kind == "gpu" || kind == "gpu-kernel") {
-      if (kind == "gpu-kernel" && m.gpuInfo.chip.empty())
-        return "gpu-kernel line before the gpu line in the metadata";
-      std::string message = lowbit_runtime::parseGpuLine(line, m.gpuInfo);
-      if (!message.empty())
-        return message;
-    }
-  }
-  if (!versionSeen)
-    return "model.so carries no Lowbit metadata header";
-  return "";
-}
-
-void finishInfo(std::vector<Tensor> &ts) {
-  for (Tensor &t : ts) {
+void finishInfo(std::vector<lowbit_runtime::Tensor> &ts) {
+  for (lowbit_runtime::Tensor &t : ts) {
     int64_t n = 1;
     for (int64_t d : t.shape)
       n *= d;
@@ -253,6 +132,10 @@ extern "C" {
 
 int64_t lowbit_dtype_bytes(const char *dtype) {
   return lowbit_artifact_dtype_bytes(dtype);
+}
+
+int lowbit_cpu_has_feature_named(const char *name) {
+  return lowbit_cpu_has_feature(name);
 }
 
 int32_t lowbit_num_dtypes(void) { return (int32_t)LOWBIT_ARTIFACT_NUM_DTYPES; }
@@ -323,17 +206,9 @@ int lowbit_model_load_with_options(const char *dir,
     std::stringstream ss;
     ss << in.rdbuf();
     manifestText = ss.str();
-    if (manifestText.find("\"lowbit-artifact\"") == std::string::npos)
-      return fail(err, errLen, "%s: manifest.json is not a Lowbit manifest",
-                  manifest.c_str());
-    std::string version;
-    if (!manifestField(manifestText, "format_version", version) ||
-        version != std::to_string(LOWBIT_ARTIFACT_FORMAT_VERSION))
-      return fail(err, errLen,
-                  "%s: manifest of artifact format version %s (this "
-                  "runtime reads version %d); recompile the model",
-                  manifest.c_str(), version.empty() ? "?" : version.c_str(),
-                  LOWBIT_ARTIFACT_FORMAT_VERSION);
+    std::string message = lowbit_runtime::checkManifest(manifestText, manifest);
+    if (!message.empty())
+      return fail(err, errLen, "%s", message.c_str());
   }
   std::string so = base + "/model.so";
   auto m = new lowbit_model();
@@ -353,18 +228,23 @@ int lowbit_model_load_with_options(const char *dir,
                         "lowbit_entry)",
                         so.c_str()));
   m->setThreads = (void (*)(int))dlsym(m->library, "omp_set_num_threads");
-  std::string weightsFile;
-  uint64_t weightsSize = 0, weightsHash = 0;
-  std::vector<std::string> features;
-  std::string message = parseMetadata(metadata(), *m, weightsFile, weightsSize,
-                                      weightsHash, features);
+  lowbit_runtime::Metadata meta;
+  std::string message = lowbit_runtime::parseMetadata(metadata(), meta);
   if (!message.empty())
     return cleanup(fail(err, errLen, "%s: %s", so.c_str(), message.c_str()));
-  std::string flags = cpuFlags(options);
-  std::string missing;
-  for (const std::string &f : features)
-    if (!flags.empty() && !hasFeature(flags, f))
-      missing += (missing.empty() ? "" : ", ") + f;
+  m->target = meta.target;
+  m->gpuInfo = std::move(meta.gpu);
+  const std::string &weightsFile = meta.weightsFile;
+  uint64_t weightsSize = meta.weightsSize, weightsHash = meta.weightsHash;
+  const std::vector<std::string> &features = meta.features;
+  std::string missing, unknown;
+  missingFeatures(features, options, missing, unknown);
+  if (!unknown.empty())
+    return cleanup(fail(err, errLen,
+                        "%s was compiled for %s with CPU features this "
+                        "runtime does not know: %s (a newer Lowbit compiled "
+                        "it, or for another architecture)",
+                        dir, m->target.c_str(), unknown.c_str()));
   if (!missing.empty())
     return cleanup(fail(err, errLen,
                         "%s was compiled for %s and needs CPU features this "
@@ -408,28 +288,15 @@ int lowbit_model_load_with_options(const char *dir,
                         strerror(errno)));
   }
   // manifest.json and model.so must be of one compile.
-  {
-    std::string bytes, hash;
-    char want[32];
-    snprintf(want, sizeof want, "0x%016llx", (unsigned long long)weightsHash);
-    if (!manifestField(manifestText, "file_bytes", bytes) ||
-        bytes != std::to_string(weightsSize) ||
-        !manifestField(manifestText, "fingerprint", hash) || hash != want)
-      return cleanup(fail(err, errLen,
-                          "%s and %s are of different compiles (weights size "
-                          "or fingerprint differ); recompile the model",
-                          manifest.c_str(), so.c_str()));
-  }
+  message = lowbit_runtime::checkManifestMatches(manifestText, manifest, meta);
+  if (!message.empty())
+    return cleanup(fail(err, errLen, "%s", message.c_str()));
   if (!options.skip_weights_hash &&
       lowbit_artifact_fingerprint(m->weights, weightsSize) != weightsHash)
     return cleanup(fail(err, errLen,
                         "%s does not belong to %s or is corrupted (its XXH64 "
                         "hash differs from the one compiled into the model)",
                         wpath.c_str(), so.c_str()));
-  for (const Tensor &w : m->weightTensors)
-    if (w.offset % LOWBIT_WEIGHTS_ALIGNMENT || w.offset + w.bytes > weightsSize)
-      return cleanup(fail(err, errLen, "%s: weight '%s' lies outside the file",
-                          wpath.c_str(), w.name.c_str()));
   m->mapping = m->weights;
   m->mappingBytes = weightsSize;
   // LOWBIT_WEIGHTS_MMAP keeps the file mapping (pages shared between
@@ -466,6 +333,9 @@ int lowbit_model_load_with_options(const char *dir,
     setHook(lowbit_runtime::lowbit_runtime_gpu_hook, m->gpu);
     m->target += " + " + lowbit_runtime::gpuDescription(m->gpu);
   }
+  m->inputs = std::move(meta.inputs);
+  m->outputs = std::move(meta.outputs);
+  m->weightTensors = std::move(meta.weights);
   finishInfo(m->inputs);
   finishInfo(m->outputs);
   *out = m;
@@ -505,7 +375,7 @@ int lowbit_model_run(lowbit_model *m, const void *const *inputs,
   std::vector<std::vector<int64_t>> descs;
   descs.reserve(total);
   std::vector<void *> args;
-  auto add = [&](const Tensor &t, const void *data) {
+  auto add = [&](const lowbit_runtime::Tensor &t, const void *data) {
     std::vector<int64_t> d(3 + 2 * t.shape.size());
     d[0] = d[1] = (int64_t)(intptr_t)data;
     d[2] = 0;
@@ -524,7 +394,7 @@ int lowbit_model_run(lowbit_model *m, const void *const *inputs,
                   m->inputs[i].name.c_str());
     add(m->inputs[i], inputs[i]);
   }
-  for (const Tensor &w : m->weightTensors)
+  for (const lowbit_runtime::Tensor &w : m->weightTensors)
     add(w, (const char *)m->weights + w.offset);
   for (size_t i = 0; i < m->outputs.size(); ++i) {
     if (!outputs[i])

@@ -8,12 +8,14 @@
 
 #include "lowbit/Target/CPU/ObjectFile.h"
 #include "lowbit/Target/OutputFile.h"
+#include "lowbit/cpu_features.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -112,6 +114,41 @@ mlir::lowbit::emitObjectFile(ModuleOp module, const TargetSpec &spec,
   }
   timer("code generation");
   return success();
+}
+
+FailureOr<SmallVector<std::string>>
+mlir::lowbit::compiledCPUFeatures(const TargetSpec &spec, std::string &error) {
+  llvm::InitializeAllTargetInfos();
+  llvm::InitializeAllTargetMCs();
+  llvm::Triple triple(spec.triple);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return failure();
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      target->createMCSubtargetInfo(triple, spec.cpu, spec.features));
+  if (!sti) {
+    error = "no subtarget information for " + spec.triple;
+    return failure();
+  }
+  SmallVector<const char *> table;
+  if (triple.isX86())
+    for (const lowbit_x86_feature &f : lowbit_x86_features)
+      table.push_back(f.name);
+  else if (triple.isAArch64())
+    for (const lowbit_aarch64_feature &f : lowbit_aarch64_features)
+      table.push_back(f.name);
+  SmallVector<std::string> enabled;
+  for (const char *name : table) {
+    // checkFeatures warns about names the target does not define.
+    bool known = llvm::any_of(sti->getAllProcessorFeatures(),
+                              [&](const llvm::SubtargetFeatureKV &kv) {
+                                return name == StringRef(kv.Key);
+                              });
+    if (known && sti->checkFeatures(std::string("+") + name))
+      enabled.push_back(name);
+  }
+  return enabled;
 }
 
 /// Runs `program` with `args`; an error at `loc` if it fails.

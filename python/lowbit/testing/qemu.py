@@ -20,10 +20,10 @@ def build_aarch64_driver(out_dir) -> Path:
     runtime = config.runtime_sources()
     driver = out_dir / "lowbit_run_raw"
     objects = []
-    for src in ("runtime.cpp", "gpu.cpp", "gpu_reference.cpp"):
-        obj = out_dir / src.replace(".cpp", ".o")
+    for src in sorted((runtime / "src").glob("*.cpp")):
+        obj = out_dir / (src.stem + ".o")
         subprocess.run(["aarch64-linux-gnu-g++", "-O2", "-std=c++17", "-DLOWBIT_RUNTIME_BUILD",
-                        f"-I{runtime / 'include'}", "-c", str(runtime / "src" / src),
+                        f"-I{runtime / 'include'}", "-c", str(src),
                         "-o", str(obj)], check=True)
         objects.append(str(obj))
     subprocess.run(["aarch64-linux-gnu-gcc", "-O2", f"-I{runtime / 'include'}",

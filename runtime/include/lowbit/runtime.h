@@ -71,6 +71,11 @@ LOWBIT_API int64_t lowbit_dtype_bytes(const char *dtype);
  * 'b' bfloat, 'i' signed, 'u' unsigned, '?' bool) and bits; non-zero if `i`
  * is out of range. For bindings that cannot include artifact.h. */
 LOWBIT_API int32_t lowbit_num_dtypes(void);
+
+/** 1 if this CPU has the feature LLVM calls `name` (cpu_features.h), 0 if
+ * not, -1 if this runtime does not know the name. For bindings that cannot
+ * include cpu_features.h. */
+LOWBIT_API int lowbit_cpu_has_feature_named(const char *name);
 LOWBIT_API int lowbit_dtype_at(int32_t i, const char **name, char *kind,
                                int32_t *bits);
 
@@ -96,8 +101,9 @@ typedef struct {
    * runtime reads only the fields a caller's struct has. */
   size_t struct_size;
   lowbit_weights_mode weights;
-  /** Stands in for this CPU's feature flags, as /proc/cpuinfo names them
-   * ("avx2 fma f16c"); null: the real ones. Tests use it to check the
+  /** Stands in for this CPU's features, by LLVM's names as the manifest's
+   * required_features lists them ("avx avx2 fma f16c", spaces or commas);
+   * null: the CPU's own (cpu_features.h). Tests use it to check the
    * refusal, deployments to forbid features on purpose. */
   const char *cpu_features;
   lowbit_gpu_mode gpu;

@@ -22,6 +22,14 @@ LogicalResult emitObjectFile(ModuleOp module, const TargetSpec &spec,
                              StringRef objectPath, StringRef llPath,
                              function_ref<void(StringRef)> timer);
 
+/// The CPU features code generated for `spec` may use, by LLVM's names:
+/// every feature of cpu_features.h's table for the target's architecture
+/// that LLVM enables for the target's CPU and explicit features (implied
+/// ones included). The artifact records them; the runtime refuses a CPU
+/// that lacks any.
+FailureOr<SmallVector<std::string>> compiledCPUFeatures(const TargetSpec &spec,
+                                                        std::string &error);
+
 /// Links `objectPath` and the C source `wrapperPath` into the shared
 /// library `soPath` with the system C compiler (the cross compiler for
 /// AArch64), with LLVM's OpenMP runtime when `threads`.
