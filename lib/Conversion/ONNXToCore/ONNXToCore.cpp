@@ -51,7 +51,11 @@ LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {
       firstLoc = op.getLoc();
     std::string key =
         (op.getDomain().empty() ? "" : op.getDomain() + ".").str() +
-        op.getOpType().str() + " (opset " + std::to_string(op.getOpset()) + ")";
+        op.getOpType().str() + " (opset " + std::to_string(op.getOpset());
+    if (op.getDomain().empty() && op.getOpset() > kNewestKnownONNXOpset)
+      key += ", newer than opset " + std::to_string(kNewestKnownONNXOpset) +
+             ", the newest this converter knows";
+    key += ")";
     std::string name =
         op.getNodeName().empty() ? "<unnamed>" : op.getNodeName().str();
     auto [it, inserted] = index.try_emplace(key, unsupported.size());

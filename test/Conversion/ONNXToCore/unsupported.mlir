@@ -18,3 +18,4 @@ func.func @unsupported(%x: tensor<4xf32>) -> tensor<4xf32> {
   %3 = onnx.node "Custom"(%2) {domain = "com.example", node_name = "third", onnx_attrs = {}, opset = 1 : i64} : (tensor<4xf32>) -> tensor<4xf32>
   return %3 : tensor<4xf32>
 }
+
