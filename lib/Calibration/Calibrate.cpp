@@ -19,7 +19,9 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <map>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::lowbit;
@@ -34,6 +36,34 @@ std::string shapeText(ArrayRef<int64_t> shape) {
 }
 
 } // namespace
+
+/// The index of the first NaN or infinite element of a float array.
+static std::optional<int64_t> firstNonFinite(const NpyArray &a) {
+  int64_t n = a.numElements();
+  const char *p = a.data.data();
+  for (int64_t i = 0; i < n; ++i) {
+    bool finite = true;
+    if (a.dtype == "f32") {
+      float v;
+      std::memcpy(&v, p + 4 * i, 4);
+      finite = std::isfinite(v);
+    } else if (a.dtype == "f64") {
+      double v;
+      std::memcpy(&v, p + 8 * i, 8);
+      finite = std::isfinite(v);
+    } else if (a.dtype == "f16" || a.dtype == "bf16") {
+      uint16_t v;
+      std::memcpy(&v, p + 2 * i, 2);
+      uint16_t exponent = a.dtype == "f16" ? 0x7c00 : 0x7f80;
+      finite = (v & exponent) != exponent;
+    } else {
+      return std::nullopt;
+    }
+    if (!finite)
+      return i;
+  }
+  return std::nullopt;
+}
 
 FailureOr<CalibrationData>
 mlir::lowbit::loadCalibrationData(StringRef path, ModuleOp module,
@@ -99,6 +129,15 @@ mlir::lowbit::loadCalibrationData(StringRef path, ModuleOp module,
       error = file + ": " + std::to_string(shape.front()) +
               " samples, input '" + data.inputs.front().first + "' has " +
               std::to_string(data.samples);
+      return failure();
+    }
+    if (std::optional<int64_t> bad = firstNonFinite(*array)) {
+      int64_t perSample = array->numElements() / shape.front();
+      error = file + ": input '" + name + "' sample " +
+              std::to_string(*bad / perSample) +
+              " has a NaN or infinite value "
+              "(element " +
+              std::to_string(*bad) + "); calibration data must be finite";
       return failure();
     }
     data.samples = shape.front();

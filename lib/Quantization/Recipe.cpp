@@ -162,6 +162,11 @@ llvm::Expected<Recipe> Recipe::load(llvm::StringRef path) {
     return llvm::createStringError(buf.getError(), "%s: cannot read: %s",
                                    path.str().c_str(),
                                    buf.getError().message().c_str());
+  return parse((*buf)->getBuffer(), path);
+}
+
+llvm::Expected<Recipe> Recipe::parse(llvm::StringRef text,
+                                     llvm::StringRef path) {
   Recipe recipe;
   recipe.source = path.str();
   std::string diagnostics;
@@ -170,7 +175,7 @@ llvm::Expected<Recipe> Recipe::load(llvm::StringRef path) {
     auto handler = [](const llvm::SMDiagnostic &d, void *ctx) {
       d.print(nullptr, *static_cast<llvm::raw_string_ostream *>(ctx), false);
     };
-    llvm::yaml::Input in((*buf)->getBuffer(), nullptr, handler, &os);
+    llvm::yaml::Input in(text, nullptr, handler, &os);
     // The file name in messages.
     in.setAllowUnknownKeys(false);
     in >> recipe;

@@ -48,7 +48,11 @@ llvm::Expected<NpyArray> mlir::lowbit::readNpy(llvm::StringRef path) {
                                          /*RequiresNullTerminator=*/false);
   if (!buf)
     return fail(path, "cannot read: " + buf.getError().message());
-  llvm::StringRef b = (*buf)->getBuffer();
+  return parseNpy((*buf)->getBuffer(), path);
+}
+
+llvm::Expected<NpyArray> mlir::lowbit::parseNpy(llvm::StringRef b,
+                                                llvm::StringRef path) {
   if (b.size() < 10 || !b.starts_with("\x93NUMPY"))
     return fail(path, "not a .npy file");
   int major = static_cast<unsigned char>(b[6]);

@@ -137,6 +137,15 @@ TEST(Gptq, RejectsBadHessians) {
   std::vector<double> small(4, 1.0);
   EXPECT_FALSE(quantizeGptq(l.w, l.k, l.n, small, s, {}, report, error));
   EXPECT_NE(error.find("K x K"), std::string::npos);
+  // Indefinite (no calibration produces one, a corrupted statistics file
+  // can): eigenvalue -1e6 + 1 outlasts the 6 tenfold dampings.
+  std::vector<double> indefinite(64, 0.0);
+  for (int64_t i = 0; i < 8; ++i)
+    indefinite[i * 8 + i] = 1.0;
+  indefinite[0 * 8 + 1] = indefinite[1 * 8 + 0] = 1e6;
+  EXPECT_FALSE(quantizeGptq(l.w, l.k, l.n, indefinite, s, {}, report, error));
+  EXPECT_EQ(error.rfind("the Hessian stays singular with damping", 0), 0u)
+      << error;
 }
 
 TEST(Rtn, ClipSearchNeverWorse) {

@@ -153,6 +153,15 @@ TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
       {"rotate: {kind: givens}\n",
        "rotate: kind 'givens' is not hadamard or random"},
       {"rotate: {kind: random, sead: 1}\n", "unknown key 'sead'"},
+      // Values of the wrong type name the line and column.
+      {"bits: four\n", "1:7: error: invalid number"},
+      {"bits: [4]\n", "1:8: error: unexpected scalar"},
+      {"bits: 99999999999999999999\n", "1:7: error: invalid number"},
+      {"group: 1.5\n", "1:8: error: invalid number"},
+      {"damp: x\n", "1:7: error: invalid floating point number"},
+      {"symmetric: maybe\n", "1:12: error: invalid boolean"},
+      {"rules: 3\n", "1:8: error: not a sequence"},
+      {"calibration: 5\n", "1:14: error: not a mapping"},
   };
   for (const Case &c : cases) {
     std::string path = writeTemp(c.text);

@@ -153,6 +153,9 @@ struct Recipe {
   /// Parses and checks a YAML or JSON recipe; errors name the file, the line
   /// and the key.
   static llvm::Expected<Recipe> load(llvm::StringRef path);
+  /// load() of a recipe whose text is `text`; errors name `path`.
+  static llvm::Expected<Recipe> parse(llvm::StringRef text,
+                                      llvm::StringRef path);
   /// Checks the values (bits, group, method, regexes); errors name `source`.
   llvm::Error validate() const;
 

@@ -30,6 +30,8 @@ int64_t npyDtypeBytes(llvm::StringRef dtype);
 
 /// Errors name the file and the reason.
 llvm::Expected<NpyArray> readNpy(llvm::StringRef path);
+/// The .npy file whose bytes are `bytes`; errors name `path`.
+llvm::Expected<NpyArray> parseNpy(llvm::StringRef bytes, llvm::StringRef path);
 llvm::Error writeNpy(llvm::StringRef path, const NpyArray &array);
 
 } // namespace mlir::lowbit

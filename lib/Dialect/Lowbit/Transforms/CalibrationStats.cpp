@@ -103,15 +103,21 @@ llvm::Error CalibrationStats::save(StringRef path) const {
 }
 
 llvm::Expected<CalibrationStats> CalibrationStats::load(StringRef path) {
+  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!buf)
+    return llvm::createStringError(
+        std::errc::invalid_argument, "%s",
+        (path + ": cannot read: " + buf.getError().message()).str().c_str());
+  return parse((*buf)->getBuffer(), path);
+}
+
+llvm::Expected<CalibrationStats> CalibrationStats::parse(StringRef data,
+                                                         StringRef path) {
   auto fail = [&](const llvm::Twine &why) {
     return llvm::createStringError(std::errc::invalid_argument, "%s",
                                    (path + ": " + why).str().c_str());
   };
-  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                         /*RequiresNullTerminator=*/false);
-  if (!buf)
-    return fail("cannot read: " + buf.getError().message());
-  StringRef data = (*buf)->getBuffer();
   if (data.size() < 16 || std::memcmp(data.data(), kMagic, 8) != 0)
     return fail("not a Lowbit calibration statistics file");
   uint64_t len;
@@ -144,13 +150,14 @@ llvm::Expected<CalibrationStats> CalibrationStats::load(StringRef path) {
     if (!name || !channels || !rows || *channels <= 0 ||
         *channels > (1 << 17) || *rows < 0)
       return fail("malformed site entry");
-    SiteStats s(name->str(), *channels);
-    s.rows = *rows;
     uint64_t c = *channels;
     uint64_t need = (4 * c + c * c) * 4;
+    // Checked before anything of the site's size is allocated.
     if (offset + need > data.size())
       return fail("truncated: site '" + *name + "' needs " + llvm::Twine(need) +
                   " bytes at offset " + llvm::Twine(offset));
+    SiteStats s(name->str(), *channels);
+    s.rows = *rows;
     const char *p = data.data() + offset;
     auto take = [&](std::vector<float> &v) {
       std::memcpy(v.data(), p, c * 4);

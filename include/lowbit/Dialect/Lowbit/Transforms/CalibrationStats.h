@@ -49,6 +49,9 @@ struct CalibrationStats {
   llvm::Error save(llvm::StringRef path) const;
   /// Loads and checks a file; errors name the file and the reason.
   static llvm::Expected<CalibrationStats> load(llvm::StringRef path);
+  /// load() of a file whose bytes are `data`; errors name `path`.
+  static llvm::Expected<CalibrationStats> parse(llvm::StringRef data,
+                                                llvm::StringRef path);
 };
 
 /// Sets `lowbit.stats` on every `lowbit.calibrate` of `module` from `stats`;
