@@ -1,31 +1,61 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang-22 + ASan/UBSan in build-fuzz/ and
-# runs the ONNX importer fuzzer for $1 seconds (default 180) on a corpus
-# seeded with the test models. Crashes land in build-fuzz/crashes/.
+# Builds the libFuzzer targets (tools/fuzz) with clang-22 + ASan/UBSan in
+# build-fuzz/ and runs each for $1 seconds (default 60) on a working copy of
+# its committed corpus (tools/fuzz/corpus/<target>). Fails on the first
+# crash, leak or sanitizer report of any target; the input lands in
+# build-fuzz/crashes/<target>/ (add it to the corpus as crash-<what> with
+# the fix). Prints one line per target: executions, coverage, corpus size.
+# Usage: scripts/fuzz.sh [seconds] [target...]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$root/build-fuzz
-seconds=${1:-180}
-# Every library is instrumented for coverage (fuzzer-no-link); the target
-# itself links libFuzzer.
+seconds=${1:-60}
+shift || true
+targets=("$@")
+if ((${#targets[@]} == 0)); then
+  targets=(onnx-import-fuzzer recipe-fuzzer npy-fuzzer calibration-stats-fuzzer
+           artifact-fuzzer)
+fi
+# Every library is instrumented for coverage (fuzzer-no-link); the targets
+# link libFuzzer.
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 if [ ! -f "$build/build.ninja" ]; then
   cmake -G Ninja -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
-    -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
+    -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+    -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
+    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
     -DLOWBIT_ENABLE_FUZZERS=ON
 fi
-ninja -C "$build" -j "${LOWBIT_JOBS:-2}" onnx-import-fuzzer
-corpus=$build/corpus
-mkdir -p "$corpus" "$build/crashes"
-gen=$root/test/Import/ONNX/Inputs/onnx_models.py
-for case in mlp attributes optional_and_unsorted shape_inference external cycle \
-            dangling bad_initializer untyped subgraph; do
-  [ -f "$corpus/$case.onnx" ] || "$root/.venv/bin/python" "$gen" "$case" "$corpus/$case.onnx"
+ninja -C "$build" -j "${LOWBIT_JOBS:-2}" "${targets[@]}"
+
+# allow_user_poisoning=0: LLVM's headers poison allocator memory when
+# compiled with ASan, but the Debian MLIR libraries are not instrumented.
+export ASAN_OPTIONS=allow_user_poisoning=0:detect_leaks=1
+export UBSAN_OPTIONS=print_stacktrace=1
+summary=()
+status=0
+for t in "${targets[@]}"; do
+  corpus=$build/corpus/$t
+  crashes=$build/crashes/$t
+  mkdir -p "$corpus" "$crashes"
+  cp -n "$root/tools/fuzz/corpus/$t"/* "$corpus"/ 2>/dev/null || true
+  log=$build/$t.log
+  echo "fuzz: $t for ${seconds}s"
+  # libFuzzer writes its own files into the working directory.
+  if (cd "$build" && "$build/bin/fuzz/$t" "$corpus" -max_total_time="$seconds" \
+        -artifact_prefix="$crashes/" -max_len=65536 -rss_limit_mb=4096 \
+        -print_final_stats=1 >"$log" 2>&1); then
+    result=ok
+  else
+    result="CRASH (see $log and $crashes/)"
+    status=1
+    tail -40 "$log"
+  fi
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1 || echo "?")
+  summary+=("$(printf '%-26s %8ss %12s execs  %-20s corpus %5s  %s' "$t" "$seconds" "$execs" \
+    "$cov" "$(ls "$corpus" | wc -l)" "$result")")
 done
-rm -f "$corpus"/*.data  # external data files are not models
-cd "$build"  # libFuzzer writes its logs into the working directory
-ASAN_OPTIONS=allow_user_poisoning=0:detect_leaks=1 \
-  "$build/tools/fuzz/onnx-import-fuzzer" "$corpus" -max_total_time="$seconds" \
-  -artifact_prefix="$build/crashes/" -max_len=65536 -print_final_stats=1 \
-  -fork=1 -ignore_crashes=1
+printf '%s\n' "${summary[@]}"
+exit $status

@@ -55,6 +55,11 @@ if (os.environ.get("LOWBIT_PTXAS") or shutil.which("ptxas")
         or os.path.exists("/usr/local/cuda/bin/ptxas")):
     config.available_features.add("ptxas")
 
+# ThreadSanitizer runs of the runtime (test/Runtime) need clang 22 and its
+# sanitizer runtimes (clang-22, libclang-rt-22-dev from scripts/setup.sh).
+if shutil.which("clang++-22") and shutil.which("clang-22"):
+    config.available_features.add("clang-tsan")
+
 # clang-format 22 checks the sources' formatting (test/clang-format.test).
 if shutil.which("clang-format-22") or os.path.exists(
         os.path.join(config.llvm_tools_dir, "clang-format")):
