@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Regex.h"
 #include "llvm/Support/SourceMgr.h"
@@ -221,6 +222,11 @@ static std::string checkSettings(const QuantSettings &s) {
 static std::string checkRegex(llvm::StringRef what, llvm::StringRef re) {
   if (re.empty())
     return "";
+  // Layer names are UTF-8 (ONNX strings); the YAML writer of toYaml() cuts
+  // a string at its first invalid byte.
+  size_t bad = 0;
+  if (!llvm::json::isUTF8(re, &bad))
+    return what.str() + " is not UTF-8 text (byte " + std::to_string(bad) + ")";
   std::string reason;
   if (!llvm::Regex(re).isValid(reason))
     return what.str() + " '" + re.str() +

@@ -99,9 +99,26 @@ llvm::Expected<NpyArray> mlir::lowbit::parseNpy(llvm::StringRef b,
       return fail(path, "bad shape");
     out.shape.push_back(v);
   }
-  uint64_t bytes = out.numElements() * npyDtypeBytes(out.dtype);
-  if (b.size() - start != bytes)
-    return fail(path, "data has " + llvm::Twine(b.size() - start) +
+  // The size the shape needs, without overflow: a product larger than the
+  // data cannot match it (a zero dimension makes it empty).
+  uint64_t have = b.size() - start;
+  uint64_t bytes = npyDtypeBytes(out.dtype);
+  bool larger = false;
+  for (int64_t d : out.shape) {
+    if (d == 0)
+      bytes = 0, larger = false;
+    if (bytes == 0)
+      break;
+    if (bytes > have / static_cast<uint64_t>(d))
+      larger = true;
+    else
+      bytes *= static_cast<uint64_t>(d);
+  }
+  if (larger)
+    return fail(path, "data has " + llvm::Twine(have) +
+                          " bytes, the shape needs more");
+  if (have != bytes)
+    return fail(path, "data has " + llvm::Twine(have) +
                           " bytes, the shape needs " + llvm::Twine(bytes));
   out.data.assign(b.begin() + start, b.end());
   return out;

@@ -162,6 +162,7 @@ TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
       {"symmetric: maybe\n", "1:12: error: invalid boolean"},
       {"rules: 3\n", "1:8: error: not a sequence"},
       {"calibration: 5\n", "1:14: error: not a mapping"},
+      {"{\"include\": \"a\xff\"}\n", "include is not UTF-8 text (byte 1)"},
   };
   for (const Case &c : cases) {
     std::string path = writeTemp(c.text);

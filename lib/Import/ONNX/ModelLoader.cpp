@@ -12,6 +12,7 @@
 
 #include <climits>
 #include <exception>
+#include <unordered_set>
 
 using namespace mlir::lowbit;
 
@@ -74,6 +75,21 @@ static ::onnx::TensorProto stripData(const ::onnx::TensorProto &tensor) {
 void mlir::lowbit::inferModelShapes(::onnx::ModelProto &model,
                                     std::string &warning) {
   ::onnx::GraphProto *graph = model.mutable_graph();
+  // ONNX's inference functions assume a well-formed graph: with data
+  // propagation, a Shape node reading a name nothing defines dereferences a
+  // null type inside libonnx (found by the fuzzer). Such graphs skip
+  // inference; the importer then names every dangling input.
+  std::unordered_set<std::string> defined;
+  for (const auto &input : graph->input())
+    defined.insert(input.name());
+  for (const auto &tensor : graph->initializer())
+    defined.insert(tensor.name());
+  for (const auto &node : graph->node())
+    defined.insert(node.output().begin(), node.output().end());
+  for (const auto &node : graph->node())
+    for (const std::string &in : node.input())
+      if (!in.empty() && !defined.count(in))
+        return;
   google::protobuf::RepeatedPtrField<::onnx::TensorProto> weights;
   weights.Swap(graph->mutable_initializer());
   for (const ::onnx::TensorProto &tensor : weights)

@@ -22,8 +22,8 @@ namespace {
 
 struct GptqPass : lowbit::impl::LowbitGptqPassBase<GptqPass> {
   using Base::Base;
-  friend QuantizeLinearOptions schemeOptionsOf<>(const GptqPass &,
-                                                 llvm::StringRef);
+  friend QuantizeLinearOptions mlir::lowbit::schemeOptionsOf<>(const GptqPass &,
+                                                               llvm::StringRef);
 
   void runOnOperation() override {
     QuantizeLinearOptions options = schemeOptionsOf(*this, "gptq");

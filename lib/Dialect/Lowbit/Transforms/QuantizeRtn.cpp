@@ -23,8 +23,8 @@ namespace {
 struct QuantizeRtnPass
     : lowbit::impl::LowbitQuantizeRtnPassBase<QuantizeRtnPass> {
   using Base::Base;
-  friend QuantizeLinearOptions schemeOptionsOf<>(const QuantizeRtnPass &,
-                                                 llvm::StringRef);
+  friend QuantizeLinearOptions
+  mlir::lowbit::schemeOptionsOf<>(const QuantizeRtnPass &, llvm::StringRef);
 
   void runOnOperation() override {
     QuantizeLinearOptions options = schemeOptionsOf(*this, "rtn");
