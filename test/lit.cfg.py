@@ -1,6 +1,7 @@
 # Lit configuration of Lowbit's FileCheck and execution tests. The GoogleTest
 # binaries run through test/Unit, a separate suite in the same lit run.
 import os
+import subprocess
 import shutil
 
 import lit.formats
@@ -39,9 +40,18 @@ if all(os.path.exists(p) for p in runner_libs):
 
 # The project's venv Python (scripts/setup.sh) writes test models with the
 # onnx package; tests that need it say REQUIRES: onnx.
-import subprocess
 venv_python = os.path.join(config.lowbit_src_root, ".venv", "bin", "python")
-config.substitutions.append(("%lowbit_python", venv_python))
+python_command = venv_python
+# An ASan build (scripts/sanitize.sh): Python loads the instrumented runtime
+# with ctypes, so the ASan runtime must be preloaded; CPython's own memory
+# is not the runtime's leak.
+if "-fsanitize=address" in getattr(config, "lowbit_cxx_flags", ""):
+    libs = [subprocess.run(["g++", "-print-file-name=" + lib],
+                           capture_output=True, text=True).stdout.strip()
+            for lib in ("libasan.so", "libubsan.so")]
+    python_command = ("env LD_PRELOAD=%s ASAN_OPTIONS=allow_user_poisoning=0:"
+                      "detect_leaks=0 %s" % (":".join(libs), venv_python))
+config.substitutions.append(("%lowbit_python", python_command))
 if os.path.exists(venv_python) and subprocess.run(
         [venv_python, "-c", "import onnx"], capture_output=True).returncode == 0:
     config.available_features.add("onnx")

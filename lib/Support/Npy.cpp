@@ -2,6 +2,7 @@
 
 #include "lowbit/Support/Npy.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/Twine.h"
@@ -28,6 +29,10 @@ llvm::Error fail(llvm::StringRef path, const llvm::Twine &why) {
 } // namespace
 
 int64_t NpyArray::numElements() const {
+  // A zero dimension first: parseNpy accepts (0, 2^62, 4), whose other
+  // dimensions alone overflow (found by the fuzzer).
+  if (llvm::is_contained(shape, 0))
+    return 0;
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;
