@@ -163,6 +163,12 @@ TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
       {"rules: 3\n", "1:8: error: not a sequence"},
       {"calibration: 5\n", "1:14: error: not a mapping"},
       {"{\"include\": \"a\xff\"}\n", "include is not UTF-8 text (byte 1)"},
+      // What would overflow the YAML parser's stack.
+      {"bits: 4\nrules: [{match: a},,,]\n", "line 2: empty entry in a"},
+      {"rules: "
+       "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+       "]]]]]]]]]\n",
+       "line 1: collections nested more than 32 deep"},
   };
   for (const Case &c : cases) {
     std::string path = writeTemp(c.text);

@@ -78,10 +78,16 @@ void mlir::lowbit::inferModelShapes(::onnx::ModelProto &model,
   // ONNX's inference functions assume a well-formed graph: with data
   // propagation, a Shape node reading a name nothing defines dereferences a
   // null type inside libonnx (found by the fuzzer). Such graphs skip
-  // inference; the importer then names every dangling input.
+  // inference; the importer then names every dangling input. Likewise a
+  // graph input without a type or element type (the importer refuses it).
   std::unordered_set<std::string> defined;
-  for (const auto &input : graph->input())
+  for (const auto &input : graph->input()) {
+    const ::onnx::TypeProto &type = input.type();
+    if (type.value_case() == ::onnx::TypeProto::VALUE_NOT_SET ||
+        (type.has_tensor_type() && !type.tensor_type().elem_type()))
+      return;
     defined.insert(input.name());
+  }
   for (const auto &tensor : graph->initializer())
     defined.insert(tensor.name());
   for (const auto &node : graph->node())
