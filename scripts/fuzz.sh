@@ -16,14 +16,15 @@ if ((${#targets[@]} == 0)); then
   targets=(onnx-import-fuzzer recipe-fuzzer npy-fuzzer calibration-stats-fuzzer
            artifact-fuzzer)
 fi
-# Every library is instrumented for coverage (fuzzer-no-link); the targets
-# link libFuzzer.
+# Every Lowbit library is instrumented for coverage (fuzzer-no-link); the
+# targets link libFuzzer. -O1 (as libFuzzer's documentation suggests for
+# ASan builds) halves the build time of -O3 at little cost in speed.
 flags="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 if [ ! -f "$build/build.ninja" ]; then
   cmake -G Ninja -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
-    -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
     -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
+    -DCMAKE_CXX_FLAGS_RELEASE="-O1 -DNDEBUG" -DCMAKE_C_FLAGS_RELEASE="-O1 -DNDEBUG" \
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
     -DLOWBIT_ENABLE_FUZZERS=ON
 fi

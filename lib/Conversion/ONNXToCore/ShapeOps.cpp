@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 using namespace mlir;
 using namespace mlir::lowbit;
@@ -187,6 +188,25 @@ struct TransposePattern : ONNXPattern {
     else
       for (int64_t d = inType.getRank() - 1; d >= 0; --d)
         perm.push_back(d);
+    // An invalid perm would build a linalg.transpose whose indexing map is
+    // null (a crash in the canonicalizations, found by the fuzzer).
+    int64_t rank = inType.getRank();
+    llvm::SmallBitVector seen(rank);
+    bool valid = static_cast<int64_t>(perm.size()) == rank &&
+                 resultType.getRank() == rank;
+    for (int64_t j = 0; valid && j < static_cast<int64_t>(perm.size()); ++j) {
+      int64_t d = perm[j];
+      valid = d >= 0 && d < rank && !seen.test(d);
+      if (!valid)
+        break;
+      seen.set(d);
+      valid = inType.isDynamicDim(d) || resultType.isDynamicDim(j) ||
+              inType.getDimSize(d) == resultType.getDimSize(j);
+    }
+    if (!valid)
+      return rewriter.notifyMatchFailure(
+          op, "perm is not a permutation of the input's dimensions that "
+              "gives the result's shape");
     Location loc = op.getLoc();
     SmallVector<Value> dyn;
     for (int64_t j = 0; j < resultType.getRank(); ++j)
