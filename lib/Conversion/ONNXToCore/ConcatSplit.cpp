@@ -24,12 +24,15 @@ struct ConcatPattern : ONNXPattern {
     if (!resultType)
       return failure();
     int64_t rank = resultType.getRank();
-    int64_t axis = getIntAttr(op, "axis", 0);
-    if (axis < 0)
-      axis += rank;
-    for (Value v : op.getInputs())
-      if (!isa<RankedTensorType>(v.getType()))
-        return failure();
+    FailureOr<int64_t> axisOr = getAxisAttr(op, "axis", 0, rank);
+    if (failed(axisOr))
+      return rewriter.notifyMatchFailure(op, "axis out of range");
+    int64_t axis = *axisOr;
+    for (Value v : op.getInputs()) {
+      auto type = dyn_cast<RankedTensorType>(v.getType());
+      if (!type || type.getRank() != rank)
+        return rewriter.notifyMatchFailure(op, "inputs of another rank");
+    }
     Location loc = op.getLoc();
     Value first = op.getInputs()[0];
     // Result sizes: the other dims from the first input, the axis summed.
@@ -70,9 +73,10 @@ struct SplitPattern : ONNXPattern {
     if (!type)
       return failure();
     int64_t rank = type.getRank();
-    int64_t axis = getIntAttr(op, "axis", 0);
-    if (axis < 0)
-      axis += rank;
+    FailureOr<int64_t> axisOr = getAxisAttr(op, "axis", 0, rank);
+    if (failed(axisOr))
+      return rewriter.notifyMatchFailure(op, "axis out of range");
+    int64_t axis = *axisOr;
     Value split;
     if (op.getInputs().size() > 1 &&
         !isa<NoneType>(op.getInputs()[1].getType()))

@@ -24,6 +24,16 @@ int64_t mlir::lowbit::getIntAttr(onnx::NodeOp op, StringRef name,
   return defaultValue;
 }
 
+FailureOr<int64_t> mlir::lowbit::getAxisAttr(onnx::NodeOp op, StringRef name,
+                                             int64_t defaultValue, int64_t rank,
+                                             bool inclusive) {
+  int64_t axis = getIntAttr(op, name, defaultValue);
+  int64_t limit = inclusive ? rank + 1 : rank;
+  if (axis < -rank || axis >= limit)
+    return failure();
+  return axis < 0 ? axis + rank : axis;
+}
+
 float mlir::lowbit::getFloatAttr(onnx::NodeOp op, StringRef name,
                                  float defaultValue) {
   if (auto attr = op.getOnnxAttrs().getAs<FloatAttr>(name))

@@ -52,6 +52,12 @@ private:
 
 /// An integer attribute of the node, or `defaultValue`.
 int64_t getIntAttr(onnx::NodeOp op, StringRef name, int64_t defaultValue);
+/// The node's axis attribute `name` (or `defaultValue`) made non-negative
+/// for a tensor of rank `rank`; failure when it lies outside
+/// [-rank, rank) (or [-rank, rank] with `inclusive`, as Flatten allows).
+FailureOr<int64_t> getAxisAttr(onnx::NodeOp op, StringRef name,
+                               int64_t defaultValue, int64_t rank,
+                               bool inclusive = false);
 /// A float attribute of the node, or `defaultValue`.
 float getFloatAttr(onnx::NodeOp op, StringRef name, float defaultValue);
 

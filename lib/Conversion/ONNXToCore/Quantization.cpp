@@ -35,7 +35,7 @@ FailureOr<AffineMap> scaleMap(MLIRContext *ctx, ArrayRef<int64_t> shape,
   int64_t rank = shape.size();
   if (scaleType.getRank() == 0 ||
       (scaleType.getRank() == 1 && scaleType.getDimSize(0) == 1 &&
-       blockSize == 0 && (axis >= rank || shape[axis] != 1)))
+       blockSize == 0 && (axis < 0 || axis >= rank || shape[axis] != 1)))
     return AffineMap::get(
         rank, 0,
         SmallVector<AffineExpr>(scaleType.getRank(),

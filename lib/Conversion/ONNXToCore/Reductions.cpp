@@ -178,9 +178,10 @@ struct SoftmaxPattern : ONNXPattern {
         getResultType(op) != type)
       return failure();
     int64_t rank = type.getRank();
-    int64_t axis = getIntAttr(op, "axis", -1);
-    if (axis < 0)
-      axis += rank;
+    FailureOr<int64_t> axisOr = getAxisAttr(op, "axis", -1, rank);
+    if (failed(axisOr))
+      return rewriter.notifyMatchFailure(op, "axis out of range");
+    int64_t axis = *axisOr;
     Location loc = op.getLoc();
     Type t = type.getElementType();
     MLIRContext *ctx = op.getContext();
@@ -229,9 +230,10 @@ struct LayerNormPattern : ONNXPattern {
         !isa<NoneType>(op.getInputs()[2].getType()))
       bias = op.getInputs()[2];
     int64_t rank = type.getRank();
-    int64_t axis = getIntAttr(op, "axis", -1);
-    if (axis < 0)
-      axis += rank;
+    FailureOr<int64_t> axisOr = getAxisAttr(op, "axis", -1, rank);
+    if (failed(axisOr))
+      return rewriter.notifyMatchFailure(op, "axis out of range");
+    int64_t axis = *axisOr;
     SmallVector<int64_t> dims;
     for (int64_t d = axis; d < rank; ++d)
       dims.push_back(d);

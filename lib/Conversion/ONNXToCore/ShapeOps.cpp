@@ -292,9 +292,10 @@ struct GatherPattern : ONNXPattern {
         !isa<IntegerType>(idxType.getElementType()))
       return failure();
     int64_t r = dataType.getRank(), q = idxType.getRank();
-    int64_t axis = getIntAttr(op, "axis", 0);
-    if (axis < 0)
-      axis += r;
+    FailureOr<int64_t> axisOr = getAxisAttr(op, "axis", 0, r);
+    if (failed(axisOr))
+      return rewriter.notifyMatchFailure(op, "axis out of range");
+    int64_t axis = *axisOr;
     if (resultType.getRank() != q + r - 1)
       return failure();
     Location loc = op.getLoc();

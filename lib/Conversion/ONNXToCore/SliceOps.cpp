@@ -158,9 +158,11 @@ struct FlattenPattern : ONNXPattern {
     RankedTensorType resultType = getResultType(op);
     if (!type || !resultType || resultType.getRank() != 2)
       return failure();
-    int64_t axis = getIntAttr(op, "axis", 1);
-    if (axis < 0)
-      axis += type.getRank();
+    FailureOr<int64_t> axisOr =
+        getAxisAttr(op, "axis", 1, type.getRank(), /*inclusive=*/true);
+    if (failed(axisOr))
+      return rewriter.notifyMatchFailure(op, "axis out of range");
+    int64_t axis = *axisOr;
     Location loc = op.getLoc();
     Value outer = indexConst(rewriter, loc, 1),
           inner = indexConst(rewriter, loc, 1);
