@@ -145,8 +145,13 @@ struct UnsqueezeSqueezePattern : ONNXPattern {
     int64_t outRank = resultType.getRank();
     int64_t axesRank = unsqueeze ? outRank : inType.getRank();
     llvm::SmallDenseSet<int64_t> set;
-    for (int64_t a : *axes)
-      set.insert(a < 0 ? a + axesRank : a);
+    for (int64_t a : *axes) {
+      // Axes outside the rank or repeated would index past the shapes
+      // (a heap overflow found by the fuzzer).
+      if (a < -axesRank || a >= axesRank ||
+          !set.insert(a < 0 ? a + axesRank : a).second)
+        return rewriter.notifyMatchFailure(op, "axes out of range or repeated");
+    }
     if (!unsqueeze && axes->empty())
       for (int64_t d = 0; d < inType.getRank(); ++d)
         if (inType.getDimSize(d) == 1)
@@ -156,6 +161,9 @@ struct UnsqueezeSqueezePattern : ONNXPattern {
       int64_t next = 0;
       for (int64_t j = 0; j < outRank; ++j)
         src.push_back(set.contains(j) ? -1 : next++);
+      if (next != inType.getRank())
+        return rewriter.notifyMatchFailure(
+            op, "axes do not match the input and result ranks");
     } else {
       for (int64_t d = 0; d < inType.getRank(); ++d)
         if (!set.contains(d))

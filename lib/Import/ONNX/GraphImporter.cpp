@@ -316,6 +316,9 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
     if (opset == opsets.end())
       return error() << describe(node, i) << " uses domain '" << domain
                      << "', which the model does not import";
+    if (std::string why = checkNodeArity(node, domain, opset->second);
+        !why.empty())
+      return error() << describe(node, i) << why;
     SmallVector<Value> inputs;
     for (const std::string &in : node.input()) {
       if (in.empty()) {

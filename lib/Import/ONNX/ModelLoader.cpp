@@ -8,6 +8,7 @@
 #include "ModelLoader.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
 
 #include <climits>
@@ -179,5 +180,31 @@ std::string mlir::lowbit::specializeInputShapes(
   for (auto &output : *graph->mutable_output())
     if (output.type().has_tensor_type())
       output.mutable_type()->mutable_tensor_type()->clear_shape();
+  return "";
+}
+
+std::string mlir::lowbit::checkNodeArity(const ::onnx::NodeProto &node,
+                                         llvm::StringRef domain,
+                                         int64_t opset) {
+  const auto &ranges =
+      ::onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+  auto range = ranges.find(domain.str());
+  if (range == ranges.end() || opset > range->second.second)
+    return "";
+  const ::onnx::OpSchema *schema = ::onnx::OpSchemaRegistry::Schema(
+      node.op_type(), static_cast<int>(opset), domain.str());
+  if (!schema)
+    return "";
+  auto count = [](int n, const char *what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
+  if (node.input_size() < schema->min_input())
+    return " has " + count(node.input_size(), "input") + "; opset " +
+           std::to_string(opset) + " requires at least " +
+           std::to_string(schema->min_input());
+  if (node.output_size() < schema->min_output())
+    return " has " + count(node.output_size(), "output") + "; opset " +
+           std::to_string(opset) + " requires at least " +
+           std::to_string(schema->min_output());
   return "";
 }

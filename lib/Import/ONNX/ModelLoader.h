@@ -28,6 +28,14 @@ std::unique_ptr<::onnx::ModelProto> parseModelProto(llvm::StringRef bytes,
 /// `warning`.
 void inferModelShapes(::onnx::ModelProto &model, std::string &warning);
 
+/// Why `node` of a model importing `opset` of its domain has too few inputs
+/// or outputs for the ONNX schema of its op ("" when it has enough, or when
+/// the schema is unknown or newer than the ONNX library linked, which might
+/// have changed the counts). The conversions index inputs the schema
+/// requires (a crash the fuzzer found: an Unsqueeze without inputs).
+std::string checkNodeArity(const ::onnx::NodeProto &node,
+                           llvm::StringRef domain, int64_t opset);
+
 /// Gives the graph inputs named in `shapes` those static shapes and drops the
 /// model's intermediate and output shapes so that shape inference recomputes
 /// them. Only dynamic dimensions may be set: returns an error message for a

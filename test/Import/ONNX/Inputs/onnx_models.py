@@ -169,6 +169,15 @@ def untyped(out):
     onnx.save(m, out)
 
 
+def too_few_inputs(out):
+    # Add with one input, Unsqueeze (opset 13: data and axes) with none.
+    nodes = [helper.make_node("Add", ["x"], ["y"], name="add"),
+             helper.make_node("Unsqueeze", [], ["z"], name="unsq")]
+    m = model(nodes, [vi("x", TensorProto.FLOAT, [2])], [vi("y", TensorProto.FLOAT, [2])],
+              value_info=[vi("z", TensorProto.FLOAT, [1, 2])])
+    onnx.save(m, out)
+
+
 def unknown_domain(out):
     nodes = [helper.make_node("Gelu", ["x"], ["y"], name="gelu", domain="com.microsoft")]
     m = model(nodes, [vi("x", TensorProto.FLOAT, [2])], [vi("y", TensorProto.FLOAT, [2])])
