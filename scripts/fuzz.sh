@@ -5,7 +5,7 @@
 # crash, leak or sanitizer report of any target; the input lands in
 # build-fuzz/crashes/<target>/ (add it to the corpus as crash-<what> with
 # the fix). Prints one line per target: executions, coverage, corpus size.
-# Usage: scripts/fuzz.sh [seconds] [target...]
+# Usage: [LOWBIT_FUZZ_SEED=N] scripts/fuzz.sh [seconds] [target...]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$root/build-fuzz
@@ -36,16 +36,25 @@ export ASAN_OPTIONS=allow_user_poisoning=0:detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1
 summary=()
 status=0
+# LOWBIT_FUZZ_SEED=N (what .ci/run sets): libFuzzer's random seed, and a
+# working corpus of the committed seeds only, so that every CI run walks the
+# same mutations (as far as its speed takes it) and a crash is reproducible.
+# Without it: a random seed, and the corpus grows from run to run.
+seed=${LOWBIT_FUZZ_SEED:-0}
 for t in "${targets[@]}"; do
   corpus=$build/corpus/$t
   crashes=$build/crashes/$t
+  if [ "$seed" != 0 ]; then
+    corpus=$build/corpus-seed$seed/$t
+    rm -rf "$corpus"
+  fi
   mkdir -p "$corpus" "$crashes"
   cp -n "$root/tools/fuzz/corpus/$t"/* "$corpus"/ 2>/dev/null || true
   log=$build/$t.log
   echo "fuzz: $t for ${seconds}s"
   # libFuzzer writes its own files into the working directory.
   if (cd "$build" && "$build/bin/fuzz/$t" "$corpus" -max_total_time="$seconds" \
-        -artifact_prefix="$crashes/" -max_len=65536 -rss_limit_mb=4096 \
+        -seed="$seed" -artifact_prefix="$crashes/" -max_len=65536 -rss_limit_mb=4096 \
         -print_final_stats=1 >"$log" 2>&1); then
     result=ok
   else
