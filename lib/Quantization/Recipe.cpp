@@ -204,7 +204,11 @@ static std::string checkYamlNesting(llvm::StringRef text) {
         ++i;
       continue;
     }
-    if (c == '\'' || c == '"') {
+    // A quote opens a quoted scalar only where a node starts; inside a
+    // plain scalar (`5.25'`) it is a character (found by the fuzzer).
+    char prev = i == 0 ? '\n' : text[i - 1];
+    if ((c == '\'' || c == '"') &&
+        llvm::StringRef(" \t\r\n[{,:").contains(prev)) {
       quote = c, lastInFlow = 'x';
       continue;
     }
