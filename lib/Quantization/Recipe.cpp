@@ -183,7 +183,10 @@ static std::string checkYamlNesting(llvm::StringRef text) {
       continue;
     }
     if (quote) {
-      if (c == quote)
+      if (c == '\'' && quote == '\'' && i + 1 < text.size() &&
+          text[i + 1] == '\'')
+        ++i; // '' is a quote inside a single-quoted scalar
+      else if (c == quote)
         quote = 0;
       else if (c == '\\' && quote == '"')
         ++i;
@@ -206,13 +209,14 @@ static std::string checkYamlNesting(llvm::StringRef text) {
     }
     // A quote opens a quoted scalar only where a node starts; inside a
     // plain scalar (`5.25'`) it is a character (found by the fuzzer).
+    // Likewise a bracket outside a flow collection: `e[[` is a plain scalar.
     char prev = i == 0 ? '\n' : text[i - 1];
-    if ((c == '\'' || c == '"') &&
-        llvm::StringRef(" \t\r\n[{,:").contains(prev)) {
+    bool nodeStart = llvm::StringRef(" \t\r\n[{,:").contains(prev);
+    if ((c == '\'' || c == '"') && nodeStart) {
       quote = c, lastInFlow = 'x';
       continue;
     }
-    if (c == '[' || c == '{') {
+    if ((c == '[' || c == '{') && (nodeStart || flowDepth > 0)) {
       if (++flowDepth > kMaxDepth)
         return "line " + std::to_string(line) + ": collections nested more " +
                "than " + std::to_string(kMaxDepth) + " deep";
