@@ -63,8 +63,9 @@ void mlir::lowbit::buildCPUPipeline(OpPassManager &pm,
     pack.lutMaxBits = options.lutMaxBits;
     pack.amxMinRows = options.amxMinRows;
     pack.gpu = !options.gpuChip.empty();
-    // sdot multiplies signed bytes: unsigned codes must stay below 128.
-    if (options.dot == DotProduct::Sdot)
+    // sdot multiplies signed bytes: unsigned codes must stay below 128;
+    // pmaddubsw's i16 pair sums must not saturate.
+    if (options.dot == DotProduct::Sdot || options.dot == DotProduct::Pmaddubsw)
       pack.int8MaxBits = 4;
     pm.addNestedPass<func::FuncOp>(createLowbitPackPass(pack));
     // Online Hadamard transforms: SIMD kernels (else the reference lowering).

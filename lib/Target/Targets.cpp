@@ -101,11 +101,14 @@ void mlir::lowbit::setCPUPipelineOptions(const TargetSpec &spec,
   options.threads = request.optimize && !spec.isCross();
   options.cachingAllocator = true;
   options.prefetchDistance = request.prefetchDistance;
-  options.int8Activations = request.int8Activations &&
-                            (spec.needs("avx512vnni") || spec.needs("dotprod"));
-  options.dot = spec.needs("dotprod") && !spec.needs("avx512vnni")
-                    ? DotProduct::Sdot
-                    : DotProduct::Vpdpbusd;
+  // int8 dot products: VNNI vpdpbusd, ARM sdot, or on any other AVX2 CPU
+  // vpmaddubsw + vpmaddwd (codes of up to 4 bits).
+  options.int8Activations =
+      request.int8Activations &&
+      (spec.needs("avx512vnni") || spec.needs("dotprod") || spec.needs("avx2"));
+  options.dot = spec.needs("avx512vnni") ? DotProduct::Vpdpbusd
+                : spec.needs("dotprod")  ? DotProduct::Sdot
+                                         : DotProduct::Pmaddubsw;
   options.lookup = spec.isAArch64() ? ByteLookup::Tbl : ByteLookup::Pshufb;
   options.lutMaxBits =
       request.lutKernels && (spec.isAArch64() || spec.needs("avx2")) ? 4 : 0;
@@ -132,7 +135,7 @@ void mlir::lowbit::setCPUPipelineOptions(const TargetSpec &spec,
         << spec.name << "' does not promise: dequantizing kernels\n";
   if (request.int8Activations && !options.int8Activations &&
       spec.gpuChip.empty())
-    log << "  note: int8 activations need AVX-512 VNNI or ARM dot products, "
-           "which target '"
+    log << "  note: int8 activations need AVX2, AVX-512 VNNI or ARM dot "
+           "products, which target '"
         << spec.name << "' does not promise: f32-activation kernels\n";
 }

@@ -7,6 +7,7 @@ and per tensor, weights stored K x N and N x K, row counts on both sides
 of the kernels' 8-row chunks, N not a multiple of the tile; on the AVX-512
 (permute), AVX2 (portable, 8 lanes) and AArch64 (portable, 4 lanes, under
 qemu) targets."""
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -132,28 +133,49 @@ def int8_cases(m: int) -> list:
         Case(m, 100, 5, 4, True, -1, seed=16),
         Case(m, 256, 13, 3, True, 128, seed=20),
         Case(m, 128, 6, 5, False, 64, seed=21),
+        # Long groups: AVX2's i16 pair sums are widened every 4 planes
+        # (4-bit codes) or 21 (2-bit), inside the group.
+        Case(m, 1024, 11, 4, True, 512, seed=27),
+        Case(m, 2048, 7, 2, False, 2048, seed=28),
     ]
 
 
-@pytest.mark.parametrize("m", [1, 3, 11])
-def test_int8_activation_kernels(tmp_path, m):
-    """--activations=int8: activations quantized per row and group, VNNI dot
-    products; equal to a float64 emulation of that quantization within the
-    f32 bound, and within 2% of the exact product. Groups that are not
-    multiples of 64 and table-decoded codes keep the exact f32 kernel."""
-    if not HOST_VNNI:
-        pytest.skip("the host has no AVX-512 VNNI: the int8 kernels cannot run here")
+# The int8 dot products per target: (flags, intrinsic in the IR, host can run).
+INT8_TARGETS = {
+    "vnni": ([], "llvm.x86.avx512.vpdpbusd", HOST_VNNI),
+    "avx2": (["--target=x86-64-v3"], "llvm.x86.avx2.pmadd.ub.sw", HOST_AVX2),
+}
+
+
+@pytest.mark.parametrize("dot", sorted(INT8_TARGETS))
+@pytest.mark.parametrize("m", [1, 3, 8, 11])
+def test_int8_activation_kernels(tmp_path, m, dot):
+    """--activations=int8: activations quantized per row and group, dot
+    products by VNNI vpdpbusd (host) or AVX2 vpmaddubsw (x86-64-v3, which
+    every AVX2 host runs, AVX-512 ones included); equal to a float64
+    emulation of that quantization within the f32 bound, and within 2% of
+    the exact product. Groups that are not multiples of 64 and
+    table-decoded codes keep the exact f32 kernel; on AVX2 so do codes in
+    8-bit fields (5-8 bits: pmaddubsw's i16 pair sums could saturate)."""
+    flags, intrinsic, runs = INT8_TARGETS[dot]
+    if not runs:
+        pytest.skip(f"the host cannot run the {dot} int8 kernels")
     cs = int8_cases(m)
     exact = [Case(m, 200, 37, 4, True, 32, seed=17),
              Case(m, 128, 5, group=64, seed=26, format="nf4")]
     art = compile_module(tmp_path, "int8", cs + exact, "--activations=int8",
-                         "--keep-intermediates")
+                         "--keep-intermediates", *flags)
     ll = (art / "model.ll").read_text()
-    assert "llvm.x86.avx512.vpdpbusd" in ll
+    assert intrinsic in ll
+    if dot == "avx2":
+        assert "vpdpbusd" not in ll
     rng = np.random.default_rng(m)
     xs = [c.input(rng) for c in cs + exact]
     ys = Model(art).run(*xs)
     for c, x, y in zip(cs, xs, ys):
+        if dot == "avx2" and c.bits > 4:
+            check([c], [x], [y])
+            continue
         full = check_int8(c, x, y)
         assert np.abs(y - full).max() <= 0.02 * np.abs(full).max(), c.name
     check(exact, xs[-2:], ys[-2:])
@@ -164,14 +186,15 @@ def test_int8_activations_prefill(tmp_path):
     reference lowering rounds the activations as the int8 kernels do
     (lowbit.fake_quant), so --activations=int8 means the same numerics at
     any row count; groups of 32 and NF4 keep f32 activations there too."""
-    if not HOST_VNNI:
-        pytest.skip("the host has no AVX-512 VNNI: host targets keep f32 activations")
-    cs = int8_cases(40)
+    if not HOST_AVX2:
+        pytest.skip("the host has no AVX2: x86-64-v3 artifacts cannot run here")
+    cs = [c for c in int8_cases(40) if c.bits <= 4]
     exact = [Case(40, 200, 37, 4, True, 32, seed=17),
              Case(40, 128, 5, group=64, seed=26, format="nf4")]
     art = compile_module(tmp_path, "prefill", cs + exact, "--activations=int8",
-                         "--keep-intermediates")
-    assert "vpdpbusd" not in (art / "model.ll").read_text()
+                         "--keep-intermediates", "--target=x86-64-v3")
+    ll = (art / "model.ll").read_text()
+    assert "pmadd.ub.sw" not in ll and "vpdpbusd" not in ll
     rng = np.random.default_rng(40)
     xs = [c.input(rng) for c in cs + exact]
     ys = Model(art).run(*xs)
@@ -208,17 +231,31 @@ def test_amx_int8_kernels(tmp_path, m):
         assert err.max() <= 1.0, f"{c.name}: error {err.max():.3g} x the f32 bound"
 
 
-def test_int8_activations_need_vnni(tmp_path):
-    """Without VNNI in the target (x86-64-v4 does not promise it) the f32
-    kernels are used: results are exact."""
+def test_int8_activations_without_vnni(tmp_path):
+    """x86-64-v4 does not promise VNNI: its int8 kernels take AVX2's
+    pmaddubsw (run where the host has AVX-512); x86-64 (SSE2) has neither,
+    keeps the exact f32 kernels and says so."""
     cs = int8_cases(1)[:2]
     art = compile_module(tmp_path, "v4", cs, "--activations=int8", "--target=x86-64-v4",
                          "--keep-intermediates")
-    assert "vpdpbusd" not in (art / "model.ll").read_text()
+    ll = (art / "model.ll").read_text()
+    assert "vpdpbusd" not in ll and "llvm.x86.avx2.pmadd.ub.sw" in ll
     if HOST_AVX512:
         rng = np.random.default_rng(0)
         xs = [c.input(rng) for c in cs]
-        check(cs, xs, Model(art).run(*xs))
+        for c, x, y in zip(cs, xs, Model(art).run(*xs)):
+            check_int8(c, x, y)
+    src = tmp_path / "sse.mlir"
+    src.write_text(module(cs))
+    proc = subprocess.run([str(tools.tool("quant-compile")), str(src), "-o",
+                           str(tmp_path / "sse"), "--activations=int8", "--target=x86-64",
+                           "--keep-intermediates"], capture_output=True, text=True, check=True)
+    assert "int8 activations need AVX2, AVX-512 VNNI or ARM dot products" in proc.stderr + proc.stdout
+    ll = (tmp_path / "sse" / "model.ll").read_text()
+    assert "pmadd" not in ll and "vpdpbusd" not in ll
+    rng = np.random.default_rng(0)
+    xs = [c.input(rng) for c in cs]
+    check(cs, xs, Model(tmp_path / "sse").run(*xs))
 
 
 def test_int8_activation_kernels_aarch64_dotprod_under_qemu(tmp_path):

@@ -103,7 +103,10 @@ def ConvertLowbitToCPUPass : Pass<"convert-lowbit-to-cpu", "func::FuncOp"> {
     activations per `vpdpbusd` (or four ARM `sdot`; LLVM intrinsics) into
     an i32 accumulator
     per group, which is converted and scaled by `s_w * s_x` at the group's
-    end, with the zero-point term added from the group's code sum.
+    end, with the zero-point term added from the group's code sum. On AVX2
+    (`dot=pmaddubsw`) two `vpmaddubsw` per 64 bytes add pairs of products
+    into an i16 accumulator, widened by `vpmaddwd` with ones into i32 before
+    it could saturate (codes of up to 4 bits: every 4 bit planes).
 
     With the `lut` layout (2-bit fields as two bit planes) the kernel first
     builds, per row and quad of k, the 16 sums of the quad's activations
@@ -134,7 +137,10 @@ def ConvertLowbitToCPUPass : Pass<"convert-lowbit-to-cpu", "func::FuncOp"> {
              clEnumValN(::mlir::lowbit::DotProduct::Vpdpbusd, "vpdpbusd",
                         "x86 AVX-512 VNNI"),
              clEnumValN(::mlir::lowbit::DotProduct::Sdot, "sdot",
-                        "ARMv8.2 dot product (codes below 128)"))}]>,
+                        "ARMv8.2 dot product (codes below 128)"),
+             clEnumValN(::mlir::lowbit::DotProduct::Pmaddubsw, "pmaddubsw",
+                        "x86 AVX2 vpmaddubsw + vpmaddwd (codes of up to 4 "
+                        "bits)"))}]>,
     Option<"lookup", "lookup", "::mlir::lowbit::ByteLookup",
            "::mlir::lowbit::ByteLookup::Pshufb",
            "byte-table lookup of the lut layout",

@@ -66,7 +66,7 @@ struct CPUPipelineOptions : PassPipelineOptions<CPUPipelineOptions> {
   Option<bool> int8Activations{
       *this, "int8-activations",
       llvm::cl::desc("low-bit matmuls quantize their activations to int8 "
-                     "(VNNI or ARM dot-product kernels)"),
+                     "(VNNI, AVX2 or ARM dot-product kernels)"),
       llvm::cl::init(false)};
   Option<DotProduct> dot{
       *this, "dot", llvm::cl::desc("int8 dot product of those kernels"),
@@ -74,7 +74,10 @@ struct CPUPipelineOptions : PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::values(
           clEnumValN(DotProduct::Vpdpbusd, "vpdpbusd", "x86 AVX-512 VNNI"),
           clEnumValN(DotProduct::Sdot, "sdot",
-                     "ARMv8.2 dot product (codes below 128)"))};
+                     "ARMv8.2 dot product (codes below 128)"),
+          clEnumValN(DotProduct::Pmaddubsw, "pmaddubsw",
+                     "x86 AVX2 vpmaddubsw + vpmaddwd (codes of up to 4 "
+                     "bits)"))};
   Option<int64_t> lutMaxBits{
       *this, "lut-max-bits",
       llvm::cl::desc("integer codes of at most this many bits (0: none, up "

@@ -56,6 +56,13 @@ struct ConvertLowbitToCPUPass
             << op.getLayout().getLanes();
         return signalPassFailure();
       }
+      if (op.getLayout().getInt8() && !op.getLayout().getAmx() &&
+          dot != DotProduct::Vpdpbusd && op.getLayout().getBits() > 4) {
+        op.emitOpError("int8 kernels with dot=")
+            << (dot == DotProduct::Sdot ? "sdot" : "pmaddubsw")
+            << " take codes of up to 4 bits, got " << op.getLayout().getBits();
+        return signalPassFailure();
+      }
       KernelBuilder(op, permute, prefetchDistance, dot, lookup).build();
       op.erase();
     }

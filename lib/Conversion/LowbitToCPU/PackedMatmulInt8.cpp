@@ -1,9 +1,10 @@
 //===- PackedMatmulInt8.cpp - Packed-matmul kernels, int8 activations -----===//
 //
 // The activations quantized per row and group into a buffer, then 64
-// unsigned weight codes times 64 int8 activations per vpdpbusd (x86 VNNI)
-// or four sdot (ARM) into per-group i32 sums, folded across rows, converted
-// and scaled at each group's end.
+// unsigned weight codes times 64 int8 activations per vpdpbusd (x86 VNNI),
+// four sdot (ARM) or two vpmaddubsw (AVX2, i16 pair sums widened by
+// vpmaddwd) into per-group i32 sums, folded across rows, converted and
+// scaled at each group's end.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,7 +48,7 @@ KernelBuilder::QuantizedInput KernelBuilder::quantizeActivations() {
       memref::AllocOp::create(b, loc, MemRefType::get({rows, numGroups}, f32));
   if (layout.getSignedCodes() && !layout.getAmx())
     q.inits = memref::AllocOp::create(
-        b, loc, MemRefType::get({rows, numGroups, 16}, b.getI32Type()),
+        b, loc, MemRefType::get({rows, numGroups, dotLanes}, b.getI32Type()),
         ValueRange{}, b.getI64IntegerAttr(64));
   auto vecI8 = VectorType::get({lanes}, i8);
   Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
@@ -102,11 +103,11 @@ KernelBuilder::QuantizedInput KernelBuilder::quantizeActivations() {
   if (q.inits) {
     Value offset = arith::ConstantOp::create(
         b, loc, b.getI32IntegerAttr(-(1 << (bits - 1))));
-    auto vec16 = VectorType::get({16}, b.getI32Type());
-    Value zero16 = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vec16, b.getI32IntegerAttr(0)));
+    auto vecDot = VectorType::get({dotLanes}, b.getI32Type());
+    Value zeroDot = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecDot, b.getI32IntegerAttr(0)));
     Value init = vector::InsertOp::create(
-        b, loc, arith::MulIOp::create(b, loc, total, offset), zero16,
+        b, loc, arith::MulIOp::create(b, loc, total, offset), zeroDot,
         ArrayRef<int64_t>{0});
     vector::StoreOp::create(b, loc, init, q.inits, ValueRange{row, g, idx(0)});
   }
@@ -115,18 +116,17 @@ KernelBuilder::QuantizedInput KernelBuilder::quantizeActivations() {
   return q;
 }
 
-/// Rows of a chunk padded to a power of two, and lanes per row once folded.
-static std::pair<int64_t, int64_t> foldShape(int64_t chunk) {
+std::pair<int64_t, int64_t> KernelBuilder::foldShape(int64_t chunk) const {
   int64_t padded = 1;
   while (padded < chunk)
     padded *= 2;
-  return {padded, 16 / padded};
+  return {padded, dotLanes / padded};
 }
 
 void KernelBuilder::replicateScales(QuantizedInput &q) {
   int64_t numChunks = (rows + kMaxChunkRows - 1) / kMaxChunkRows;
-  auto repType = MemRefType::get({numChunks, numGroups, 16}, f32);
-  auto vec16 = VectorType::get({16}, f32);
+  auto repType = MemRefType::get({numChunks, numGroups, dotLanes}, f32);
+  auto vecRep = VectorType::get({dotLanes}, f32);
   q.sxRep = memref::AllocOp::create(b, loc, repType, ValueRange{},
                                     b.getI64IntegerAttr(64));
   if (layout.getZero())
@@ -143,7 +143,7 @@ void KernelBuilder::replicateScales(QuantizedInput &q) {
     Value g = loop.getInductionVar();
     auto build = [&](Value src, float factor) -> Value {
       SmallVector<Value> lanes;
-      for (int64_t r = 0; r * perRow < 16; ++r) {
+      for (int64_t r = 0; r * perRow < dotLanes; ++r) {
         Value v = zero;
         if (r < chunk) {
           v = memref::LoadOp::create(b, loc, src, ValueRange{idx(row0 + r), g});
@@ -154,7 +154,7 @@ void KernelBuilder::replicateScales(QuantizedInput &q) {
         }
         lanes.append(perRow, v);
       }
-      return vector::FromElementsOp::create(b, loc, vec16, lanes);
+      return vector::FromElementsOp::create(b, loc, vecRep, lanes);
     };
     vector::StoreOp::create(b, loc, build(q.scales, 1.0f), q.sxRep,
                             ValueRange{idx(ch), g, idx(0)});
@@ -170,12 +170,13 @@ Value KernelBuilder::foldRows(ArrayRef<Value> dots, Value zero) {
   level.resize(padded, zero);
   // Level j joins vectors of 2^(j-1) rows (lanes per row: lb) pairwise:
   // row s of the result has the two halves of its source row summed.
-  for (int64_t rowsIn = 1, lb = 16; rowsIn < padded; rowsIn *= 2, lb /= 2) {
+  for (int64_t rowsIn = 1, lb = dotLanes; rowsIn < padded;
+       rowsIn *= 2, lb /= 2) {
     int64_t la = lb / 2;
     SmallVector<int64_t> lo, hi;
     for (int64_t s = 0; s < 2 * rowsIn; ++s)
       for (int64_t t = 0; t < la; ++t) {
-        int64_t src = (s < rowsIn ? 0 : 16) + (s % rowsIn) * lb + t;
+        int64_t src = (s < rowsIn ? 0 : dotLanes) + (s % rowsIn) * lb + t;
         lo.push_back(src);
         hi.push_back(src + la);
       }
@@ -225,6 +226,43 @@ Value KernelBuilder::vnniDot(Value acc, Value weights, Value activations) {
       .getResult(0);
 }
 
+Value KernelBuilder::pairSums(Value partial, Value weights, Value activations) {
+  // Per 32-byte half: i16 lane j = w.u8[2j] x.s8[2j] + w.u8[2j+1] x.s8[2j+1]
+  // (at most 2 * 15 * 127 for 4-bit codes: no saturation). The halves are
+  // added lane by lane: every lane stays within one row, column and group,
+  // whose products are summed in the end anyway.
+  auto bytes = VectorType::get({64}, b.getI8Type());
+  auto i16x16 = VectorType::get({16}, b.getI16Type());
+  Value w = vector::BitCastOp::create(b, loc, bytes, weights);
+  Value x = vector::BitCastOp::create(b, loc, bytes, activations);
+  Value sum = partial;
+  for (int64_t h = 0; h < 2; ++h) {
+    auto slice = [&](Value v) -> Value {
+      return vector::ExtractStridedSliceOp::create(
+          b, loc, v, ArrayRef<int64_t>{h * 32}, ArrayRef<int64_t>{32},
+          ArrayRef<int64_t>{1});
+    };
+    Value p = LLVM::CallIntrinsicOp::create(
+                  b, loc, i16x16, b.getStringAttr("llvm.x86.avx2.pmadd.ub.sw"),
+                  ValueRange{slice(w), slice(x)})
+                  .getResult(0);
+    sum = sum ? arith::AddIOp::create(b, loc, sum, p).getResult() : p;
+  }
+  return sum;
+}
+
+Value KernelBuilder::widenPairSums(Value acc, Value partial) {
+  auto i16x16 = VectorType::get({16}, b.getI16Type());
+  Value ones = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(i16x16, b.getI16IntegerAttr(1)));
+  Value wide =
+      LLVM::CallIntrinsicOp::create(b, loc, acc.getType(),
+                                    b.getStringAttr("llvm.x86.avx2.pmadd.wd"),
+                                    ValueRange{partial, ones})
+          .getResult(0);
+  return arith::AddIOp::create(b, loc, acc, wide);
+}
+
 /// One tile: per superblock, per 64-byte block and column, the bit planes
 /// (64 unsigned codes each) go through vpdpbusd with 64 activation codes
 /// per row into an i32 accumulator per group; at each group's end it is
@@ -232,9 +270,15 @@ Value KernelBuilder::vnniDot(Value acc, Value weights, Value activations) {
 /// zero-point term (-z s_w / 16) * (s_x * sum codes) spread over 16 lanes.
 void KernelBuilder::buildInt8(Value tileIdx, const QuantizedInput &xq) {
   // 64-byte blocks as 16 x i32 whatever the target's vector width (LLVM
-  // splits them into 128-bit registers on NEON).
-  VectorType vecI32 = VectorType::get({16}, b.getI32Type());
-  VectorType vecF32 = VectorType::get({16}, f32);
+  // splits them into 128-bit registers on NEON); accumulators of dotLanes.
+  VectorType vecWords = VectorType::get({16}, b.getI32Type());
+  VectorType vecI32 = VectorType::get({dotLanes}, b.getI32Type());
+  VectorType vecF32 = VectorType::get({dotLanes}, f32);
+  // AVX2: planes whose i16 pair sums may add up before they are widened
+  // (each adds at most 4 (2^bits - 1) 127 per lane).
+  bool pairs = dot == DotProduct::Pmaddubsw;
+  int64_t maxPending = 32767 / (4 * ((int64_t{1} << bits) - 1) * 127);
+  assert((!pairs || maxPending >= 1) && "codes too wide for pmaddubsw");
   int64_t planes = 8 / bits;
   int64_t planesPerGroup = layout.getGroup() / 64;
   int64_t numSupers = layout.getPaddedK() / superK;
@@ -250,7 +294,7 @@ void KernelBuilder::buildInt8(Value tileIdx, const QuantizedInput &xq) {
       m |= ((1u << bits) - 1) << (8 * i);
     planeMask = arith::ConstantOp::create(
         b, loc,
-        DenseElementsAttr::get(vecI32,
+        DenseElementsAttr::get(vecWords,
                                b.getI32IntegerAttr(static_cast<int32_t>(m))));
   }
   for (int64_t row0 = 0; row0 < rows; row0 += kMaxChunkRows) {
@@ -270,13 +314,22 @@ void KernelBuilder::buildInt8(Value tileIdx, const QuantizedInput &xq) {
       Value firstBlock =
           add(mul(tileIdx, numBlocks), mul(super, blocksPerSuper));
       SmallVector<Value> dots(tile * chunk, zeroI);
+      // AVX2: i16 pair sums not yet widened into `dots`, and their planes.
+      SmallVector<Value> partial(tile * chunk);
+      int64_t pending = 0;
+      auto widen = [&]() {
+        for (int64_t i = 0; i < tile * chunk && pending; ++i)
+          dots[i] = widenPairSums(dots[i], partial[i]);
+        partial.assign(tile * chunk, Value());
+        pending = 0;
+      };
       for (int64_t blk = 0; blk < blocksPerSuper; ++blk) {
         SmallVector<Value> words;
         for (int64_t c = 0; c < tile; ++c) {
           Value base = addc(mul(addc(firstBlock, blk), tile * 64), c * 64);
           Value raw =
               vector::LoadOp::create(b, loc, vecBytes, op.getCodes(), base);
-          words.push_back(vector::BitCastOp::create(b, loc, vecI32, raw));
+          words.push_back(vector::BitCastOp::create(b, loc, vecWords, raw));
         }
         for (int64_t p = 0; p < planes; ++p) {
           int64_t plane = blk * planes + p; // within the superblock
@@ -295,7 +348,7 @@ void KernelBuilder::buildInt8(Value tileIdx, const QuantizedInput &xq) {
           for (int64_t r = 0; r < chunk; ++r) {
             Value raw = vector::LoadOp::create(b, loc, vecBytes, xq.codes,
                                                ValueRange{idx(row0 + r), kIdx});
-            xv.push_back(vector::BitCastOp::create(b, loc, vecI32, raw));
+            xv.push_back(vector::BitCastOp::create(b, loc, vecWords, raw));
           }
           for (int64_t c = 0; c < tile; ++c) {
             Value codes = words[c];
@@ -304,15 +357,24 @@ void KernelBuilder::buildInt8(Value tileIdx, const QuantizedInput &xq) {
                   b, loc, codes,
                   arith::ConstantOp::create(
                       b, loc,
-                      DenseElementsAttr::get(vecI32,
+                      DenseElementsAttr::get(vecWords,
                                              b.getI32IntegerAttr(p * bits))));
             if (planeMask)
               codes = arith::AndIOp::create(b, loc, codes, planeMask);
-            for (int64_t r = 0; r < chunk; ++r)
-              dots[c * chunk + r] = vnniDot(dots[c * chunk + r], codes, xv[r]);
+            for (int64_t r = 0; r < chunk; ++r) {
+              int64_t i = c * chunk + r;
+              if (pairs)
+                partial[i] = pairSums(partial[i], codes, xv[r]);
+              else
+                dots[i] = vnniDot(dots[i], codes, xv[r]);
+            }
           }
+          if (pairs && ++pending == maxPending)
+            widen();
           if ((plane + 1) % planesPerGroup != 0)
             continue;
+          if (pairs)
+            widen();
           // The group ends: the rows' i32 sums are folded into one vector
           // (shuffles, off the port the dot products use), converted once
           // and scaled by s_w * s_x of each lane's row.
@@ -352,7 +414,7 @@ void KernelBuilder::buildInt8(Value tileIdx, const QuantizedInput &xq) {
     }
     storeSums(tileIdx, row0, chunk, [&](int64_t c, int64_t r) -> Value {
       Value seg = loop.getResult(c);
-      if (perRow < 16)
+      if (perRow < dotLanes)
         seg = vector::ExtractStridedSliceOp::create(
             b, loc, seg, ArrayRef<int64_t>{r * perRow},
             ArrayRef<int64_t>{perRow}, ArrayRef<int64_t>{1});

@@ -46,6 +46,7 @@ public:
     groupsPerSuper = layout.getGroup() ? superK / layout.getGroup() : 0;
     perGroup = layout.getParamsPerGroup();
     usePermute = permute && lanes == 16 && bits <= 4;
+    dotLanes = dot == DotProduct::Pmaddubsw ? 8 : 16;
     f32 = b.getF32Type();
     vecF32 = VectorType::get({lanes}, f32);
     vecI32 = VectorType::get({lanes}, b.getI32Type());
@@ -88,13 +89,15 @@ private:
     Value codes;  // M x Kp i8
     Value scales; // M x groups f32: s_x
     Value sums;   // M x groups f32: s_x * sum of the group's codes
-    /// Signed weight codes (stored + 2^(bits-1)): M x groups x 16 i32, the
-    /// start of each group's dot product, -2^(bits-1) * sum of the group's
-    /// codes in lane 0, so that the zero point costs nothing per column.
+    /// Signed weight codes (stored + 2^(bits-1)): M x groups x dotLanes
+    /// i32, the start of each group's dot product, -2^(bits-1) * sum of the
+    /// group's codes in lane 0, so that the zero point costs nothing per
+    /// column.
     Value inits;
-    /// Per chunk of rows and group, 16 lanes: s_x (and s_x * sum scaled by
-    /// 16 / lanes per row) of the row whose segment the lane is in after the
-    /// chunk's dot products are folded into one vector (see buildInt8).
+    /// Per chunk of rows and group, dotLanes lanes: s_x (and s_x * sum
+    /// scaled by 16 / lanes per row) of the row whose segment the lane is in
+    /// after the chunk's dot products are folded into one vector (see
+    /// buildInt8).
     Value sxRep, xsRep;
   };
   QuantizedInput quantizeActivations();
@@ -105,12 +108,20 @@ private:
   /// `row0` (masked past N; element by element for a strided output).
   void storeColumns(Value tileIdx, int64_t row0, ValueRange perRow);
   void replicateScales(QuantizedInput &q);
-  /// Folds the i32 dot products of `chunk` rows (16 lanes each) into one
+  /// Rows of a chunk padded to a power of two, and lanes per row once the
+  /// chunk's dot products are folded into one vector of dotLanes.
+  std::pair<int64_t, int64_t> foldShape(int64_t chunk) const;
+  /// Folds the i32 dot products of `chunk` rows (dotLanes each) into one
   /// vector holding row r's partial sums in lanes [r*L, (r+1)*L).
   Value foldRows(ArrayRef<Value> dots, Value zero);
   /// The int8-activation kernel of one tile (PackedMatmulInt8.cpp).
   void buildInt8(Value tileIdx, const QuantizedInput &xq);
   Value vnniDot(Value acc, Value weights, Value activations);
+  /// AVX2: `partial` (16 x i16, or null) plus the pair sums of 64 codes
+  /// times 64 activations (two vpmaddubsw); lanes mix k of one group.
+  Value pairSums(Value partial, Value weights, Value activations);
+  /// AVX2: `acc` (8 x i32) plus `partial` widened (vpmaddwd by ones).
+  Value widenPairSums(Value acc, Value partial);
   /// The AMX kernel of one tile (PackedMatmulAmx.cpp); `xq.codes` holds
   /// the activation codes + 128.
   /// `scratchB` (slots x 16 * fields x 64 i8) and `scratchC` (slots x M x
@@ -147,6 +158,9 @@ private:
   int64_t lanes, tile, bits, k, n, rows, stepsPerBlock, superK, stepsPerSuper,
       blocksPerSuper, numBlocks, numGroups, stepsPerGroup, groupsPerSuper,
       perGroup;
+  /// i32 lanes of one int8 dot-product accumulator: 16 (64 bytes per
+  /// vpdpbusd or four sdot), 8 for pmaddubsw (widened from 16 x i16).
+  int64_t dotLanes;
   bool usePermute;
   Type f32;
   VectorType vecF32, vecI32;

@@ -1,6 +1,7 @@
 // RUN: quant-opt %s --split-input-file --convert-lowbit-to-cpu="permute=1 prefetch-distance=256" | FileCheck %s
 // RUN: quant-opt %s --split-input-file --convert-lowbit-to-cpu="permute=0 prefetch-distance=0" | FileCheck %s --check-prefix=PORT
 // RUN: quant-opt %s --split-input-file --convert-lowbit-to-cpu="dot=sdot" | FileCheck %s --check-prefix=SDOT
+// RUN: quant-opt %s --split-input-file --convert-lowbit-to-cpu="dot=pmaddubsw" | FileCheck %s --check-prefix=PAIRS
 
 // 4-bit, 16 lanes, groups of 128 (= one block of 64 bytes = one
 // superblock), K = 200: one full superblock in the loop and a tail whose
@@ -97,6 +98,19 @@ func.func @w8(%x: memref<2x32xf32, strided<[64, 2]>>, %codes: memref<128xi8>, %p
 // SDOT-LABEL: func.func @w4a8
 // SDOT-COUNT-4: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"({{.*}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
 // SDOT-NOT: vpdpbusd
+// On AVX2 two vpmaddubsw per 64 bytes add i16 pair sums, which the group's
+// end widens (vpmaddwd by ones) onto its 8-lane i32 start.
+// PAIRS-LABEL: func.func @w4a8
+// PAIRS: %[[INIT:.*]] = vector.insert %{{.*}}, %{{.*}} [0] : i32 into vector<8xi32>
+// PAIRS: scf.parallel
+// PAIRS: %[[START:.*]] = vector.load %{{.*}} : memref<1x2x8xi32>, vector<8xi32>
+// PAIRS: %[[P0:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"({{.*}}) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// PAIRS: %[[P1:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// PAIRS: arith.addi %[[P0]], %[[P1]] : vector<16xi16>
+// PAIRS: %[[W:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"({{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// PAIRS: %[[D:.*]] = arith.addi %[[START]], %[[W]] : vector<8xi32>
+// PAIRS: arith.sitofp %[[D]] : vector<8xi32> to vector<8xf32>
+// PAIRS-NOT: vpdpbusd
 func.func @w4a8(%x: memref<1x100xf32>, %codes: memref<256xi8>, %params: memref<8xf32>, %y: memref<1x3xf32>) {
   lowbit.packed_matmul ins(%x, %codes, %params : memref<1x100xf32>, memref<256xi8>, memref<8xf32>) outs(%y : memref<1x3xf32>) layout(<bits = 4, k = 100, n = 3, lanes = 16, tile = 4, group = 64, signed, int8>)
   return
@@ -119,8 +133,30 @@ func.func @w4a8(%x: memref<1x100xf32>, %codes: memref<256xi8>, %params: memref<8
 // CHECK: scf.yield
 // CHECK: vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [4], strides = [1]}
 // CHECK: vector.reduction <add>
+// With 8-lane accumulators (pmaddubsw) the rows fold to 2 lanes each.
+// PAIRS-LABEL: func.func @w4a8_rows
+// PAIRS: memref.alloc() {alignment = 64 : i64} : memref<1x2x8xf32>
+// PAIRS-COUNT-2: vector.shuffle {{.*}} [0, 1, 2, 3, 8, 9, 10, 11]
+// PAIRS: vector.shuffle {{.*}} [0, 1, 4, 5, 8, 9, 12, 13]
+// PAIRS: arith.sitofp {{.*}} : vector<8xi32> to vector<8xf32>
+// PAIRS: vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [2], strides = [1]}
 func.func @w4a8_rows(%x: memref<3x128xf32>, %codes: memref<128xi8>, %params: memref<4xf32>, %y: memref<3x2xf32>) {
   lowbit.packed_matmul ins(%x, %codes, %params : memref<3x128xf32>, memref<128xi8>, memref<4xf32>) outs(%y : memref<3x2xf32>) layout(<bits = 4, k = 128, n = 2, lanes = 16, tile = 2, group = 64, signed, int8>)
+  return
+}
+
+// -----
+
+// Groups of 512 4-bit codes (8 planes): the i16 pair sums are widened every
+// 4 planes, before 4 * 15 * 127 * 4 could pass 32767.
+// PAIRS-LABEL: func.func @w4a8_long_group
+// PAIRS-COUNT-8: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// PAIRS: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// PAIRS-COUNT-8: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// PAIRS: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// PAIRS: arith.sitofp
+func.func @w4a8_long_group(%x: memref<1x512xf32>, %codes: memref<256xi8>, %params: memref<1xf32>, %y: memref<1x1xf32>) {
+  lowbit.packed_matmul ins(%x, %codes, %params : memref<1x512xf32>, memref<256xi8>, memref<1xf32>) outs(%y : memref<1x1xf32>) layout(<bits = 4, k = 512, n = 1, lanes = 8, tile = 1, group = 512, int8>)
   return
 }
 

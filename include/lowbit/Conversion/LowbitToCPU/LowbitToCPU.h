@@ -16,6 +16,10 @@ enum class DotProduct {
   Vpdpbusd,
   /// ARMv8.2 sdot: signed bytes, so codes must stay below 128.
   Sdot,
+  /// x86 AVX2 vpmaddubsw (unsigned codes x signed activations, pairs summed
+  /// into saturating i16) then vpmaddwd by ones into i32: codes of up to 4
+  /// bits, so that no i16 sum saturates.
+  Pmaddubsw,
 };
 
 /// The byte-table lookup of the table-lookup (lut) kernels.
