@@ -580,13 +580,17 @@ struct PackPass : lowbit::impl::LowbitPackPassBase<PackPass> {
     // keeps 2-bit fields in the plain layout (mma stores them in 4 bits).
     bool mma = gpu && group % 16 == 0 &&
                (rows > 16 || storageBits(scheme.getBits()) >= 4);
-    int64_t cols = amx         ? 16
-                   : mma       ? 8
-                   : lut       ? 2 * lanes
-                   : tile      ? tile
-                   : gpu       ? 1
-                   : rows <= 2 ? 4
-                               : 2;
+    // Accumulators per column and row must fit the registers: the int8
+    // kernels on AVX2 (16 ymm; one i16 and one i32 vector per column and
+    // row) take one column from 5 rows on.
+    int64_t cols = amx                              ? 16
+                   : mma                            ? 8
+                   : lut                            ? 2 * lanes
+                   : tile                           ? tile
+                   : gpu                            ? 1
+                   : rows <= 2                      ? 4
+                   : int8 && lanes == 8 && rows > 4 ? 1
+                                                    : 2;
     DenseF32ArrayAttr values;
     if (!w->values.empty())
       values = DenseF32ArrayAttr::get(op.getContext(), w->values);
