@@ -168,24 +168,24 @@ func.func @int8_g32(%x: tensor<1x100xf32>) -> tensor<1x1xf32> {
 // -----
 
 // Tiles follow the rows: 4 columns for 1-2 rows, then 2; the int8 layout
-// on 8 lanes (AVX2 pair sums, 16 registers) takes 1 column from 5 rows.
+// on 8 lanes (AVX2 pair sums, 16 registers) takes 1 column from 2 rows.
 // INT8-LABEL: func.func @int8_tiles
 // INT8: layout(<bits = 4, k = 128, n = 8, lanes = 16, tile = 4, group = 128, signed, int8>)
-// INT8: layout(<bits = 4, k = 128, n = 8, lanes = 16, tile = 2, group = 128, signed, int8>)
+// INT8: layout(<bits = 4, k = 128, n = 8, lanes = 16, tile = 4, group = 128, signed, int8>)
 // INT8: layout(<bits = 4, k = 128, n = 8, lanes = 16, tile = 2, group = 128, signed, int8>)
 // AVX2-LABEL: func.func @int8_tiles
 // AVX2: layout(<bits = 4, k = 128, n = 8, lanes = 8, tile = 4, group = 128, signed, int8>)
-// AVX2: layout(<bits = 4, k = 128, n = 8, lanes = 8, tile = 2, group = 128, signed, int8>)
+// AVX2: layout(<bits = 4, k = 128, n = 8, lanes = 8, tile = 1, group = 128, signed, int8>)
 // AVX2: layout(<bits = 4, k = 128, n = 8, lanes = 8, tile = 1, group = 128, signed, int8>)
 !qt = !lowbit.qtensor<128x8xf32, #lowbit.scheme<int4, sym, group = 128, axis = 0, scale = f32>>
-func.func @int8_tiles(%x2: tensor<2x128xf32>, %x4: tensor<4x128xf32>, %x5: tensor<5x128xf32>) -> (tensor<2x8xf32>, tensor<4x8xf32>, tensor<5x8xf32>) {
+func.func @int8_tiles(%x1: tensor<1x128xf32>, %x2: tensor<2x128xf32>, %x5: tensor<5x128xf32>) -> (tensor<1x8xf32>, tensor<2x8xf32>, tensor<5x8xf32>) {
   %c = arith.constant dense<1> : tensor<128x8xi4>
   %s = arith.constant dense<1.0> : tensor<1x8xf32>
   %w = lowbit.pack %c, %s : !qt
+  %y1 = lowbit.matmul %x1, %w : tensor<1x128xf32>, !qt -> tensor<1x8xf32>
   %y2 = lowbit.matmul %x2, %w : tensor<2x128xf32>, !qt -> tensor<2x8xf32>
-  %y4 = lowbit.matmul %x4, %w : tensor<4x128xf32>, !qt -> tensor<4x8xf32>
   %y5 = lowbit.matmul %x5, %w : tensor<5x128xf32>, !qt -> tensor<5x8xf32>
-  return %y2, %y4, %y5 : tensor<2x8xf32>, tensor<4x8xf32>, tensor<5x8xf32>
+  return %y1, %y2, %y5 : tensor<1x8xf32>, tensor<2x8xf32>, tensor<5x8xf32>
 }
 
 // -----

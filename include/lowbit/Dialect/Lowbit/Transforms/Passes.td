@@ -497,7 +497,7 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
     per stream) is `tile`, or when 0 chosen from the rows so that the
     kernel's accumulators fit the registers: 4 for 1-2 rows, 2 above
     (`int8` layouts on 8 lanes, whose AVX2 kernels keep pair sums in 16
-    registers: 2 for 3-4 rows, 1 above).
+    registers: 1 from 2 rows).
 
     With `int8-activations` the layout is the `int8` one (W4A8/W8A8 on
     VNNI): per-channel and per-tensor scales become groups of 128 (the
