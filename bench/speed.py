@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 from lowbit.models import cache_dir  # noqa: E402
 from lowbit.compiler import compile_onnx
 from lowbit.runtime import Model  # noqa: E402
+from lowbit.testing import machine  # noqa: E402
 
 DRAM_GBS = 35.0  # ANCHORS.md, read-only, 2 threads
 
@@ -87,7 +88,8 @@ def main(argv=None):
                  artifact(mini, "minilm-8x128", {k: v.shape for k, v in feeds.items()}),
                  feeds, 2 * 11.2e6 * 8 * 128))  # matmul weights (no embeddings) + attention, approx.
 
-    print(f"\n{args.threads} threads, median of {args.runs} runs\n")
+    print(f"\nhost: {machine.describe()}")
+    print(f"{args.threads} threads, median of {args.runs} runs\n")
     print(f"| model | Lowbit | onnxruntime | Lowbit / ORT | Lowbit GFLOP/s | "
           f"weights once at {DRAM_GBS:.0f} GB/s |")
     print("| --- | --- | --- | --- | --- | --- |")

@@ -27,7 +27,6 @@ Artifacts and statistics are cached in ~/.cache/lowbit/bench/accuracy.
 import argparse
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from lowbit import calib_data, evaluate, texts, tools  # noqa: E402
 from lowbit.models.smollm2 import SmolLM2  # noqa: E402
 from lowbit.models import cache_dir  # noqa: E402
 from lowbit.runtime import Model  # noqa: E402
+from lowbit.testing import machine  # noqa: E402
 
 WORK = cache_dir().parent / "bench" / "accuracy"
 
@@ -501,13 +501,7 @@ def plot(rows, path):
 
 
 def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+    return machine.describe()
 
 
 def main(argv=None):

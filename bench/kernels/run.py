@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "python"))
 
 from lowbit import tools  # noqa: E402
+from lowbit.testing import machine  # noqa: E402
 from lowbit.testing.kernel_cases import Case, module  # noqa: E402
 from lowbit.runtime import Model  # noqa: E402
 
@@ -79,14 +80,7 @@ def measure_bandwidth(threads: int) -> tuple[float, float]:
 
 def host() -> str:
     """The CPU model and the features the kernels can use, for every table."""
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((ln.split(":", 1)[1].strip() for ln in info.splitlines()
-                  if ln.startswith("model name")), "unknown CPU")
-    flags = next((ln.split(":", 1)[1].split() for ln in info.splitlines()
-                  if ln.startswith("flags")), [])
-    want = ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "amx_tile",
-            "amx_int8", "asimd", "i8mm"]
-    return f"{model}; {' '.join(f for f in want if f in flags) or 'no SIMD flags listed'}"
+    return machine.describe()
 
 
 def weight_bytes(k: int, n: int, bits: int, group: int) -> float:
