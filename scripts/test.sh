@@ -14,7 +14,7 @@ results=$(mktemp -d)
 status=0
 /usr/lib/llvm-22/bin/lit -sv --xunit-xml-output="$results/lit.xml" \
   "$build/test" "$build/test/Unit" || status=1
-(cd "$root/python" && "$root/.venv/bin/python" -m pytest -q \
+(cd "$root/python" && "$root/.venv/bin/python" -m pytest -q --durations=15 \
   --junitxml="$results/pytest.xml") || status=1
 
 "$root/.venv/bin/python" - "$results/lit.xml" "$results/pytest.xml" <<'PY'
