@@ -83,12 +83,15 @@ def test_kernels_match_reference_lowering(tmp_path, m):
     check(cs, xs, Model(fast).run(*xs), Model(ref).run(*xs))
 
 
-def test_kernels_avx2_portable(tmp_path):
-    cs = cases(5)
+@pytest.mark.parametrize("m", [1, 2, 5])
+def test_kernels_avx2_portable(tmp_path, m):
+    """x86-64-v3 (8 lanes, no permute), on any AVX2 host; 1-2 rows take the
+    factored-scale path (one multiply per group), 5 the per-weight one."""
+    cs = cases(m)
     art = compile_module(tmp_path, "v3", cs, "--target=x86-64-v3", "--keep-intermediates")
     ll = (art / "model.ll").read_text()
     assert "permvar" not in ll and "<8 x float>" in ll
-    rng = np.random.default_rng(5)
+    rng = np.random.default_rng(m)
     xs = [c.input(rng) for c in cs]
     check(cs, xs, Model(art).run(*xs))
 
@@ -105,11 +108,12 @@ def test_kernels_are_used_and_weights_are_packed(tmp_path):
     check([c], [x], Model(fast).run(x))
 
 
-def test_kernels_aarch64_under_qemu(tmp_path):
+@pytest.mark.parametrize("m", [1, 3])
+def test_kernels_aarch64_under_qemu(tmp_path, m):
     driver = qemu.build_aarch64_driver(tmp_path)
-    cs = cases(3)
+    cs = cases(m)
     art = compile_module(tmp_path, "arm", cs, "--target=aarch64")
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(m)
     xs = [c.input(rng) for c in cs]
     ys = qemu.run_under_qemu(driver, art, xs, [((c.m, c.n), np.float32) for c in cs])
     check(cs, xs, ys)

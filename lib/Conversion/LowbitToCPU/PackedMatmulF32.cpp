@@ -128,6 +128,8 @@ Value KernelBuilder::decode(const Decoder &d, Value words, Value blockBase,
       codes = arith::UIToFPOp::create(b, loc, vecF32, ints);
     }
   }
+  if (factorScale)
+    return codes;
   if (d.zero)
     codes = arith::SubFOp::create(b, loc, codes, d.zero);
   return arith::MulFOp::create(b, loc, codes, d.scale);
@@ -139,6 +141,23 @@ SmallVector<Value> KernelBuilder::superblock(Value tileIdx, Value super,
                                              bool masked,
                                              SmallVector<Decoder> &decoders) {
   SmallVector<Value> acc(accs);
+  // factorScale: the group's partial sums, scaled into acc at its end.
+  int64_t pairs = tile * chunk;
+  Value zeroVec;
+  if (factorScale)
+    zeroVec = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecF32, b.getF32FloatAttr(0)));
+  bool pending = false;
+  auto flush = [&]() {
+    for (int64_t c = 0; c < tile; ++c)
+      for (int64_t r = 0; r < chunk; ++r) {
+        int64_t i = c * chunk + r;
+        acc[i] = vector::FMAOp::create(b, loc, acc[pairs + i],
+                                       decoders[c].scale, acc[i]);
+        acc[pairs + i] = zeroVec;
+      }
+    pending = false;
+  };
   prefetch(tileIdx, super);
   // Words of every block of the superblock, per column.
   Value firstBlock = add(mul(tileIdx, numBlocks), mul(super, blocksPerSuper));
@@ -170,8 +189,11 @@ SmallVector<Value> KernelBuilder::superblock(Value tileIdx, Value super,
     int64_t remaining = 0;
     if (masked) {
       int64_t kAbs = (k / superK) * superK + kStep;
-      if (kAbs >= k)
+      if (kAbs >= k) {
+        if (factorScale && stepsPerGroup && pending)
+          flush();
         break;
+      }
       remaining = k - kAbs < lanes ? k - kAbs : 0;
     }
     SmallVector<Value> weights;
@@ -199,11 +221,17 @@ SmallVector<Value> KernelBuilder::superblock(Value tileIdx, Value super,
                                    ValueRange{row, kIdx});
       }
       for (int64_t c = 0; c < tile; ++c) {
-        Value &a = acc[(c * chunk + r) * split + s % split];
+        Value &a = factorScale ? acc[pairs + c * chunk + r]
+                               : acc[(c * chunk + r) * split + s % split];
         a = vector::FMAOp::create(b, loc, x, weights[c], a);
       }
     }
+    pending = true;
+    if (factorScale && stepsPerGroup && (s + 1) % stepsPerGroup == 0)
+      flush();
   }
+  if (factorScale && stepsPerGroup && pending)
+    flush();
   return acc;
 }
 
@@ -214,8 +242,10 @@ void KernelBuilder::buildF32(Value tileIdx) {
       b, loc, DenseElementsAttr::get(vecF32, b.getF32FloatAttr(0)));
   for (int64_t row0 = 0; row0 < rows; row0 += kMaxChunkRows) {
     int64_t chunk = std::min(kMaxChunkRows, rows - row0);
-    int64_t split = tile * chunk <= 4 ? 2 : 1;
-    SmallVector<Value> init(tile * chunk * split, zeroVec);
+    // Two accumulators per column and row alternate steps when there are
+    // few; with factorScale, one scaled sum and one group partial each.
+    int64_t split = factorScale ? 1 : tile * chunk <= 4 ? 2 : 1;
+    SmallVector<Value> init(tile * chunk * (factorScale ? 2 : split), zeroVec);
     SmallVector<Decoder> decoders(tile);
     if (!stepsPerGroup)
       for (int64_t c = 0; c < tile; ++c)
@@ -239,6 +269,14 @@ void KernelBuilder::buildF32(Value tileIdx) {
       accs = superblock(tileIdx, idx(fullSupers), accs, row0, chunk, split,
                         true, inner);
     }
+    // Per channel or tensor (one group along K): the partial sums scaled.
+    if (factorScale && !stepsPerGroup)
+      for (int64_t c = 0; c < tile; ++c)
+        for (int64_t r = 0; r < chunk; ++r) {
+          int64_t i = c * chunk + r;
+          accs[i] = vector::FMAOp::create(b, loc, accs[tile * chunk + i],
+                                          decoders[c].scale, accs[i]);
+        }
     // Each accumulator's lanes (and its split partner's) summed.
     storeSums(tileIdx, row0, chunk, [&](int64_t c, int64_t r) -> Value {
       Value v = accs[(c * chunk + r) * split];

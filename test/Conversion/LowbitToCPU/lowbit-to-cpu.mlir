@@ -33,15 +33,24 @@
 // CHECK: memref.store
 // CHECK-NOT: lowbit.packed_matmul
 
-// Portable decode: sign-extend each nibble with two shifts, convert, scale.
+// Portable decode: sign-extend each nibble with two shifts, convert. With
+// one row and symmetric codes the scale is factored out: code * x adds into
+// a partial sum per column (one iter_arg each, zero at every group start),
+// which the group's end scales into the column's sum with one FMA.
 // PORT-LABEL: func.func @w4
 // PORT-NOT: memref.prefetch
 // PORT-NOT: llvm.call_intrinsic
+// PORT: scf.for {{.*}} iter_args(%[[A0:.*]] = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %[[P0:.*]] = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}})
+// PORT: %[[S:.*]] = memref.load %{{.*}} : memref<16xf32>
+// PORT: %[[SV:.*]] = vector.broadcast %[[S]] : f32 to vector<16xf32>
 // PORT: arith.shli %{{.*}} : vector<16xi32>
 // PORT: arith.shrsi %{{.*}} : vector<16xi32>
-// PORT: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
-// PORT: arith.mulf
-// PORT: vector.fma
+// PORT: %[[C:.*]] = arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// PORT-NOT: arith.mulf
+// PORT: vector.fma %{{.*}}, %[[C]], %[[P0]] : vector<16xf32>
+// PORT-NOT: arith.mulf
+// PORT: vector.fma %{{.*}}, %[[SV]], %[[A0]] : vector<16xf32>
+// PORT: scf.yield
 func.func @w4(%x: memref<1x200xf32>, %codes: memref<1024xi8>, %params: memref<16xf32>, %y: memref<1x6xf32>) {
   lowbit.packed_matmul ins(%x, %codes, %params : memref<1x200xf32>, memref<1024xi8>, memref<16xf32>) outs(%y : memref<1x6xf32>) layout(<bits = 4, k = 200, n = 6, lanes = 16, tile = 4, group = 128, signed>)
   return
