@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/speed.py [--threads 2] [--runs 5]
 
-Compiles (or reuses, under ~/.cache/lowbit/bench) SmolLM2-135M for one
+Compiles (or reuses, under ~/.cache/lowbit/bench, while quant-compile is unchanged) SmolLM2-135M for one
 512-token forward and all-MiniLM-L6-v2 for a batch of 8 x 128 tokens of real
 WikiText-2 text, times both engines in the same process (median of --runs
 after one warm-up), and prints a table with the ratio, the arithmetic rate
@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 
+from lowbit import tools  # noqa: E402
 from lowbit.models import cache_dir  # noqa: E402
 from lowbit.compiler import compile_onnx
 from lowbit.runtime import Model  # noqa: E402
@@ -33,7 +34,10 @@ def artifact(model_path: Path, name: str, shapes: dict) -> Path:
     out = cache_dir().parent / "bench" / name
     manifest = out / "manifest.json"
     want = [{"name": n, "shape": list(s)} for n, s in shapes.items()]
-    if manifest.exists():
+    # A rebuilt quant-compile (new kernels) recompiles, as in bench/kernels.
+    stamp = str(Path(tools.tool("quant-compile")).stat().st_mtime_ns)
+    if manifest.exists() and (out / "tool-stamp").exists() and \
+            (out / "tool-stamp").read_text() == stamp:
         m = json.loads(manifest.read_text())
         have = [{"name": i["name"], "shape": i["shape"]} for i in m["inputs"]]
         if have == want and m["source"] == str(model_path) and \
@@ -42,6 +46,7 @@ def artifact(model_path: Path, name: str, shapes: dict) -> Path:
     print(f"compiling {name} ...", file=sys.stderr)
     t = time.time()
     compile_onnx(model_path, out, shapes)
+    (out / "tool-stamp").write_text(stamp)
     print(f"  {time.time() - t:.1f} s", file=sys.stderr)
     return out
 
