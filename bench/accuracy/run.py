@@ -500,10 +500,6 @@ def plot(rows, path):
     fig.savefig(path, dpi=110)
 
 
-def cpu_model():
-    return machine.describe()
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--windows", type=int, default=40,
@@ -520,7 +516,7 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "accuracy")
     args = ap.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
-    lines = [f"Measured on {cpu_model()} ({os.cpu_count()} cores), "
+    lines = [f"Measured on {machine.describe()} ({os.cpu_count()} cores), "
              f"{time.strftime('%Y-%m-%d')}; --threads {args.threads}"
              + (f", configurations matching '{args.only}'" if args.only else "") + ".", ""]
     if "smollm2" not in args.skip:

@@ -63,10 +63,7 @@ void mlir::lowbit::buildCPUPipeline(OpPassManager &pm,
     pack.lutMaxBits = options.lutMaxBits;
     pack.amxMinRows = options.amxMinRows;
     pack.gpu = !options.gpuChip.empty();
-    // sdot multiplies signed bytes: unsigned codes must stay below 128;
-    // pmaddubsw's i16 pair sums must not saturate.
-    if (options.dot == DotProduct::Sdot || options.dot == DotProduct::Pmaddubsw)
-      pack.int8MaxBits = 4;
+    pack.int8MaxBits = int8MaxCodeBits(options.dot);
     pm.addNestedPass<func::FuncOp>(createLowbitPackPass(pack));
     // Online Hadamard transforms: SIMD kernels (else the reference lowering).
     LowbitCPUVectorizeHadamardPassOptions hadamard;

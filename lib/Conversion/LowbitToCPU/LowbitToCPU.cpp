@@ -57,10 +57,11 @@ struct ConvertLowbitToCPUPass
         return signalPassFailure();
       }
       if (op.getLayout().getInt8() && !op.getLayout().getAmx() &&
-          dot != DotProduct::Vpdpbusd && op.getLayout().getBits() > 4) {
+          op.getLayout().getBits() > int8MaxCodeBits(dot)) {
         op.emitOpError("int8 kernels with dot=")
             << (dot == DotProduct::Sdot ? "sdot" : "pmaddubsw")
-            << " take codes of up to 4 bits, got " << op.getLayout().getBits();
+            << " take codes of up to " << int8MaxCodeBits(dot) << " bits, got "
+            << op.getLayout().getBits();
         return signalPassFailure();
       }
       KernelBuilder(op, permute, prefetchDistance, dot, lookup).build();

@@ -142,22 +142,11 @@ SmallVector<Value> KernelBuilder::superblock(Value tileIdx, Value super,
                                              SmallVector<Decoder> &decoders) {
   SmallVector<Value> acc(accs);
   // factorScale: the group's partial sums, scaled into acc at its end.
-  int64_t pairs = tile * chunk;
   Value zeroVec;
   if (factorScale)
     zeroVec = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(vecF32, b.getF32FloatAttr(0)));
   bool pending = false;
-  auto flush = [&]() {
-    for (int64_t c = 0; c < tile; ++c)
-      for (int64_t r = 0; r < chunk; ++r) {
-        int64_t i = c * chunk + r;
-        acc[i] = vector::FMAOp::create(b, loc, acc[pairs + i],
-                                       decoders[c].scale, acc[i]);
-        acc[pairs + i] = zeroVec;
-      }
-    pending = false;
-  };
   prefetch(tileIdx, super);
   // Words of every block of the superblock, per column.
   Value firstBlock = add(mul(tileIdx, numBlocks), mul(super, blocksPerSuper));
@@ -189,11 +178,8 @@ SmallVector<Value> KernelBuilder::superblock(Value tileIdx, Value super,
     int64_t remaining = 0;
     if (masked) {
       int64_t kAbs = (k / superK) * superK + kStep;
-      if (kAbs >= k) {
-        if (factorScale && stepsPerGroup && pending)
-          flush();
+      if (kAbs >= k)
         break;
-      }
       remaining = k - kAbs < lanes ? k - kAbs : 0;
     }
     SmallVector<Value> weights;
@@ -221,18 +207,35 @@ SmallVector<Value> KernelBuilder::superblock(Value tileIdx, Value super,
                                    ValueRange{row, kIdx});
       }
       for (int64_t c = 0; c < tile; ++c) {
-        Value &a = factorScale ? acc[pairs + c * chunk + r]
+        Value &a = factorScale ? acc[tile * chunk + c * chunk + r]
                                : acc[(c * chunk + r) * split + s % split];
         a = vector::FMAOp::create(b, loc, x, weights[c], a);
       }
     }
     pending = true;
-    if (factorScale && stepsPerGroup && (s + 1) % stepsPerGroup == 0)
-      flush();
+    if (factorScale && stepsPerGroup && (s + 1) % stepsPerGroup == 0) {
+      scaleGroupSums(acc, decoders, chunk, zeroVec);
+      pending = false;
+    }
   }
+  // The last superblock's last group ends at K.
   if (factorScale && stepsPerGroup && pending)
-    flush();
+    scaleGroupSums(acc, decoders, chunk, zeroVec);
   return acc;
+}
+
+void KernelBuilder::scaleGroupSums(MutableArrayRef<Value> acc,
+                                   ArrayRef<Decoder> decoders, int64_t chunk,
+                                   Value zero) {
+  int64_t pairs = tile * chunk;
+  for (int64_t c = 0; c < tile; ++c)
+    for (int64_t r = 0; r < chunk; ++r) {
+      int64_t i = c * chunk + r;
+      acc[i] = vector::FMAOp::create(b, loc, acc[pairs + i], decoders[c].scale,
+                                     acc[i]);
+      if (zero)
+        acc[pairs + i] = zero;
+    }
 }
 
 void KernelBuilder::buildF32(Value tileIdx) {
@@ -271,12 +274,7 @@ void KernelBuilder::buildF32(Value tileIdx) {
     }
     // Per channel or tensor (one group along K): the partial sums scaled.
     if (factorScale && !stepsPerGroup)
-      for (int64_t c = 0; c < tile; ++c)
-        for (int64_t r = 0; r < chunk; ++r) {
-          int64_t i = c * chunk + r;
-          accs[i] = vector::FMAOp::create(b, loc, accs[tile * chunk + i],
-                                          decoders[c].scale, accs[i]);
-        }
+      scaleGroupSums(accs, decoders, chunk, Value());
     // Each accumulator's lanes (and its split partner's) summed.
     storeSums(tileIdx, row0, chunk, [&](int64_t c, int64_t r) -> Value {
       Value v = accs[(c * chunk + r) * split];

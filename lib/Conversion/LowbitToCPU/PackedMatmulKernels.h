@@ -81,6 +81,11 @@ private:
                                 ArrayRef<Value> accs, int64_t row0,
                                 int64_t chunk, int64_t split, bool masked,
                                 SmallVector<Decoder> &decoders);
+  /// factorScale: each column's group partial sums (acc[tile * chunk + i])
+  /// scaled by its decoder's scale into its sums (acc[i]), partials reset
+  /// to `zero` when given.
+  void scaleGroupSums(MutableArrayRef<Value> acc, ArrayRef<Decoder> decoders,
+                      int64_t chunk, Value zero);
   /// The f32-activation kernel of one tile (PackedMatmulF32.cpp).
   void buildF32(Value tileIdx);
   void prefetch(Value tileIdx, Value super);

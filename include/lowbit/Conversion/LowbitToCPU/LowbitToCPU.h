@@ -8,6 +8,8 @@
 #ifndef LOWBIT_CONVERSION_LOWBITTOCPU_LOWBITTOCPU_H
 #define LOWBIT_CONVERSION_LOWBITTOCPU_LOWBITTOCPU_H
 
+#include <cstdint>
+
 namespace mlir::lowbit {
 
 /// The int8 dot product of the int8-activation kernels.
@@ -21,6 +23,13 @@ enum class DotProduct {
   /// bits, so that no i16 sum saturates.
   Pmaddubsw,
 };
+
+/// The widest packed codes (storage bits) the int8 kernels take with `dot`:
+/// sdot's signed bytes hold unsigned codes below 128 only, and pmaddubsw's
+/// i16 pair sums must not saturate; vpdpbusd takes bytes.
+inline int64_t int8MaxCodeBits(DotProduct dot) {
+  return dot == DotProduct::Vpdpbusd ? 8 : 4;
+}
 
 /// The byte-table lookup of the table-lookup (lut) kernels.
 enum class ByteLookup {
