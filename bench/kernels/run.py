@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/kernels/run.py [--shapes 4096x4096,4096x14336,14336x4096]
         [--rows 1,2,4,8,16] [--threads 1,2] [--bits 4,2,8] [--quick]
+    .venv/bin/python bench/kernels/run.py --outliers     # SpQR-style outliers vs dense
+    .venv/bin/python bench/kernels/run.py --hadamard     # the online Hadamard's cost
 
 For each shape K x N (y[M, N] = x[M, K] W), rows M and thread count, times
 Lowbit's compiled kernels (quant-compile on a module with one lowbit.matmul
@@ -98,16 +100,17 @@ def with_hadamard(text: str, m: int, k: int) -> str:
 
 
 def lowbit_artifact(k: int, n: int, m: int, bits: int, group: int, act: str,
-                    hadamard: bool = False) -> Path:
+                    hadamard: bool = False, outliers: str = "") -> Path:
     out = CACHE / (f"lowbit_k{k}_n{n}_m{m}_w{bits}_g{group}_{act}"
-                   + ("_hadamard" if hadamard else ""))
+                   + ("_hadamard" if hadamard else "")
+                   + (f"_out{outliers}" if outliers else ""))
     # A rebuilt quant-compile (new kernels, new artifact format) recompiles.
     stamp = str(Path(tools.tool("quant-compile")).stat().st_mtime_ns)
     if (out / "model.so").exists() and (out / "tool-stamp").exists() and \
             (out / "tool-stamp").read_text() == stamp:
         return out
     print(f"  compiling {out.name} ...", file=sys.stderr, flush=True)
-    case = Case(m, k, n, bits, True, group, seed=1)
+    case = Case(m, k, n, bits, True, group, seed=1, outliers=outliers)
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "m.mlir"
         text = module([case])
@@ -226,10 +229,17 @@ def main() -> None:
                     help="instead: the online Hadamard's cost beside the GEMV it "
                          "precedes (M = 1, W4 g128; default shapes: the down "
                          "projections of SmolLM2, 1536x576, and Llama-3-8B, 14336x4096)")
+    ap.add_argument("--outliers", action="store_true",
+                    help="instead: the W4 g128 kernels with 0.5%% and 1%% SpQR-style f16 "
+                         "outliers beside the dense ones (M = 1 and 8; default shape "
+                         "4096x14336)")
     args = ap.parse_args()
     print(f"host: {host()}\n")
     if args.hadamard:
         hadamard_table(args)
+        return
+    if args.outliers:
+        outliers_table(args)
         return
     if args.quick:
         args.shapes, args.rows, args.threads = "4096x14336", "1,8", "2"
@@ -311,6 +321,38 @@ def hadamard_table(args) -> None:
                 print(f"| {k}x{n} | {threads} | {where} | {a * 1e6:.1f} us | "
                       f"{b * 1e6:.1f} us | {(b - a) * 1e6:.1f} us | "
                       f"{100 * (b - a) / a:.1f}% |", flush=True)
+
+
+def outliers_table(args) -> None:
+    """Time of the W4 g128 kernels with 0, 0.5% and 1% outliers (f16
+    values and 16-bit k beside the codes), f32 and int8 activations,
+    weights DRAM- and cache-resident; runs interleaved, best of 3."""
+    shapes = "4096x14336" if args.shapes == ap_default_shapes else args.shapes
+    shapes = [tuple(int(v) for v in s.split("x")) for s in shapes.split(",")]
+    threads = max(int(v) for v in args.threads.split(","))
+    rows = [1, 8] if args.rows == "1,2,4,8,16" else [int(v) for v in args.rows.split(",")]
+    fractions = ["", "0.005", "0.01"]
+    CACHE.mkdir(parents=True, exist_ok=True)
+    header = ("| K x N | M | threads | weights | activations | dense | 0.5% outliers | "
+              "ratio | 1% outliers | ratio |")
+    print(header)
+    print("|" + " --- |" * (header.count("|") - 1))
+    for k, n in shapes:
+        for m in rows:
+            for where in ("DRAM", "cache"):
+                for act in ("f32", "int8"):
+                    arts = [lowbit_artifact(k, n, m, 4, 128, act, outliers=f) for f in fractions]
+                    # The dense weights' copies fill DRAM_BYTES; outliers add ~4 bytes each.
+                    copies = 1 if where == "cache" else int(np.ceil(DRAM_BYTES /
+                                                                 weight_bytes(k, n, 4, 128)))
+                    best = [float("inf")] * len(arts)
+                    for _ in range(3):
+                        for i, art in enumerate(arts):
+                            best[i] = min(best[i], lowbit_time(art, m, k, threads, copies))
+                    print(f"| {k}x{n} | {m} | {threads} | {where} | {act} | "
+                          f"{best[0] * 1e3:.3f} ms | {best[1] * 1e3:.3f} ms | "
+                          f"{best[1] / best[0]:.2f}x | {best[2] * 1e3:.3f} ms | "
+                          f"{best[2] / best[0]:.2f}x |", flush=True)
 
 
 ap_default_shapes = "4096x4096,4096x14336,14336x4096"

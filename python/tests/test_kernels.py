@@ -3,8 +3,10 @@ against the reference lowering and a float64 reference, for every variant
 the packer takes: 1 to 8-bit integer codes, NF4, FP4 (e2m1) and 2-4-bit
 codebooks (`lut`), symmetric and asymmetric, groups along K
 (a shorter last group, K not a multiple of the vector width), per channel
-and per tensor, weights stored K x N and N x K, row counts on both sides
-of the kernels' 8-row chunks, N not a multiple of the tile; on the AVX-512
+and per tensor, weights stored K x N and N x K, with and without
+SpQR-style f16 outliers (none in a whole tile, one alone, many in the first
+and last columns), row counts on both sides of the kernels' 8-row chunks,
+N not a multiple of the tile; on the AVX-512
 (permute), AVX2 (portable, 8 lanes) and AArch64 (portable, 4 lanes, under
 qemu) targets."""
 import subprocess
@@ -46,6 +48,11 @@ def cases(m: int) -> list:
         Case(m, 96, 5, group=32, transpose=True, seed=23, format="e2m1"),
         Case(m, 64, 6, 3, False, 32, seed=24, format="lut"),  # codebook, zero points
         Case(m, 80, 7, 2, True, 0, seed=25, format="lut"),
+        # SpQR-style outliers: in every k of the first column but one, in
+        # the last, ~2% elsewhere, none in a whole tile; one alone.
+        Case(m, 200, 37, 4, True, 64, seed=52, outliers="many"),
+        Case(m, 96, 10, 3, False, 32, True, seed=53, outliers="one"),
+        Case(m, 120, 9, group=40, seed=54, format="nf4", outliers="many"),
     ]
 
 
@@ -137,6 +144,8 @@ def int8_cases(m: int) -> list:
         Case(m, 100, 5, 4, True, -1, seed=16),
         Case(m, 256, 13, 3, True, 128, seed=20),
         Case(m, 128, 6, 5, False, 64, seed=21),
+        Case(m, 256, 21, 4, True, 128, seed=55, outliers="many"),  # rounded x too
+        Case(m, 192, 9, 2, False, 64, True, seed=56, outliers="one"),
         # Long groups: AVX2's i16 pair sums are widened every 4 planes
         # (4-bit codes) or 21 (2-bit), inside the group.
         Case(m, 1024, 11, 4, True, 512, seed=27),
@@ -224,7 +233,8 @@ def test_amx_int8_kernels(tmp_path, m):
           Case(m, 192, 9, 8, False, 64, True, seed=44),
           Case(m, 300, 20, 2, True, 256, seed=45),           # 2-bit: 4 fields
           Case(m, 100, 5, 4, False, -1, seed=46),            # per tensor
-          Case(m, 256, 24, 4, True, 64, seed=47)]            # g64: VNNI
+          Case(m, 256, 24, 4, True, 64, seed=47),            # g64: VNNI
+          Case(m, 256, 40, 4, True, 128, seed=58, outliers="many")]
     art = compile_module(tmp_path, "amx", cs, "--activations=int8", "--keep-intermediates")
     ll = (art / "model.ll").read_text()
     assert "llvm.x86.tdpbusd.internal" in ll and "llvm.x86.avx512.vpdpbusd" in ll
@@ -296,6 +306,7 @@ def lut_cases(m: int) -> list:
         Case(m, 200, 21, 4, False, 64, True, seed=49),
         Case(m, 160, 11, 3, True, 32, seed=50),           # 3 bits in 4 planes
         Case(m, 512, 9, 4, True, 256, seed=51),           # 4 planes, largest group
+        Case(m, 256, 40, 2, True, 128, seed=57, outliers="many"),
     ]
 
 

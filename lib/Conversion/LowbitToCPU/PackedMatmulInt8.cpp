@@ -46,6 +46,12 @@ KernelBuilder::QuantizedInput KernelBuilder::quantizeActivations() {
       memref::AllocOp::create(b, loc, MemRefType::get({rows, numGroups}, f32));
   q.sums =
       memref::AllocOp::create(b, loc, MemRefType::get({rows, numGroups}, f32));
+  // Outliers multiply the same rounded activations (as the reference
+  // lowering's lowbit.fake_quant does at any row count).
+  if (layout.getOutliers())
+    q.rounded =
+        memref::AllocOp::create(b, loc, MemRefType::get({rows, paddedK}, f32),
+                                ValueRange{}, b.getI64IntegerAttr(64));
   if (layout.getSignedCodes() && !layout.getAmx())
     q.inits = memref::AllocOp::create(
         b, loc, MemRefType::get({rows, numGroups, dotLanes}, b.getI32Type()),
@@ -80,10 +86,17 @@ KernelBuilder::QuantizedInput KernelBuilder::quantizeActivations() {
                                         amax);
   auto [scale, inv] = int8Scale(m);
   Value invVec = vector::BroadcastOp::create(b, loc, vecF32, inv);
+  Value scaleVec =
+      q.rounded ? vector::BroadcastOp::create(b, loc, vecF32, scale).getResult()
+                : Value();
   Value sum = zeroI;
   for (auto [s, x] : llvm::enumerate(xs)) {
     Value t = math::RoundEvenOp::create(
         b, loc, arith::MulFOp::create(b, loc, x, invVec));
+    if (q.rounded)
+      vector::StoreOp::create(b, loc,
+                              arith::MulFOp::create(b, loc, t, scaleVec),
+                              q.rounded, ValueRange{row, addc(k0, s * lanes)});
     Value c = arith::FPToSIOp::create(b, loc, vecI32, t);
     sum = arith::AddIOp::create(b, loc, sum, c);
     Value c8 = arith::TruncIOp::create(b, loc, vecI8, c);

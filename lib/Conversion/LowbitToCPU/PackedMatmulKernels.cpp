@@ -126,8 +126,9 @@ void KernelBuilder::build() {
     tables = buildTables();
   if (layout.getAmx()) {
     buildAmxWorkers(*xq);
-    for (Value v : {xq->codes, xq->scales, xq->sums})
-      memref::DeallocOp::create(b, loc, v);
+    for (Value v : {xq->codes, xq->scales, xq->sums, xq->rounded})
+      if (v)
+        memref::DeallocOp::create(b, loc, v);
     return;
   }
   auto parallel = scf::ParallelOp::create(b, loc, ValueRange{idx(0)},
@@ -143,13 +144,14 @@ void KernelBuilder::build() {
       buildLut(tileIdx, *tables);
     else
       buildF32(tileIdx);
+    addOutliers(tileIdx, xq ? xq->rounded : op.getInput());
   }
   if (tables)
     for (Value v : {tables->tables, tables->scales, tables->sums})
       memref::DeallocOp::create(b, loc, v);
   if (xq)
-    for (Value v :
-         {xq->codes, xq->scales, xq->sums, xq->inits, xq->sxRep, xq->xsRep})
+    for (Value v : {xq->codes, xq->scales, xq->sums, xq->inits, xq->sxRep,
+                    xq->xsRep, xq->rounded})
       if (v)
         memref::DeallocOp::create(b, loc, v);
 }
@@ -181,6 +183,7 @@ void KernelBuilder::buildAmxWorkers(const QuantizedInput &xq) {
         scf::ForOp::create(b, loc, bound(w), bound(addc(w, 1)), idx(1));
     b.setInsertionPointToStart(tiles.getBody());
     buildAmx(tiles.getInductionVar(), xq, scratchB, scratchC, w);
+    addOutliers(tiles.getInductionVar(), xq.rounded);
   }
   memref::DeallocOp::create(b, loc, scratchB);
   memref::DeallocOp::create(b, loc, scratchC);

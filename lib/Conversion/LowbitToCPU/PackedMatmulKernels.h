@@ -88,6 +88,10 @@ private:
                       int64_t chunk, Value zero);
   /// The f32-activation kernel of one tile (PackedMatmulF32.cpp).
   void buildF32(Value tileIdx);
+  /// Adds the tile's outliers (layouts with `outliers`) times the
+  /// activations `x` (M x >= K f32) to its stored results
+  /// (PackedMatmulOutliers.cpp).
+  void addOutliers(Value tileIdx, Value x);
   void prefetch(Value tileIdx, Value super);
   /// Stores `sum(column, row)` (the finished dot product of a column of the
   /// tile and a row of the chunk) for the columns inside N.
@@ -109,6 +113,9 @@ private:
     /// after the chunk's dot products are folded into one vector (see
     /// buildInt8).
     Value sxRep, xsRep;
+    /// With outliers: M x Kp f32, the rounded activations (code * s_x)
+    /// that the outliers multiply.
+    Value rounded;
   };
   QuantizedInput quantizeActivations();
   /// For a largest magnitude `m`: the int8 scale m / 127 and its inverse

@@ -36,6 +36,11 @@ class Case:
     transpose: bool = False   # weight stored N x K
     seed: int = 0
     format: str = "int"       # int, nf4, e2m1 or lut (a random codebook)
+    # SpQR-style f16 outliers added to the weight (csr over the stored rows):
+    # "" none, "one" (the last column's last k), "many" (every k of column 0
+    # but one, several in the last column, ~2% elsewhere, columns 4-7 none),
+    # or a fraction ("0.01": that share of the weights, at random)
+    outliers: str = ""
     codes: np.ndarray = field(init=False, repr=False)   # K x N code values
     scales: np.ndarray = field(init=False, repr=False)  # scale shape (keepdims)
     zeros: np.ndarray | None = field(init=False, repr=False, default=None)
@@ -55,13 +60,30 @@ class Case:
         self.scales = (rng.uniform(0.5, 1.5, size=shape) / (1 << self.bits)).astype(np.float32)
         if not self.sym:
             self.zeros = rng.integers(0, (1 << self.bits), size=shape).astype(np.int32)
+        self.sparse = np.zeros((self.k, self.n), np.float64)   # K x N outliers
+        if self.outliers:
+            k, n = self.k, self.n
+            mask = np.zeros((k, n), bool)
+            if self.outliers == "one":
+                mask[k - 1, n - 1] = True
+            elif self.outliers[0].isdigit():
+                mask = rng.random((k, n), dtype=np.float32) < float(self.outliers)
+            else:
+                mask = rng.random((k, n)) < 0.02
+                mask[:, 4:8] = False
+                mask[:, 0] = True
+                mask[k // 2, 0] = False
+                mask[rng.choice(k, min(k, 9), replace=False), n - 1] = True
+            vals = (rng.standard_normal(mask.sum()) * 4 * self.scales.max())
+            self.sparse[mask] = vals.astype(np.float16).astype(np.float64)
 
     @property
     def name(self) -> str:
         g = {0: "ch", -1: "t"}.get(self.group, f"g{self.group}")
         fmt = "" if self.format == "int" else f"_{self.format}"
+        out = f"_out_{self.outliers}" if self.outliers else ""
         return (f"m{self.m}_k{self.k}_n{self.n}_w{self.bits}{fmt}_"
-                f"{'sym' if self.sym else 'asym'}_{g}{'_T' if self.transpose else ''}")
+                f"{'sym' if self.sym else 'asym'}_{g}{'_T' if self.transpose else ''}{out}")
 
     def groups(self) -> int:
         return -(-self.k // self.group) if self.group > 0 else 1
@@ -85,13 +107,26 @@ class Case:
         z = expand(self.zeros.astype(np.float64)) if self.zeros is not None else None
         return s, z
 
-    def weight(self) -> np.ndarray:
-        """Dequantized K x N weight, float64."""
+    def dense(self) -> np.ndarray:
+        """Dequantized K x N codes, float64 (without the outliers)."""
         s, z = self.params()
         z = 0.0 if z is None else z
         v = self.codes if self.values is None else \
             np.asarray(self.values, np.float32).astype(np.float64)[self.codes]
         return (v - z) * s
+
+    def weight(self) -> np.ndarray:
+        """Dequantized K x N weight with its outliers, float64."""
+        return self.dense() + self.sparse
+
+    def outlier_parts(self):
+        """csr over the stored rows: (row pointers, column indices, f16 values)."""
+        stored = self.sparse.T if self.transpose else self.sparse
+        rows, cols = np.nonzero(stored)
+        ptr = np.zeros(stored.shape[0] + 1, np.int32)
+        np.add.at(ptr, rows + 1, 1)
+        return (np.cumsum(ptr).astype(np.int32), cols.astype(np.int32),
+                stored[rows, cols].astype(np.float16))
 
     def input(self, rng) -> np.ndarray:
         return rng.standard_normal((self.m, self.k)).astype(np.float32)
@@ -138,7 +173,9 @@ def module(cases: list[Case], share_weight: bool = False) -> str:
             body.append(f"  %y{i} = lowbit.matmul %x{i}, %w0{tw} : {xt}, !q0 -> {yt}")
             continue
         wshape = (c.n, c.k) if c.transpose else (c.k, c.n)
-        qt = f"!lowbit.qtensor<{wshape[0]}x{wshape[1]}xf32, {_scheme(c)}>"
+        ptr, cols, vals = c.outlier_parts()
+        out = f", outliers = #lowbit.outliers<csr, nnz = {vals.size}, f16>" if c.outliers else ""
+        qt = f"!lowbit.qtensor<{wshape[0]}x{wshape[1]}xf32, {_scheme(c)}{out}>"
         lines.append(f"!q{i} = {qt}")
         xt, yt = f"tensor<{c.m}x{c.k}xf32>", f"tensor<{c.m}x{c.n}xf32>"
         args.append(f"%x{i}: {xt}")
@@ -160,6 +197,11 @@ def module(cases: list[Case], share_weight: bool = False) -> str:
             cb = np.asarray(c.values, np.float32)
             body.append(f"  %cb{i} = arith.constant dense<{_hex(cb)}> : tensor<{cb.size}xf32>")
             parts += f", %cb{i}"
+        if c.outliers:
+            for name, a, t in (("or", ptr, "i32"), ("oc", cols, "i32"), ("ov", vals, "f16")):
+                body.append(f"  %{name}{i} = arith.constant dense<{_hex(a)}> : "
+                            f"tensor<{a.size}x{t}>")
+            parts += f", %or{i}, %oc{i}, %ov{i}"
         body.append(f"  %w{i} = lowbit.pack {parts} : !q{i}")
         tw = " transpose_weight" if c.transpose else ""
         body.append(f"  %y{i} = lowbit.matmul %x{i}, %w{i}{tw} : {xt}, !q{i} -> {yt}")
@@ -178,7 +220,7 @@ def reference(case: Case, x: np.ndarray) -> np.ndarray:
 def tolerance(case: Case, x: np.ndarray) -> np.ndarray:
     """Bound on the f32 rounding error of any summation order: K * 2^-23 *
     sum_k |x_k w_k| (with margin), per output element."""
-    mag = np.abs(x.astype(np.float64)) @ np.abs(case.weight())
+    mag = np.abs(x.astype(np.float64)) @ (np.abs(case.dense()) + np.abs(case.sparse))
     return 4 * case.k * 2.0 ** -24 * mag + 1e-30
 
 
@@ -256,4 +298,4 @@ def reference_lut(case: Case, x: np.ndarray) -> np.ndarray:
             xs = float(np.sum(x[r, g0:g0 + group].astype(np.float64)))
             acc = looked[qs].sum(axis=0) * s_t[g0 // 4]
             out[r] += s[g0] * (acc - z[g0] * xs)
-    return out
+    return out + x.astype(np.float64) @ case.sparse

@@ -65,7 +65,7 @@ func.func @bad_group(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>,
 // -----
 
 func.func @bad_key(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
-  // expected-error @+1 {{expected 'signed', 'zero', 'int8', 'lut', 'amx', 'gpu', 'mma' or 'values', got 'unsigned'}}
+  // expected-error @+1 {{expected 'signed', 'zero', 'int8', 'lut', 'amx', 'gpu', 'mma', 'outliers' or 'values', got 'unsigned'}}
   %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, unsigned>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }
@@ -211,5 +211,62 @@ func.func @mma_bits(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, 
 func.func @mma_group(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
   // expected-error @+1 {{'mma' needs groups of a multiple of 16 (one MMA's k), got group 8}}
   %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 128, tile = 8, group = 8, gpu, mma>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @outliers_missing(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{layout has outliers but the op no outlier array}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, signed, outliers = 2>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @outliers_unexpected(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %o: tensor<20xi32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{has an outlier array but its layout no outliers}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p, %o : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>, tensor<20xi32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, signed>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+// Words: 1 column + 1 end offset + 2 outliers + 16 of padding.
+func.func @outliers_size(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %o: tensor<19xi32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{outliers must be 20 x i32 for layout #lowbit.packed<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, signed, outliers = 2>, got 'tensor<19xi32>'}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p, %o : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>, tensor<19xi32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, signed, outliers = 2>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @outliers_memref(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %o: memref<20xi32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{operands must be all ranked tensors or all memrefs}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p, %o : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>, memref<20xi32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, signed, outliers = 2>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @outliers_gpu(%x: tensor<1x32xf32>, %c: tensor<512xi8>, %p: tensor<32xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{outliers need a CPU layout and K of at most 65536 (16-bit row indices), got K = 32 on a 'gpu' layout}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<512xi8>, tensor<32xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 128, tile = 8, group = 32, signed, gpu, mma, outliers = 1>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @outliers_long_k(%x: tensor<1x65600xf32>, %c: tensor<32800xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{outliers need a CPU layout and K of at most 65536 (16-bit row indices), got K = 65600}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x65600xf32>, tensor<32800xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 65600, n = 1, lanes = 4, tile = 1, group = 0, signed, outliers = 1>) -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @outliers_negative(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  // expected-error @+1 {{negative outlier count -1}}
+  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<16xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 4, tile = 1, group = 32, signed, outliers = -1>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }

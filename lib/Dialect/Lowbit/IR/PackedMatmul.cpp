@@ -10,6 +10,7 @@
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <cstdint>
 #include <numeric>
 
 using namespace mlir;
@@ -37,6 +38,10 @@ int64_t PackedLayoutAttr::getCodeBytes() const {
   return getNumTiles() * getTile() * getPaddedK() * getBits() / 8;
 }
 
+int64_t PackedLayoutAttr::getOutlierWords() const {
+  return getOutliers() ? getNumTiles() * getTile() + 1 + getOutliers() + 16 : 0;
+}
+
 int64_t PackedLayoutAttr::getNumParams() const {
   return getNumTiles() * getNumGroups() * getTile() * getParamsPerGroup();
 }
@@ -46,13 +51,23 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          unsigned bits, int64_t k, int64_t n, int64_t lanes,
                          int64_t tile, int64_t group, bool isSigned, bool zero,
                          bool int8, bool lut, bool amx, bool gpu, bool mma,
-                         DenseF32ArrayAttr values) {
+                         DenseF32ArrayAttr values, int64_t outliers) {
   if (bits != 2 && bits != 4 && bits != 8)
     return emitError() << "packed codes of " << bits
                        << " bits (supported: 2, 4, 8)";
   if (k <= 0 || n <= 0)
     return emitError() << "packed weight of " << k << " x " << n
                        << " (K and N must be positive)";
+  if (outliers < 0)
+    return emitError() << "negative outlier count " << outliers;
+  if (outliers && (gpu || k > 65536))
+    return emitError() << "outliers need a CPU layout and K of at most 65536 "
+                          "(16-bit row indices), got K = "
+                       << k << (gpu ? " on a 'gpu' layout" : "");
+  // Offsets are 32-bit word indices (N is padded by less than 32 columns).
+  if (outliers && n + 32 + 1 + outliers + 16 > INT32_MAX)
+    return emitError() << outliers
+                       << " outliers do not fit 32-bit outlier offsets";
   if (gpu) {
     if (lanes != 128)
       return emitError() << "'gpu' layouts have 128 lanes (one 16-byte load "
@@ -128,7 +143,7 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 
 Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
   SMLoc loc = parser.getCurrentLocation();
-  int64_t bits = 0, k = 0, n = 0, lanes = 0, tile = 0, group = 0;
+  int64_t bits = 0, k = 0, n = 0, lanes = 0, tile = 0, group = 0, outliers = 0;
   auto field = [&](StringRef key, int64_t &value) {
     return failure(parser.parseKeyword(key) || parser.parseEqual() ||
                    parser.parseInteger(value));
@@ -162,7 +177,10 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
       gpu = true;
     else if (key == "mma")
       mma = true;
-    else if (key == "values") {
+    else if (key == "outliers") {
+      if (parser.parseEqual() || parser.parseInteger(outliers))
+        return {};
+    } else if (key == "values") {
       Attribute attr;
       if (parser.parseEqual() || parser.parseAttribute(attr))
         return {};
@@ -174,8 +192,8 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
     } else {
       parser.emitError(
           keyLoc,
-          "expected 'signed', 'zero', 'int8', 'lut', 'amx', 'gpu', 'mma' or "
-          "'values', got '")
+          "expected 'signed', 'zero', 'int8', 'lut', 'amx', 'gpu', 'mma', "
+          "'outliers' or 'values', got '")
           << key << "'";
       return {};
     }
@@ -184,7 +202,7 @@ Attribute PackedLayoutAttr::parse(AsmParser &parser, Type) {
     return {};
   return parser.getChecked<PackedLayoutAttr>(
       loc, parser.getContext(), static_cast<unsigned>(bits), k, n, lanes, tile,
-      group, isSigned, zero, int8, lut, amx, gpu, mma, values);
+      group, isSigned, zero, int8, lut, amx, gpu, mma, values, outliers);
 }
 
 void PackedLayoutAttr::print(AsmPrinter &printer) const {
@@ -205,6 +223,8 @@ void PackedLayoutAttr::print(AsmPrinter &printer) const {
     printer << ", gpu";
   if (getMma())
     printer << ", mma";
+  if (getOutliers())
+    printer << ", outliers = " << getOutliers();
   if (getValues()) {
     printer << ", values = ";
     printer.printAttribute(getValues());
@@ -256,6 +276,23 @@ LogicalResult PackedMatmulOp::verify() {
     return emitOpError("params must be ")
            << layout.getNumParams() << " x f32 for layout " << layout
            << ", got " << params;
+  Value outliers = getOutliers();
+  if (!outliers != !layout.getOutliers())
+    return emitOpError(outliers ? "has an outlier array but its layout no "
+                                  "outliers"
+                                : "layout has outliers but the op no outlier "
+                                  "array");
+  if (outliers) {
+    auto type = cast<ShapedType>(outliers.getType());
+    if (isa<RankedTensorType>(type) != tensors ||
+        !(isa<RankedTensorType>(type) || isa<MemRefType>(type)))
+      return emitOpError("operands must be all ranked tensors or all memrefs");
+    if (type.getRank() != 1 || !type.getElementType().isInteger(32) ||
+        type.getDimSize(0) != layout.getOutlierWords())
+      return emitOpError("outliers must be ")
+             << layout.getOutlierWords() << " x i32 for layout " << layout
+             << ", got " << type;
+  }
   return success();
 }
 

@@ -31,7 +31,11 @@ struct PackedMatmulOpInterface
     auto matmul = cast<PackedMatmulOp>(op);
     SmallVector<Value> buffers;
     for (Value v : {matmul.getInput(), matmul.getCodes(), matmul.getParams(),
-                    matmul.getInit()}) {
+                    matmul.getInit(), matmul.getOutliers()}) {
+      if (!v) {
+        buffers.push_back(Value());
+        continue;
+      }
       FailureOr<Value> buffer = getBuffer(rewriter, v, options, state);
       if (failed(buffer))
         return failure();
@@ -40,7 +44,7 @@ struct PackedMatmulOpInterface
     rewriter.setInsertionPoint(op);
     auto bufferized = PackedMatmulOp::create(
         rewriter, op->getLoc(), TypeRange{}, buffers[0], buffers[1], buffers[2],
-        buffers[3], matmul.getLayout());
+        buffers[4], buffers[3], matmul.getLayout());
     bufferized->setDiscardableAttrs(op->getDiscardableAttrDictionary());
     replaceOpWithBufferizedValues(rewriter, op, buffers[3]);
     return success();

@@ -18,6 +18,9 @@
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/Support/Debug.h"
 
+#include <cstring>
+#include <tuple>
+
 #define DEBUG_TYPE "lowbit-pack"
 
 namespace mlir::lowbit {
@@ -109,6 +112,35 @@ std::optional<std::vector<float>> readFloats(ElementsAttr attr) {
   return out;
 }
 
+/// Raw 16 or 32-bit words of an integer or float constant (inline or
+/// dense_resource): outlier coordinates (i32) and values (f16).
+template <typename T>
+std::optional<std::vector<T>> readWords(ElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  if (type.getElementTypeBitWidth() != 8 * sizeof(T))
+    return std::nullopt;
+  std::vector<T> out(type.getNumElements());
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != out.size() * sizeof(T))
+      return std::nullopt;
+    std::memcpy(out.data(), blob->getData().data(), out.size() * sizeof(T));
+    return out;
+  }
+  size_t i = 0;
+  if (auto ints = dyn_cast<DenseIntElementsAttr>(attr)) {
+    for (const APInt &v : ints.getValues<APInt>())
+      out[i++] = static_cast<T>(v.getZExtValue());
+    return out;
+  }
+  if (auto floats = dyn_cast<DenseFPElementsAttr>(attr)) {
+    for (const APFloat &v : floats.getValues<APFloat>())
+      out[i++] = static_cast<T>(v.bitcastToAPInt().getZExtValue());
+    return out;
+  }
+  return std::nullopt;
+}
+
 /// A constant holding `data`, as a named dense_resource blob.
 template <typename T>
 Value createBlob(OpBuilder &b, Location loc, Type elementType, ArrayRef<T> data,
@@ -127,8 +159,85 @@ struct WeightData {
   std::vector<float> scales, zeros; // groups x N (zeros: asymmetric)
   int64_t group = 0;                // 0: one group per column
   std::vector<float> values;        // table formats: value of each code
+  /// Outliers (SpQR-style sparse weights added to the codes' values):
+  /// column-major, sorted by (n, k); f16 bits.
+  struct Outlier {
+    int64_t n, k;
+    uint16_t bits;
+  };
+  std::vector<Outlier> outliers;
   std::string name;
 };
+
+/// Reads the outlier parts of `pack` (csr over the stored rows or coo, f16
+/// values) into `w.outliers` in K x N coordinates; false (and `why`) when
+/// they are not readable constants the kernels take.
+bool readOutliers(PackOp pack, QTensorType type, bool transposed, WeightData &w,
+                  std::string &why) {
+  OutliersAttr outliers = type.getOutliers();
+  if (!outliers.getValueType().isF16()) {
+    why = "outlier values are not f16";
+    return false;
+  }
+  if (w.k > 65536) {
+    why = "K is above 65536 (16-bit outlier row indices)";
+    return false;
+  }
+  size_t numOutlierParts = type.getOutlierTypes().size();
+  // Outlier parts are the last ones (no mask: refused before).
+  auto parts = pack.getParts().take_back(numOutlierParts);
+  std::optional<std::vector<uint16_t>> values;
+  if (ElementsAttr v = constantOf(parts.back()))
+    values = readWords<uint16_t>(v);
+  int64_t nnz = outliers.getNnz();
+  std::vector<std::pair<int64_t, int64_t>> coords; // stored (row, col)
+  if (outliers.getFormat() == OutlierFormat::COO) {
+    ElementsAttr idx = constantOf(parts[0]);
+    std::optional<std::vector<uint32_t>> raw;
+    if (idx)
+      raw = readWords<uint32_t>(idx);
+    if (raw)
+      for (int64_t i = 0; i < nnz; ++i)
+        coords.push_back({(*raw)[2 * i], (*raw)[2 * i + 1]});
+  } else {
+    std::optional<std::vector<uint32_t>> rowPtr, cols;
+    if (ElementsAttr r = constantOf(parts[0]))
+      rowPtr = readWords<uint32_t>(r);
+    if (ElementsAttr c = constantOf(parts[1]))
+      cols = readWords<uint32_t>(c);
+    if (rowPtr && cols)
+      for (int64_t r = 0; r + 1 < static_cast<int64_t>(rowPtr->size()); ++r)
+        for (uint32_t i = (*rowPtr)[r];
+             i < (*rowPtr)[r + 1] && i < cols->size(); ++i)
+          coords.push_back({r, (*cols)[i]});
+  }
+  if (!values || static_cast<int64_t>(coords.size()) != nnz) {
+    why = "outliers are not readable constants";
+    return false;
+  }
+  int64_t rows = type.getShape()[0], cols = type.getShape()[1];
+  for (auto [i, rc] : llvm::enumerate(coords)) {
+    auto [r, c] = rc;
+    // lowbit.pack verifies constant coordinates; checked again since the
+    // kernel trusts them.
+    if (r < 0 || r >= rows || c < 0 || c >= cols) {
+      why = "outlier coordinates outside the weight";
+      return false;
+    }
+    // Finite values only: the kernels widen f16 with integer arithmetic.
+    uint16_t bits = (*values)[i];
+    if ((bits & 0x7c00) == 0x7c00) {
+      why = "an outlier value is not finite";
+      return false;
+    }
+    int64_t k = transposed ? c : r, n = transposed ? r : c;
+    w.outliers.push_back({n, k, bits});
+  }
+  llvm::stable_sort(w.outliers, [](const auto &a, const auto &b) {
+    return std::tie(a.n, a.k) < std::tie(b.n, b.k);
+  });
+  return true;
+}
 
 /// Reads the constant weight of `op` when the kernels take its scheme;
 /// otherwise says why not in `why` (printed under -debug-only=lowbit-pack).
@@ -141,8 +250,8 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
     why = "activations are not f32";
     return std::nullopt;
   }
-  if (type.getOutliers() || type.getSparsity() || scheme.hasSuperScales()) {
-    why = "weight has outliers, sparsity or super scales";
+  if (type.getSparsity() || scheme.hasSuperScales()) {
+    why = "weight has a sparsity mask or super scales";
     return std::nullopt;
   }
   CodeFormat format = scheme.getFormat();
@@ -179,8 +288,9 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
     break;
   }
   auto pack = op.getWeight().getDefiningOp<PackOp>();
-  unsigned numParts =
-      (scheme.getSymmetric() ? 2u : 3u) + (format == CodeFormat::LUT ? 1u : 0u);
+  unsigned numParts = (scheme.getSymmetric() ? 2u : 3u) +
+                      (format == CodeFormat::LUT ? 1u : 0u) +
+                      type.getOutlierTypes().size();
   if (!pack || pack.getParts().size() != numParts) {
     why = "weight is not a lowbit.pack of constants";
     return std::nullopt;
@@ -220,7 +330,8 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
     SmallVector<float> table = getFloatCodeTable(llvm::APFloat::Float4E2M1FN());
     w.values.assign(table.begin(), table.end());
   } else if (format == CodeFormat::LUT) {
-    if (ElementsAttr cb = constantOf(pack.getParts().back()))
+    if (ElementsAttr cb = constantOf(
+            pack.getParts()[numParts - 1 - type.getOutlierTypes().size()]))
       if (std::optional<std::vector<float>> v = readFloats(cb))
         w.values = *v;
   }
@@ -252,6 +363,8 @@ std::optional<WeightData> readWeight(MatmulOp op, int64_t lanes,
       }
   };
   toGroupsByN(*scales, w.scales);
+  if (type.getOutliers() && !readOutliers(pack, type, transposed, w, why))
+    return std::nullopt;
   if (zeros) {
     std::vector<float> z(zeros->begin(), zeros->end());
     toGroupsByN(z, w.zeros);
@@ -446,6 +559,24 @@ void packWeightMma(const WeightData &w, PackedLayoutAttr layout,
     }
 }
 
+/// The outlier array of `layout` (see `outliers` in #lowbit.packed):
+/// column offsets, then `(k << 16) | f16 bits` per outlier by column and
+/// k, then 16 zero words.
+std::vector<int32_t> packOutliers(const WeightData &w,
+                                  PackedLayoutAttr layout) {
+  int64_t cols = layout.getNumTiles() * layout.getTile();
+  std::vector<int32_t> words(layout.getOutlierWords(), 0);
+  int64_t next = cols + 1;
+  size_t i = 0;
+  for (int64_t c = 0; c <= cols; ++c) {
+    words[c] = static_cast<int32_t>(next);
+    for (; i < w.outliers.size() && w.outliers[i].n == c; ++i)
+      words[next++] = static_cast<int32_t>(
+          (static_cast<uint32_t>(w.outliers[i].k) << 16) | w.outliers[i].bits);
+  }
+  return words;
+}
+
 /// Lays `w` out as `layout` describes.
 void packWeight(const WeightData &w, PackedLayoutAttr layout,
                 std::vector<uint8_t> &codes, std::vector<float> &params) {
@@ -526,8 +657,12 @@ struct PackPass : lowbit::impl::LowbitPackPassBase<PackPass> {
     op.getInputMutable().assign(rounded);
   }
 
-  /// Packed (codes, params) constants by source weight and layout.
-  DenseMap<std::pair<Value, Attribute>, std::pair<Value, Value>> packedCache;
+  /// Packed constants of one weight in one layout.
+  struct PackedConstants {
+    Value codes, params, outliers; // outliers: null without them
+  };
+  /// Packed constants by source weight and layout.
+  DenseMap<std::pair<Value, Attribute>, PackedConstants> packedCache;
 
   void rewrite(MatmulOp op) {
     RankedTensorType inputType = op.getInput().getType();
@@ -543,8 +678,10 @@ struct PackPass : lowbit::impl::LowbitPackPassBase<PackPass> {
     std::string why;
     // GPU kernels: 16-byte activation loads, one group per 4 k.
     std::optional<WeightData> w = readWeight(op, gpu ? 4 : lanes, why);
-    if (w && gpu && (!w->values.empty() || w->k % 4 != 0)) {
-      why = "the GPU kernels take integer codes and K a multiple of 4";
+    if (w && gpu &&
+        (!w->values.empty() || w->k % 4 != 0 || !w->outliers.empty())) {
+      why = "the GPU kernels take integer codes without outliers and K a "
+            "multiple of 4";
       w.reset();
     }
     if (!w) {
@@ -604,12 +741,11 @@ struct PackPass : lowbit::impl::LowbitPackPassBase<PackPass> {
         op.getContext(), bits, w->k, w->n, gpu ? 128 : lanes,
         lut ? cols : std::min<int64_t>(cols, gpu ? 8 : 16), group,
         scheme.getSymmetric() && !values, !scheme.getSymmetric(), int8, lut,
-        amx, gpu, mma, values);
+        amx, gpu, mma, values, static_cast<int64_t>(w->outliers.size()));
     // Matmuls of one weight in one layout (a weight shared by several
     // layers or batch shapes) share its packed constants, created at the
     // start of the function so that they dominate every use.
-    auto [cached, fresh] =
-        packedCache.try_emplace({op.getWeight(), layout}, Value(), Value());
+    auto [cached, fresh] = packedCache.try_emplace({op.getWeight(), layout});
     if (fresh) {
       std::vector<uint8_t> codes;
       std::vector<float> params;
@@ -618,13 +754,17 @@ struct PackPass : lowbit::impl::LowbitPackPassBase<PackPass> {
       OpBuilder top(op);
       if (func && !func.isExternal())
         top.setInsertionPointToStart(&func.getFunctionBody().front());
-      cached->second.first = createBlob<uint8_t>(
+      cached->second.codes = createBlob<uint8_t>(
           top, op.getLoc(), top.getI8Type(), codes, w->name + ".packed");
-      cached->second.second =
+      cached->second.params =
           createBlob<float>(top, op.getLoc(), top.getF32Type(), params,
                             w->name + ".packed_params");
+      if (!w->outliers.empty())
+        cached->second.outliers = createBlob<int32_t>(
+            top, op.getLoc(), top.getI32Type(), packOutliers(*w, layout),
+            w->name + ".packed_outliers");
     }
-    auto [codesCst, paramsCst] = cached->second;
+    auto [codesCst, paramsCst, outliersCst] = cached->second;
 
     OpBuilder b(op);
     Location loc = op.getLoc();
@@ -641,8 +781,9 @@ struct PackPass : lowbit::impl::LowbitPackPassBase<PackPass> {
     auto initType = RankedTensorType::get({rows, w->n}, b.getF32Type());
     Value init = tensor::EmptyOp::create(b, loc, initType.getShape(),
                                          initType.getElementType());
-    auto packed = PackedMatmulOp::create(b, loc, TypeRange{initType}, x,
-                                         codesCst, paramsCst, init, layout);
+    auto packed =
+        PackedMatmulOp::create(b, loc, TypeRange{initType}, x, codesCst,
+                               paramsCst, outliersCst, init, layout);
     for (NamedAttribute attr : op->getDiscardableAttrs())
       packed->setAttr(attr.getName(), attr.getValue());
     Value y = packed.getResult()[0];

@@ -248,6 +248,16 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     codes are stored unsigned and `value(code)` is `values[code]`; the
     kernels decode through a per-group table `(values - zero) * scale`.
 
+    With `outliers = nnz` (CPU layouts; SpQR-style sparse weights kept
+    beside the codes, `W = dequant(codes) + sparse`), the op takes a third
+    array, 1-D i32 of `Np + 1 + nnz + 16` words (`Np` = tiles * tile): word
+    `c` (`c <= Np`) is the index in this array of column `c`'s first
+    outlier (word `Np` the end, entries from word `Np + 1`), and each
+    entry is `(k << 16) | bits` of one outlier, `bits` its f16 value, in
+    tile, column and k order. A column's outliers are one contiguous run,
+    read by the kernel right after its tile's codes; 16 zero words of
+    padding let the kernel load whole vectors. K is at most 65536.
+
     ```mlir
     #lowbit.packed<bits = 4, k = 4096, n = 14336, lanes = 16, tile = 4, group = 128, signed>
     #lowbit.packed<bits = 4, k = 256, n = 64, lanes = 16, tile = 4, group = 64,
@@ -268,7 +278,8 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     "bool":$amx,
     "bool":$gpu,
     "bool":$mma,
-    OptionalParameter<"DenseF32ArrayAttr">:$values
+    OptionalParameter<"DenseF32ArrayAttr">:$values,
+    DefaultValuedParameter<"int64_t", "0">:$outliers
   );
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
@@ -301,6 +312,8 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     }
     int64_t getCodeBytes() const;
     int64_t getNumParams() const;
+    /// Words of the outlier array (see `outliers`); 0 without outliers.
+    int64_t getOutlierWords() const;
     /// True when codes index `values` rather than being integers.
     bool hasValues() const { return getValues() != nullptr; }
   }];

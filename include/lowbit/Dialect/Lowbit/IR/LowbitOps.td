@@ -289,7 +289,8 @@ def Lowbit_PackedMatmulOp : Lowbit_Op<"packed_matmul", [
   let description = [{
     `init = input x W` (the result overwrites `init`; its values are not
     read), where `input` is `M x K` and the `K x N` weight W is given by
-    `codes` and `params` in the layout `layout` (see `#lowbit.packed`).
+    `codes` and `params` (and `outliers`, sparse weights added to them) in
+    the layout `layout` (see `#lowbit.packed`).
     `lowbit-pack` produces it from `lowbit.matmul` on a constant weight;
     after bufferization `convert-lowbit-to-cpu` (CPU layouts) or
     `convert-lowbit-to-gpu` (`gpu` layouts) turns it into a kernel. On
@@ -301,7 +302,9 @@ def Lowbit_PackedMatmulOp : Lowbit_Op<"packed_matmul", [
       params too); input is `M x K` f32, init `M x N` f32 with the layout's
       K and N, the result (tensors) has the type of init;
     - codes is 1-D i8 of the layout's byte count, params 1-D f32 of its
-      parameter count.
+      parameter count;
+    - an `outliers` operand (1-D i32 of the layout's outlier word count)
+      is present exactly when the layout has `outliers`.
 
     ```mlir
     %y = lowbit.packed_matmul ins(%x, %codes, %params : tensor<1x4096xf32>, tensor<29360128xi8>, tensor<458752xf32>)
@@ -311,11 +314,13 @@ def Lowbit_PackedMatmulOp : Lowbit_Op<"packed_matmul", [
     ```
   }];
   let arguments = (ins AnyShaped:$input, AnyShaped:$codes, AnyShaped:$params,
+                       Optional<AnyShaped>:$outliers,
                        AnyShaped:$init, Lowbit_PackedLayoutAttr:$layout);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
-    `ins` `(` $input `,` $codes `,` $params `:` type($input) `,` type($codes)
-    `,` type($params) `)` `outs` `(` $init `:` type($init) `)`
+    `ins` `(` $input `,` $codes `,` $params (`,` $outliers^)? `:`
+    type($input) `,` type($codes) `,` type($params)
+    (`,` type($outliers)^)? `)` `outs` `(` $init `:` type($init) `)`
     `layout` `(` $layout `)` attr-dict (`->` type($result)^)?
   }];
   let hasVerifier = 1;

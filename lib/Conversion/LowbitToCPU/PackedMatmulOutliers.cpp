@@ -1,0 +1,104 @@
+//===- PackedMatmulOutliers.cpp - Sparse outliers of a packed matmul ------===//
+//
+// The outliers of a #lowbit.packed layout with `outliers` (SpQR-style
+// sparse f16 weights beside the codes), added to a tile's results after its
+// dense kernel, whichever family computed them: per column, its run of
+// `(k << 16) | f16` words is read `lanes` at a time, the activations at
+// those k gathered (a masked vector gather per row; with int8 activations
+// the rounded ones, code * scale, as the reference lowering's
+// lowbit.fake_quant defines them) and multiplied by the
+// widened values into one vector accumulator per row, whose sum is added
+// to the stored result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "PackedMatmulKernels.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::lowbit;
+using namespace mlir::lowbit::detail;
+
+/// f16 bits (low 16 bits of each lane of `words`) as f32, exactly, with
+/// integer operations: the magnitude's bits moved to an f32's exponent and
+/// mantissa fields give the value times 2^-112 (normal and subnormal f16
+/// alike), which one multiplication by 2^112 undoes; the sign moves to bit
+/// 31. (No F16C or libcall needed; the packer refuses Inf/NaN values.)
+static Value widenHalf(OpBuilder &b, Location loc, Value words) {
+  auto type = cast<VectorType>(words.getType());
+  auto splat = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(type,
+                               b.getI32IntegerAttr(static_cast<int32_t>(v))));
+  };
+  Value magnitude = arith::ShLIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, words, splat(0x7fff)), splat(13));
+  Value sign = arith::ShLIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, words, splat(0x8000)), splat(16));
+  Value bits = arith::OrIOp::create(b, loc, magnitude, sign);
+  auto f32Type = VectorType::get(type.getShape(), b.getF32Type());
+  Value scaled = arith::BitcastOp::create(b, loc, f32Type, bits);
+  Value pow112 = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(f32Type, b.getF32FloatAttr(0x1p112f)));
+  return arith::MulFOp::create(b, loc, scaled, pow112);
+}
+
+void KernelBuilder::addOutliers(Value tileIdx, Value x) {
+  Value words = op.getOutliers();
+  if (!words)
+    return;
+  auto vecI1 = VectorType::get({lanes}, b.getI1Type());
+  auto toIndex = [&](Value v) -> Value {
+    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
+  };
+  Value zeroF = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vecF32, b.getF32FloatAttr(0.0f)));
+  Value shift = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vecI32, b.getI32IntegerAttr(16)));
+  auto columns = scf::ForOp::create(b, loc, idx(0), idx(tile), idx(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(columns.getBody());
+  Value col = add(mul(tileIdx, tile), columns.getInductionVar());
+  Value begin = toIndex(memref::LoadOp::create(b, loc, words, col));
+  Value end = toIndex(memref::LoadOp::create(b, loc, words, addc(col, 1)));
+  // Most columns have none: no read of the results then (this also keeps
+  // the padding columns past N, which have none, from being touched).
+  Value any =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, begin, end);
+  auto ifAny = scf::IfOp::create(b, loc, any, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&ifAny.getThenRegion().front());
+  SmallVector<Value> inits(rows, zeroF);
+  auto entries = scf::ForOp::create(b, loc, begin, end, idx(lanes), inits);
+  {
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(entries.getBody());
+    Value e = entries.getInductionVar();
+    // The run's last vector reads into the next column's words (or the
+    // array's zero padding); those lanes are masked.
+    Value left = arith::SubIOp::create(b, loc, end, e);
+    Value mask = vector::CreateMaskOp::create(b, loc, vecI1, ValueRange{left});
+    Value w = vector::LoadOp::create(b, loc, vecI32, words, ValueRange{e});
+    Value k = arith::ShRUIOp::create(b, loc, w, shift);
+    Value v =
+        arith::SelectOp::create(b, loc, mask, widenHalf(b, loc, w), zeroF);
+    SmallVector<Value> next;
+    for (int64_t r = 0; r < rows; ++r) {
+      Value xk = vector::GatherOp::create(
+          b, loc, vecF32, x, ValueRange{idx(r), idx(0)}, k, mask, zeroF);
+      next.push_back(
+          vector::FMAOp::create(b, loc, xk, v, entries.getRegionIterArgs()[r]));
+    }
+    scf::YieldOp::create(b, loc, next);
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                            entries.getResult(r));
+    ValueRange at{idx(r), col};
+    Value old = memref::LoadOp::create(b, loc, op.getInit(), at);
+    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum),
+                            op.getInit(), at);
+  }
+}
