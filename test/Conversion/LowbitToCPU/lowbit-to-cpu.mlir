@@ -257,10 +257,12 @@ func.func @amx(%x: memref<2x256xf32>, %codes: memref<4096xi8>, %params: memref<9
 // -----
 
 // Outliers: after a tile's dense kernel, per column (an scf.for over the
-// tile) the run [words[c], words[c+1]) when not empty: 8 words at a time,
-// k = word >> 16 and the f16 in the low half widened with integer
-// operations (times 2^112), the activations at k gathered under a mask of
-// the run's end, one FMA per row, and the sums added to the stored results.
+// tile) the run [words[c], words[c+1]) when not empty: whole vectors of 8
+// words, then the partial one under a mask of the run's end. Per vector:
+// k = word >> 16, the f16 in the low half widened with integer operations
+// (times 2^112), the activations at k loaded lane by lane (no gather), one
+// FMA per row; the sums (a reassociating reduction) are added to the
+// stored results.
 // CHECK-LABEL: func.func @outliers
 // CHECK: scf.parallel (%[[T:.*]]) =
 // CHECK: vector.fma
@@ -269,21 +271,30 @@ func.func @amx(%x: memref<2x256xf32>, %codes: memref<4096xi8>, %params: memref<9
 // CHECK: %[[E:.*]] = memref.load %[[W]][%{{.*}}] : memref<24xi32>
 // CHECK: %[[ANY:.*]] = arith.cmpi ult
 // CHECK: scf.if %[[ANY]] {
-// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[A0:.*]] = %{{.*}}, %[[A1:.*]] = %{{.*}}) -> (vector<8xf32>, vector<8xf32>)
-// CHECK: %[[M:.*]] = vector.create_mask %{{.*}} : vector<8xi1>
+// CHECK: %[[FULL:.*]]:2 = scf.for %[[I:.*]] = %{{.*}} to %[[WHOLE:.*]] step %{{.*}} iter_args(%[[A0:.*]] = %{{.*}}, %[[A1:.*]] = %{{.*}}) -> (vector<8xf32>, vector<8xf32>)
 // CHECK: %[[WV:.*]] = vector.load %[[W]][%[[I]]] : memref<24xi32>, vector<8xi32>
 // CHECK: %[[K:.*]] = arith.shrui %[[WV]], %{{.*}} : vector<8xi32>
 // CHECK: arith.bitcast %{{.*}} : vector<8xi32> to vector<8xf32>
-// CHECK: %[[V:.*]] = arith.select %[[M]]
-// CHECK: %[[X0:.*]] = vector.gather %{{.*}}[%{{.*}}, %{{.*}}] [%[[K]]], %[[M]], %{{.*}} : memref<2x32xf32>, vector<8xi32>, vector<8xi1>, vector<8xf32> into vector<8xf32>
+// CHECK: %[[V:.*]] = arith.mulf
+// CHECK: %[[K0:.*]] = vector.extract %[[K]][0] : i32 from vector<8xi32>
+// CHECK: %[[I0:.*]] = arith.index_castui %[[K0]]
+// CHECK: memref.load %{{.*}}[%{{.*}}, %[[I0]]] : memref<2x32xf32>
+// CHECK-NOT: vector.gather
+// CHECK: %[[X0:.*]] = vector.insert %{{.*}} [7] : f32 into vector<8xf32>
 // CHECK: vector.fma %[[X0]], %[[V]], %[[A0]] : vector<8xf32>
-// CHECK: vector.gather
 // CHECK: vector.fma %{{.*}}, %[[V]], %[[A1]] : vector<8xf32>
-// CHECK: vector.reduction <add>
+// CHECK: %[[PART:.*]] = arith.cmpi ult, %[[WHOLE]], %[[E2:.*]] : index
+// CHECK: %[[TAIL:.*]]:2 = scf.if %[[PART]] -> (vector<8xf32>, vector<8xf32>) {
+// CHECK: %[[M:.*]] = vector.create_mask %{{.*}} : vector<8xi1>
+// CHECK: arith.select %[[M]]
+// CHECK: arith.select %[[M]]
+// CHECK: } else {
+// CHECK: scf.yield %[[FULL]]#0, %[[FULL]]#1
+// CHECK: vector.reduction <add>, %[[TAIL]]#0 fastmath<reassoc>
 // CHECK: memref.load %{{.*}} : memref<2x3xf32>
 // CHECK: arith.addf
 // CHECK: memref.store %{{.*}} : memref<2x3xf32>
-// CHECK: vector.reduction <add>
+// CHECK: vector.reduction <add>, %[[TAIL]]#1
 func.func @outliers(%x: memref<2x32xf32>, %codes: memref<128xi8>, %params: memref<8xf32>, %words: memref<24xi32>, %y: memref<2x3xf32>) {
   lowbit.packed_matmul ins(%x, %codes, %params, %words : memref<2x32xf32>, memref<128xi8>, memref<8xf32>, memref<24xi32>) outs(%y : memref<2x3xf32>) layout(<bits = 4, k = 32, n = 3, lanes = 8, tile = 2, group = 32, signed, outliers = 3>)
   return
