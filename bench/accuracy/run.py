@@ -73,6 +73,10 @@ LOWBIT = [
     ("RTN W4 g128 sym, int8 activations", "rtn", 4, 128, True, ["--activations=int8"]),
     ("SmoothQuant+RTN W4 g128 sym, int8 activations", "rtn", 4, 128, True,
      ["--smooth=smoothquant", "--activations=int8"]),
+    # LLM.int8()-style activation outlier channels (issue #19): input
+    # channels with calibrated abs-max above 6 stay f32 in a side matmul.
+    ("RTN W4 g128 sym, int8 activations, outlier channels > 6", "rtn", 4, 128, True,
+     ["--activations=int8", "--activation-outlier-threshold=6"]),
     # Rotation (issue #18): the residual stream rotated by a randomized
     # Hadamard matrix before calibration (SmolLM2 only: MiniLM's post-LN
     # residual cannot be rotated).

@@ -122,6 +122,12 @@ def lowbit_artifact(k: int, n: int, m: int, bits: int, group: int, act: str,
     return out
 
 
+def print_header(header: str) -> None:
+    """A markdown table's header and rule."""
+    print(header)
+    print("|" + " --- |" * (header.count("|") - 1))
+
+
 def time_calls(fns, reps: int) -> float:
     """Median over `reps` of the mean time per call of one pass over `fns`."""
     for f in fns:
@@ -258,8 +264,7 @@ def main() -> None:
     header = ("| K x N | M | bits | threads | weights | Lowbit f32 | Lowbit int8 | Lowbit lut | "
               "GB/s | % of limit | " + " | ".join(f"ORT b{b} L{lv}" for b, lv in ort_modes)
               + " | f32 vs L0 | best int8/lut vs L4 |")
-    print(header)
-    print("|" + " --- |" * (header.count("|") - 1))
+    print_header(header)
     for k, n in shapes:
         for threads in threads_list:
             for where in ("cache", "DRAM"):
@@ -306,8 +311,7 @@ def hadamard_table(args) -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     header = ("| K x N | threads | weights | GEMV | Hadamard + GEMV | Hadamard | "
               "% of GEMV |")
-    print(header)
-    print("|" + " --- |" * (header.count("|") - 1))
+    print_header(header)
     for k, n in shapes:
         plain = lowbit_artifact(k, n, 1, 4, 128, "f32")
         rotated = lowbit_artifact(k, n, 1, 4, 128, "f32", hadamard=True)
@@ -335,8 +339,7 @@ def outliers_table(args) -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     header = ("| K x N | M | threads | weights | activations | dense | 0.5% outliers | "
               "ratio | 1% outliers | ratio |")
-    print(header)
-    print("|" + " --- |" * (header.count("|") - 1))
+    print_header(header)
     for k, n in shapes:
         for m in rows:
             for where in ("DRAM", "cache"):

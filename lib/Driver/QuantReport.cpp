@@ -7,6 +7,7 @@
 #include "lowbit/Driver/QuantReport.h"
 
 #include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
+#include "lowbit/Dialect/Lowbit/Transforms/CalibrationStats.h"
 #include "lowbit/Dialect/Lowbit/Transforms/LinearLayers.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -35,11 +36,12 @@ int64_t mlir::lowbit::constantBytes(ModuleOp module) {
   return bytes;
 }
 
-llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
-                                                  int64_t bytesBefore,
-                                                  const ReportTimes &times,
-                                                  llvm::raw_ostream &os) {
+llvm::json::Object
+mlir::lowbit::printQuantReport(ModuleOp module, int64_t bytesBefore,
+                               const ReportTimes &times, llvm::raw_ostream &os,
+                               double activationOutlierThreshold) {
   llvm::json::Array layers;
+  int64_t splitChannels = 0, splitLayers = 0;
   double weights = 0, bits = 0, codeBits = 0;
   size_t nameWidth = 5;
   SmallVector<MatmulOp> matmuls;
@@ -130,6 +132,16 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
                              {"n", n},
                              {"bits_per_weight", layerBits / numel},
                              {"outliers", nnz}};
+    if (activationOutlierThreshold > 0) {
+      std::vector<float> absMax = getInputStatistic(op.getInput(), "abs_max");
+      if (static_cast<int64_t>(absMax.size()) == k) {
+        int64_t above = llvm::count_if(
+            absMax, [&](float v) { return v > activationOutlierThreshold; });
+        layer["activation_outlier_channels"] = above;
+        splitChannels += above;
+        splitLayers += above > 0;
+      }
+    }
     if (werr)
       layer["weight_error"] = *werr;
     if (oerr)
@@ -159,6 +171,10 @@ llvm::json::Object mlir::lowbit::printQuantReport(ModuleOp module,
       }
     layers.push_back(std::move(layer));
   }
+  if (activationOutlierThreshold > 0)
+    os << llvm::formatv("\n  int8 activations: {0} input channels of {1} "
+                        "layers above abs-max {2} stay f32 (LLM.int8())\n",
+                        splitChannels, splitLayers, activationOutlierThreshold);
   int64_t floatLayers = 0;
   module.walk([&](Operation *op) {
     if (matchLinearLayer(op))

@@ -329,7 +329,9 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
              << "the recipe uses "
              << (recipe.usesGptq() ? "gptq"
                  : recipe.smooth   ? "smoothing"
-                                   : "bit allocation (a budget)")
+                 : recipe.allocate ? "bit allocation (a budget)"
+                                   : "activation outlier channels (a "
+                                     "threshold)")
              << ", which needs calibration data: give --calib (and "
                 "optionally --calib-cache)";
     if (*stats && failed(attachStatistics(module, **stats,
@@ -395,7 +397,9 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
     return failure();
   times.quantization = secondsSince(t1);
   llvm::json::Object quantReport = printQuantReport(
-      module, bytesBefore, times, options.progress ? log : llvm::nulls());
+      module, bytesBefore, times, options.progress ? log : llvm::nulls(),
+      options.artifact.int8Activations ? options.artifact.int8OutlierThreshold
+                                       : 0.0);
   if (llvm::json::Value *allocation = report.get("allocation"))
     quantReport["allocation"] = std::move(*allocation);
   report = std::move(quantReport);

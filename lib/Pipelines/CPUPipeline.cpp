@@ -60,6 +60,7 @@ void mlir::lowbit::buildCPUPipeline(OpPassManager &pm,
     LowbitPackPassOptions pack;
     pack.lanes = std::max<int64_t>(4, options.vectorBits / 32);
     pack.int8Activations = options.int8Activations;
+    pack.int8OutlierThreshold = options.int8OutlierThreshold;
     pack.lutMaxBits = options.lutMaxBits;
     pack.amxMinRows = options.amxMinRows;
     pack.gpu = !options.gpuChip.empty();

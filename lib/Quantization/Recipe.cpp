@@ -4,6 +4,7 @@
 #include "lowbit/Quantization/Budget.h"
 #include "lowbit/Quantization/WeightQuantizer.h"
 
+#include <cmath>
 #include <map>
 #include <tuple>
 
@@ -95,6 +96,8 @@ template <> struct MappingTraits<Recipe> {
     r.calibrationSamples = c.samples;
     r.calibrationPasses = c.passes;
     io.mapOptional("activations", r.activations, std::string("f32"));
+    io.mapOptional("activation_outlier_threshold", r.activationOutlierThreshold,
+                   0.0);
     io.mapOptional("kernels", r.kernels, std::string("dequant"));
     io.mapOptional("rules", r.rules);
     io.mapOptional("rotate", r.rotate);
@@ -322,6 +325,11 @@ llvm::Error Recipe::validate() const {
                 " is outside 1..4");
   if (activations != "f32" && activations != "int8")
     return fail("activations must be f32 or int8, got '" + activations + "'");
+  if (!(activationOutlierThreshold >= 0.0 &&
+        std::isfinite(activationOutlierThreshold)))
+    return fail("activation_outlier_threshold = " +
+                std::to_string(activationOutlierThreshold) +
+                " is not a finite value >= 0");
   if (kernels != "dequant" && kernels != "lut")
     return fail("kernels must be dequant or lut, got '" + kernels + "'");
   if (smooth) {
@@ -401,7 +409,7 @@ bool Recipe::usesGptq() const {
 }
 
 bool Recipe::needsCalibration() const {
-  return usesGptq() || smooth || allocate;
+  return usesGptq() || smooth || allocate || activationOutlierThreshold > 0;
 }
 
 std::vector<Recipe::Pass> Recipe::passes() const {

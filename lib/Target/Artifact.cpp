@@ -150,6 +150,7 @@ FailureOr<TargetSpec> pipelineFor(const ArtifactOptions &options,
   request.optimize = options.optimize;
   request.prefetchDistance = options.prefetchDistance;
   request.int8Activations = options.int8Activations;
+  request.int8OutlierThreshold = options.int8OutlierThreshold;
   request.lutKernels = options.lutKernels;
   std::string notes;
   setCPUPipelineOptions(*spec, request, pipeline, notes);

@@ -106,6 +106,8 @@ void mlir::lowbit::setCPUPipelineOptions(const TargetSpec &spec,
   options.int8Activations =
       request.int8Activations &&
       (spec.needs("avx512vnni") || spec.needs("dotprod") || spec.needs("avx2"));
+  options.int8OutlierThreshold =
+      options.int8Activations ? request.int8OutlierThreshold : 0.0;
   options.dot = spec.needs("avx512vnni") ? DotProduct::Vpdpbusd
                 : spec.needs("dotprod")  ? DotProduct::Sdot
                                          : DotProduct::Pmaddubsw;
@@ -120,6 +122,7 @@ void mlir::lowbit::setCPUPipelineOptions(const TargetSpec &spec,
           << spec.name << "' runs quantized matmuls on GPU kernels\n";
     options.lutMaxBits = 0;
     options.int8Activations = false;
+    options.int8OutlierThreshold = 0.0;
     if (!request.optimize)
       log << "  note: --O0 keeps the reference lowering: nothing runs on the "
              "GPU\n";

@@ -119,6 +119,12 @@ static cl::opt<double> outlierFlag(
     cl::desc("keep this fraction of each layer's weights (largest w^2 H_ii) "
              "out of the grid, in f16 beside the codes (SpQR-style)"),
     cl::cat(quantCat));
+static cl::opt<double> activationOutlierFlag(
+    "activation-outlier-threshold",
+    cl::desc("with --activations=int8: input channels whose calibrated "
+             "abs-max exceeds this stay f32 in a side matmul (LLM.int8(); "
+             "needs --calib)"),
+    cl::cat(quantCat));
 static cl::opt<std::string> budgetFlag(
     "budget",
     cl::desc("mixed precision: choose each layer's bits, group and outlier "
@@ -205,6 +211,7 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
       asymFlag || scaleRuleFlag.getNumOccurrences() || clipFlag ||
       noActOrderFlag || dampFlag.getNumOccurrences() ||
       outlierFlag.getNumOccurrences() || includeFlag.getNumOccurrences() ||
+      activationOutlierFlag.getNumOccurrences() ||
       budgetFlag.getNumOccurrences() || excludeFlag.getNumOccurrences() ||
       (smoothFlag.getNumOccurrences() && smoothFlag != "none") ||
       (rotateFlag.getNumOccurrences() && rotateFlag != "none");
@@ -240,6 +247,8 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
     s.damp = dampFlag;
   if (outlierFlag.getNumOccurrences())
     s.outlierFraction = outlierFlag;
+  if (activationOutlierFlag.getNumOccurrences())
+    recipe.activationOutlierThreshold = activationOutlierFlag;
   if (budgetFlag.getNumOccurrences()) {
     if (!recipe.allocate)
       recipe.allocate.emplace();
@@ -392,6 +401,15 @@ int main(int argc, char **argv) {
   artifact.int8Activations = activationsFlag.getNumOccurrences()
                                  ? activationsFlag == "int8"
                                  : recipe && recipe->activations == "int8";
+  artifact.int8OutlierThreshold =
+      recipe ? recipe->activationOutlierThreshold : 0.0;
+  if (artifact.int8OutlierThreshold > 0 && !artifact.int8Activations) {
+    llvm::errs() << "error: an activation outlier threshold ("
+                 << artifact.int8OutlierThreshold
+                 << ") needs int8 activations (--activations=int8 or "
+                    "activations: int8 in the recipe)\n";
+    return 1;
+  }
   artifact.lutKernels = kernelsFlag.getNumOccurrences()
                             ? kernelsFlag == "lut"
                             : recipe && recipe->kernels == "lut";

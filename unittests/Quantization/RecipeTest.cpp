@@ -140,6 +140,8 @@ TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
       {"calibration: {samples: 0}\n", "calibration samples must be at least 1"},
       {"calibration: {passes: 5}\n", "calibration passes = 5 is outside 1..4"},
       {"activations: int4\n", "activations must be f32 or int8, got 'int4'"},
+      {"activation_outlier_threshold: -1\n",
+       "activation_outlier_threshold = -1.000000 is not a finite value >= 0"},
       {"kernels: tmac\n", "kernels must be dequant or lut, got 'tmac'"},
       {"format: nf5\n", "format 'nf5' is not int, nf4 or fp4"},
       {"scale_rule: minmax\n", "scale_rule 'minmax' is not extreme or absmax"},

@@ -26,9 +26,14 @@ struct ReportTimes {
 
 /// Prints the per-layer table (bits, group, weight and output error, time)
 /// and the totals (sizes, bits per weight), and returns the same as JSON.
+/// With `activationOutlierThreshold` > 0 (int8 activations), each layer
+/// whose input has calibration statistics also gets the count of input
+/// channels above it (`activation_outlier_channels`: what lowbit-pack
+/// splits off where the layer takes the int8 kernels).
 llvm::json::Object printQuantReport(ModuleOp module, int64_t bytesBefore,
                                     const ReportTimes &times,
-                                    llvm::raw_ostream &os);
+                                    llvm::raw_ostream &os,
+                                    double activationOutlierThreshold = 0.0);
 
 } // namespace mlir::lowbit
 

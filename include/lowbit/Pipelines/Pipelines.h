@@ -68,6 +68,12 @@ struct CPUPipelineOptions : PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("low-bit matmuls quantize their activations to int8 "
                      "(VNNI, AVX2 or ARM dot-product kernels)"),
       llvm::cl::init(false)};
+  Option<double> int8OutlierThreshold{
+      *this, "int8-outlier-threshold",
+      llvm::cl::desc("with int8 activations: input channels whose "
+                     "calibrated abs-max exceeds this stay f32 in a side "
+                     "matmul (0: none)"),
+      llvm::cl::init(0.0)};
   Option<DotProduct> dot{
       *this, "dot", llvm::cl::desc("int8 dot product of those kernels"),
       llvm::cl::init(DotProduct::Vpdpbusd),

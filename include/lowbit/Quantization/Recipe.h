@@ -126,6 +126,9 @@ struct Recipe {
   /// Activations of the compiled low-bit matmuls: "f32" (exact) or "int8"
   /// (quantized per group at run time, VNNI kernels).
   std::string activations = "f32";
+  /// With int8 activations: input channels whose calibrated abs-max exceeds
+  /// this stay f32 in a side matmul (LLM.int8()); 0: none.
+  double activationOutlierThreshold = 0.0;
   /// Kernels of the compiled low-bit matmuls: "dequant" or "lut" (table
   /// lookups for 1-2-bit codes).
   std::string kernels = "dequant";

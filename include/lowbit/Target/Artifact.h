@@ -51,6 +51,9 @@ struct ArtifactOptions {
   /// Low-bit matmuls quantize their activations to int8 per group at run
   /// time (W4A8/W8A8 on VNNI) where the target has AVX-512 VNNI.
   bool int8Activations = false;
+  /// With int8 activations: input channels whose calibrated abs-max exceeds
+  /// this stay f32 in a side matmul (0: none).
+  double int8OutlierThreshold = 0.0;
   /// Low-bit matmuls on 1-2-bit codes use the table-lookup kernels where
   /// the target has AVX2/AVX-512BW or NEON.
   bool lutKernels = false;

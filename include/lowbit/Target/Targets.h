@@ -47,6 +47,8 @@ struct KernelRequest {
   /// Low-bit matmuls quantize their activations to int8 (W4A8/W8A8) where
   /// the target has AVX-512 VNNI or ARM dot products.
   bool int8Activations = false;
+  /// With int8 activations: the LLM.int8()-style outlier channel threshold.
+  double int8OutlierThreshold = 0.0;
   /// 1-2-bit codes run on the table-lookup kernels where the target has
   /// AVX2, AVX-512BW or NEON.
   bool lutKernels = false;

@@ -83,6 +83,8 @@ static LogicalResult verifyDiscardableAttr(Operation *op, NamedAttribute attr) {
       name == D::SmoothAttrHelper::getNameStr() ||
       name == D::RotationAttrHelper::getNameStr())
     return expect(isa<DictionaryAttr>(value), "a dictionary");
+  if (name == D::ActivationOutliersAttrHelper::getNameStr())
+    return expect(isa<IntegerAttr>(value), "an integer");
   if (name == D::AllocationAttrHelper::getNameStr())
     return verifyAllocation(op, name, value);
   if (name == D::WeightsAttrHelper::getNameStr() ||

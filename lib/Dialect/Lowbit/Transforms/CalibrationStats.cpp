@@ -236,6 +236,18 @@ LogicalResult mlir::lowbit::attachStatistics(ModuleOp module,
   return failure(result.wasInterrupted());
 }
 
+std::vector<float> mlir::lowbit::getInputStatistic(Value input,
+                                                   StringRef name) {
+  auto site = input.getDefiningOp<CalibrateOp>();
+  auto stats = site ? site->getAttrOfType<DictionaryAttr>(
+                          LowbitDialect::StatsAttrHelper::getNameStr())
+                    : DictionaryAttr();
+  auto attr = stats ? stats.getAs<ElementsAttr>(name) : ElementsAttr();
+  std::optional<std::vector<float>> values =
+      attr ? readWeightF32(attr) : std::nullopt;
+  return values ? std::move(*values) : std::vector<float>();
+}
+
 std::optional<std::vector<double>> mlir::lowbit::getInputHessian(Value input) {
   auto op = input.getDefiningOp<CalibrateOp>();
   if (!op)

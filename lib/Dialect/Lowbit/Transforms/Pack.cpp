@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
+#include "lowbit/Dialect/Lowbit/Transforms/CalibrationStats.h"
 #include "lowbit/Dialect/Lowbit/Transforms/LinearLayers.h"
 #include "lowbit/Dialect/Lowbit/Transforms/Passes.h"
 #include "lowbit/Support/BitPacking.h"
@@ -627,6 +628,161 @@ void packWeight(const WeightData &w, PackedLayoutAttr layout,
   }
 }
 
+/// `x` (rank >= 2) as a matrix: its leading dimensions collapsed into one
+/// (unchanged at rank 2); `reassoc` is set for the inverse expansion.
+Value collapseLeading(OpBuilder &b, Location loc, Value x,
+                      SmallVector<ReassociationIndices> &reassoc) {
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  reassoc.clear();
+  if (rank == 2)
+    return x;
+  ReassociationIndices lead;
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    lead.push_back(d);
+  reassoc = {lead, {rank - 1}};
+  return tensor::CollapseShapeOp::create(b, loc, x, reassoc);
+}
+
+/// Row `kk` of `w` dequantized as lowbit.dequantize computes it (f32:
+/// (value - zero) * scale, then + the outliers of that row).
+std::vector<float> dequantizeRow(const WeightData &w, int64_t kk) {
+  std::vector<float> row(w.n);
+  int64_t g = w.group ? kk / w.group : 0;
+  for (int64_t c = 0; c < w.n; ++c) {
+    int32_t code = w.codes[kk * w.n + c];
+    float v = w.values.empty() ? static_cast<float>(code) : w.values[code];
+    float z = w.zeros.empty() ? 0.0f : w.zeros[g * w.n + c];
+    row[c] = (v - z) * w.scales[g * w.n + c];
+  }
+  for (const WeightData::Outlier &o : w.outliers)
+    if (o.k == kk) {
+      APFloat h(APFloat::IEEEhalf(), APInt(16, o.bits));
+      row[o.n] += h.convertToFloat();
+    }
+  return row;
+}
+
+/// LLM.int8()-style activation outlier channels: the input channels of `op`
+/// whose calibrated abs-max exceeds `threshold` are zeroed in its input
+/// and multiplied, exact, by the same rows of the dequantized weight in an
+/// f32 side matmul added to its result. Returns the channel count (0: no
+/// statistics, or none above the threshold: nothing changed).
+int64_t splitActivationOutliers(MatmulOp op, const WeightData &w,
+                                double threshold) {
+  std::vector<float> absMax = getInputStatistic(op.getInput(), "abs_max");
+  if (static_cast<int64_t>(absMax.size()) != w.k)
+    return 0;
+  SmallVector<int64_t> channels;
+  for (int64_t c = 0; c < w.k; ++c)
+    if (absMax[c] > threshold)
+      channels.push_back(c);
+  if (channels.empty())
+    return 0;
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  Value x = op.getInput();
+  RankedTensorType xType = op.getInput().getType();
+  int64_t rank = xType.getRank(), count = channels.size();
+  Type f32 = b.getF32Type();
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  auto identity = b.getMultiDimIdentityMap(rank);
+  SmallVector<utils::IteratorType> parallel(rank,
+                                            utils::IteratorType::parallel);
+
+  // x with the channels zeroed (a select: no 0 x Inf).
+  // (An i8 mask: the weight outliner keeps no boolean constants.)
+  SmallVector<int8_t> keepBytes(w.k, 1);
+  for (int64_t c : channels)
+    keepBytes[c] = 0;
+  Value keep = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({w.k}, b.getI8Type()),
+                             ArrayRef<int8_t>(keepBytes)));
+  Value zeroByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+  auto lastDim = AffineMap::get(rank, 0, b.getAffineDimExpr(rank - 1), ctx);
+  Value maskedInit =
+      tensor::EmptyOp::create(b, loc, xType.getShape(), f32).getResult();
+  Value masked =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{xType}, ValueRange{x, keep}, ValueRange{maskedInit},
+          ArrayRef<AffineMap>{identity, lastDim, identity}, parallel,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value kept = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ne,
+                                               args[1], zeroByte);
+            linalg::YieldOp::create(nb, l,
+                                    ValueRange{arith::SelectOp::create(
+                                        nb, l, kept, args[0], zero)});
+          })
+          .getResult(0);
+
+  // x[..., C]: the channels gathered, M x |C| once flattened.
+  SmallVector<int64_t> gatheredShape(xType.getShape());
+  gatheredShape.back() = count;
+  // (i32: weights are stored with a fixed element size.)
+  SmallVector<int32_t> indexValues(channels.begin(), channels.end());
+  Value indices = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({count}, b.getI32Type()),
+                             ArrayRef<int32_t>(indexValues)));
+  auto gatheredType = RankedTensorType::get(gatheredShape, f32);
+  Value gatheredInit =
+      tensor::EmptyOp::create(b, loc, gatheredShape, f32).getResult();
+  Value gathered =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{gatheredType}, ValueRange{},
+          ValueRange{gatheredInit}, ArrayRef<AffineMap>{identity}, parallel,
+          [&](OpBuilder &nb, Location l, ValueRange) {
+            SmallVector<Value> at;
+            for (int64_t d = 0; d + 1 < rank; ++d)
+              at.push_back(linalg::IndexOp::create(nb, l, d));
+            Value j = linalg::IndexOp::create(nb, l, rank - 1);
+            at.push_back(arith::IndexCastOp::create(
+                nb, l, nb.getIndexType(),
+                tensor::ExtractOp::create(nb, l, indices, ValueRange{j})));
+            linalg::YieldOp::create(
+                nb, l, ValueRange{tensor::ExtractOp::create(nb, l, x, at)});
+          })
+          .getResult(0);
+
+  // The side matmul on the rows C of the dequantized weight.
+  std::vector<float> rows;
+  rows.reserve(count * w.n);
+  for (int64_t c : channels) {
+    std::vector<float> row = dequantizeRow(w, c);
+    rows.insert(rows.end(), row.begin(), row.end());
+  }
+  Value weight =
+      createBlob<float>(b, loc, f32, rows, w.name + ".activation_outlier_rows");
+  weight = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get({count, w.n}, f32), weight,
+      SmallVector<ReassociationIndices>{{0, 1}});
+  int64_t m = xType.getNumElements() / xType.getShape().back();
+  SmallVector<ReassociationIndices> reassoc;
+  Value lhs = collapseLeading(b, loc, gathered, reassoc);
+  Value sideInit =
+      linalg::FillOp::create(b, loc, ValueRange{zero},
+                             ValueRange{tensor::EmptyOp::create(
+                                 b, loc, ArrayRef<int64_t>{m, w.n}, f32)})
+          .getResult(0);
+  Value side = linalg::MatmulOp::create(b, loc, ValueRange{lhs, weight},
+                                        ValueRange{sideInit})
+                   .getResult(0);
+  RankedTensorType resultType = op.getResult().getType();
+  if (rank != 2)
+    side = tensor::ExpandShapeOp::create(b, loc, resultType, side, reassoc);
+
+  op.getInputMutable().assign(masked);
+  b.setInsertionPointAfter(op);
+  Value sumInit = tensor::EmptyOp::create(b, loc, resultType.getShape(), f32);
+  auto sum = linalg::AddOp::create(b, loc, ValueRange{op.getResult(), side},
+                                   ValueRange{sumInit});
+  op.getResult().replaceAllUsesExcept(sum.getResult(0), sum);
+  op->setAttr(LowbitDialect::ActivationOutliersAttrHelper::getNameStr(),
+              b.getI64IntegerAttr(count));
+  return count;
+}
+
 struct PackPass : lowbit::impl::LowbitPackPassBase<PackPass> {
   using Base::Base;
 
@@ -703,6 +859,8 @@ struct PackPass : lowbit::impl::LowbitPackPassBase<PackPass> {
                 (group == 0 || group % 64 == 0);
     if ((int8 || lut) && group == 0)
       group = 128;
+    if (int8 && int8OutlierThreshold > 0)
+      splitActivationOutliers(op, *w, int8OutlierThreshold);
     if (prefill) {
       if (int8 && !op.getInput().getDefiningOp<FakeQuantOp>())
         roundActivations(op, group);
@@ -771,13 +929,7 @@ struct PackPass : lowbit::impl::LowbitPackPassBase<PackPass> {
     Value x = op.getInput();
     int64_t rank = inputType.getRank();
     SmallVector<ReassociationIndices> reassoc;
-    if (rank != 2) {
-      ReassociationIndices lead;
-      for (int64_t d = 0; d + 1 < rank; ++d)
-        lead.push_back(d);
-      reassoc = {lead, {rank - 1}};
-      x = tensor::CollapseShapeOp::create(b, loc, x, reassoc);
-    }
+    x = collapseLeading(b, loc, x, reassoc);
     auto initType = RankedTensorType::get({rows, w->n}, b.getF32Type());
     Value init = tensor::EmptyOp::create(b, loc, initType.getShape(),
                                          initType.getElementType());

@@ -42,18 +42,6 @@ std::string layerList(const ScaleGroup &group) {
   return s + "}";
 }
 
-/// The `name` statistic of the site feeding `input` (empty if none).
-std::vector<float> siteStatistic(Value input, StringRef name) {
-  auto site = input.getDefiningOp<CalibrateOp>();
-  auto stats = site ? site->getAttrOfType<DictionaryAttr>(
-                          LowbitDialect::StatsAttrHelper::getNameStr())
-                    : DictionaryAttr();
-  auto attr = stats ? stats.getAs<ElementsAttr>(name) : ElementsAttr();
-  std::optional<std::vector<float>> values =
-      attr ? readWeightF32(attr) : std::nullopt;
-  return values ? std::move(*values) : std::vector<float>();
-}
-
 struct SmoothPass : lowbit::impl::LowbitSmoothPassBase<SmoothPass> {
   using Base::Base;
 
@@ -125,9 +113,9 @@ struct SmoothPass : lowbit::impl::LowbitSmoothPassBase<SmoothPass> {
       job.group = &group;
       jobs.push_back(std::move(job));
       bool hasHessian = getInputHessian(group.input).has_value();
-      bool hasAbsMax =
-          static_cast<int64_t>(siteStatistic(group.input, "abs_max").size()) ==
-          group.channels;
+      bool hasAbsMax = static_cast<int64_t>(
+                           getInputStatistic(group.input, "abs_max").size()) ==
+                       group.channels;
       if (!hasHessian ||
           (*smoothMethod == quant::SmoothMethod::SmoothQuant && !hasAbsMax)) {
         first->emitError()
@@ -162,7 +150,7 @@ struct SmoothPass : lowbit::impl::LowbitSmoothPassBase<SmoothPass> {
           job.weights.push_back(std::move(*w));
         }
         job.hessian = *getInputHessian(job.group->input);
-        job.absMax = siteStatistic(job.group->input, "abs_max");
+        job.absMax = getInputStatistic(job.group->input, "abs_max");
       }
       parallelFor(ctx, begin, end, [&](size_t i) {
         GroupJob &job = jobs[i];

@@ -75,6 +75,9 @@ def Lowbit_Dialect : Dialect {
   //   sensitivity   (linear layer) how much the model's output changes
   //                 per unit of the layer's relative output error:
   //                 {importance, output_change, probe_error}
+  //   activation_outliers (lowbit.matmul, lowbit.packed_matmul) input
+  //                 channels lowbit-pack moved to an f32 side matmul with
+  //                 int8 activations (LLM.int8()-style), by count
   //   weights       (module) values of the entry's outlined weight arguments
   //   gpu_kernels   (module) the launch table of the GPU kernels
   //   arg_roles     (gpu.func) in / const / out per kernel argument
@@ -94,6 +97,7 @@ def Lowbit_Dialect : Dialect {
     "::mlir::DictionaryAttr":$allocation,
     "::mlir::DictionaryAttr":$probe,
     "::mlir::DictionaryAttr":$sensitivity,
+    "::mlir::IntegerAttr":$activation_outliers,
     "::mlir::ArrayAttr":$weights,
     "::mlir::ArrayAttr":$gpu_kernels,
     "::mlir::ArrayAttr":$arg_roles,

@@ -60,6 +60,11 @@ struct CalibrationStats {
 LogicalResult attachStatistics(ModuleOp module, const CalibrationStats &stats,
                                llvm::StringRef source);
 
+/// The `name` statistic (abs_max, min, max, mean: one value per channel)
+/// of the site feeding `input`; empty if `input` is not a calibrated
+/// `lowbit.calibrate` or the site lacks it.
+std::vector<float> getInputStatistic(Value input, llvm::StringRef name);
+
 /// The normalized Hessian (X^T X / rows, K x K) of the site feeding `input`,
 /// if `input` is a calibrated `lowbit.calibrate`.
 std::optional<std::vector<double>> getInputHessian(Value input);

@@ -490,7 +490,8 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
     3-bit codes take 4 bits in the packed form, 5 to 7-bit codes 8),
     symmetric or asymmetric, groups
     along K whose size is a multiple of `lanes`, per-channel (along N) or
-    per-tensor scales of any float type, no outliers or mask, f32
+    per-tensor scales of any float type, f16 outliers (csr or coo; kept
+    beside the codes, `outliers = nnz`), no mask, f32
     activations with at most `max-rows` rows (batch dimensions flattened):
     decoding and small batches, where the weights' bytes set the time.
     Other matmuls are left for the reference lowering. The tile (columns
@@ -507,6 +508,16 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
     reference lowering with a `lowbit.fake_quant` (8 bits, blocks of the
     layout's group) on their input, so that prefill rounds activations as
     decode does.
+
+    With `int8-outlier-threshold` T > 0 (LLM.int8()-style activation
+    outlier channels), a matmul whose weight takes the `int8` layout (or
+    its prefill rounding) and whose input is a calibrated `lowbit.calibrate`
+    site splits off the input channels whose calibrated abs-max exceeds T:
+    they are zeroed in the input of the int8 matmul (so they no longer set
+    its groups' scales) and multiplied, exact, by the same rows of the
+    dequantized weight in a small f32 `linalg.matmul` whose result is added
+    (`y = round(x with C zeroed) W + x[:, C] W[C, :]`). The split layers
+    carry `lowbit.activation_outliers` (the channel count).
 
     With `lut-max-bits` = 1 to 4, integer codes of at most that many bits
     take the `lut` layout (2 or 4 bit planes, tiles of `2 * lanes` columns) of
@@ -536,6 +547,9 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
            "layouts for kernels that quantize activations to int8 per group "
            "(VNNI or ARM dot products; groups of a multiple of 64 or per "
            "channel)">,
+    Option<"int8OutlierThreshold", "int8-outlier-threshold", "double", "0.0",
+           "with int8 activations: input channels whose calibrated abs-max "
+           "exceeds this stay f32 in a side matmul (0: none)">,
     Option<"int8MaxBits", "int8-max-bits", "int64_t", "8",
            "widest packed codes the int8 kernels take (4 for ARM sdot, whose "
            "signed bytes hold unsigned codes below 128 only)">,
@@ -553,6 +567,7 @@ def LowbitPackPass : Pass<"lowbit-pack", "func::FuncOp"> {
   let dependentDialects = [
     "::mlir::lowbit::LowbitDialect",
     "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }
