@@ -124,8 +124,16 @@ void KernelBuilder::build() {
   std::optional<LutTables> tables;
   if (layout.getLut())
     tables = buildTables();
+  // Outliers of 3 or more rows read every row's activation at a k with one
+  // vector load from a k-major copy (the rounded activations with int8).
+  Value outlierX = xq ? xq->rounded : op.getInput();
+  Value outlierXT = layout.getOutliers() && rows > 2
+                        ? transposeForOutliers(outlierX)
+                        : Value();
   if (layout.getAmx()) {
-    buildAmxWorkers(*xq);
+    buildAmxWorkers(*xq, outlierXT);
+    if (outlierXT)
+      memref::DeallocOp::create(b, loc, outlierXT);
     for (Value v : {xq->codes, xq->scales, xq->sums, xq->rounded})
       if (v)
         memref::DeallocOp::create(b, loc, v);
@@ -144,8 +152,10 @@ void KernelBuilder::build() {
       buildLut(tileIdx, *tables);
     else
       buildF32(tileIdx);
-    addOutliers(tileIdx, xq ? xq->rounded : op.getInput());
+    addOutliers(tileIdx, outlierX, outlierXT);
   }
+  if (outlierXT)
+    memref::DeallocOp::create(b, loc, outlierXT);
   if (tables)
     for (Value v : {tables->tables, tables->scales, tables->sums})
       memref::DeallocOp::create(b, loc, v);
@@ -156,7 +166,7 @@ void KernelBuilder::build() {
         memref::DeallocOp::create(b, loc, v);
 }
 
-void KernelBuilder::buildAmxWorkers(const QuantizedInput &xq) {
+void KernelBuilder::buildAmxWorkers(const QuantizedInput &xq, Value outlierXT) {
   // AMX tiles are loaded from memory: each worker (a contiguous run of
   // column tiles) unpacks codes into, and stores sums from, its own slot
   // of two buffers allocated once per call.
@@ -183,7 +193,7 @@ void KernelBuilder::buildAmxWorkers(const QuantizedInput &xq) {
         scf::ForOp::create(b, loc, bound(w), bound(addc(w, 1)), idx(1));
     b.setInsertionPointToStart(tiles.getBody());
     buildAmx(tiles.getInductionVar(), xq, scratchB, scratchC, w);
-    addOutliers(tiles.getInductionVar(), xq.rounded);
+    addOutliers(tiles.getInductionVar(), xq.rounded, outlierXT);
   }
   memref::DeallocOp::create(b, loc, scratchB);
   memref::DeallocOp::create(b, loc, scratchC);

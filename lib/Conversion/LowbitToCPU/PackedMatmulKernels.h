@@ -90,8 +90,12 @@ private:
   void buildF32(Value tileIdx);
   /// Adds the tile's outliers (layouts with `outliers`) times the
   /// activations `x` (M x >= K f32) to its stored results
-  /// (PackedMatmulOutliers.cpp).
-  void addOutliers(Value tileIdx, Value x);
+  /// (PackedMatmulOutliers.cpp); with `xT` (transposeForOutliers of x,
+  /// for several rows) one vector per outlier covers every row.
+  void addOutliers(Value tileIdx, Value x, Value xT);
+  void addOutliersByRows(Value tileIdx, Value xT);
+  /// `x` k-major (K x rows padded to a power of two, f32; allocated).
+  Value transposeForOutliers(Value x);
   void prefetch(Value tileIdx, Value super);
   /// Stores `sum(column, row)` (the finished dot product of a column of the
   /// tile and a row of the chunk) for the columns inside N.
@@ -146,7 +150,7 @@ private:
   void buildAmx(Value tileIdx, const QuantizedInput &xq, Value scratchB,
                 Value scratchC, Value slot);
   /// The parallel loop of the AMX kernel over workers and their buffers.
-  void buildAmxWorkers(const QuantizedInput &xq);
+  void buildAmxWorkers(const QuantizedInput &xq, Value outlierXT);
 
   // Table lookups (T-MAC style), PackedMatmulLut.cpp.
   struct LutTables {

@@ -27,29 +27,104 @@ using namespace mlir::lowbit::detail;
 /// alike), which one multiplication by 2^112 undoes; the sign moves to bit
 /// 31. (No F16C or libcall needed; the packer refuses Inf/NaN values.)
 static Value widenHalf(OpBuilder &b, Location loc, Value words) {
-  auto type = cast<VectorType>(words.getType());
-  auto splat = [&](int64_t v) -> Value {
-    return arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(type,
-                               b.getI32IntegerAttr(static_cast<int32_t>(v))));
+  Type type = words.getType();
+  auto vecType = dyn_cast<VectorType>(type);
+  Type f32Type = vecType
+                     ? Type(VectorType::get(vecType.getShape(), b.getF32Type()))
+                     : Type(b.getF32Type());
+  auto constant = [&](Type t, Attribute scalar) -> Value {
+    if (isa<VectorType>(t))
+      return arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(cast<ShapedType>(t), scalar));
+    return arith::ConstantOp::create(b, loc, cast<TypedAttr>(scalar));
+  };
+  auto splat = [&](int64_t v) {
+    return constant(type, b.getI32IntegerAttr(static_cast<int32_t>(v)));
   };
   Value magnitude = arith::ShLIOp::create(
       b, loc, arith::AndIOp::create(b, loc, words, splat(0x7fff)), splat(13));
   Value sign = arith::ShLIOp::create(
       b, loc, arith::AndIOp::create(b, loc, words, splat(0x8000)), splat(16));
   Value bits = arith::OrIOp::create(b, loc, magnitude, sign);
-  auto f32Type = VectorType::get(type.getShape(), b.getF32Type());
   Value scaled = arith::BitcastOp::create(b, loc, f32Type, bits);
-  Value pow112 = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(f32Type, b.getF32FloatAttr(0x1p112f)));
-  return arith::MulFOp::create(b, loc, scaled, pow112);
+  return arith::MulFOp::create(b, loc, scaled,
+                               constant(f32Type, b.getF32FloatAttr(0x1p112f)));
 }
 
-void KernelBuilder::addOutliers(Value tileIdx, Value x) {
+Value KernelBuilder::transposeForOutliers(Value x) {
+  int64_t kx = cast<MemRefType>(x.getType()).getDimSize(1);
+  int64_t padded = llvm::PowerOf2Ceil(rows);
+  auto vecRows = VectorType::get({padded}, f32);
+  Value xT = memref::AllocOp::create(b, loc, MemRefType::get({kx, padded}, f32),
+                                     ValueRange{}, b.getI64IntegerAttr(64));
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vecRows, b.getF32FloatAttr(0.0f)));
+  auto loop = scf::ForOp::create(b, loc, idx(0), idx(kx), idx(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value kk = loop.getInductionVar();
+  Value column = zero;
+  for (int64_t r = 0; r < rows; ++r)
+    column = vector::InsertOp::create(
+        b, loc, memref::LoadOp::create(b, loc, x, ValueRange{idx(r), kk}),
+        column, r);
+  vector::StoreOp::create(b, loc, column, xT, ValueRange{kk, idx(0)});
+  return xT;
+}
+
+/// Several rows: per outlier, one vector load of every row's activation at
+/// its k (the k-major copy `xT`) times the broadcast value.
+void KernelBuilder::addOutliersByRows(Value tileIdx, Value xT) {
+  Value words = op.getOutliers();
+  int64_t padded = cast<MemRefType>(xT.getType()).getDimSize(1);
+  auto vecRows = VectorType::get({padded}, f32);
+  auto toIndex = [&](Value v) -> Value {
+    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
+  };
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vecRows, b.getF32FloatAttr(0.0f)));
+  Value shift = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(16));
+  auto columns = scf::ForOp::create(b, loc, idx(0), idx(tile), idx(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(columns.getBody());
+  Value col = add(mul(tileIdx, tile), columns.getInductionVar());
+  Value begin = toIndex(memref::LoadOp::create(b, loc, words, col));
+  Value end = toIndex(memref::LoadOp::create(b, loc, words, addc(col, 1)));
+  Value any =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, begin, end);
+  auto ifAny = scf::IfOp::create(b, loc, any, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&ifAny.getThenRegion().front());
+  auto entries =
+      scf::ForOp::create(b, loc, begin, end, idx(1), ValueRange{zero});
+  {
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(entries.getBody());
+    Value w = memref::LoadOp::create(b, loc, words,
+                                     ValueRange{entries.getInductionVar()});
+    Value k = toIndex(arith::ShRUIOp::create(b, loc, w, shift));
+    Value v =
+        vector::BroadcastOp::create(b, loc, vecRows, widenHalf(b, loc, w));
+    Value xk =
+        vector::LoadOp::create(b, loc, vecRows, xT, ValueRange{k, idx(0)});
+    scf::YieldOp::create(b, loc,
+                         ValueRange{vector::FMAOp::create(
+                             b, loc, xk, v, entries.getRegionIterArgs()[0])});
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    Value sum = vector::ExtractOp::create(b, loc, entries.getResult(0), r);
+    SmallVector<Value> at{idx(r), col};
+    Value old = memref::LoadOp::create(b, loc, op.getInit(), at);
+    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum),
+                            op.getInit(), at);
+  }
+}
+
+void KernelBuilder::addOutliers(Value tileIdx, Value x, Value xT) {
   Value words = op.getOutliers();
   if (!words)
     return;
+  if (xT)
+    return addOutliersByRows(tileIdx, xT);
   auto vecI1 = VectorType::get({lanes}, b.getI1Type());
   auto toIndex = [&](Value v) -> Value {
     return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);

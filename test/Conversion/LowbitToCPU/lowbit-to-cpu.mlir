@@ -299,3 +299,28 @@ func.func @outliers(%x: memref<2x32xf32>, %codes: memref<128xi8>, %params: memre
   lowbit.packed_matmul ins(%x, %codes, %params, %words : memref<2x32xf32>, memref<128xi8>, memref<8xf32>, memref<24xi32>) outs(%y : memref<2x3xf32>) layout(<bits = 4, k = 32, n = 3, lanes = 8, tile = 2, group = 32, signed, outliers = 3>)
   return
 }
+
+// -----
+
+// Outliers of 3 or more rows: the activations copied k-major once per call
+// (K x 4: 3 rows padded to a power of two), then per outlier one scalar
+// word, its f16 widened, one vector load of every row's activation at k
+// and one FMA; each row's lane added to its result.
+// CHECK-LABEL: func.func @outliers_rows
+// CHECK: %[[XT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<32x4xf32>
+// CHECK: scf.for
+// CHECK: vector.store %{{.*}}, %[[XT]][%{{.*}}, %{{.*}}] : memref<32x4xf32>, vector<4xf32>
+// CHECK: scf.parallel
+// CHECK: scf.if
+// CHECK: scf.for %[[E:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (vector<4xf32>)
+// CHECK: %[[W:.*]] = memref.load %{{.*}}[%[[E]]] : memref<24xi32>
+// CHECK: arith.shrui %[[W]]
+// CHECK: %[[V:.*]] = vector.broadcast %{{.*}} : f32 to vector<4xf32>
+// CHECK: %[[XK:.*]] = vector.load %[[XT]][%{{.*}}, %{{.*}}] : memref<32x4xf32>, vector<4xf32>
+// CHECK: vector.fma %[[XK]], %[[V]], %[[ACC]] : vector<4xf32>
+// CHECK: vector.extract %{{.*}}[2] : f32 from vector<4xf32>
+// CHECK: memref.dealloc %[[XT]]
+func.func @outliers_rows(%x: memref<3x32xf32>, %codes: memref<128xi8>, %params: memref<8xf32>, %words: memref<24xi32>, %y: memref<3x3xf32>) {
+  lowbit.packed_matmul ins(%x, %codes, %params, %words : memref<3x32xf32>, memref<128xi8>, memref<8xf32>, memref<24xi32>) outs(%y : memref<3x3xf32>) layout(<bits = 4, k = 32, n = 3, lanes = 8, tile = 2, group = 32, signed, outliers = 3>)
+  return
+}
