@@ -135,8 +135,9 @@ mlir::lowbit::printQuantReport(ModuleOp module, int64_t bytesBefore,
     if (activationOutlierThreshold > 0) {
       std::vector<float> absMax = getInputStatistic(op.getInput(), "abs_max");
       if (static_cast<int64_t>(absMax.size()) == k) {
-        int64_t above = llvm::count_if(
-            absMax, [&](float v) { return v > activationOutlierThreshold; });
+        int64_t above =
+            selectActivationOutlierChannels(absMax, activationOutlierThreshold)
+                .size();
         layer["activation_outlier_channels"] = above;
         splitChannels += above;
         splitLayers += above > 0;

@@ -248,6 +248,25 @@ std::vector<float> mlir::lowbit::getInputStatistic(Value input,
   return values ? std::move(*values) : std::vector<float>();
 }
 
+SmallVector<int64_t>
+mlir::lowbit::selectActivationOutlierChannels(ArrayRef<float> absMax,
+                                              double threshold) {
+  SmallVector<int64_t> channels;
+  for (auto [c, m] : llvm::enumerate(absMax))
+    if (m > threshold)
+      channels.push_back(static_cast<int64_t>(c));
+  size_t cap =
+      std::max<size_t>(1, static_cast<size_t>(std::floor(
+                              kMaxActivationOutlierShare * absMax.size())));
+  if (channels.size() > cap) {
+    llvm::stable_sort(
+        channels, [&](int64_t a, int64_t b) { return absMax[a] > absMax[b]; });
+    channels.resize(cap);
+    llvm::sort(channels);
+  }
+  return channels;
+}
+
 std::optional<std::vector<double>> mlir::lowbit::getInputHessian(Value input) {
   auto op = input.getDefiningOp<CalibrateOp>();
   if (!op)

@@ -672,10 +672,8 @@ int64_t splitActivationOutliers(MatmulOp op, const WeightData &w,
   std::vector<float> absMax = getInputStatistic(op.getInput(), "abs_max");
   if (static_cast<int64_t>(absMax.size()) != w.k)
     return 0;
-  SmallVector<int64_t> channels;
-  for (int64_t c = 0; c < w.k; ++c)
-    if (absMax[c] > threshold)
-      channels.push_back(c);
+  SmallVector<int64_t> channels =
+      selectActivationOutlierChannels(absMax, threshold);
   if (channels.empty())
     return 0;
   OpBuilder b(op);

@@ -65,6 +65,15 @@ LogicalResult attachStatistics(ModuleOp module, const CalibrationStats &stats,
 /// `lowbit.calibrate` or the site lacks it.
 std::vector<float> getInputStatistic(Value input, llvm::StringRef name);
 
+/// LLM.int8()-style activation outlier channels of a layer: those whose
+/// calibrated abs-max exceeds `threshold`, at most kMaxActivationOutlierShare
+/// of them (at least one; the largest first; outliers are meant to be rare:
+/// where most channels exceed the threshold, as in some MLP down projections,
+/// only the largest are kept apart), in increasing order.
+constexpr double kMaxActivationOutlierShare = 1.0 / 32;
+llvm::SmallVector<int64_t>
+selectActivationOutlierChannels(llvm::ArrayRef<float> absMax, double threshold);
+
 /// The normalized Hessian (X^T X / rows, K x K) of the site feeding `input`,
 /// if `input` is a calibrated `lowbit.calibrate`.
 std::optional<std::vector<double>> getInputHessian(Value input);
