@@ -94,6 +94,11 @@ private:
   /// for several rows) one vector per outlier covers every row.
   void addOutliers(Value tileIdx, Value x, Value xT);
   void addOutliersByRows(Value tileIdx, Value xT);
+  /// Per column of the tile whose outlier run is not empty: `rowSums`
+  /// builds each row's sum over the run [begin, end), added to the result.
+  void forEachOutlierRun(
+      Value tileIdx,
+      function_ref<SmallVector<Value>(Value begin, Value end)> rowSums);
   /// `x` k-major (K x rows padded to a power of two, f32; allocated).
   Value transposeForOutliers(Value x);
   void prefetch(Value tileIdx, Value super);

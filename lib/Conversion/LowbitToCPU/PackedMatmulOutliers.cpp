@@ -72,6 +72,34 @@ Value KernelBuilder::transposeForOutliers(Value x) {
   return xT;
 }
 
+void KernelBuilder::forEachOutlierRun(
+    Value tileIdx,
+    function_ref<SmallVector<Value>(Value begin, Value end)> rowSums) {
+  Value words = op.getOutliers();
+  auto toIndex = [&](Value v) -> Value {
+    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
+  };
+  auto columns = scf::ForOp::create(b, loc, idx(0), idx(tile), idx(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(columns.getBody());
+  Value col = add(mul(tileIdx, tile), columns.getInductionVar());
+  Value begin = toIndex(memref::LoadOp::create(b, loc, words, col));
+  Value end = toIndex(memref::LoadOp::create(b, loc, words, addc(col, 1)));
+  // Most columns have none: no read of the results then (this also keeps
+  // the padding columns past N, which have none, from being touched).
+  Value any =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, begin, end);
+  auto ifAny = scf::IfOp::create(b, loc, any, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&ifAny.getThenRegion().front());
+  SmallVector<Value> sums = rowSums(begin, end);
+  for (auto [r, sum] : llvm::enumerate(sums)) {
+    SmallVector<Value> at{idx(r), col};
+    Value old = memref::LoadOp::create(b, loc, op.getInit(), at);
+    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum),
+                            op.getInit(), at);
+  }
+}
+
 /// Several rows: per outlier, one vector load of every row's activation at
 /// its k (the k-major copy `xT`) times the broadcast value.
 void KernelBuilder::addOutliersByRows(Value tileIdx, Value xT) {
@@ -84,39 +112,29 @@ void KernelBuilder::addOutliersByRows(Value tileIdx, Value xT) {
   Value zero = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(vecRows, b.getF32FloatAttr(0.0f)));
   Value shift = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(16));
-  auto columns = scf::ForOp::create(b, loc, idx(0), idx(tile), idx(1));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(columns.getBody());
-  Value col = add(mul(tileIdx, tile), columns.getInductionVar());
-  Value begin = toIndex(memref::LoadOp::create(b, loc, words, col));
-  Value end = toIndex(memref::LoadOp::create(b, loc, words, addc(col, 1)));
-  Value any =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, begin, end);
-  auto ifAny = scf::IfOp::create(b, loc, any, /*withElseRegion=*/false);
-  b.setInsertionPointToStart(&ifAny.getThenRegion().front());
-  auto entries =
-      scf::ForOp::create(b, loc, begin, end, idx(1), ValueRange{zero});
-  {
-    OpBuilder::InsertionGuard inner(b);
-    b.setInsertionPointToStart(entries.getBody());
-    Value w = memref::LoadOp::create(b, loc, words,
-                                     ValueRange{entries.getInductionVar()});
-    Value k = toIndex(arith::ShRUIOp::create(b, loc, w, shift));
-    Value v =
-        vector::BroadcastOp::create(b, loc, vecRows, widenHalf(b, loc, w));
-    Value xk =
-        vector::LoadOp::create(b, loc, vecRows, xT, ValueRange{k, idx(0)});
-    scf::YieldOp::create(b, loc,
-                         ValueRange{vector::FMAOp::create(
-                             b, loc, xk, v, entries.getRegionIterArgs()[0])});
-  }
-  for (int64_t r = 0; r < rows; ++r) {
-    Value sum = vector::ExtractOp::create(b, loc, entries.getResult(0), r);
-    SmallVector<Value> at{idx(r), col};
-    Value old = memref::LoadOp::create(b, loc, op.getInit(), at);
-    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum),
-                            op.getInit(), at);
-  }
+  forEachOutlierRun(tileIdx, [&](Value begin, Value end) {
+    auto entries =
+        scf::ForOp::create(b, loc, begin, end, idx(1), ValueRange{zero});
+    {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(entries.getBody());
+      Value w = memref::LoadOp::create(b, loc, words,
+                                       ValueRange{entries.getInductionVar()});
+      Value k = toIndex(arith::ShRUIOp::create(b, loc, w, shift));
+      Value v =
+          vector::BroadcastOp::create(b, loc, vecRows, widenHalf(b, loc, w));
+      Value xk =
+          vector::LoadOp::create(b, loc, vecRows, xT, ValueRange{k, idx(0)});
+      scf::YieldOp::create(b, loc,
+                           ValueRange{vector::FMAOp::create(
+                               b, loc, xk, v, entries.getRegionIterArgs()[0])});
+    }
+    SmallVector<Value> sums;
+    for (int64_t r = 0; r < rows; ++r)
+      sums.push_back(
+          vector::ExtractOp::create(b, loc, entries.getResult(0), r));
+    return sums;
+  });
 }
 
 void KernelBuilder::addOutliers(Value tileIdx, Value x, Value xT) {
@@ -167,55 +185,43 @@ void KernelBuilder::addOutliers(Value tileIdx, Value x, Value xT) {
     }
     return next;
   };
-  auto columns = scf::ForOp::create(b, loc, idx(0), idx(tile), idx(1));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(columns.getBody());
-  Value col = add(mul(tileIdx, tile), columns.getInductionVar());
-  Value begin = toIndex(memref::LoadOp::create(b, loc, words, col));
-  Value end = toIndex(memref::LoadOp::create(b, loc, words, addc(col, 1)));
-  // Most columns have none: no read of the results then (this also keeps
-  // the padding columns past N, which have none, from being touched).
-  Value any =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, begin, end);
-  auto ifAny = scf::IfOp::create(b, loc, any, /*withElseRegion=*/false);
-  b.setInsertionPointToStart(&ifAny.getThenRegion().front());
-  // Whole vectors, then the partial one (if any) under a mask.
-  Value count = arith::SubIOp::create(b, loc, end, begin);
-  Value whole =
-      add(begin, arith::MulIOp::create(
-                     b, loc, arith::DivUIOp::create(b, loc, count, idx(lanes)),
-                     idx(lanes)));
-  SmallVector<Value> inits(rows, zeroF);
-  auto full = scf::ForOp::create(b, loc, begin, whole, idx(lanes), inits);
-  {
-    OpBuilder::InsertionGuard inner(b);
-    b.setInsertionPointToStart(full.getBody());
-    scf::YieldOp::create(
-        b, loc,
-        step(full.getInductionVar(), Value(), full.getRegionIterArgs()));
-  }
-  Value partial =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, whole, end);
-  auto tail =
-      scf::IfOp::create(b, loc, TypeRange(ValueRange(full.getResults())),
-                        partial, /*withElseRegion=*/true);
-  {
-    OpBuilder::InsertionGuard inner(b);
-    b.setInsertionPointToStart(&tail.getThenRegion().front());
-    Value left = arith::SubIOp::create(b, loc, end, whole);
-    Value mask = vector::CreateMaskOp::create(b, loc, vecI1, ValueRange{left});
-    scf::YieldOp::create(b, loc, step(whole, mask, full.getResults()));
-    b.setInsertionPointToStart(&tail.getElseRegion().front());
-    scf::YieldOp::create(b, loc, full.getResults());
-  }
-  for (int64_t r = 0; r < rows; ++r) {
-    // Any order of the lanes' sum is fine (the f32 bound): a tree.
-    Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                            tail.getResult(r), Value(),
-                                            arith::FastMathFlags::reassoc);
-    SmallVector<Value> at{idx(r), col};
-    Value old = memref::LoadOp::create(b, loc, op.getInit(), at);
-    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum),
-                            op.getInit(), at);
-  }
+  forEachOutlierRun(tileIdx, [&](Value begin, Value end) {
+    // Whole vectors, then the partial one (if any) under a mask.
+    Value count = arith::SubIOp::create(b, loc, end, begin);
+    Value whole = add(
+        begin, arith::MulIOp::create(
+                   b, loc, arith::DivUIOp::create(b, loc, count, idx(lanes)),
+                   idx(lanes)));
+    SmallVector<Value> inits(rows, zeroF);
+    auto full = scf::ForOp::create(b, loc, begin, whole, idx(lanes), inits);
+    {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(full.getBody());
+      scf::YieldOp::create(
+          b, loc,
+          step(full.getInductionVar(), Value(), full.getRegionIterArgs()));
+    }
+    Value partial =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, whole, end);
+    auto tail =
+        scf::IfOp::create(b, loc, TypeRange(ValueRange(full.getResults())),
+                          partial, /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(&tail.getThenRegion().front());
+      Value left = arith::SubIOp::create(b, loc, end, whole);
+      Value mask =
+          vector::CreateMaskOp::create(b, loc, vecI1, ValueRange{left});
+      scf::YieldOp::create(b, loc, step(whole, mask, full.getResults()));
+      b.setInsertionPointToStart(&tail.getElseRegion().front());
+      scf::YieldOp::create(b, loc, full.getResults());
+    }
+    SmallVector<Value> sums;
+    for (int64_t r = 0; r < rows; ++r)
+      // Any order of the lanes' sum is fine (the f32 bound): a tree.
+      sums.push_back(vector::ReductionOp::create(
+          b, loc, vector::CombiningKind::ADD, tail.getResult(r), Value(),
+          arith::FastMathFlags::reassoc));
+    return sums;
+  });
 }
