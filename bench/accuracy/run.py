@@ -104,9 +104,14 @@ LOWBIT = [
     # Outlier split (issue #19): SpQR-style f16 outliers (csr) beside the
     # codes, chosen by the grid shrink they give their group; W3 g64 has the
     # bits per weight of W3 g128 + 0.5% outliers.
+    ("GPTQ W3 g128 sym, 0.25% outliers", "gptq", 3, 128, True, ["--outlier-fraction=0.0025"]),
     ("GPTQ W3 g128 sym, 0.5% outliers", "gptq", 3, 128, True, ["--outlier-fraction=0.005"]),
     ("GPTQ W3 g128 sym, 1% outliers", "gptq", 3, 128, True, ["--outlier-fraction=0.01"]),
     ("GPTQ W3 g64 sym", "gptq", 3, 64, True, []),
+    ("GPTQ W4 g128 sym, 0.25% outliers", "gptq", 4, 128, True, ["--outlier-fraction=0.0025"]),
+    ("GPTQ W4 g128 sym, 0.5% outliers", "gptq", 4, 128, True, ["--outlier-fraction=0.005"]),
+    ("GPTQ W4 g128 sym, 1% outliers", "gptq", 4, 128, True, ["--outlier-fraction=0.01"]),
+    ("GPTQ W4 g64 sym", "gptq", 4, 64, True, []),
     ("AWQ+GPTQ W3 g128 sym, 0.5% outliers", "gptq", 3, 128, True,
      ["--smooth=awq", "--outlier-fraction=0.005"]),
     # Bit allocation (issue #20): each layer's bits (2-8) and group (64,

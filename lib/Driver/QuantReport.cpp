@@ -9,6 +9,7 @@
 #include "lowbit/Dialect/Lowbit/IR/LowbitOps.h"
 #include "lowbit/Dialect/Lowbit/Transforms/CalibrationStats.h"
 #include "lowbit/Dialect/Lowbit/Transforms/LinearLayers.h"
+#include "lowbit/Quantization/WeightQuantizer.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -69,14 +70,12 @@ mlir::lowbit::printQuantReport(ModuleOp module, int64_t bytesBefore,
     double groups = static_cast<double>((k + group - 1) / group) * n;
     double layerBits =
         numel * s.getBits() + groups * 32 + (s.getSymmetric() ? 0 : groups * 8);
-    // Outliers, counted as stored: values, indices and csr row pointers.
+    // Outliers, counted as the artifact stores them (values and indices).
     int64_t nnz = 0;
     if (OutliersAttr outliers = type.getOutliers()) {
       nnz = outliers.getNnz();
-      double valueBits = outliers.getValueType().getIntOrFloatBitWidth();
-      layerBits += outliers.getFormat() == OutlierFormat::CSR
-                       ? (k + 1) * 32.0 + nnz * (32.0 + valueBits)
-                       : nnz * (2 * 32.0 + valueBits);
+      layerBits += quant::outlierBits(
+          k, n, nnz, outliers.getValueType().getIntOrFloatBitWidth());
     }
     weights += numel;
     bits += layerBits;

@@ -49,9 +49,16 @@ double quant::storedBits(int64_t k, int64_t n, const WeightScheme &scheme,
   double groups = static_cast<double>((k + g - 1) / g) * n;
   double bits = static_cast<double>(k) * n * scheme.bits + groups * 32 +
                 (scheme.symmetric ? 0.0 : groups * 8);
-  if (outliers > 0)
-    bits += (k + 1) * 32.0 + outliers * (32.0 + 16.0);
-  return bits;
+  return bits + outlierBits(k, n, outliers, 16);
+}
+
+double quant::outlierBits(int64_t k, int64_t n, int64_t nnz,
+                          int64_t valueBits) {
+  if (nnz <= 0)
+    return 0.0;
+  if (valueBits == 16 && k <= 65536)
+    return (n + 1 + 16) * 32.0 + nnz * 32.0;
+  return (k + 1) * 32.0 + nnz * (32.0 + valueBits);
 }
 
 std::string WeightScheme::check(int64_t k) const {

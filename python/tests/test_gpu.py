@@ -204,6 +204,57 @@ def test_emulated_ptx_matches_reference(tmp_path, monkeypatch, target, m):
     assert kinds == (["gemv"] * len(ran) if m <= 16 else ["gemm"] + ["mma"] * (len(ran) - 1))
 
 
+def outlier_cases(m: int) -> list:
+    """SpQR-style f16 outliers beside the codes, on every GPU kernel kind."""
+    return [
+        Case(m, 200, 37, 4, True, 32, seed=41, outliers="many"),        # mma layout, masked block
+        Case(m, 576, 19, 4, True, 64, True, seed=42, outliers="one"),   # the last column's last k
+        Case(m, 2048 + 300, 20, 2, True, 64, seed=43, outliers="0.01"),  # 2-bit: `gpu` GEMV
+        Case(m, 96, 10, 4, True, 24, seed=44, outliers="many"),         # groups of 24: WMMA
+        Case(m, 512, 17, 8, False, 0, seed=45, outliers="0.003"),       # some columns without any
+    ]
+
+
+@pytest.mark.parametrize("m", [1, 3, 16, 40])
+def test_outliers_on_every_kernel(tmp_path, monkeypatch, m):
+    """The GEMVs add each column's outliers before their reductions (split
+    over the lanes of the column), the GEMMs per output before the store:
+    the emulated PTX and the runtime's CPU reference against float64, and
+    ptxas without spills."""
+    cs = outlier_cases(m)
+    art = compile_gpu(tmp_path, "gpu", cs, "cuda-sm80")
+    monkeypatch.setenv("LOWBIT_GPU", "cpu")
+    rng = np.random.default_rng(m)
+    xs = [c.input(rng) for c in cs]
+    model = Model(art)
+    table = model.gpu_kernels()
+    # All five on the GPU, each with the outlier array as its 4th argument.
+    assert len(table) == len(cs)
+    assert all([r for _, r in k["args"]] == ["in", "const", "const", "const", "out"]
+               for k in table)
+    # The launch table's reference carries the outlier count last.
+    meta = (art / "lowbit_wrapper.c").read_text()
+    nnz = int((cs[0].sparse != 0).sum())
+    assert re.search(rf"_k200_n37 .* ref packed_matmul 4 200 37 8 32 1 0 1 {nnz}\b", meta)
+    check(cs, xs, model.run(*xs))  # the CPU reference (LOWBIT_GPU=cpu)
+    ptx = PTXModule((art / "model.ptx").read_text())
+    ran = []
+
+    def launch(kernel, args):
+        k = table[kernel]
+        ptx.run(k["name"], k["grid"], k["block"], args,
+                [(a, b) for a, (b, _) in zip(args, k["args"])])
+        ran.append(k["name"].split("_")[0])
+
+    model.set_gpu_launcher(launch)
+    check(cs, xs, model.run(*xs), f16=m > 16)
+    assert sorted(ran) == (["gemv"] * 5 if m <= 16 else ["gemm"] + ["mma"] * 4)
+    if have_ptxas():
+        report = (art / "model.ptxas.txt").read_text()
+        assert report.count("0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads") \
+            == len(cs), report
+
+
 def test_emulator_catches_a_missing_cp_async_wait(tmp_path, monkeypatch):
     """cp.async copies land only at the cp.async.wait_group that covers
     them: the mma GEMM with `wait_group 2` instead of 1 reads a stage

@@ -172,7 +172,16 @@ std::string parseGpuLine(const std::string &line, GpuInfo &info) {
   if (ls >> ref) {
     int s = 0, z = 0, m = 0;
     ls >> what >> k.bits >> k.k >> k.n >> k.tile >> k.group >> s >> z >> m;
-    if (!ls || ref != "ref" || what != "packed_matmul" || args != 4 ||
+    // An optional outlier count (then the kernel has 5 arguments).
+    int64_t outliers = 0;
+    if (ls && !(ls >> outliers)) {
+      if (!ls.eof())
+        return "bad kernel reference in the metadata: " + line;
+      ls.clear();
+    }
+    if (!ls || ref != "ref" || what != "packed_matmul" ||
+        args != (outliers ? 5 : 4) || outliers < 0 || outliers > (1 << 30) ||
+        (outliers && k.k > 65536) ||
         (k.bits != 2 && k.bits != 4 && k.bits != 8) || k.k <= 0 || k.n <= 0 ||
         k.tile <= 0 || k.group < 0 || k.k % 4 || k.group % 4 ||
         (m && (k.tile != 8 || k.bits == 2 || k.group % 16)))
@@ -181,6 +190,7 @@ std::string parseGpuLine(const std::string &line, GpuInfo &info) {
     k.isSigned = s;
     k.zero = z;
     k.mma = m;
+    k.outliers = outliers;
   }
   for (int64_t v :
        {k.grid[0], k.grid[1], k.grid[2], k.block[0], k.block[1], k.block[2]})

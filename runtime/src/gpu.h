@@ -28,6 +28,9 @@ struct GpuKernel {
   bool hasRef = false;
   int64_t bits = 0, k = 0, n = 0, tile = 0, group = 0;
   bool isSigned = false, zero = false, mma = false;
+  // With outliers: their count; the kernel takes them as argument 3 (the
+  // `outliers` array of #lowbit.packed), the output is argument 4.
+  int64_t outliers = 0;
 };
 
 /// What the `gpu` metadata lines say.

@@ -9,9 +9,22 @@
 
 #include "gpu.h"
 
+#include <cmath>
 #include <numeric>
 
 namespace lowbit_runtime {
+
+namespace {
+/// IEEE half bits to float (normal, subnormal, zero; Inf/NaN as such).
+float halfToFloat(uint16_t h) {
+  int exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
+  float v = exponent == 0 ? std::ldexp(float(mantissa), -24)
+            : exponent == 31
+                ? (mantissa ? NAN : INFINITY)
+                : std::ldexp(float(mantissa | 0x400), exponent - 25);
+  return (h & 0x8000) ? -v : v;
+}
+} // namespace
 
 std::string runReference(const GpuKernel &k, const uintptr_t *args) {
   if (!k.hasRef) {
@@ -29,16 +42,30 @@ std::string runReference(const GpuKernel &k, const uintptr_t *args) {
   int64_t numTiles = (k.n + k.tile - 1) / k.tile;
   int64_t perGroup = k.zero ? 2 : 1;
   int64_t rows = k.argBytes[0] / (4 * k.k);
+  // Outliers: Np + 1 column offsets, one word per outlier, 16 of padding.
+  int64_t cols = numTiles * k.tile;
+  int64_t outlierWords = k.outliers ? cols + 1 + k.outliers + 16 : 0;
+  size_t outIdx = k.outliers ? 4 : 3;
   if (rows * 4 * k.k != k.argBytes[0] ||
       k.argBytes[1] != numTiles * k.tile * paddedK * k.bits / 8 ||
       k.argBytes[2] != numTiles * numGroups * k.tile * perGroup * 4 ||
-      k.argBytes[3] != rows * k.n * 4) {
+      (k.outliers && k.argBytes[3] != outlierWords * 4) ||
+      k.argBytes[outIdx] != rows * k.n * 4) {
     return "kernel " + k.name + ": argument sizes do not match its layout";
   }
   const float *x = (const float *)args[0];
   const uint8_t *codes = (const uint8_t *)args[1];
   const float *params = (const float *)args[2];
-  float *out = (float *)args[3];
+  const uint32_t *outliers = k.outliers ? (const uint32_t *)args[3] : nullptr;
+  float *out = (float *)args[outIdx];
+  if (outliers) {
+    // The offsets index this array: increasing, inside the entries.
+    for (int64_t c = 0; c <= cols; ++c)
+      if (outliers[c] < uint32_t(cols + 1) ||
+          outliers[c] > uint32_t(cols + 1 + k.outliers) ||
+          (c && outliers[c] < outliers[c - 1]))
+        return "kernel " + k.name + ": bad outlier offsets in its weights";
+  }
   std::vector<float> w(k.k);
   uint32_t mask = (1u << k.bits) - 1, sign = 1u << (k.bits - 1);
   for (int64_t col = 0; col < k.n; ++col) {
@@ -72,6 +99,15 @@ std::string runReference(const GpuKernel &k, const uintptr_t *args) {
       int64_t g = k.group ? kk / k.group : 0;
       const float *p = params + ((t * numGroups + g) * k.tile + c) * perGroup;
       w[kk] = (v - (k.zero ? p[1] : 0.0f)) * p[0];
+    }
+    // The column's outliers: (k << 16) | f16 bits, added to the weights.
+    for (uint32_t j = outliers ? outliers[col] : 0,
+                  end = outliers ? outliers[col + 1] : 0;
+         j < end; ++j) {
+      uint32_t kk = outliers[j] >> 16;
+      if (kk >= uint32_t(k.k))
+        return "kernel " + k.name + ": an outlier row is outside K";
+      w[kk] += halfToFloat(uint16_t(outliers[j] & 0xFFFF));
     }
     for (int64_t r = 0; r < rows; ++r) {
       double sum = 0;

@@ -131,10 +131,16 @@ double outputErrorEnergy(llvm::ArrayRef<float> w, llvm::ArrayRef<float> wq,
 double outputEnergy(llvm::ArrayRef<float> w, int64_t k, int64_t n,
                     llvm::ArrayRef<double> hessian);
 
-/// The bits a K x N weight quantized with `scheme` takes as the
-/// quantization passes store it: codes, f32 scales, u8 zero points
-/// (asymmetric), and `outliers` csr outliers (f16 value and i32 column
-/// each, K + 1 i32 row pointers when there is any).
+/// The bits `nnz` outliers of a K x N weight with `valueBits`-bit values
+/// take in the artifact: packed beside the codes (f16 values, K <= 65536:
+/// one 32-bit word each, N + 1 column offsets and 16 words of padding;
+/// docs/kernels.md, Outliers), else as the csr arrays (value, i32 column,
+/// K + 1 i32 row pointers). 0 when there is none.
+double outlierBits(int64_t k, int64_t n, int64_t nnz, int64_t valueBits);
+
+/// The bits a K x N weight quantized with `scheme` takes as stored: codes,
+/// f32 scales, u8 zero points (asymmetric), and `outliers` f16 outliers
+/// (outlierBits).
 double storedBits(int64_t k, int64_t n, const WeightScheme &scheme,
                   int64_t outliers);
 

@@ -7,6 +7,7 @@
 
 #include "GPUKernels.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
@@ -62,7 +63,52 @@ Value GPUKernelBase::bindArguments(gpu::GPUFuncOp func) {
   xArg = entry.getArgument(0);
   codesArg = entry.getArgument(1);
   paramsArg = entry.getArgument(2);
+  if (func.getNumArguments() == 5) {
+    outliersArg = entry.getArgument(3);
+    return entry.getArgument(4);
+  }
   return entry.getArgument(3);
+}
+
+SmallVector<Value> GPUKernelBase::outlierSums(Value col, ArrayRef<Value> rowIdx,
+                                              Value first, int64_t step) {
+  Type index = b.getIndexType();
+  auto word = [&](Value at) -> Value {
+    return memref::LoadOp::create(b, loc, outliersArg, at);
+  };
+  auto offset = [&](Value c) -> Value {
+    return arith::IndexCastUIOp::create(b, loc, index, word(c));
+  };
+  Value begin = add(offset(col), first), end = offset(addc(col, 1));
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  SmallVector<Value> init(rowIdx.size(), zero);
+  auto loop = scf::ForOp::create(b, loc, begin, end, idx(step), init);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  // (k << 16) | f16 bits: one load, a shift and a conversion.
+  Value w = word(loop.getInductionVar());
+  Value kIdx = arith::IndexCastUIOp::create(
+      b, loc, index,
+      arith::ShRUIOp::create(b, loc, w,
+                             arith::ConstantIntOp::create(b, loc, i32, 16)));
+  Value half = arith::BitcastOp::create(
+      b, loc, b.getF16Type(),
+      arith::TruncIOp::create(b, loc, b.getI16Type(), w));
+  Value value = arith::ExtFOp::create(b, loc, f32, half);
+  SmallVector<Value> sums;
+  for (auto [r, sum] : llvm::zip(rowIdx, loop.getRegionIterArgs())) {
+    Value x = memref::LoadOp::create(b, loc, xArg, ValueRange{r, kIdx});
+    sums.push_back(arith::AddFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, x, value), sum));
+  }
+  scf::YieldOp::create(b, loc, sums);
+  return SmallVector<Value>(loop.getResults());
+}
+
+Value GPUKernelBase::addToFirst(Value v, Value add) {
+  Value first = vector::ExtractOp::create(b, loc, v, 0);
+  return vector::InsertOp::create(
+      b, loc, arith::AddFOp::create(b, loc, first, add), v, 0);
 }
 
 Value GPUKernelBase::fields(Value words, Value shift) {

@@ -71,9 +71,16 @@ protected:
   /// A workgroup-memory buffer of `func` (aligned to `align` bytes if set).
   Value addWorkgroupBuffer(gpu::GPUFuncOp func, ArrayRef<int64_t> shape,
                            Type element, int64_t align = 0);
-  /// Binds xArg, codesArg and paramsArg to `func`'s arguments; returns the
-  /// output argument.
+  /// Binds xArg, codesArg, paramsArg and (with outliers) outliersArg to
+  /// `func`'s arguments; returns the output argument.
   Value bindArguments(gpu::GPUFuncOp func);
+  /// Per row index of `rowIdx`: the sum of x[row, k] * value over the
+  /// outliers first, first + step, ... of column `col`'s run (see
+  /// `outliers` in #lowbit.packed; `col` < tiles * tile).
+  SmallVector<Value> outlierSums(Value col, ArrayRef<Value> rowIdx, Value first,
+                                 int64_t step);
+  /// `v` (vector) with `add` added to its element 0.
+  Value addToFirst(Value v, Value add);
 
   /// The unsigned fields of a quad's 4 codes: bits [shift, shift + bits)
   /// of `words` (vector<4xi32>), `shift` an i32 (null: 0).
@@ -91,12 +98,17 @@ protected:
   PackedLayoutAttr layout;
   int64_t rows, bits, tile, k, n, blockK, numBlocks, numGroups, perGroup;
   Value xArg, codesArg, paramsArg;
+  Value outliersArg; // null without outliers
   Type f32, i32;
   VectorType vec4F32, vec4I32;
 };
 
-/// The decode GEMV (at most kGemvMaxRows rows) into the entry block of
-/// `func` (arguments: x, codes, params, out).
+/// The kernel builders fill the entry block of `func`, whose arguments are
+/// x, codes, params[, outliers], out. With outliers, the GEMVs add each
+/// column's run before their reductions (split over the lanes that share
+/// the column); the GEMMs add them per output before the store.
+
+/// The decode GEMV (at most kGemvMaxRows rows).
 void buildGemvKernel(OpBuilder &b, Location loc, PackedLayoutAttr layout,
                      int64_t rows, gpu::GPUFuncOp func);
 LaunchShape gemvShape(PackedLayoutAttr layout, int64_t rows);

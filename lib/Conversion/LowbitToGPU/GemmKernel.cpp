@@ -187,6 +187,10 @@ void GemmBuilder::build(gpu::GPUFuncOp func) {
     }
     Value v =
         memref::LoadOp::create(b, loc, sC, ValueRange{r, addc(mul(h, 32), e)});
+    // Outliers (a stated fallback: per output, the column's whole run).
+    if (outliersArg)
+      v = arith::AddFOp::create(b, loc, v,
+                                outlierSums(col, row, idx(0), 1).front());
     memref::StoreOp::create(b, loc, v, out, ValueRange{row, col});
   }
 }

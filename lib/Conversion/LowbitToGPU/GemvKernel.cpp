@@ -26,9 +26,8 @@ constexpr int64_t kBytesPerThread = 16;
 class GemvBuilder : public GPUKernelBase {
 public:
   using GPUKernelBase::GPUKernelBase;
-  /// Emits the kernel body into the current block of `b` (arguments: x,
-  /// codes, params, out).
-  void build(Value x, Value codes, Value params, Value out);
+  /// Emits the kernel body into the entry block of `func`.
+  void build(gpu::GPUFuncOp func);
 
 private:
   /// One block of K (`blk`) of the warp's tile: returns the accumulators.
@@ -97,10 +96,8 @@ SmallVector<Value> GemvBuilder::block(Value blk, Value tileIdx, Value lane,
   return acc;
 }
 
-void GemvBuilder::build(Value x, Value codes, Value params, Value out) {
-  xArg = x;
-  codesArg = codes;
-  paramsArg = params;
+void GemvBuilder::build(gpu::GPUFuncOp func) {
+  Value out = bindArguments(func);
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value lane = arith::RemUIOp::create(b, loc, tid, idx(kWarpSize));
@@ -128,6 +125,18 @@ void GemvBuilder::build(Value x, Value codes, Value params, Value out) {
   }
   if (k % blockK != 0)
     accs = block(idx(fullBlocks), tileIdx, lane, accs, true);
+  // Outliers: lane l takes entries l, l + 32, ... of each column's run.
+  if (outliersArg) {
+    SmallVector<Value> rowIdx;
+    for (int64_t r = 0; r < rows; ++r)
+      rowIdx.push_back(idx(r));
+    for (int64_t c = 0; c < tile; ++c) {
+      SmallVector<Value> sums =
+          outlierSums(addc(mul(tileIdx, tile), c), rowIdx, lane, kWarpSize);
+      for (int64_t r = 0; r < rows; ++r)
+        accs[r * tile + c] = addToFirst(accs[r * tile + c], sums[r]);
+    }
+  }
 
   // Lanes, then the warp (butterfly: every lane ends with the sum).
   SmallVector<Value> sums;
@@ -179,8 +188,5 @@ LaunchShape mlir::lowbit::detail::gemvShape(PackedLayoutAttr layout,
 void mlir::lowbit::detail::buildGemvKernel(OpBuilder &b, Location loc,
                                            PackedLayoutAttr layout,
                                            int64_t rows, gpu::GPUFuncOp func) {
-  Block &entry = func.getBody().front();
-  GemvBuilder(b, loc, layout, rows)
-      .build(entry.getArgument(0), entry.getArgument(1), entry.getArgument(2),
-             entry.getArgument(3));
+  GemvBuilder(b, loc, layout, rows).build(func);
 }

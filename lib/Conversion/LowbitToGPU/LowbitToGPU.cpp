@@ -91,8 +91,11 @@ struct ConvertLowbitToGPUPass
     func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
     func.setKnownBlockSizeAttr(
         kb.getDenseI32ArrayAttr({static_cast<int32_t>(shape.threads), 1, 1}));
+    SmallVector<StringRef> roles{"in", "const", "const", "out"};
+    if (layout.getOutliers())
+      roles.insert(roles.begin() + 3, "const");
     func->setAttr(LowbitDialect::ArgRolesAttrHelper::getNameStr(),
-                  kb.getStrArrayAttr({"in", "const", "const", "out"}));
+                  kb.getStrArrayAttr(roles));
     // What the runtime's CPU fallback computes instead.
     func->setAttr(LowbitDialect::ReferenceAttrHelper::getNameStr(), layout);
     OpBuilder::InsertionGuard guard(kb);
@@ -118,7 +121,10 @@ struct ConvertLowbitToGPUPass
     OpBuilder b(op);
     Value x = contiguous(b, loc, op.getInput(), /*copyIn=*/true);
     Value out = contiguous(b, loc, op.getInit(), /*copyIn=*/false);
-    SmallVector<Value> args{x, op.getCodes(), op.getParams(), out};
+    SmallVector<Value> args{x, op.getCodes(), op.getParams()};
+    if (Value outliers = op.getOutliers())
+      args.push_back(outliers);
+    args.push_back(out);
     SmallVector<Type> argTypes;
     for (Value a : args)
       argTypes.push_back(a.getType());

@@ -205,6 +205,17 @@ void MmaGemvBuilder::build(gpu::GPUFuncOp func) {
   // Per channel: the one scale, once.
   if (layout.getGroup() == 0)
     flush();
+  // Outliers: the 16 threads (warp w, t) of column g take entries 4 w + t,
+  // + 16, ... of its run.
+  if (outliersArg) {
+    SmallVector<Value> rowIdx;
+    for (int64_t r = 0; r < rows; ++r)
+      rowIdx.push_back(idx(r));
+    SmallVector<Value> sums =
+        outlierSums(add(mul(tileIdx, 8), g), rowIdx, add(mul(warp, 4), t), 16);
+    for (int64_t r = 0; r < rows; ++r)
+      acc[r] = addToFirst(acc[r], sums[r]);
+  }
 
   // The 4 lanes of a column, then the warps through workgroup memory.
   for (int64_t r = 0; r < rows; ++r) {

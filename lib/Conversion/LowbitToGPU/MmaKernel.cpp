@@ -285,6 +285,17 @@ void MmaBuilder::build(gpu::GPUFuncOp func) {
         auto rowIf = scf::IfOp::create(b, loc, inside, false);
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(rowIf.thenBlock());
+        // Outliers (a stated fallback: per output, the column's whole run;
+        // col + 1 < tiles * 8, an empty run past N).
+        if (outliersArg) {
+          Value sums[2];
+          for (int64_t e = 0; e < 2; ++e)
+            sums[e] = outlierSums(addc(col, e), row, idx(0), 1).front();
+          pair = arith::AddFOp::create(
+              b, loc, pair,
+              vector::FromElementsOp::create(b, loc, pair.getType(),
+                                             ValueRange{sums[0], sums[1]}));
+        }
         if (n % 2 == 0) {
           auto store =
               vector::StoreOp::create(b, loc, pair, out, ValueRange{row, col});

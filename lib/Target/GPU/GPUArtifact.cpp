@@ -6,7 +6,7 @@
 //   gpu <chip> <cubin file or -> <ptx file> <kernels>
 //   gpu-kernel <id> <name> <grid x y z> <block x y z> <args>
 //              (<bytes> <in|const|out>)* [ref packed_matmul <bits> <k> <n>
-//              <tile> <group> <signed> <zero> <mma>]
+//              <tile> <group> <signed> <zero> <mma> [<outliers>]]
 //
 //===----------------------------------------------------------------------===//
 
@@ -74,7 +74,8 @@ static FailureOr<std::string> kernelLine(Location loc, int64_t id,
     os << " ref packed_matmul " << ref.getBits() << " " << ref.getK() << " "
        << ref.getN() << " " << ref.getTile() << " " << ref.getGroup() << " "
        << (ref.getSignedCodes() ? 1 : 0) << " " << (ref.getZero() ? 1 : 0)
-       << " " << (ref.getMma() ? 1 : 0);
+       << " " << (ref.getMma() ? 1 : 0)
+       << (ref.getOutliers() ? " " + std::to_string(ref.getOutliers()) : "");
   os << "\n";
   return line;
 }

@@ -303,7 +303,7 @@ class _Block:
             return
         if base == "mov" and (a[0].startswith("{") or a[1].startswith("{")):
             return self.mov_vector(ins, m)
-        if t in ("f16", "f16x2"):
+        if t in ("f16", "f16x2") and base != "cvt":
             return self.half_op(ins, m)
         if base == "mov" or (base == "cvta" and parts[1] == "to"):
             self.set(a[0], m, self.val(a[1], m) & mask_w)
@@ -396,6 +396,10 @@ class _Block:
                 neg = (v >> np.uint64(sw - 1)) & np.uint64(1)
                 v = v | (neg * np.uint64(((1 << 64) - 1) ^ ((1 << sw) - 1)))
             self.set(a[0], m, v & np.uint64((1 << dw) - 1) if dw < 64 else v)
+        elif op == "cvt.f32.f16":
+            # Exact: every f16 is an f32.
+            h = (self.val(a[1], m) & np.uint64(0xFFFF)).astype(np.uint16).view(np.float16)
+            self.set(a[0], m, _bits32(h.astype(np.float32)))
         elif op == "cvt.rn.f16.f32":
             h = _f32(self.val(a[1], m)).astype(np.float16).view(np.uint16)
             self.set(a[0], m, h.astype(np.uint64))

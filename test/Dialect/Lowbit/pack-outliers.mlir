@@ -13,10 +13,12 @@
 // CHECK: lowbit.packed_matmul ins(%{{.*}}, %{{.*}}, %{{.*}}, %[[OUT]] : tensor<1x32xf32>, tensor<64xi8>, tensor<4xf32>, tensor<24xi32>) outs(%{{.*}} : tensor<1x3xf32>) layout(<bits = 4, k = 32, n = 3, lanes = 4, tile = 2, group = 32, signed, outliers = 3>)
 // CHECK-NOT: lowbit.matmul
 // CHECK: [[OBLOB]]: "0x040000000500000007000000070000000800000008000000003C040000381F0000C0010000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-// The GPU kernels do not: the reference lowering stays.
+// The GPU layouts take the same array (N = 3 in one tile of 8 columns:
+// offsets 9, 11, 11, 12 and 12 for the 5 columns past N).
 // GPU-LABEL: func.func @csr
-// GPU-NOT: lowbit.packed_matmul
-// GPU: lowbit.matmul
+// GPU: lowbit.packed_matmul {{.*}} tensor<28xi32>) outs({{.*}}) layout(<bits = 4, k = 32, n = 3, lanes = 128, tile = 8, group = 32, signed, gpu, mma, outliers = 3>)
+// GPU-NOT: lowbit.matmul
+// GPU: "0x04000000090000000B0000000B0000000C0000000C0000000C0000000C0000000C0000000C000000003C040000381F0000C0010000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
 !q = !lowbit.qtensor<32x3xf32, #lowbit.scheme<int4, sym, group = 32, axis = 0, scale = f32>, outliers = #lowbit.outliers<csr, nnz = 3, f16>>
 func.func @csr(%x: tensor<1x32xf32>) -> tensor<1x3xf32> {
   %codes = arith.constant dense<1> : tensor<32x3xi4>

@@ -249,16 +249,8 @@ func.func @outliers_memref(%x: tensor<1x32xf32>, %c: tensor<16xi8>, %p: tensor<1
 
 // -----
 
-func.func @outliers_gpu(%x: tensor<1x32xf32>, %c: tensor<512xi8>, %p: tensor<32xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
-  // expected-error @+1 {{outliers need a CPU layout and K of at most 65536 (16-bit row indices), got K = 32 on a 'gpu' layout}}
-  %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x32xf32>, tensor<512xi8>, tensor<32xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 32, n = 1, lanes = 128, tile = 8, group = 32, signed, gpu, mma, outliers = 1>) -> tensor<1x1xf32>
-  return %y : tensor<1x1xf32>
-}
-
-// -----
-
 func.func @outliers_long_k(%x: tensor<1x65600xf32>, %c: tensor<32800xi8>, %p: tensor<1xf32>, %i: tensor<1x1xf32>) -> tensor<1x1xf32> {
-  // expected-error @+1 {{outliers need a CPU layout and K of at most 65536 (16-bit row indices), got K = 65600}}
+  // expected-error @+1 {{outliers need K of at most 65536 (16-bit row indices), got K = 65600}}
   %y = lowbit.packed_matmul ins(%x, %c, %p : tensor<1x65600xf32>, tensor<32800xi8>, tensor<1xf32>) outs(%i : tensor<1x1xf32>) layout(<bits = 4, k = 65600, n = 1, lanes = 4, tile = 1, group = 0, signed, outliers = 1>) -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
 }

@@ -60,10 +60,10 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << " (K and N must be positive)";
   if (outliers < 0)
     return emitError() << "negative outlier count " << outliers;
-  if (outliers && (gpu || k > 65536))
-    return emitError() << "outliers need a CPU layout and K of at most 65536 "
-                          "(16-bit row indices), got K = "
-                       << k << (gpu ? " on a 'gpu' layout" : "");
+  if (outliers && k > 65536)
+    return emitError() << "outliers need K of at most 65536 (16-bit row "
+                          "indices), got K = "
+                       << k;
   // Offsets are 32-bit word indices (N is padded by less than 32 columns).
   if (outliers && n + 32 + 1 + outliers + 16 > INT32_MAX)
     return emitError() << outliers

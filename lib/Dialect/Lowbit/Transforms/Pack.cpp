@@ -832,10 +832,8 @@ struct PackPass : lowbit::impl::LowbitPackPassBase<PackPass> {
     std::string why;
     // GPU kernels: 16-byte activation loads, one group per 4 k.
     std::optional<WeightData> w = readWeight(op, gpu ? 4 : lanes, why);
-    if (w && gpu &&
-        (!w->values.empty() || w->k % 4 != 0 || !w->outliers.empty())) {
-      why = "the GPU kernels take integer codes without outliers and K a "
-            "multiple of 4";
+    if (w && gpu && (!w->values.empty() || w->k % 4 != 0)) {
+      why = "the GPU kernels take integer codes and K a multiple of 4";
       w.reset();
     }
     if (!w) {

@@ -248,7 +248,7 @@ def Lowbit_PackedLayoutAttr : Lowbit_Attr<"PackedLayout", "packed"> {
     codes are stored unsigned and `value(code)` is `values[code]`; the
     kernels decode through a per-group table `(values - zero) * scale`.
 
-    With `outliers = nnz` (CPU layouts; SpQR-style sparse weights kept
+    With `outliers = nnz` (CPU and GPU layouts; SpQR-style sparse weights kept
     beside the codes, `W = dequant(codes) + sparse`), the op takes a third
     array, 1-D i32 of `Np + 1 + nnz + 16` words (`Np` = tiles * tile): word
     `c` (`c <= Np`) is the index in this array of column `c`'s first
