@@ -93,6 +93,8 @@ mlir::lowbit::printQuantReport(ModuleOp module, int64_t bytesBefore,
     std::optional<double>
         werr = attr(LowbitDialect::WeightErrorAttrHelper::getNameStr()),
         oerr = attr(LowbitDialect::OutputErrorAttrHelper::getNameStr()),
+        plainErr =
+            attr(LowbitDialect::PlainOutputErrorAttrHelper::getNameStr()),
         ms = attr(LowbitDialect::TimeMsAttrHelper::getNameStr());
     std::string shown =
         layerName.size() > nameWidth
@@ -122,6 +124,13 @@ mlir::lowbit::printQuantReport(ModuleOp module, int64_t bytesBefore,
                                     smoothValue("error_after"))
                           .str()
                     : std::string("   -"));
+    // Outliers: the output error without them -> with them.
+    if (nnz)
+      os << llvm::formatv("   {0} outliers", nnz)
+         << (plainErr && oerr ? llvm::formatv(": output err {0:f4} -> {1:f4}",
+                                              *plainErr, *oerr)
+                                    .str()
+                              : std::string());
     os << "\n";
     llvm::json::Object layer{{"name", layerName},
                              {"method", method ? method.str() : ""},
@@ -146,6 +155,8 @@ mlir::lowbit::printQuantReport(ModuleOp module, int64_t bytesBefore,
       layer["weight_error"] = *werr;
     if (oerr)
       layer["output_error"] = *oerr;
+    if (plainErr)
+      layer["plain_output_error"] = *plainErr;
     if (ms)
       layer["seconds"] = *ms / 1e3;
     if (smooth)

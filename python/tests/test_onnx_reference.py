@@ -173,6 +173,27 @@ def test_reductions_softmax_layernorm(tmp_path, keepdims, rng):
     compare(path, {"x": rng.standard_normal((2, 3, 5)).astype(np.float32)}, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("opset", [11, 12, 13, 17])
+def test_softmax_family_per_opset(tmp_path, opset, rng):
+    """Softmax, LogSoftmax and Hardmax at each side of opset 13: before, the
+    input is coerced to 2-D at `axis` (default 1), so axis 1 of a 4-D input
+    normalizes over axes 1-3; from 13, over the one axis (default -1).
+    Hardmax on integer data with ties: the first maximum (row-major over
+    the normalized axes) is the one."""
+    F = TensorProto.FLOAT
+    nodes, outs = [], []
+    for op in ("Softmax", "LogSoftmax", "Hardmax"):
+        for name, attrs in ((f"{op}_a1", {"axis": 1}), (f"{op}_def", {}),
+                            (f"{op}_neg", {"axis": -2})):
+            nodes.append(helper.make_node(op, ["x"], [name], **attrs))
+            outs.append(name)
+    path = save(tmp_path, nodes, [vi("x", F, [2, 3, 4, 5])],
+                [vi(n, F, [2, 3, 4, 5]) for n in outs], opset=opset)
+    for x in (rng.standard_normal((2, 3, 4, 5)).astype(np.float32),
+              rng.integers(-2, 3, (2, 3, 4, 5)).astype(np.float32)):
+        compare(path, {"x": x}, rtol=1e-5, atol=1e-6)
+
+
 def test_minilm_end_to_end_matches_onnxruntime(tmp_path):
     """The real encoder, imported, converted and run through the reference
     lowering, against onnxruntime on real sentences."""

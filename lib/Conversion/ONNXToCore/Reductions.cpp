@@ -1,7 +1,8 @@
 //===- Reductions.cpp - ReduceX, Softmax, LayerNormalization ----*- C++ -*-===//
 //
-// Reductions over constant axes (attribute or input, per opset), Softmax on
-// one axis (opset >= 13) and LayerNormalization over the trailing axes, as
+// Reductions over constant axes (attribute or input, per opset), Softmax,
+// LogSoftmax and Hardmax (one axis from opset 13, the 2-D coercion before)
+// and LayerNormalization over the trailing axes, as
 // linalg.reduce and linalg.generic; statistics in the element type.
 //
 //===----------------------------------------------------------------------===//
@@ -168,8 +169,16 @@ struct ReducePattern : ONNXPattern {
   int64_t axesInputSince;
 };
 
+enum class SoftmaxKind { Softmax, LogSoftmax, Hardmax };
+
+/// Softmax, LogSoftmax and Hardmax. From opset 13 over the one axis
+/// `axis` (default -1); before, over the input coerced to 2-D at `axis`
+/// (default 1), that is over every axis from `axis` on.
 struct SoftmaxPattern : ONNXPattern {
-  SoftmaxPattern(MLIRContext *ctx) : ONNXPattern(ctx, "Softmax", 13) {}
+  SoftmaxPattern(MLIRContext *ctx, StringRef name, SoftmaxKind kind,
+                 int64_t minOpset, int64_t maxOpset)
+      : ONNXPattern(ctx, name, minOpset, maxOpset), kind(kind),
+        coerced(maxOpset < 13) {}
   LogicalResult rewriteNode(onnx::NodeOp op,
                             PatternRewriter &rewriter) const override {
     Value x = op.getInputs()[0];
@@ -178,20 +187,28 @@ struct SoftmaxPattern : ONNXPattern {
         getResultType(op) != type)
       return failure();
     int64_t rank = type.getRank();
-    FailureOr<int64_t> axisOr = getAxisAttr(op, "axis", -1, rank);
+    FailureOr<int64_t> axisOr = getAxisAttr(op, "axis", coerced ? 1 : -1, rank);
     if (failed(axisOr))
       return rewriter.notifyMatchFailure(op, "axis out of range");
-    int64_t axis = *axisOr;
+    SmallVector<int64_t> dims{*axisOr};
+    for (int64_t d = *axisOr + 1; coerced && d < rank; ++d)
+      dims.push_back(d);
     Location loc = op.getLoc();
     Type t = type.getElementType();
     MLIRContext *ctx = op.getContext();
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
-    AffineMap red = dropDims(ctx, rank, {axis});
+    AffineMap red = dropDims(ctx, rank, dims);
     Value m = buildReduce(
-        rewriter, loc, x, {axis}, floatConst(rewriter, loc, t, -INFINITY),
+        rewriter, loc, x, dims, floatConst(rewriter, loc, t, -INFINITY),
         [](OpBuilder &b, Location l, Value in, Value acc) {
           return arith::MaximumFOp::create(b, l, in, acc).getResult();
         });
+    if (kind == SoftmaxKind::Hardmax) {
+      if (!type.hasStaticShape())
+        return rewriter.notifyMatchFailure(op, "Hardmax needs static shapes");
+      rewriter.replaceOp(op, hardmax(rewriter, loc, x, m, dims, id, red));
+      return success();
+    }
     Value e =
         buildMapped(rewriter, loc, x, ValueRange{x, m}, {id, red},
                     [](OpBuilder &b, Location l, ValueRange s) {
@@ -200,10 +217,23 @@ struct SoftmaxPattern : ONNXPattern {
                           .getResult();
                     });
     Value sum =
-        buildReduce(rewriter, loc, e, {axis}, floatConst(rewriter, loc, t, 0.0),
+        buildReduce(rewriter, loc, e, dims, floatConst(rewriter, loc, t, 0.0),
                     [](OpBuilder &b, Location l, Value in, Value acc) {
                       return arith::AddFOp::create(b, l, in, acc).getResult();
                     });
+    if (kind == SoftmaxKind::LogSoftmax) {
+      // x - max - log(sum(exp(x - max))).
+      rewriter.replaceOp(
+          op, buildMapped(
+                  rewriter, loc, x, ValueRange{x, m, sum}, {id, red, red},
+                  [](OpBuilder &b, Location l, ValueRange s) {
+                    Value shifted = arith::SubFOp::create(b, l, s[0], s[1]);
+                    return arith::SubFOp::create(
+                               b, l, shifted, math::LogOp::create(b, l, s[2]))
+                        .getResult();
+                  }));
+      return success();
+    }
     rewriter.replaceOp(
         op, buildMapped(
                 rewriter, loc, e, ValueRange{e, sum}, {id, red},
@@ -212,6 +242,69 @@ struct SoftmaxPattern : ONNXPattern {
                 }));
     return success();
   }
+
+  /// 1 at the first maximum over `dims` (row-major), 0 elsewhere: the
+  /// smallest linear index over `dims` where x equals the maximum `m`,
+  /// then a comparison with each element's index.
+  Value hardmax(OpBuilder &b, Location loc, Value x, Value m,
+                ArrayRef<int64_t> dims, AffineMap id, AffineMap red) const {
+    auto type = cast<RankedTensorType>(x.getType());
+    int64_t rank = type.getRank();
+    Type i64 = b.getI64Type();
+    // Each element's linear index over `dims` (in a generic body).
+    auto linear = [&](OpBuilder &nb, Location l) {
+      Value index = arith::ConstantIntOp::create(nb, l, i64, 0);
+      for (int64_t d : dims) {
+        Value i = arith::IndexCastOp::create(nb, l, i64,
+                                             linalg::IndexOp::create(nb, l, d));
+        index = arith::AddIOp::create(
+            nb, l,
+            arith::MulIOp::create(
+                nb, l, index,
+                arith::ConstantIntOp::create(nb, l, i64, type.getDimSize(d))),
+            i);
+      }
+      return index;
+    };
+    SmallVector<int64_t> redShape;
+    for (int64_t d = 0; d < rank; ++d)
+      if (!llvm::is_contained(dims, d))
+        redShape.push_back(type.getDimSize(d));
+    Value none = arith::ConstantIntOp::create(
+        b, loc, i64, std::numeric_limits<int64_t>::max());
+    Value empty = tensor::EmptyOp::create(b, loc, redShape, i64);
+    Value init = linalg::FillOp::create(b, loc, none, empty).getResult(0);
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    for (int64_t d : dims)
+      iters[d] = utils::IteratorType::reduction;
+    Value first =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{init.getType()}, ValueRange{x, m},
+            ValueRange{init}, ArrayRef<AffineMap>{id, red, red}, iters,
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value isMax = arith::CmpFOp::create(
+                  nb, l, arith::CmpFPredicate::OEQ, args[0], args[1]);
+              Value candidate =
+                  arith::SelectOp::create(nb, l, isMax, linear(nb, l), none);
+              linalg::YieldOp::create(
+                  nb, l,
+                  arith::MinSIOp::create(nb, l, candidate, args[2])
+                      .getResult());
+            })
+            .getResult(0);
+    Type t = type.getElementType();
+    Value one = floatConst(b, loc, t, 1.0), zero = floatConst(b, loc, t, 0.0);
+    return buildMapped(
+        b, loc, x, ValueRange{first}, {red},
+        [&](OpBuilder &nb, Location l, ValueRange s) {
+          Value hit = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                            linear(nb, l), s[0]);
+          return arith::SelectOp::create(nb, l, hit, one, zero).getResult();
+        });
+  }
+
+  SoftmaxKind kind;
+  bool coerced;
 };
 
 struct LayerNormPattern : ONNXPattern {
@@ -339,5 +432,11 @@ void mlir::lowbit::populateONNXReductionPatterns(RewritePatternSet &patterns) {
   patterns.add<ReducePattern>(ctx, "ReduceMean", ReduceKind::Mean, 18);
   patterns.add<ReducePattern>(ctx, "ReduceMax", ReduceKind::Max, 18);
   patterns.add<ReducePattern>(ctx, "ReduceMin", ReduceKind::Min, 18);
-  patterns.add<SoftmaxPattern, LayerNormPattern>(ctx);
+  for (auto [name, kind] : {std::pair{"Softmax", SoftmaxKind::Softmax},
+                            std::pair{"LogSoftmax", SoftmaxKind::LogSoftmax},
+                            std::pair{"Hardmax", SoftmaxKind::Hardmax}}) {
+    patterns.add<SoftmaxPattern>(ctx, name, kind, 1, 12);
+    patterns.add<SoftmaxPattern>(ctx, name, kind, 13, kNewestKnownONNXOpset);
+  }
+  patterns.add<LayerNormPattern>(ctx);
 }

@@ -14,15 +14,21 @@
 // CHECK: %[[COLS:.*]] = arith.constant dense<[0, 1]> : tensor<2xi32>
 // CHECK: %[[VALS:.*]] = arith.constant dense<[8.851560e+00, -7.351560e+00]> : tensor<2xf16>
 // CHECK: lowbit.pack %[[CODES]], %[[S]], %[[ROWS]], %[[COLS]], %[[VALS]] : !lowbit.qtensor<8x2xf32, #lowbit.scheme<int3, sym, group = 8, axis = 0, scale = f32>, outliers = #lowbit.outliers<csr, nnz = 2, f16>>
-// CHECK: lowbit.matmul
+// The layer's output error with the outliers, and (quantized again
+// without them, for the report) the plain quantizer's, the NONE run's.
+// CHECK: lowbit.matmul {{.*}}lowbit.output_error = 0.00326{{[0-9]*}} : f32, lowbit.plain_output_error = 0.035918{{[0-9]*}} : f32
 
 // GPTQ keeps the same two weights out (its statistics here: H = X^T X of
 // the site, dominated by the same inputs).
 // GPTQ-LABEL: func.func @layer
 // GPTQ: outliers = #lowbit.outliers<csr, nnz = 2, f16>
+// GPTQ: lowbit.matmul {{.*}}lowbit.output_error = 0.00326{{[0-9]*}} : f32, lowbit.plain_output_error = 0.035918{{[0-9]*}} : f32
 
 // NONE-LABEL: func.func @layer
 // NONE-NOT: outliers
+// NONE-NOT: plain_output_error
+// NONE: lowbit.output_error = 0.035918{{[0-9]*}} : f32
+// NONE-NOT: plain_output_error
 
 // BUDGET: error: lowbit-quantize-rtn: layer 'linear.0': outlier fraction 0.300000 is outside [0, 0.25]
 func.func @layer(%x: tensor<3x8xf32>) -> tensor<3x2xf32> {

@@ -75,6 +75,7 @@ static LogicalResult verifyDiscardableAttr(Operation *op, NamedAttribute attr) {
     return expect(isa<StringAttr>(value), "a string");
   if (name == D::WeightErrorAttrHelper::getNameStr() ||
       name == D::OutputErrorAttrHelper::getNameStr() ||
+      name == D::PlainOutputErrorAttrHelper::getNameStr() ||
       name == D::TimeMsAttrHelper::getNameStr())
     return expect(isa<FloatAttr>(value), "a float");
   if (name == D::StatsAttrHelper::getNameStr() ||

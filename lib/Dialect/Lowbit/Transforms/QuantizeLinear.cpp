@@ -117,6 +117,9 @@ void rewriteLayer(LayerJob &job, const QuantizeLinearOptions &options) {
     matmul->setAttr(LowbitDialect::OutputErrorAttrHelper::getNameStr(),
                     b.getF32FloatAttr(quant::outputError(job.weight, dq, q.k,
                                                          q.n, *job.hessian)));
+  if (job.plainOutputError >= 0)
+    matmul->setAttr(LowbitDialect::PlainOutputErrorAttrHelper::getNameStr(),
+                    b.getF32FloatAttr(job.plainOutputError));
   matmul->setAttr(LowbitDialect::TimeMsAttrHelper::getNameStr(),
                   b.getF32FloatAttr(job.seconds * 1e3));
   for (StringRef kept : {LowbitDialect::SmoothAttrHelper::getNameStr(),
@@ -226,12 +229,30 @@ mlir::lowbit::quantizeLinearLayers(ModuleOp module,
       jobs[i].weight = std::move(*w);
     }
     parallelFor(ctx, begin, end, [&](size_t i) {
+      // With outliers and calibration data, the same method without them
+      // too, for the report's error before -> after (copied first: the
+      // method may change its job's weight and Hessian).
+      std::optional<LayerJob> plain;
+      if (jobs[i].scheme.outlierFraction > 0 && jobs[i].hessian) {
+        plain.emplace();
+        plain->layer = jobs[i].layer;
+        plain->scheme = jobs[i].scheme;
+        plain->scheme.outlierFraction = 0;
+        plain->weight = jobs[i].weight;
+        plain->hessian = jobs[i].hessian;
+      }
       auto t0 = std::chrono::steady_clock::now();
       if (!method(jobs[i]) && jobs[i].error.empty())
         jobs[i].error = "quantization failed";
       jobs[i].seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
               .count();
+      if (plain && jobs[i].error.empty() && method(*plain)) {
+        const quant::QuantizedWeight &q = plain->result;
+        jobs[i].plainOutputError =
+            quant::outputError(jobs[i].weight, q.dequantize(plain->scheme), q.k,
+                               q.n, *jobs[i].hessian);
+      }
       progress.advance();
     });
     for (size_t i = begin; i < end; ++i) {

@@ -28,6 +28,9 @@ struct LayerJob {
   std::string error;   // set by the method on failure
   std::string warning; // reported, not fatal
   double seconds = 0.0;
+  /// With outliers: the output error of the same method without them
+  /// (quantized again for the report), or negative.
+  double plainOutputError = -1.0;
 };
 
 struct QuantizeLinearOptions {

@@ -58,6 +58,8 @@ def Lowbit_Dialect : Dialect {
   //   weight_error  (lowbit.matmul) relative Frobenius error of the weight
   //   output_error  (lowbit.matmul) relative output error on calibration
   //                 data, tr(dW H dW^T) / tr(W H W^T)
+  //   plain_output_error (lowbit.matmul with outliers) the output error
+  //                 of the same quantizer without outliers
   //   time_ms       (lowbit.matmul) time spent quantizing the layer
   //   calibration_site (lowbit.matmul) the site whose statistics (Hessian)
   //                 quantized the layer
@@ -89,6 +91,7 @@ def Lowbit_Dialect : Dialect {
     "::mlir::StringAttr":$method,
     "::mlir::FloatAttr":$weight_error,
     "::mlir::FloatAttr":$output_error,
+    "::mlir::FloatAttr":$plain_output_error,
     "::mlir::FloatAttr":$time_ms,
     "::mlir::StringAttr":$calibration_site,
     "::mlir::DictionaryAttr":$smooth,
