@@ -278,6 +278,34 @@ def test_cnn_ops(tmp_path, rng):
     compare(path, {"x": rng.standard_normal((2, 3, 8, 6)).astype(np.float32)}, rtol=1e-5, atol=1e-5)
 
 
+CONV_TRANSPOSE_CASES = [
+    # (weight shape [C, M/group, kh, kw], attributes)
+    ((3, 4, 3, 3), {}),
+    ((3, 4, 3, 3), {"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}),
+    ((3, 2, 2, 2), {"strides": [2, 2]}),                       # DBNet's upsampling
+    ((3, 4, 3, 2), {"strides": [3, 2], "pads": [2, 0, 1, 1], "dilations": [1, 2]}),
+    ((3, 4, 3, 3), {"pads": [3, 1, 2, 3]}),                    # pads beyond the kernel: a crop
+    ((3, 1, 4, 4), {"group": 3, "strides": [2, 2], "pads": [1, 1, 1, 1]}),  # depthwise
+    ((3, 4, 2, 2), {"strides": [2, 2], "output_shape": [10, 8]}),
+    ((3, 4, 3, 3), {"strides": [3, 2], "output_shape": [14, 10]}),  # pads from it
+    ((3, 4, 3, 3), {"strides": [2, 2], "auto_pad": "SAME_UPPER"}),
+    ((3, 4, 3, 3), {"strides": [2, 2], "auto_pad": "SAME_LOWER"}),
+]
+
+
+@pytest.mark.parametrize("wshape,attrs", CONV_TRANSPOSE_CASES)
+def test_conv_transpose(tmp_path, wshape, attrs, rng):
+    F = TensorProto.FLOAT
+    w = numpy_helper.from_array(rng.standard_normal(wshape).astype(np.float32), "w")
+    m = wshape[1] * attrs.get("group", 1)
+    b = numpy_helper.from_array(rng.standard_normal(m).astype(np.float32), "b")
+    nodes = [helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], **attrs)]
+    path = save(tmp_path, nodes, [vi("x", F, [2, 3, 5, 4])], [vi("y", F, None)], [w, b],
+                opset=11)
+    compare(path, {"x": rng.standard_normal((2, 3, 5, 4)).astype(np.float32)},
+            rtol=1e-5, atol=1e-5)
+
+
 QDQ_SEEDS = range(20)
 
 

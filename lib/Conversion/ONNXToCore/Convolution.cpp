@@ -1,9 +1,9 @@
 //===- Convolution.cpp - Conv, BatchNormalization, pools, Pad ---*- C++ -*-===//
 //
-// The CNN ops on 2-D NCHW images: Conv (group 1 and depthwise) as linalg
-// convolutions after an explicit tensor.pad, BatchNormalization (inference)
-// per channel, MaxPool / AveragePool (ceil_mode 0) as linalg pooling ops,
-// GlobalAveragePool, and constant-mode Pad.
+// The CNN ops on 2-D NCHW images: Conv and ConvTranspose (group 1 and
+// depthwise) as linalg convolutions after an explicit tensor.pad,
+// BatchNormalization (inference) per channel, MaxPool / AveragePool (ceil_mode
+// 0) as linalg pooling ops, GlobalAveragePool, and constant-mode Pad.
 //
 //===----------------------------------------------------------------------===//
 
@@ -147,6 +147,180 @@ struct ConvPattern : ONNXPattern {
     } else {
       return rewriter.notifyMatchFailure(op, "grouped convolution");
     }
+    if (op.getInputs().size() > 2 &&
+        !isa<NoneType>(op.getInputs()[2].getType()))
+      y = addChannelBias(rewriter, loc, y, op.getInputs()[2]);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// ConvTranspose (2-D; group 1 or depthwise) as a convolution: the input
+/// with stride - 1 zeros between its pixels (a strided tensor.insert_slice
+/// into zeros), padded by dilation * (kernel - 1) - pads (cropped where
+/// that is negative; output_padding adds to the end), convolved at stride
+/// 1 with the kernel flipped and its channel axes swapped.
+struct ConvTransposePattern : ONNXPattern {
+  ConvTransposePattern(MLIRContext *ctx) : ONNXPattern(ctx, "ConvTranspose") {}
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    Value x = op.getInputs()[0], w = op.getInputs()[1];
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    auto wt = dyn_cast<RankedTensorType>(w.getType());
+    if (!xt || !wt || xt.getRank() != 4 || wt.getRank() != 4 ||
+        !isa<FloatType>(xt.getElementType()) || !wt.hasStaticShape() ||
+        !xt.hasStaticShape())
+      return rewriter.notifyMatchFailure(
+          op, "2-D float transposed convolutions of static shapes only");
+    Type t = xt.getElementType();
+    int64_t channels = xt.getDimSize(1), group = getIntAttr(op, "group", 1);
+    if (wt.getDimSize(0) != channels)
+      return rewriter.notifyMatchFailure(op, "weight's C is not the input's");
+    bool depthwise = group > 1 && group == channels && wt.getDimSize(1) == 1;
+    if (group != 1 && !depthwise)
+      return rewriter.notifyMatchFailure(op, "grouped transposed convolution");
+    int64_t outChannels = wt.getDimSize(1) * group;
+    SmallVector<int64_t> kernel{wt.getDimSize(2), wt.getDimSize(3)};
+    SmallVector<int64_t> strides = intsAttr(op, "strides", {1, 1});
+    SmallVector<int64_t> dilations = intsAttr(op, "dilations", {1, 1});
+    SmallVector<int64_t> outPad = intsAttr(op, "output_padding", {0, 0});
+    SmallVector<int64_t> pads = intsAttr(op, "pads", {0, 0, 0, 0});
+    auto autoPad = op.getOnnxAttrs().getAs<StringAttr>("auto_pad");
+    auto outputShape =
+        op.getOnnxAttrs().getAs<DenseI64ArrayAttr>("output_shape");
+    StringRef padMode = autoPad ? autoPad.getValue() : "NOTSET";
+    if (strides.size() != 2 || dilations.size() != 2 || outPad.size() != 2 ||
+        pads.size() != 4 || (outputShape && outputShape.size() != 2) ||
+        (padMode != "NOTSET" && padMode != "VALID" && padMode != "SAME_UPPER" &&
+         padMode != "SAME_LOWER"))
+      return rewriter.notifyMatchFailure(
+          op, "2-D strides, dilations, output_padding, pads, output_shape");
+    for (int i = 0; i < 2; ++i)
+      if (strides[i] < 1 || dilations[i] < 1 || outPad[i] < 0 ||
+          outPad[i] >= std::max(strides[i], dilations[i]) || pads[i] < 0 ||
+          pads[2 + i] < 0)
+        return rewriter.notifyMatchFailure(op, "bad strides or paddings");
+    // With output_shape (or SAME_*: the input's size times the stride) the
+    // pads follow from it (ONNX's rule; negative ones add zeros at the
+    // border): total = stride * (in - 1) + output_padding + (kernel - 1) *
+    // dilation + 1 - out, split in half, the odd one at the end (at the
+    // start with SAME_UPPER).
+    bool same = padMode.starts_with("SAME");
+    if (outputShape || same) {
+      for (int i = 0; i < 2; ++i) {
+        int64_t in = xt.getDimSize(2 + i);
+        int64_t target = outputShape ? outputShape[i] : in * strides[i];
+        int64_t total = strides[i] * (in - 1) + outPad[i] +
+                        (kernel[i] - 1) * dilations[i] + 1 - target;
+        int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2); // floor
+        bool upper = padMode == "SAME_UPPER";
+        pads[i] = upper ? half : total - half;
+        pads[2 + i] = upper ? total - half : half;
+      }
+    }
+    SmallVector<int64_t> outShape{xt.getDimSize(0), outChannels, 0, 0};
+    for (int i = 0; i < 2; ++i)
+      outShape[2 + i] = strides[i] * (xt.getDimSize(2 + i) - 1) + outPad[i] +
+                        (kernel[i] - 1) * dilations[i] + 1 - pads[i] -
+                        pads[2 + i];
+    if (outShape[2] < 1 || outShape[3] < 1)
+      return rewriter.notifyMatchFailure(op, "empty output");
+    auto rt = RankedTensorType::get(outShape, t);
+    if (RankedTensorType declared = getResultType(op))
+      if (declared != rt)
+        return rewriter.notifyMatchFailure(op, "unexpected result type");
+    Location loc = op.getLoc();
+    Value zero = floatConst(rewriter, loc, t, 0);
+
+    // Zeros between the pixels.
+    SmallVector<int64_t> upShape(xt.getShape());
+    for (int i = 0; i < 2; ++i)
+      upShape[2 + i] = (xt.getDimSize(2 + i) - 1) * strides[i] + 1;
+    Value up = x;
+    if (strides[0] > 1 || strides[1] > 1) {
+      Value empty = tensor::EmptyOp::create(rewriter, loc, upShape, t);
+      Value zeros =
+          linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+      SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> sizes, steps;
+      for (int64_t d = 0; d < 4; ++d) {
+        sizes.push_back(rewriter.getIndexAttr(xt.getDimSize(d)));
+        steps.push_back(rewriter.getIndexAttr(d < 2 ? 1 : strides[d - 2]));
+      }
+      up = tensor::InsertSliceOp::create(rewriter, loc, x, zeros, offsets,
+                                         sizes, steps);
+    }
+    // Padding (positive part), then the crop (negative part).
+    SmallVector<int64_t> grow(4), crop(4);
+    for (int i = 0; i < 2; ++i) {
+      int64_t lo = dilations[i] * (kernel[i] - 1) - pads[i];
+      int64_t hi = dilations[i] * (kernel[i] - 1) - pads[2 + i] + outPad[i];
+      grow[i] = std::max<int64_t>(lo, 0);
+      grow[2 + i] = std::max<int64_t>(hi, 0);
+      crop[i] = std::max<int64_t>(-lo, 0);
+      crop[2 + i] = std::max<int64_t>(-hi, 0);
+    }
+    Value padded = padSpatial(rewriter, loc, up, grow, zero);
+    if (llvm::any_of(crop, [](int64_t c) { return c > 0; })) {
+      auto pt = cast<RankedTensorType>(padded.getType());
+      SmallVector<int64_t> offsets{0, 0, crop[0], crop[1]};
+      SmallVector<int64_t> sizes(pt.getShape());
+      for (int i = 0; i < 2; ++i)
+        sizes[2 + i] -= crop[i] + crop[2 + i];
+      if (sizes[2] < 1 || sizes[3] < 1)
+        return rewriter.notifyMatchFailure(op, "pads larger than the input");
+      padded = tensor::ExtractSliceOp::create(
+          rewriter, loc, RankedTensorType::get(sizes, t), padded, ValueRange{},
+          ValueRange{}, ValueRange{}, rewriter.getDenseI64ArrayAttr(offsets),
+          rewriter.getDenseI64ArrayAttr(sizes),
+          rewriter.getDenseI64ArrayAttr({1, 1, 1, 1}));
+    }
+
+    // The kernel flipped, [C, M, kh, kw] -> [M, C, kh, kw] (depthwise:
+    // [C, kh, kw]).
+    MLIRContext *ctx = op.getContext();
+    AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx);
+    int64_t wRank = depthwise ? 3 : 4;
+    AffineExpr kh = getAffineDimExpr(wRank - 2, ctx),
+               kw = getAffineDimExpr(wRank - 1, ctx);
+    SmallVector<AffineExpr> src =
+        depthwise
+            ? SmallVector<AffineExpr>{d0, getAffineConstantExpr(0, ctx),
+                                      kernel[0] - 1 - kh, kernel[1] - 1 - kw}
+            : SmallVector<AffineExpr>{d1, d0, kernel[0] - 1 - kh,
+                                      kernel[1] - 1 - kw};
+    SmallVector<int64_t> flippedShape =
+        depthwise
+            ? SmallVector<int64_t>{channels, kernel[0], kernel[1]}
+            : SmallVector<int64_t>{outChannels, channels, kernel[0], kernel[1]};
+    auto flippedType = RankedTensorType::get(flippedShape, t);
+    Value flippedInit = tensor::EmptyOp::create(rewriter, loc, flippedShape, t);
+    Value flipped =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{flippedType}, ValueRange{w},
+            ValueRange{flippedInit},
+            SmallVector<AffineMap>{AffineMap::get(wRank, 0, src, ctx),
+                                   rewriter.getMultiDimIdentityMap(wRank)},
+            SmallVector<utils::IteratorType>(wRank,
+                                             utils::IteratorType::parallel),
+            [](OpBuilder &nb, Location l, ValueRange s) {
+              linalg::YieldOp::create(nb, l, s[0]);
+            })
+            .getResult(0);
+
+    Value acc = filledLike(rewriter, loc, rt, x, zero);
+    auto ones = rewriter.getI64TensorAttr({1, 1});
+    auto dilationsAttr = rewriter.getI64TensorAttr(dilations);
+    Value y =
+        depthwise
+            ? linalg::DepthwiseConv2DNchwChwOp::create(
+                  rewriter, loc, TypeRange{rt}, ValueRange{padded, flipped},
+                  ValueRange{acc}, ones, dilationsAttr)
+                  .getResult(0)
+            : linalg::Conv2DNchwFchwOp::create(
+                  rewriter, loc, TypeRange{rt}, ValueRange{padded, flipped},
+                  ValueRange{acc}, ones, dilationsAttr)
+                  .getResult(0);
     if (op.getInputs().size() > 2 &&
         !isa<NoneType>(op.getInputs()[2].getType()))
       y = addChannelBias(rewriter, loc, y, op.getInputs()[2]);
@@ -463,9 +637,8 @@ struct PadPattern : ONNXPattern {
 void mlir::lowbit::populateONNXConvolutionPatterns(
     RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
-  patterns
-      .add<ConvPattern, BatchNormPattern, GlobalAveragePoolPattern, PadPattern>(
-          ctx);
+  patterns.add<ConvPattern, ConvTransposePattern, BatchNormPattern,
+               GlobalAveragePoolPattern, PadPattern>(ctx);
   patterns.add<PoolPattern>(ctx, "MaxPool", true);
   patterns.add<PoolPattern>(ctx, "AveragePool", false);
 }

@@ -51,3 +51,22 @@ func.func @pad_edge(%x: tensor<2x4xf32>) -> tensor<2x7xf32> {
   %0 = onnx.node "Pad"(%x, %pads) {domain = "", node_name = "pad", onnx_attrs = {mode = "edge"}, opset = 19 : i64} : (tensor<2x4xf32>, tensor<4xi64>) -> tensor<2x7xf32>
   return %0 : tensor<2x7xf32>
 }
+
+// -----
+
+// ConvTranspose as a convolution: stride - 1 zeros between the pixels (a
+// strided insert_slice into zeros), padded by dilation * (kernel - 1) -
+// pads (+ output_padding at the end), and the kernel flipped with its
+// channel axes swapped ([C, M, kh, kw] -> [M, C, kh, kw]).
+// CHECK: #[[FLIP:.*]] = affine_map<(d0, d1, d2, d3) -> (d1, d0, -d2 + 2, -d3 + 2)>
+// CHECK-LABEL: func.func @conv_transpose
+// CHECK: %[[Z:.*]] = linalg.fill {{.*}} -> tensor<1x3x9x7xf32>
+// CHECK: %[[UP:.*]] = tensor.insert_slice %arg0 into %[[Z]][0, 0, 0, 0] [1, 3, 5, 4] [1, 1, 2, 2] : tensor<1x3x5x4xf32> into tensor<1x3x9x7xf32>
+// CHECK: %[[P:.*]] = tensor.pad %[[UP]] low[0, 0, 1, 1] high[0, 0, 2, 2]
+// CHECK: %[[F:.*]] = linalg.generic {indexing_maps = [#[[FLIP]], #{{.*}}], {{.*}}} ins(%arg1 : tensor<3x2x3x3xf32>) outs(%{{.*}} : tensor<2x3x3x3xf32>)
+// CHECK: %[[C:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[P]], %[[F]] : tensor<1x3x12x10xf32>, tensor<2x3x3x3xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[C]], %arg2 : tensor<1x2x10x8xf32>, tensor<2xf32>)
+func.func @conv_transpose(%x: tensor<1x3x5x4xf32>, %w: tensor<3x2x3x3xf32>, %b: tensor<2xf32>) -> tensor<1x2x10x8xf32> {
+  %0 = onnx.node "ConvTranspose"(%x, %w, %b) {domain = "", node_name = "", onnx_attrs = {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>, output_padding = array<i64: 1, 1>}, opset = 11 : i64} : (tensor<1x3x5x4xf32>, tensor<3x2x3x3xf32>, tensor<2xf32>) -> tensor<1x2x10x8xf32>
+  return %0 : tensor<1x2x10x8xf32>
+}
