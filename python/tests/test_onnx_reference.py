@@ -306,6 +306,32 @@ def test_conv_transpose(tmp_path, wshape, attrs, rng):
             rtol=1e-5, atol=1e-5)
 
 
+def test_gather_elements_and_nd(tmp_path, rng):
+    """GatherElements along each axis (int32 and int64, negative indices)
+    and GatherND with tuples of 1 and 2 indices, batch_dims 0 and 1."""
+    F = TensorProto.FLOAT
+    inits = [
+        numpy_helper.from_array(rng.integers(-3, 3, (3, 2, 4)).astype(np.int64), "e0"),
+        numpy_helper.from_array(rng.integers(-2, 2, (3, 5, 4)).astype(np.int32), "e1"),
+        numpy_helper.from_array(rng.integers(-4, 4, (3, 2, 2)).astype(np.int64), "e2"),
+        numpy_helper.from_array(np.array([[2, -1], [0, 1], [-3, 0]], np.int64), "n0"),
+        numpy_helper.from_array(np.array([[[1], [0]], [[2], [-1]]], np.int64), "n1"),
+        numpy_helper.from_array(np.array([[1, 3], [0, -4], [2, 0]], np.int64), "nb"),
+    ]
+    nodes = [
+        helper.make_node("GatherElements", ["x", "e0"], ["g0"], axis=0),
+        helper.make_node("GatherElements", ["x", "e1"], ["g1"], axis=1),
+        helper.make_node("GatherElements", ["x", "e2"], ["g2"], axis=-1),
+        helper.make_node("GatherND", ["x", "n0"], ["d0"]),
+        helper.make_node("GatherND", ["x", "n1"], ["d1"]),
+        helper.make_node("GatherND", ["x", "nb"], ["d2"], batch_dims=1),
+    ]
+    outs = ["g0", "g1", "g2", "d0", "d1", "d2"]
+    path = save(tmp_path, nodes, [vi("x", F, [3, 5, 4])], [vi(n, F, None) for n in outs],
+                inits, opset=13)
+    compare(path, {"x": rng.standard_normal((3, 5, 4)).astype(np.float32)}, rtol=0, atol=0)
+
+
 QDQ_SEEDS = range(20)
 
 

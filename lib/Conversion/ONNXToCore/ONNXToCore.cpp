@@ -31,6 +31,7 @@ void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
   populateONNXElementwisePatterns(patterns);
   populateONNXMatMulPatterns(patterns);
   populateONNXShapePatterns(patterns);
+  populateONNXGatherPatterns(patterns);
   populateONNXReductionPatterns(patterns);
   populateONNXConcatSplitPatterns(patterns);
   populateONNXGeneratorPatterns(patterns);

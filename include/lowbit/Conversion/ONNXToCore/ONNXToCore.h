@@ -26,15 +26,18 @@ void populateONNXElementwisePatterns(RewritePatternSet &patterns);
 void populateONNXMatMulPatterns(RewritePatternSet &patterns);
 /// Shape, Reshape, Unsqueeze, Squeeze, Transpose, Range, Gather.
 void populateONNXShapePatterns(RewritePatternSet &patterns);
+/// GatherElements and GatherND.
+void populateONNXGatherPatterns(RewritePatternSet &patterns);
 /// Concat and Split.
 void populateONNXConcatSplitPatterns(RewritePatternSet &patterns);
 /// Slice, Flatten, CumSum.
 void populateONNXSlicePatterns(RewritePatternSet &patterns);
-/// Conv, BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, Pad.
+/// Conv, ConvTranspose, BatchNormalization, MaxPool, AveragePool,
+/// GlobalAveragePool, Pad.
 void populateONNXConvolutionPatterns(RewritePatternSet &patterns);
 /// Expand, ConstantOfShape, Trilu.
 void populateONNXGeneratorPatterns(RewritePatternSet &patterns);
-/// ReduceSum/Mean/Max, Softmax, LayerNormalization.
+/// ReduceSum/Mean/Max, Softmax, LogSoftmax, Hardmax, LayerNormalization.
 void populateONNXReductionPatterns(RewritePatternSet &patterns);
 /// Constant and Identity.
 void populateONNXConstantPatterns(RewritePatternSet &patterns);
