@@ -67,11 +67,17 @@ _MEMREF = re.compile(r"Unranked Memref .*?sizes = \[([0-9, ]*)\].*?data =\s*(.*?
 
 
 def parse_printed_memrefs(text: str):
-    """Parses every printMemrefF32 block of mlir-runner output into arrays."""
+    """Parses every printMemref block of mlir-runner output into arrays
+    (int64 where every value is an integer, float64 otherwise)."""
     arrays = []
     for sizes, data in _MEMREF.findall(text):
         shape = tuple(int(s) for s in sizes.split(",") if s.strip())
         numbers = re.findall(r"[-+]?(?:nan|inf|\d+\.?\d*(?:[eE][-+]?\d+)?)", data)
-        values = np.array([float(n) for n in numbers], dtype=np.float64)
+        # Integers (the bit patterns of f64 results among them) stay exact:
+        # through float64 they would lose every bit past the 53rd.
+        if all(re.fullmatch(r"[-+]?\d+", n) for n in numbers):
+            values = np.array([int(n) for n in numbers], dtype=np.int64)
+        else:
+            values = np.array([float(n) for n in numbers], dtype=np.float64)
         arrays.append(values.reshape(shape))
     return arrays

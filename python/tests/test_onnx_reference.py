@@ -96,6 +96,63 @@ def test_integer_ops_and_cast(tmp_path):
                    "b": np.array([2, 3, 5, -2, 4, 7], np.int64)})
 
 
+@pytest.mark.parametrize("elem,fmod", [(TensorProto.INT32, 0), (TensorProto.INT64, 1),
+                                       (TensorProto.UINT8, 0), (TensorProto.FLOAT, 0),
+                                       (TensorProto.FLOAT, 1), (TensorProto.DOUBLE, 0)])
+def test_mod(tmp_path, elem, fmod, rng):
+    """Mod against numpy (np.fmod for fmod=1, np.mod for fmod=0, which takes
+    the divisor's sign), mixed signs, a zero integer divisor (0, as numpy
+    gives) and, for floats, signed zeros, infinities and NaN."""
+    dtype = helper.tensor_dtype_to_np_dtype(elem)
+    if np.issubdtype(dtype, np.floating):
+        a = np.concatenate([rng.uniform(-9, 9, 20), [0.0, -0.0, -3, 3, np.inf, 1, np.nan]])
+        b = np.concatenate([rng.uniform(-4, 4, 20), [-2, 2, np.inf, -np.inf, 2, 0.0, 2]])
+    else:
+        lo = 0 if dtype == np.uint8 else -50
+        a = rng.integers(lo, 100, 27)
+        b = rng.integers(lo // 5, 12, 27)
+        b[:3] = 0
+    a, b = a.astype(dtype), b.astype(dtype)
+    nodes = [helper.make_node("Mod", ["a", "b"], ["y"], fmod=fmod)]
+    path = save(tmp_path, nodes, [vi("a", elem, [27]), vi("b", elem, [27])], [vi("y", elem, [27])])
+    (ours,) = run_onnx(path, {"a": a, "b": b})
+    with np.errstate(all="ignore"):
+        want = np.fmod(a, b) if fmod else np.mod(a, b)
+    if not np.issubdtype(dtype, np.floating):
+        want = np.where(b == 0, 0, want).astype(dtype)
+    np.testing.assert_array_equal(ours, want)
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(want))
+
+
+@pytest.mark.parametrize("elem", [TensorProto.UINT8, TensorProto.UINT32, TensorProto.INT8,
+                                  TensorProto.INT32])
+@pytest.mark.parametrize("direction", ["LEFT", "RIGHT"])
+def test_bitshift(tmp_path, elem, direction, rng):
+    """BitShift against numpy on Python integers: shift amounts read as
+    unsigned (negative ones are past the width), past the width LEFT gives 0
+    and RIGHT the sign fill; RIGHT on signed types is arithmetic."""
+    dtype = helper.tensor_dtype_to_np_dtype(elem)
+    info = np.iinfo(dtype)
+    bits = info.bits
+    x = rng.integers(info.min, int(info.max) + 1, 32, dtype=np.int64).astype(dtype)
+    s = rng.integers(0, bits + 3, 32).astype(dtype)
+    if info.min < 0:
+        s[:4] = [-1, -8, bits, bits - 1]
+    nodes = [helper.make_node("BitShift", ["x", "s"], ["y"], direction=direction)]
+    path = save(tmp_path, nodes, [vi("x", elem, [32]), vi("s", elem, [32])], [vi("y", elem, [32])])
+    (ours,) = run_onnx(path, {"x": x, "s": s})
+    want = []
+    for xv, sv in zip(x.tolist(), s.tolist()):
+        amount = sv % (1 << bits)  # read as unsigned
+        if direction == "LEFT":
+            v = 0 if amount >= bits else (xv << amount) & ((1 << bits) - 1)
+            v = v - (1 << bits) if info.min < 0 and v >= 1 << (bits - 1) else v
+        else:
+            v = xv >> min(amount, bits - 1) if info.min < 0 else (0 if amount >= bits else xv >> amount)
+        want.append(v)
+    np.testing.assert_array_equal(ours, np.array(want, dtype))
+
+
 @pytest.mark.parametrize("shapes", [((2, 3, 16), (16, 8)), ((1, 4, 2, 3), (5, 1, 3, 6))])
 def test_matmul(tmp_path, shapes, rng):
     F = TensorProto.FLOAT

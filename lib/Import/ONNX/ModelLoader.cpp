@@ -13,6 +13,7 @@
 
 #include <climits>
 #include <exception>
+#include <unordered_map>
 #include <unordered_set>
 
 using namespace mlir::lowbit;
@@ -73,6 +74,46 @@ static ::onnx::TensorProto stripData(const ::onnx::TensorProto &tensor) {
   return stripped;
 }
 
+/// Why a node of `graph` or of its subgraphs fails its schema's own check
+/// (empty if none does) (input and output counts, no empty name for a required input,
+/// attribute types). ONNX's inference functions assume it: a required input
+/// left empty ("") has no type, and some of them dereference it (found by
+/// the fuzzer, in libonnx).
+static std::string
+schemaMismatch(const ::onnx::GraphProto &graph,
+               const std::unordered_map<std::string, int> &opsets) {
+  for (const ::onnx::NodeProto &node : graph.node()) {
+    for (const ::onnx::AttributeProto &attr : node.attribute()) {
+      std::string why;
+      if (attr.has_g())
+        why = schemaMismatch(attr.g(), opsets);
+      for (const ::onnx::GraphProto &sub : attr.graphs())
+        if (why.empty())
+          why = schemaMismatch(sub, opsets);
+      if (!why.empty())
+        return why;
+    }
+    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+    auto version = opsets.find(domain);
+    if (version == opsets.end())
+      continue;
+    const ::onnx::OpSchema *schema = ::onnx::OpSchemaRegistry::Schema(
+        node.op_type(), version->second, domain);
+    if (!schema)
+      continue;
+    try {
+      schema->Verify(node);
+    } catch (const std::exception &e) {
+      return "node '" + node.name() + "' (" + node.op_type() +
+             ") does not match its schema: " + e.what();
+    } catch (...) {
+      return "node '" + node.name() + "' (" + node.op_type() +
+             ") does not match its schema";
+    }
+  }
+  return {};
+}
+
 void mlir::lowbit::inferModelShapes(::onnx::ModelProto &model,
                                     std::string &warning) {
   ::onnx::GraphProto *graph = model.mutable_graph();
@@ -97,6 +138,13 @@ void mlir::lowbit::inferModelShapes(::onnx::ModelProto &model,
     for (const std::string &in : node.input())
       if (!in.empty() && !defined.count(in))
         return;
+  std::unordered_map<std::string, int> opsets;
+  for (const auto &imp : model.opset_import())
+    opsets[imp.domain() == "ai.onnx" ? "" : imp.domain()] =
+        static_cast<int>(imp.version());
+  warning = schemaMismatch(*graph, opsets);
+  if (!warning.empty())
+    return;
   google::protobuf::RepeatedPtrField<::onnx::TensorProto> weights;
   weights.Swap(graph->mutable_initializer());
   for (const ::onnx::TensorProto &tensor : weights)

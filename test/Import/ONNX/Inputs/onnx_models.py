@@ -178,6 +178,15 @@ def too_few_inputs(out):
     onnx.save(m, out)
 
 
+def schema_mismatch(out):
+    # A Scan without its required 'body' (and an empty first input): libonnx's
+    # Scan inference dereferences the missing pieces (a fuzzer find), so the
+    # importer checks every node against its schema before inference.
+    nodes = [helper.make_node("Scan", ["", "x"], ["y"], name="scan")]
+    m = model(nodes, [vi("x", TensorProto.FLOAT, [2, 3])], [vi("y", TensorProto.FLOAT, None)])
+    onnx.save(m, out)
+
+
 def unknown_domain(out):
     nodes = [helper.make_node("Gelu", ["x"], ["y"], name="gelu", domain="com.microsoft")]
     m = model(nodes, [vi("x", TensorProto.FLOAT, [2])], [vi("y", TensorProto.FLOAT, [2])])
