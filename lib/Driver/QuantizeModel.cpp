@@ -269,6 +269,15 @@ LogicalResult mlir::lowbit::quantizeModel(ModuleOp module,
   std::string error;
   FailureOr<LayerFilter> all = LayerFilter::create("", "", error);
   std::vector<LinearLayer> layers = collectLinearLayers(module, *all);
+  // A float compile (--method=none) of a model without linear layers (a
+  // CNN: its convolutions are not quantized yet) has nothing to do here.
+  bool allFloat = llvm::all_of(recipe.passes(), [](const Recipe::Pass &p) {
+    return *p.settings.method == "none";
+  });
+  if (layers.empty() && allFloat && !recipe.smooth && !recipe.rotate) {
+    log << "  no linear layer to quantize: the model stays in float\n";
+    return success();
+  }
   if (layers.empty())
     return module.emitError()
            << options.input << ": the model has no linear layer with a "

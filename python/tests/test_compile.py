@@ -439,3 +439,57 @@ def test_c_api_null_arguments(mlp):
         assert b"input 0 ('x') is null" in err.value
     # A null error buffer is allowed.
     assert lib.lowbit_model_run(None, None, None, 1, None, 0) != 0
+
+
+def paddle_style_model(path, rng, head=True):
+    """A CNN as paddle2onnx exports it: the batch written as dim_value -1,
+    and the classifier's Reshape target computed as Shape -> Cast(int32) ->
+    Slice -> Cast(int64) -> Concat, where ONNX's data propagation stops (the
+    Reshape and every node after it come untyped). head=False: the
+    convolutions alone (no linear layer)."""
+    F = TensorProto.FLOAT
+    c = lambda name, a: numpy_helper.from_array(np.asarray(a), name)
+    inits = [c("k1", rng.standard_normal((8, 3, 3, 3)).astype(np.float32) * 0.3),
+             c("b1", rng.standard_normal(8).astype(np.float32) * 0.1),
+             c("k2", rng.standard_normal((8, 1, 3, 3)).astype(np.float32) * 0.3),
+             c("w", rng.standard_normal((8, 4)).astype(np.float32)),
+             c("b", rng.standard_normal(4).astype(np.float32)),
+             c("zero", np.array([0], np.int64)), c("one", np.array([1], np.int64)),
+             c("minus1", np.array([-1], np.int64))]
+    nodes = [helper.make_node("Conv", ["x", "k1", "b1"], ["c1"], pads=[1, 1, 1, 1], strides=[2, 2]),
+             helper.make_node("HardSigmoid", ["c1"], ["h"], alpha=0.2, beta=0.5),
+             helper.make_node("Mul", ["c1", "h"], ["a1"]),
+             helper.make_node("Conv", ["a1", "k2"], ["c2"], group=8, pads=[1, 1, 1, 1])]
+    out = "c2"
+    if head:
+        nodes += [helper.make_node("GlobalAveragePool", ["c2"], ["p"]),
+                  helper.make_node("Shape", ["p"], ["s"]),
+                  helper.make_node("Cast", ["s"], ["s32"], to=TensorProto.INT32),
+                  helper.make_node("Slice", ["s32", "zero", "one", "zero", "one"], ["n32"]),
+                  helper.make_node("Cast", ["n32"], ["n"], to=TensorProto.INT64),
+                  helper.make_node("Concat", ["n", "minus1"], ["target"], axis=-1),
+                  helper.make_node("Reshape", ["p", "target"], ["flat"]),
+                  helper.make_node("MatMul", ["flat", "w"], ["m"]),
+                  helper.make_node("Add", ["m", "b"], ["logits"]),
+                  helper.make_node("Softmax", ["logits"], ["y"], axis=1)]
+        out = "y"
+    graph = helper.make_graph(nodes, "paddle", [vi("x", F, [-1, 3, 16, 16])],
+                              [helper.make_tensor_value_info(out, F, None)], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.mark.parametrize("head", [True, False])
+def test_paddle_style_cnn_compiles_in_float(tmp_path, head, rng):
+    """-1 batch dimensions are dynamic, the untyped Reshape chain gets its
+    types from the conversion (TypeRefinement), and --method=none compiles a
+    model without linear layers; outputs match onnxruntime."""
+    model = paddle_style_model(tmp_path / "m.onnx", rng, head)
+    art = compile_onnx(model, tmp_path / "art", {"x": (2, 3, 16, 16)},
+                       extra_args=["--method=none"])
+    x = rng.uniform(-1, 1, (2, 3, 16, 16)).astype(np.float32)
+    (ref,) = reference_session(model).run(None, {"x": x})
+    (ours,) = Model(art, threads=1).run(x)
+    assert ours.shape == ref.shape == ((2, 4) if head else (2, 8, 8, 8))
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5)

@@ -15,6 +15,8 @@
 //   without a folder leaves the generic as it is;
 // - FoldConstantInsertSlices: insert_slice chains of constants that define
 //   every element of a tensor (Concat's lowering) are that constant;
+// - upstream's extract_slice-of-constant folding (Slice's lowering), for
+//   results of at most kMaxFoldedElements;
 // - RefineReshapeWithConstantShape: a tensor.reshape whose shape operand is
 //   a constant has the static type the shape says.
 //
@@ -240,6 +242,12 @@ void mlir::lowbit::populateONNXFoldingPatterns(RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<FoldConstantGeneric, FoldConstantInsertSlices,
                RefineReshapeWithConstantShape>(ctx);
+  // Slices of small constants (an exporter's Slice of a Shape result).
+  tensor::populateFoldConstantExtractSlicePatterns(
+      patterns, [](tensor::ExtractSliceOp op) {
+        return op.getResultType().hasStaticShape() &&
+               op.getResultType().getNumElements() <= kMaxFoldedElements;
+      });
   Dialect *dialects[] = {ctx->getLoadedDialect<arith::ArithDialect>(),
                          ctx->getLoadedDialect<tensor::TensorDialect>(),
                          ctx->getLoadedDialect<linalg::LinalgDialect>()};

@@ -218,87 +218,85 @@ void mlir::lowbit::populateONNXElementwisePatterns(
   // Mod: fmod = 1 takes the dividend's sign (C's fmod; required for
   // floats), fmod = 0 the divisor's (Python's %). An integer divisor of 0
   // gives 0 (numpy's result) instead of a trap.
-  add("Mod",
-      [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp op) {
-        bool fmod = getIntAttr(op, "fmod", 0) != 0;
-        if (isa<FloatType>(t)) {
-          Value r = arith::RemFOp::create(b, loc, s[0], s[1]);
-          if (fmod)
-            return r;
-          // numpy's mod: a nonzero remainder whose sign differs from the
-          // divisor's moves by one divisor (-3 mod inf = inf), a zero one
-          // takes the divisor's sign; NaN stays NaN.
-          Value zero = constantLike(b, loc, t, 0);
-          Value rNeg = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
-                                             r, zero);
-          Value dNeg = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
-                                             s[1], zero);
-          Value isZero = arith::CmpFOp::create(
-              b, loc, arith::CmpFPredicate::OEQ, r, zero);
-          Value differ = arith::AndIOp::create(
-              b, loc, arith::XOrIOp::create(b, loc, rNeg, dNeg),
-              arith::XOrIOp::create(b, loc, isZero,
-                                    constantLike(b, loc, b.getI1Type(), 1)));
-          r = arith::SelectOp::create(b, loc, differ,
-                                      arith::AddFOp::create(b, loc, r, s[1]), r);
-          Value signedZero = math::CopySignOp::create(b, loc, zero, s[1]);
-          return arith::SelectOp::create(b, loc, isZero, signedZero, r)
-              .getResult();
-        }
-        Value zero = constantLike(b, loc, t, 0);
-        Value byZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                             s[1], zero);
-        Value d = arith::SelectOp::create(b, loc, byZero,
-                                          constantLike(b, loc, t, 1), s[1]);
-        Value r;
-        if (isUnsignedNode(op)) {
-          r = arith::RemUIOp::create(b, loc, s[0], d);
-        } else {
-          r = arith::RemSIOp::create(b, loc, s[0], d);
-          if (!fmod) {
-            // A nonzero remainder whose sign differs from the divisor's
-            // moves by one divisor.
-            Value rNeg = arith::CmpIOp::create(
-                b, loc, arith::CmpIPredicate::slt, r, zero);
-            Value dNeg = arith::CmpIOp::create(
-                b, loc, arith::CmpIPredicate::slt, d, zero);
-            Value nonzero = arith::CmpIOp::create(
-                b, loc, arith::CmpIPredicate::ne, r, zero);
-            Value differ = arith::AndIOp::create(
-                b, loc, nonzero, arith::XOrIOp::create(b, loc, rNeg, dNeg));
-            r = arith::SelectOp::create(b, loc, differ,
-                                        arith::AddIOp::create(b, loc, r, d), r);
-          }
-        }
-        return arith::SelectOp::create(b, loc, byZero, zero, r).getResult();
-      });
+  add("Mod", [](OpBuilder &b, Location loc, ValueRange s, Type t,
+                onnx::NodeOp op) {
+    bool fmod = getIntAttr(op, "fmod", 0) != 0;
+    if (isa<FloatType>(t)) {
+      Value r = arith::RemFOp::create(b, loc, s[0], s[1]);
+      if (fmod)
+        return r;
+      // numpy's mod: a nonzero remainder whose sign differs from the
+      // divisor's moves by one divisor (-3 mod inf = inf), a zero one
+      // takes the divisor's sign; NaN stays NaN.
+      Value zero = constantLike(b, loc, t, 0);
+      Value rNeg =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, r, zero);
+      Value dNeg =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, s[1], zero);
+      Value isZero =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, r, zero);
+      Value differ = arith::AndIOp::create(
+          b, loc, arith::XOrIOp::create(b, loc, rNeg, dNeg),
+          arith::XOrIOp::create(b, loc, isZero,
+                                constantLike(b, loc, b.getI1Type(), 1)));
+      r = arith::SelectOp::create(b, loc, differ,
+                                  arith::AddFOp::create(b, loc, r, s[1]), r);
+      Value signedZero = math::CopySignOp::create(b, loc, zero, s[1]);
+      return arith::SelectOp::create(b, loc, isZero, signedZero, r).getResult();
+    }
+    Value zero = constantLike(b, loc, t, 0);
+    Value byZero =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, s[1], zero);
+    Value d = arith::SelectOp::create(b, loc, byZero,
+                                      constantLike(b, loc, t, 1), s[1]);
+    Value r;
+    if (isUnsignedNode(op)) {
+      r = arith::RemUIOp::create(b, loc, s[0], d);
+    } else {
+      r = arith::RemSIOp::create(b, loc, s[0], d);
+      if (!fmod) {
+        // A nonzero remainder whose sign differs from the divisor's
+        // moves by one divisor.
+        Value rNeg =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, r, zero);
+        Value dNeg =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, d, zero);
+        Value nonzero =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, r, zero);
+        Value differ = arith::AndIOp::create(
+            b, loc, nonzero, arith::XOrIOp::create(b, loc, rNeg, dNeg));
+        r = arith::SelectOp::create(b, loc, differ,
+                                    arith::AddIOp::create(b, loc, r, d), r);
+      }
+    }
+    return arith::SelectOp::create(b, loc, byZero, zero, r).getResult();
+  });
   // BitShift: a shift amount is read as unsigned, so a negative one is past
   // the width. Past the width, LEFT gives 0 and RIGHT the sign fill (0 for
   // unsigned types); RIGHT on signed types is arithmetic.
-  add("BitShift",
-      [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp op) {
-        auto direction = op.getOnnxAttrs().getAs<StringAttr>("direction");
-        bool left = direction && direction.getValue() == "LEFT";
-        bool isSigned = !isUnsignedNode(op);
-        unsigned width = t.getIntOrFloatBitWidth();
-        Value tooFar =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, s[1],
-                                  constantLike(b, loc, t, width));
-        Value amount = arith::SelectOp::create(
-            b, loc, tooFar, constantLike(b, loc, t, width - 1), s[1]);
-        if (left) {
-          Value shifted = arith::ShLIOp::create(b, loc, s[0], amount);
-          return arith::SelectOp::create(b, loc, tooFar,
-                                         constantLike(b, loc, t, 0), shifted)
-              .getResult();
-        }
-        if (isSigned)
-          return arith::ShRSIOp::create(b, loc, s[0], amount).getResult();
-        Value shifted = arith::ShRUIOp::create(b, loc, s[0], amount);
-        return arith::SelectOp::create(b, loc, tooFar,
-                                       constantLike(b, loc, t, 0), shifted)
-            .getResult();
-      });
+  add("BitShift", [](OpBuilder &b, Location loc, ValueRange s, Type t,
+                     onnx::NodeOp op) {
+    auto direction = op.getOnnxAttrs().getAs<StringAttr>("direction");
+    bool left = direction && direction.getValue() == "LEFT";
+    bool isSigned = !isUnsignedNode(op);
+    unsigned width = t.getIntOrFloatBitWidth();
+    Value tooFar = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                         s[1], constantLike(b, loc, t, width));
+    Value amount = arith::SelectOp::create(
+        b, loc, tooFar, constantLike(b, loc, t, width - 1), s[1]);
+    if (left) {
+      Value shifted = arith::ShLIOp::create(b, loc, s[0], amount);
+      return arith::SelectOp::create(b, loc, tooFar, constantLike(b, loc, t, 0),
+                                     shifted)
+          .getResult();
+    }
+    if (isSigned)
+      return arith::ShRSIOp::create(b, loc, s[0], amount).getResult();
+    Value shifted = arith::ShRUIOp::create(b, loc, s[0], amount);
+    return arith::SelectOp::create(b, loc, tooFar, constantLike(b, loc, t, 0),
+                                   shifted)
+        .getResult();
+  });
   add("Max", variadic<arith::MaximumFOp, arith::MaxSIOp, arith::MaxUIOp>());
   add("Min", variadic<arith::MinimumFOp, arith::MinSIOp, arith::MinUIOp>());
   add("Sum", variadic<arith::AddFOp, arith::AddIOp>());

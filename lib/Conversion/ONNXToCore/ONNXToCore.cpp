@@ -39,6 +39,7 @@ void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
   populateONNXConvolutionPatterns(patterns);
   populateONNXQuantizationPatterns(patterns);
   populateONNXResizePatterns(patterns);
+  populateONNXTypeRefinementPatterns(patterns);
 }
 
 LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {
@@ -92,8 +93,9 @@ void mlir::lowbit::refineResultTypes(func::FuncOp func) {
     if (!castOp)
       continue;
     auto from = dyn_cast<RankedTensorType>(castOp.getSource().getType());
-    auto to = dyn_cast<RankedTensorType>(castOp.getType());
-    if (!from || !to || !from.hasStaticShape() || to.hasStaticShape())
+    auto to = dyn_cast<TensorType>(castOp.getType());
+    if (!from || !to || !from.hasStaticShape() ||
+        (to.hasRank() && to.hasStaticShape()))
       continue;
     operand.set(castOp.getSource());
     results[operand.getOperandNumber()] = from;

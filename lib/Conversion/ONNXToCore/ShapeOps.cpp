@@ -49,15 +49,24 @@ struct ShapePattern : ONNXPattern {
     };
     int64_t start = clamp(getIntAttr(op, "start", 0));
     int64_t end = clamp(getIntAttr(op, "end", rank));
+    int64_t n = std::max<int64_t>(end - start, 0);
+    // Checked before any op is built: a pattern that fails after creating
+    // ops makes the greedy driver loop. A result typed tensor<?xi64> gets
+    // the static length and a cast back.
+    if (resultType.getRank() != 1 ||
+        (!resultType.isDynamicDim(0) && resultType.getDimSize(0) != n))
+      return failure();
     Location loc = op.getLoc();
     SmallVector<Value> dims;
     for (int64_t d = start; d < end; ++d)
       dims.push_back(arith::IndexCastOp::create(
           rewriter, loc, rewriter.getI64Type(),
           dimSize(rewriter, loc, op.getInputs()[0], d)));
-    if ((int64_t)dims.size() != resultType.getNumElements())
-      return failure();
-    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, resultType, dims);
+    auto exact = RankedTensorType::get({n}, resultType.getElementType());
+    Value shape = tensor::FromElementsOp::create(rewriter, loc, exact, dims);
+    if (exact != resultType)
+      shape = tensor::CastOp::create(rewriter, loc, resultType, shape);
+    rewriter.replaceOp(op, shape);
     return success();
   }
 };

@@ -18,6 +18,29 @@
 
 using namespace mlir::lowbit;
 
+/// Some exporters (paddle2onnx) write a dynamic dimension as dim_value -1:
+/// it becomes a dimension without value, as the ONNX spec spells dynamic
+/// ones, so that shape inference and --input-shape treat it as such.
+static void clearNegativeDims(::onnx::GraphProto &graph) {
+  auto clear = [](::onnx::ValueInfoProto &info) {
+    if (!info.type().has_tensor_type() ||
+        !info.type().tensor_type().has_shape())
+      return;
+    for (auto &dim : *info.mutable_type()
+                          ->mutable_tensor_type()
+                          ->mutable_shape()
+                          ->mutable_dim())
+      if (dim.has_dim_value() && dim.dim_value() < 0)
+        dim.clear_dim_value();
+  };
+  for (auto &info : *graph.mutable_input())
+    clear(info);
+  for (auto &info : *graph.mutable_output())
+    clear(info);
+  for (auto &info : *graph.mutable_value_info())
+    clear(info);
+}
+
 std::unique_ptr<::onnx::ModelProto>
 mlir::lowbit::parseModelProto(llvm::StringRef bytes, std::string &error) {
   if (bytes.size() > static_cast<size_t>(INT_MAX)) {
@@ -40,6 +63,7 @@ mlir::lowbit::parseModelProto(llvm::StringRef bytes, std::string &error) {
       error = "the model has no graph";
       return nullptr;
     }
+    clearNegativeDims(*model->mutable_graph());
     return model;
   } catch (const std::exception &e) {
     error = std::string("protobuf parsing failed: ") + e.what();
@@ -75,9 +99,9 @@ static ::onnx::TensorProto stripData(const ::onnx::TensorProto &tensor) {
 }
 
 /// Why a node of `graph` or of its subgraphs fails its schema's own check
-/// (empty if none does) (input and output counts, no empty name for a required input,
-/// attribute types). ONNX's inference functions assume it: a required input
-/// left empty ("") has no type, and some of them dereference it (found by
+/// (empty if none does) (input and output counts, no empty name for a required
+/// input, attribute types). ONNX's inference functions assume it: a required
+/// input left empty ("") has no type, and some of them dereference it (found by
 /// the fuzzer, in libonnx).
 static std::string
 schemaMismatch(const ::onnx::GraphProto &graph,

@@ -45,6 +45,10 @@ void populateONNXConstantPatterns(RewritePatternSet &patterns);
 void populateONNXResizePatterns(RewritePatternSet &patterns);
 /// QuantizeLinear, DequantizeLinear (per tensor, per axis, blocked).
 void populateONNXQuantizationPatterns(RewritePatternSet &patterns);
+/// Ranked result types for nodes that ONNX's shape inference left
+/// unranked (a Reshape target it could not propagate, and the nodes after
+/// it), from their ranked operands.
+void populateONNXTypeRefinementPatterns(RewritePatternSet &patterns);
 /// Every family above.
 void populateONNXToCorePatterns(RewritePatternSet &patterns);
 /// The folding the conversion applies with the patterns: the
@@ -54,8 +58,9 @@ void populateONNXToCorePatterns(RewritePatternSet &patterns);
 void populateONNXFoldingPatterns(RewritePatternSet &patterns);
 
 /// Gives `func` the static result types its returned values have when they
-/// reach the return through a tensor.cast to a less static type (graph
-/// outputs ONNX shape inference left dynamic and folding made static).
+/// reach the return through a tensor.cast to a less static or unranked type
+/// (graph outputs ONNX shape inference left dynamic or untyped and folding
+/// made static).
 void refineResultTypes(func::FuncOp func);
 
 /// Emits one error on `root` listing every onnx.node left under it (op type,
