@@ -119,6 +119,19 @@ struct MatMulPattern : ONNXPattern {
       return rewriter.notifyMatchFailure(op, "needs ranked operands");
     Location loc = op.getLoc();
     bool lhsVector = lhsType.getRank() == 1, rhsVector = rhsType.getRank() == 1;
+    // The full result type, with the promoted dimensions; checked against
+    // the operands' ranks before any op is built (a result type that
+    // disagrees, as a corrupt model may give, is refused).
+    SmallVector<int64_t> shape(resultType.getShape());
+    if (lhsVector)
+      shape.insert(shape.end() - (rhsVector ? 0 : 1), 1);
+    if (rhsVector)
+      shape.push_back(1);
+    int64_t operandRank =
+        std::max<int64_t>(std::max<int64_t>(lhsType.getRank(), 2),
+                          std::max<int64_t>(rhsType.getRank(), 2));
+    if ((int64_t)shape.size() != operandRank)
+      return rewriter.notifyMatchFailure(op, "result rank");
     auto promote = [&](Value v, RankedTensorType t, bool asRow) {
       SmallVector<int64_t> shape{1, t.getDimSize(0)};
       SmallVector<Value> sizes{indexConst(rewriter, loc, 1),
@@ -134,14 +147,6 @@ struct MatMulPattern : ONNXPattern {
       lhs = promote(lhs, lhsType, /*asRow=*/true);
     if (rhsVector)
       rhs = promote(rhs, rhsType, /*asRow=*/false);
-    // The full result type, with the promoted dimensions.
-    SmallVector<int64_t> shape(resultType.getShape());
-    if (lhsVector)
-      shape.insert(shape.end() - (rhsVector ? 0 : 1), 1);
-    if (rhsVector)
-      shape.push_back(1);
-    if (shape.size() < 2)
-      return rewriter.notifyMatchFailure(op, "result rank");
     auto fullType = RankedTensorType::get(shape, resultType.getElementType());
     FailureOr<Value> result = buildMatMul(rewriter, loc, fullType, lhs, rhs);
     if (failed(result))
