@@ -107,6 +107,19 @@ FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
   return out;
 }
 
+/// The axes of a Squeeze/Unsqueeze/Reduce* node: its second input (a
+/// constant) from opset `inputSince` on, its `axes` attribute before; empty
+/// when absent, nullopt when the input is not a constant.
+std::optional<SmallVector<int64_t>>
+axesOf(onnx::NodeOp op, ArrayRef<RankedTensorType> in, int64_t inputSince) {
+  if (static_cast<int64_t>(op.getOpset()) >= inputSince)
+    return in.size() > 1 && in[1] ? constantInts(op.getInputs()[1])
+                                  : SmallVector<int64_t>();
+  if (auto attr = op.getOnnxAttrs().getAs<DenseI64ArrayAttr>("axes"))
+    return SmallVector<int64_t>(attr.asArrayRef());
+  return SmallVector<int64_t>();
+}
+
 /// The shape ONNX gives result 0 of `op`, from its ranked operands.
 FailureOr<SmallVector<int64_t>> inferShape(onnx::NodeOp op) {
   StringRef type = op.getOpType();
@@ -187,14 +200,7 @@ FailureOr<SmallVector<int64_t>> inferShape(onnx::NodeOp op) {
     return SmallVector<int64_t>{std::max<int64_t>(end - start, 0)};
   }
   if (type == "Squeeze" || type == "Unsqueeze") {
-    std::optional<SmallVector<int64_t>> axes;
-    if (op.getOpset() >= 13)
-      axes = in.size() > 1 && in[1] ? constantInts(op.getInputs()[1])
-                                    : SmallVector<int64_t>();
-    else if (auto attr = op.getOnnxAttrs().getAs<DenseI64ArrayAttr>("axes"))
-      axes = SmallVector<int64_t>(attr.asArrayRef());
-    else
-      axes = SmallVector<int64_t>();
+    std::optional<SmallVector<int64_t>> axes = axesOf(op, in, 13);
     if (!axes)
       return failure();
     ArrayRef<int64_t> shape = in[0].getShape();
@@ -342,16 +348,8 @@ FailureOr<SmallVector<int64_t>> inferShape(onnx::NodeOp op) {
   }
   if (kReductions.contains(type)) {
     int64_t rank = in[0].getRank();
-    std::optional<SmallVector<int64_t>> axes;
-    bool hasAxesInput = in.size() > 1 && in[1];
-    int64_t axesInputSince = type == "ReduceSum" ? 13 : 18;
-    if (static_cast<int64_t>(op.getOpset()) >= axesInputSince)
-      axes = hasAxesInput ? constantInts(op.getInputs()[1])
-                          : SmallVector<int64_t>();
-    else if (auto attr = op.getOnnxAttrs().getAs<DenseI64ArrayAttr>("axes"))
-      axes = SmallVector<int64_t>(attr.asArrayRef());
-    else
-      axes = SmallVector<int64_t>();
+    std::optional<SmallVector<int64_t>> axes =
+        axesOf(op, in, type == "ReduceSum" ? 13 : 18);
     if (!axes)
       return failure();
     if (axes->empty() && getIntAttr(op, "noop_with_empty_axes", 0))
