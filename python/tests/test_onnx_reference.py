@@ -522,3 +522,67 @@ def test_pool_ceil_mode(tmp_path, op, extra, rng):
                               pads=[1, 1, 0, 0], ceil_mode=1, **extra)]
     path = save(tmp_path, nodes, [vi("x", F, [1, 2, 8, 7])], [vi("y", F, None)])
     compare(path, {"x": rng.standard_normal((1, 2, 8, 7)).astype(np.float32)})
+
+
+@pytest.mark.parametrize("op", ["ArgMax", "ArgMin"])
+@pytest.mark.parametrize("elem", [TensorProto.FLOAT, TensorProto.INT32, TensorProto.UINT8])
+def test_argmax_argmin(tmp_path, op, elem, rng):
+    """Against onnxruntime (optimizations off): every axis, keepdims 0/1,
+    select_last_index 0/1, with ties (small integers) so first/last differ."""
+    dtype = helper.tensor_dtype_to_np_dtype(elem)
+    x = rng.integers(0 if dtype == np.uint8 else -3, 4, (3, 4, 5)).astype(dtype)
+    if dtype == np.float32:
+        x += rng.choice([0, 0.5], x.shape).astype(np.float32)
+    for axis in (0, 1, -1):
+        for keep in (0, 1):
+            for last in (0, 1):
+                nodes = [helper.make_node(op, ["x"], ["y"], axis=axis, keepdims=keep,
+                                          select_last_index=last)]
+                path = save(tmp_path, nodes, [vi("x", elem, [3, 4, 5])],
+                            [vi("y", TensorProto.INT64, None)])
+                (ours,) = run_onnx(path, {"x": x})
+                (ref,) = reference_session(path).run(None, {"x": x})
+                np.testing.assert_array_equal(ours, ref, err_msg=f"{axis=} {keep=} {last=}")
+
+
+def test_size(tmp_path, rng):
+    nodes = [helper.make_node("Size", ["x"], ["y"])]
+    path = save(tmp_path, nodes, [vi("x", TensorProto.FLOAT, [3, 4, 5])],
+                [vi("y", TensorProto.INT64, [])])
+    compare(path, {"x": rng.standard_normal((3, 4, 5)).astype(np.float32)})
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 5), (2, 4, 3, 3)])
+def test_instance_normalization(tmp_path, shape, rng):
+    F = TensorProto.FLOAT
+    c = shape[1]
+    nodes = [helper.make_node("InstanceNormalization", ["x", "s", "b"], ["y"], epsilon=1e-3)]
+    path = save(tmp_path, nodes, [vi("x", F, list(shape)), vi("s", F, [c]), vi("b", F, [c])],
+                [vi("y", F, list(shape))])
+    compare(path, {"x": (rng.standard_normal(shape) * 3 + 1).astype(np.float32),
+                   "s": rng.standard_normal(c).astype(np.float32),
+                   "b": rng.standard_normal(c).astype(np.float32)}, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("opset", [18, 21])
+def test_group_normalization(tmp_path, opset, rng):
+    """Opset 21: scale and bias per channel; 18: per group (numpy reference,
+    as the opset-18 definition reads)."""
+    F = TensorProto.FLOAT
+    n, c, g, h, w = 2, 6, 3, 4, 3
+    k = c if opset >= 21 else g
+    nodes = [helper.make_node("GroupNormalization", ["x", "s", "b"], ["y"], num_groups=g,
+                              epsilon=1e-4)]
+    path = save(tmp_path, nodes, [vi("x", F, [n, c, h, w]), vi("s", F, [k]), vi("b", F, [k])],
+                [vi("y", F, [n, c, h, w])], opset=opset)
+    x = (rng.standard_normal((n, c, h, w)) * 2 - 1).astype(np.float32)
+    s = rng.standard_normal(k).astype(np.float32)
+    b = rng.standard_normal(k).astype(np.float32)
+    (ours,) = run_onnx(path, {"x": x, "s": s, "b": b})
+    xg = x.reshape(n, g, -1).astype(np.float64)
+    norm = (xg - xg.mean(-1, keepdims=True)) / np.sqrt(xg.var(-1, keepdims=True) + 1e-4)
+    if opset >= 21:
+        want = norm.reshape(n, c, h, w) * s[None, :, None, None] + b[None, :, None, None]
+    else:
+        want = (norm * s[None, :, None] + b[None, :, None]).reshape(n, c, h, w)
+    np.testing.assert_allclose(ours, want, rtol=2e-5, atol=2e-5)

@@ -33,6 +33,7 @@ void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
   populateONNXShapePatterns(patterns);
   populateONNXGatherPatterns(patterns);
   populateONNXReductionPatterns(patterns);
+  populateONNXArgReductionPatterns(patterns);
   populateONNXConcatSplitPatterns(patterns);
   populateONNXGeneratorPatterns(patterns);
   populateONNXSlicePatterns(patterns);

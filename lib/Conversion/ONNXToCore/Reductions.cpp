@@ -1,8 +1,9 @@
 //===- Reductions.cpp - ReduceX, Softmax, LayerNormalization ----*- C++ -*-===//
 //
 // Reductions over constant axes (attribute or input, per opset), Softmax,
-// LogSoftmax and Hardmax (one axis from opset 13, the 2-D coercion before)
-// and LayerNormalization over the trailing axes, as
+// LogSoftmax and Hardmax (one axis from opset 13, the 2-D coercion before),
+// LayerNormalization over the trailing axes, InstanceNormalization over
+// the spatial ones and GroupNormalization over channel groups, as
 // linalg.reduce and linalg.generic; statistics in the element type.
 //
 //===----------------------------------------------------------------------===//
@@ -307,6 +308,60 @@ struct SoftmaxPattern : ONNXPattern {
   bool coerced;
 };
 
+/// The statistics and result of normalising `x` over the sorted `dims`:
+/// (x - mean) * rsqrt(var + eps) * scale (+ bias), scale and bias read
+/// through their maps from the loop space of `x` (bias may be null).
+struct Normalized {
+  Value y, sum, var, n; // n: the count over `dims`, as a float
+};
+Normalized buildNormalized(OpBuilder &b, Location loc, Value x,
+                           ArrayRef<int64_t> dims, Value eps, Value scale,
+                           AffineMap scaleMap, Value bias, AffineMap biasMap) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  Type t = type.getElementType();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap red = dropDims(b.getContext(), rank, dims);
+  Value n = countOver(b, loc, x, dims, t);
+  auto add = [](OpBuilder &nb, Location l, Value in, Value acc) {
+    return arith::AddFOp::create(nb, l, in, acc).getResult();
+  };
+  Value zero = floatConst(b, loc, t, 0.0);
+  Value sum = buildReduce(b, loc, x, dims, zero, add);
+  Value centered = buildMapped(
+      b, loc, x, ValueRange{x, sum}, {id, red},
+      [&](OpBuilder &nb, Location l, ValueRange s) {
+        return arith::SubFOp::create(nb, l, s[0],
+                                     arith::DivFOp::create(nb, l, s[1], n))
+            .getResult();
+      });
+  Value sq =
+      buildMapped(b, loc, centered, ValueRange{centered}, {id},
+                  [](OpBuilder &nb, Location l, ValueRange s) {
+                    return arith::MulFOp::create(nb, l, s[0], s[0]).getResult();
+                  });
+  Value var = buildReduce(b, loc, sq, dims, zero, add);
+  SmallVector<Value> inputs{centered, var, scale};
+  SmallVector<AffineMap> maps{id, red, scaleMap};
+  if (bias) {
+    inputs.push_back(bias);
+    maps.push_back(biasMap);
+  }
+  Value y = buildMapped(
+      b, loc, x, inputs, maps, [&](OpBuilder &nb, Location l, ValueRange s) {
+        Value inv = math::RsqrtOp::create(
+            nb, l,
+            arith::AddFOp::create(nb, l, arith::DivFOp::create(nb, l, s[1], n),
+                                  eps));
+        Value v = arith::MulFOp::create(
+            nb, l, arith::MulFOp::create(nb, l, s[0], inv), s[2]);
+        if (s.size() > 3)
+          v = arith::AddFOp::create(nb, l, v, s[3]);
+        return v;
+      });
+  return {y, sum, var, n};
+}
+
 struct LayerNormPattern : ONNXPattern {
   LayerNormPattern(MLIRContext *ctx)
       : ONNXPattern(ctx, "LayerNormalization", 17) {}
@@ -333,8 +388,13 @@ struct LayerNormPattern : ONNXPattern {
     Location loc = op.getLoc();
     Type t = type.getElementType();
     MLIRContext *ctx = op.getContext();
-    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
-    AffineMap red = dropDims(ctx, rank, dims);
+    // The optional statistics results are checked before any op is built.
+    for (unsigned i = 1; i < op->getNumResults(); ++i) {
+      RankedTensorType statType = getResultType(op, i);
+      if (!statType || statType.getRank() != rank ||
+          statType.getElementType() != t)
+        return rewriter.notifyMatchFailure(op, "statistics result type");
+    }
     // Scale and bias broadcast (numpy rules) against the normalised dims.
     auto trailing = [&](Value v) {
       auto vt = cast<RankedTensorType>(v.getType());
@@ -347,54 +407,17 @@ struct LayerNormPattern : ONNXPattern {
       }
       return AffineMap::get(rank, 0, exprs, ctx);
     };
-    Value n = countOver(rewriter, loc, x, dims, t);
-    auto add = [](OpBuilder &b, Location l, Value in, Value acc) {
-      return arith::AddFOp::create(b, l, in, acc).getResult();
-    };
-    Value zero = floatConst(rewriter, loc, t, 0.0);
-    Value sum = buildReduce(rewriter, loc, x, dims, zero, add);
-    Value centered = buildMapped(
-        rewriter, loc, x, ValueRange{x, sum}, {id, red},
-        [&](OpBuilder &b, Location l, ValueRange s) {
-          return arith::SubFOp::create(b, l, s[0],
-                                       arith::DivFOp::create(b, l, s[1], n))
-              .getResult();
-        });
-    Value sq = buildMapped(
-        rewriter, loc, centered, ValueRange{centered}, {id},
-        [](OpBuilder &b, Location l, ValueRange s) {
-          return arith::MulFOp::create(b, l, s[0], s[0]).getResult();
-        });
-    Value var = buildReduce(rewriter, loc, sq, dims, zero, add);
     Value eps =
         floatConst(rewriter, loc, t, getFloatAttr(op, "epsilon", 1e-5f));
-    SmallVector<Value> inputs{centered, var, scale};
-    SmallVector<AffineMap> maps{id, red, trailing(scale)};
-    if (bias) {
-      inputs.push_back(bias);
-      maps.push_back(trailing(bias));
-    }
-    Value y =
-        buildMapped(rewriter, loc, x, inputs, maps,
-                    [&](OpBuilder &b, Location l, ValueRange s) {
-                      Value inv = math::RsqrtOp::create(
-                          b, l,
-                          arith::AddFOp::create(
-                              b, l, arith::DivFOp::create(b, l, s[1], n), eps));
-                      Value v = arith::MulFOp::create(
-                          b, l, arith::MulFOp::create(b, l, s[0], inv), s[2]);
-                      if (s.size() > 3)
-                        v = arith::AddFOp::create(b, l, v, s[3]);
-                      return v;
-                    });
+    Normalized norm =
+        buildNormalized(rewriter, loc, x, dims, eps, scale, trailing(scale),
+                        bias, bias ? trailing(bias) : AffineMap());
+    Value y = norm.y, sum = norm.sum, var = norm.var, n = norm.n;
     // The optional Mean and InvStdDev results: the statistics with the
     // normalised dimensions kept as 1s.
     SmallVector<Value> results{y};
     for (unsigned i = 1; i < op->getNumResults(); ++i) {
       RankedTensorType statType = getResultType(op, i);
-      if (!statType || statType.getRank() != rank ||
-          statType.getElementType() != t)
-        return rewriter.notifyMatchFailure(op, "statistics result type");
       if (op->getResult(i).use_empty()) {
         results.push_back(Value());
         continue;
@@ -424,11 +447,108 @@ struct LayerNormPattern : ONNXPattern {
   }
 };
 
+/// InstanceNormalization: each (n, c) normalised over the spatial
+/// dimensions, then scale[c] and B[c].
+struct InstanceNormPattern : ONNXPattern {
+  InstanceNormPattern(MLIRContext *ctx)
+      : ONNXPattern(ctx, "InstanceNormalization", 6) {}
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    if (op.getInputs().size() != 3)
+      return failure();
+    Value x = op.getInputs()[0], scale = op.getInputs()[1],
+          bias = op.getInputs()[2];
+    auto type = dyn_cast<RankedTensorType>(x.getType());
+    auto scaleType = dyn_cast<RankedTensorType>(scale.getType());
+    auto biasType = dyn_cast<RankedTensorType>(bias.getType());
+    if (!type || type.getRank() < 3 || !isa<FloatType>(type.getElementType()) ||
+        getResultType(op) != type || !scaleType || scaleType.getRank() != 1 ||
+        !biasType || biasType.getRank() != 1)
+      return rewriter.notifyMatchFailure(op, "needs N x C x ... floats");
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> dims;
+    for (int64_t d = 2; d < rank; ++d)
+      dims.push_back(d);
+    Location loc = op.getLoc();
+    AffineMap channel =
+        AffineMap::get(rank, 0, getAffineDimExpr(1, op.getContext()));
+    Value eps = floatConst(rewriter, loc, type.getElementType(),
+                           getFloatAttr(op, "epsilon", 1e-5f));
+    rewriter.replaceOp(op, buildNormalized(rewriter, loc, x, dims, eps, scale,
+                                           channel, bias, channel)
+                               .y);
+    return success();
+  }
+};
+
+/// GroupNormalization: x [N, C, ...] seen as [N, G, C/G, ...], each (n, g)
+/// normalised over its channels and the spatial dimensions; scale and bias
+/// per channel (opset 21) or per group (opset 18, as it was defined then).
+/// Needs a static C.
+struct GroupNormPattern : ONNXPattern {
+  GroupNormPattern(MLIRContext *ctx)
+      : ONNXPattern(ctx, "GroupNormalization", 18) {}
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    if (op.getInputs().size() != 3)
+      return failure();
+    Value x = op.getInputs()[0], scale = op.getInputs()[1],
+          bias = op.getInputs()[2];
+    auto type = dyn_cast<RankedTensorType>(x.getType());
+    auto scaleType = dyn_cast<RankedTensorType>(scale.getType());
+    auto biasType = dyn_cast<RankedTensorType>(bias.getType());
+    int64_t groups = getIntAttr(op, "num_groups", 0);
+    if (!type || type.getRank() < 3 || !isa<FloatType>(type.getElementType()) ||
+        getResultType(op) != type || !scaleType || scaleType.getRank() != 1 ||
+        !biasType || biasType.getRank() != 1 || type.isDynamicDim(1) ||
+        groups <= 0 || type.getDimSize(1) % groups)
+      return rewriter.notifyMatchFailure(
+          op,
+          "needs N x C x ... floats, C static and a multiple of num_groups");
+    bool perChannel = op.getOpset() >= 21;
+    int64_t c = type.getDimSize(1), per = c / groups;
+    if (scaleType.getDimSize(0) != (perChannel ? c : groups) ||
+        biasType.getDimSize(0) != (perChannel ? c : groups))
+      return rewriter.notifyMatchFailure(op, "scale/bias length");
+    int64_t rank = type.getRank();
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    // [N, C, S...] -> [N, G, C/G, S...]
+    SmallVector<int64_t> shape{type.getDimSize(0), groups, per};
+    SmallVector<Value> sizes{dimSize(rewriter, loc, x, 0),
+                             indexConst(rewriter, loc, groups),
+                             indexConst(rewriter, loc, per)};
+    for (int64_t d = 2; d < rank; ++d) {
+      shape.push_back(type.getDimSize(d));
+      sizes.push_back(dimSize(rewriter, loc, x, d));
+    }
+    auto grouped = RankedTensorType::get(shape, type.getElementType());
+    Value xg = reshapeTo(rewriter, loc, x, grouped, sizes);
+    SmallVector<int64_t> dims;
+    for (int64_t d = 2; d < rank + 1; ++d)
+      dims.push_back(d);
+    AffineExpr g = getAffineDimExpr(1, ctx), k = getAffineDimExpr(2, ctx);
+    AffineMap affine =
+        AffineMap::get(rank + 1, 0, perChannel ? g * per + k : g, ctx);
+    Value eps = floatConst(rewriter, loc, type.getElementType(),
+                           getFloatAttr(op, "epsilon", 1e-5f));
+    Value y = buildNormalized(rewriter, loc, xg, dims, eps, scale, affine, bias,
+                              affine)
+                  .y;
+    SmallVector<Value> back;
+    for (int64_t d = 0; d < rank; ++d)
+      back.push_back(dimSize(rewriter, loc, x, d));
+    rewriter.replaceOp(op, reshapeTo(rewriter, loc, y, type, back));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::lowbit::populateONNXReductionPatterns(RewritePatternSet &patterns) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<ReducePattern>(ctx, "ReduceSum", ReduceKind::Sum, 13);
+  patterns.add<InstanceNormPattern, GroupNormPattern>(ctx);
   patterns.add<ReducePattern>(ctx, "ReduceMean", ReduceKind::Mean, 18);
   patterns.add<ReducePattern>(ctx, "ReduceMax", ReduceKind::Max, 18);
   patterns.add<ReducePattern>(ctx, "ReduceMin", ReduceKind::Min, 18);

@@ -39,6 +39,8 @@ void populateONNXConvolutionPatterns(RewritePatternSet &patterns);
 void populateONNXGeneratorPatterns(RewritePatternSet &patterns);
 /// ReduceSum/Mean/Max, Softmax, LogSoftmax, Hardmax, LayerNormalization.
 void populateONNXReductionPatterns(RewritePatternSet &patterns);
+/// ArgMax, ArgMin and Size.
+void populateONNXArgReductionPatterns(RewritePatternSet &patterns);
 /// Constant and Identity.
 void populateONNXConstantPatterns(RewritePatternSet &patterns);
 /// Resize (nearest, linear).
