@@ -586,3 +586,23 @@ def test_group_normalization(tmp_path, opset, rng):
     else:
         want = (norm * s[None, :, None] + b[None, :, None]).reshape(n, c, h, w)
     np.testing.assert_allclose(ours, want, rtol=2e-5, atol=2e-5)
+
+
+@pytest.mark.parametrize("elem", [TensorProto.INT32, TensorProto.INT64, TensorProto.INT8])
+def test_integer_division_cannot_trap(tmp_path, elem):
+    """Div truncates; a zero divisor gives 0 (numpy's result; ONNX leaves it
+    undefined) and INT_MIN / -1 wraps to INT_MIN; Mod by 0 gives 0 and
+    INT_MIN mod -1 is 0. None of them may trap (SIGFPE on x86)."""
+    dtype = helper.tensor_dtype_to_np_dtype(elem)
+    lo = int(np.iinfo(dtype).min)
+    a = np.array([7, -7, 7, -7, 5, lo, lo, 0, lo], dtype)
+    b = np.array([2, 2, -2, -2, 0, -1, 0, 0, 1], dtype)
+    nodes = [helper.make_node("Div", ["a", "b"], ["q"]),
+             helper.make_node("Mod", ["a", "b"], ["r"], fmod=1),
+             helper.make_node("Mod", ["a", "b"], ["m"], fmod=0)]
+    path = save(tmp_path, nodes, [vi("a", elem, [9]), vi("b", elem, [9])],
+                [vi("q", elem, [9]), vi("r", elem, [9]), vi("m", elem, [9])])
+    q, r, m = run_onnx(path, {"a": a, "b": b})
+    np.testing.assert_array_equal(q, np.array([3, -3, -3, 3, 0, lo, 0, 0, lo], dtype))
+    np.testing.assert_array_equal(r, np.array([1, -1, 1, -1, 0, 0, 0, 0, 0], dtype))
+    np.testing.assert_array_equal(m, np.array([1, 1, -1, -1, 0, 0, 0, 0, 0], dtype))

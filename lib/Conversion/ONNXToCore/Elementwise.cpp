@@ -190,7 +190,37 @@ void mlir::lowbit::populateONNXElementwisePatterns(
   add("Add", binary<arith::AddFOp, arith::AddIOp>());
   add("Sub", binary<arith::SubFOp, arith::SubIOp>());
   add("Mul", binary<arith::MulFOp, arith::MulIOp>());
-  add("Div", binary<arith::DivFOp, arith::DivSIOp, arith::DivUIOp>());
+  // Div: integer division truncates; a divisor of 0 gives 0 (numpy's
+  // result; ONNX leaves it undefined) and INT_MIN / -1 gives INT_MIN, so
+  // that no input can trap the process.
+  add("Div", [](OpBuilder &b, Location loc, ValueRange s, Type t,
+                onnx::NodeOp op) {
+    if (isa<FloatType>(t))
+      return arith::DivFOp::create(b, loc, s[0], s[1]).getResult();
+    Value zero = constantLike(b, loc, t, 0);
+    Value byZero =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, s[1], zero);
+    Value one = constantLike(b, loc, t, 1);
+    Value d = arith::SelectOp::create(b, loc, byZero, one, s[1]);
+    Value q;
+    if (isUnsignedNode(op)) {
+      q = arith::DivUIOp::create(b, loc, s[0], d);
+    } else {
+      unsigned w = t.getIntOrFloatBitWidth();
+      Value minValue = arith::ConstantOp::create(
+          b, loc, b.getIntegerAttr(t, APInt::getSignedMinValue(w)));
+      Value minusOne = arith::ConstantOp::create(
+          b, loc, b.getIntegerAttr(t, APInt::getAllOnes(w)));
+      Value overflow = arith::AndIOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, s[0],
+                                minValue),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d, minusOne));
+      d = arith::SelectOp::create(b, loc, overflow, one, d);
+      q = arith::DivSIOp::create(b, loc, s[0], d);
+    }
+    return arith::SelectOp::create(b, loc, byZero, zero, q).getResult();
+  });
   // Pow: the result has the base's type; the exponent may be int or float.
   add("Pow",
       [](OpBuilder &b, Location loc, ValueRange s, Type t, onnx::NodeOp op) {
@@ -253,6 +283,11 @@ void mlir::lowbit::populateONNXElementwisePatterns(
     if (isUnsignedNode(op)) {
       r = arith::RemUIOp::create(b, loc, s[0], d);
     } else {
+      // x % -1 is 0 for every x; as 1 it cannot trap on INT_MIN.
+      Value minusOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                             d, constantLike(b, loc, t, -1));
+      d = arith::SelectOp::create(b, loc, minusOne, constantLike(b, loc, t, 1),
+                                  d);
       r = arith::RemSIOp::create(b, loc, s[0], d);
       if (!fmod) {
         // A nonzero remainder whose sign differs from the divisor's
