@@ -606,3 +606,15 @@ def test_integer_division_cannot_trap(tmp_path, elem):
     np.testing.assert_array_equal(q, np.array([3, -3, -3, 3, 0, lo, 0, 0, lo], dtype))
     np.testing.assert_array_equal(r, np.array([1, -1, 1, -1, 0, 0, 0, 0, 0], dtype))
     np.testing.assert_array_equal(m, np.array([1, 1, -1, -1, 0, 0, 0, 0, 0], dtype))
+
+
+def test_gather_clamps_out_of_range_indices(tmp_path, rng):
+    """ONNX calls an index outside the axis an error; Lowbit clamps it (after
+    counting negative ones from the end) so that it cannot read outside the
+    data: 5 -> 3, -1 -> 3, -7 -> -3 -> 0 on an axis of 4."""
+    F, I = TensorProto.FLOAT, TensorProto.INT64
+    data = rng.standard_normal((4, 3)).astype(np.float32)
+    nodes = [helper.make_node("Gather", ["x", "i"], ["y"], axis=0)]
+    path = save(tmp_path, nodes, [vi("x", F, [4, 3]), vi("i", I, [4])], [vi("y", F, [4, 3])])
+    (ours,) = run_onnx(path, {"x": data, "i": np.array([5, -1, -7, 1], np.int64)})
+    np.testing.assert_array_equal(ours, data[[3, 3, 0, 1]])

@@ -20,19 +20,6 @@ using namespace mlir::lowbit;
 
 namespace {
 
-/// `index` (an integer of any width) as an index into an axis of `size`
-/// elements: negative ones from the end, then clamped to [0, size).
-Value normalizeIndex(OpBuilder &b, Location loc, Value index, Value size) {
-  Value i = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
-  Value zero = indexConst(b, loc, 0);
-  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, i, zero);
-  i = arith::SelectOp::create(b, loc, neg,
-                              arith::AddIOp::create(b, loc, i, size), i);
-  Value last = arith::SubIOp::create(b, loc, size, indexConst(b, loc, 1));
-  return arith::MaxSIOp::create(b, loc, arith::MinSIOp::create(b, loc, i, last),
-                                zero);
-}
-
 /// A generic over `resultType` (static) whose body returns the element.
 Value buildGather(OpBuilder &b, Location loc, RankedTensorType resultType,
                   function_ref<Value(OpBuilder &, Location)> element) {

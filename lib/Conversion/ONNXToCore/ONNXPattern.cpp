@@ -102,6 +102,20 @@ FailureOr<Value> mlir::lowbit::buildBroadcastGeneric(
   return generic.getResult(0);
 }
 
+/// `index` (an integer of any width) as an index into an axis of `size`
+/// elements: negative ones from the end, then clamped to [0, size).
+Value mlir::lowbit::normalizeIndex(OpBuilder &b, Location loc, Value index,
+                                   Value size) {
+  Value i = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
+  Value zero = indexConst(b, loc, 0);
+  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, i, zero);
+  i = arith::SelectOp::create(b, loc, neg,
+                              arith::AddIOp::create(b, loc, i, size), i);
+  Value last = arith::SubIOp::create(b, loc, size, indexConst(b, loc, 1));
+  return arith::MaxSIOp::create(b, loc, arith::MinSIOp::create(b, loc, i, last),
+                                zero);
+}
+
 Value mlir::lowbit::indexConst(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }

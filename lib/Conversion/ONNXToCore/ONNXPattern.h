@@ -72,6 +72,11 @@ FailureOr<Value> buildBroadcastGeneric(
     OpBuilder &b, Location loc, RankedTensorType resultType, ValueRange inputs,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body);
 
+/// `index` (an integer of any width) as an index into an axis of `size`
+/// elements: negative ones from the end, then clamped to [0, size), so
+/// that an index outside the axis (an error in ONNX) cannot read outside
+/// the tensor.
+Value normalizeIndex(OpBuilder &b, Location loc, Value index, Value size);
 /// An index constant.
 Value indexConst(OpBuilder &b, Location loc, int64_t v);
 /// A float constant of type `t`.

@@ -344,13 +344,9 @@ struct GatherPattern : ONNXPattern {
         SmallVector<utils::IteratorType>(outRank,
                                          utils::IteratorType::parallel),
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value idx =
-              arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
-          // Negative indices count from the end.
-          Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
-                                            idx, indexConst(b, l, 0));
-          idx = arith::SelectOp::create(
-              b, l, neg, arith::AddIOp::create(b, l, idx, axisSize), idx);
+          // Negative indices count from the end; out-of-range ones are
+          // clamped to the axis.
+          Value idx = normalizeIndex(b, l, args[0], axisSize);
           SmallVector<Value> coords;
           for (int64_t d = 0; d < axis; ++d)
             coords.push_back(linalg::IndexOp::create(b, l, d));
