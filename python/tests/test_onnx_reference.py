@@ -618,3 +618,24 @@ def test_gather_clamps_out_of_range_indices(tmp_path, rng):
     path = save(tmp_path, nodes, [vi("x", F, [4, 3]), vi("i", I, [4])], [vi("y", F, [4, 3])])
     (ours,) = run_onnx(path, {"x": data, "i": np.array([5, -1, -7, 1], np.int64)})
     np.testing.assert_array_equal(ours, data[[3, 3, 0, 1]])
+
+
+@pytest.mark.parametrize("reduction", ["none", "add", "max"])
+def test_scatter_nd(tmp_path, reduction, rng):
+    """Against onnxruntime (optimizations off): tuples of length 1 and 2 into
+    [4, 3, 5], a negative index; with a reduction, a repeated index too."""
+    F, I = TensorProto.FLOAT, TensorProto.INT64
+    data = rng.standard_normal((4, 3, 5)).astype(np.float32)
+    for idx in (np.array([[2], [-1]], np.int64), np.array([[[0, 1], [3, 2]], [[1, 0], [2, -2]]], np.int64)):
+        if reduction != "none":
+            idx = np.concatenate([idx, idx[:1]], axis=0) if idx.ndim == 2 else idx
+            if idx.ndim == 3:
+                idx[1, 1] = idx[0, 0]
+        upd_shape = idx.shape[:-1] + data.shape[idx.shape[-1]:]
+        upd = rng.standard_normal(upd_shape).astype(np.float32)
+        attrs = {} if reduction == "none" else {"reduction": reduction}
+        nodes = [helper.make_node("ScatterND", ["x", "i", "u"], ["y"], **attrs)]
+        path = save(tmp_path, nodes, [vi("x", F, [4, 3, 5]), vi("i", I, list(idx.shape)),
+                                      vi("u", F, list(upd_shape))], [vi("y", F, [4, 3, 5])],
+                    opset=18)
+        compare(path, {"x": data, "i": idx, "u": upd}, rtol=1e-6, atol=1e-6)
