@@ -639,3 +639,26 @@ def test_scatter_nd(tmp_path, reduction, rng):
                                       vi("u", F, list(upd_shape))], [vi("y", F, [4, 3, 5])],
                     opset=18)
         compare(path, {"x": data, "i": idx, "u": upd}, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("op,attrs,wshape", [
+    ("Conv", dict(pads=[1, 2], strides=[2], dilations=[2]), (6, 4, 3)),
+    ("Conv", dict(group=4, auto_pad="SAME_UPPER"), (4, 1, 3)),
+    ("ConvTranspose", dict(strides=[2], pads=[1, 0], output_padding=[1]), (4, 3, 3)),
+    ("MaxPool", dict(kernel_shape=[3], strides=[2], pads=[1, 1]), None),
+    ("AveragePool", dict(kernel_shape=[2], strides=[1], pads=[0, 1], count_include_pad=1), None),
+])
+def test_one_d_windows(tmp_path, op, attrs, wshape, rng):
+    """1-D convolutions and pools (lifted to their 2-D forms, Lift1D.cpp)
+    against onnxruntime with optimizations off."""
+    F = TensorProto.FLOAT
+    x = rng.standard_normal((2, 4, 11)).astype(np.float32)
+    feeds, inputs = {"x": x}, [vi("x", F, [2, 4, 11])]
+    names = ["x"]
+    if wshape:
+        feeds["w"] = rng.standard_normal(wshape).astype(np.float32)
+        inputs.append(vi("w", F, list(wshape)))
+        names.append("w")
+    nodes = [helper.make_node(op, names, ["y"], **attrs)]
+    path = save(tmp_path, nodes, inputs, [vi("y", F, None)])
+    compare(path, feeds, rtol=1e-5, atol=1e-5)

@@ -38,6 +38,7 @@ void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
   populateONNXGeneratorPatterns(patterns);
   populateONNXSlicePatterns(patterns);
   populateONNXConvolutionPatterns(patterns);
+  populateONNXLift1DPatterns(patterns);
   populateONNXQuantizationPatterns(patterns);
   populateONNXResizePatterns(patterns);
   populateONNXTypeRefinementPatterns(patterns);

@@ -35,6 +35,9 @@ void populateONNXSlicePatterns(RewritePatternSet &patterns);
 /// Conv, ConvTranspose, BatchNormalization, MaxPool, AveragePool,
 /// GlobalAveragePool, Pad.
 void populateONNXConvolutionPatterns(RewritePatternSet &patterns);
+/// Conv, ConvTranspose, MaxPool and AveragePool on 1-D inputs rewritten to
+/// their 2-D forms.
+void populateONNXLift1DPatterns(RewritePatternSet &patterns);
 /// Expand, ConstantOfShape, Trilu.
 void populateONNXGeneratorPatterns(RewritePatternSet &patterns);
 /// ReduceSum/Mean/Max, Softmax, LogSoftmax, Hardmax, LayerNormalization.
