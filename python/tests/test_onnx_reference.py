@@ -662,3 +662,21 @@ def test_one_d_windows(tmp_path, op, attrs, wshape, rng):
     nodes = [helper.make_node(op, names, ["y"], **attrs)]
     path = save(tmp_path, nodes, inputs, [vi("y", F, None)])
     compare(path, feeds, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("elem", [TensorProto.FLOAT, TensorProto.INT64])
+@pytest.mark.parametrize("largest", [1, 0])
+def test_topk(tmp_path, elem, largest, rng):
+    """Against onnxruntime (optimizations off): both axes, ties (small
+    integer values) resolved to the lower index, K of 1 and of 3."""
+    dtype = helper.tensor_dtype_to_np_dtype(elem)
+    x = rng.integers(-4, 5, (3, 7)).astype(dtype)
+    for axis, k in ((1, 3), (0, 1), (-1, 1)):
+        nodes = [helper.make_node("TopK", ["x", "k"], ["v", "i"], axis=axis, largest=largest)]
+        kk = numpy_helper.from_array(np.array([k], np.int64), "k")
+        path = save(tmp_path, nodes, [vi("x", elem, [3, 7])],
+                    [vi("v", elem, None), vi("i", TensorProto.INT64, None)], inits=[kk])
+        ours = run_onnx(path, {"x": x})
+        ref = reference_session(path).run(None, {"x": x})
+        for o, r in zip(ours, ref):
+            np.testing.assert_array_equal(o, r, err_msg=f"{axis=} {k=}")

@@ -42,7 +42,7 @@ void populateONNXLift1DPatterns(RewritePatternSet &patterns);
 void populateONNXGeneratorPatterns(RewritePatternSet &patterns);
 /// ReduceSum/Mean/Max, Softmax, LogSoftmax, Hardmax, LayerNormalization.
 void populateONNXReductionPatterns(RewritePatternSet &patterns);
-/// ArgMax, ArgMin and Size.
+/// ArgMax, ArgMin, TopK and Size.
 void populateONNXArgReductionPatterns(RewritePatternSet &patterns);
 /// Constant and Identity.
 void populateONNXConstantPatterns(RewritePatternSet &patterns);
