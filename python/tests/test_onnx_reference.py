@@ -680,3 +680,25 @@ def test_topk(tmp_path, elem, largest, rng):
         ref = reference_session(path).run(None, {"x": x})
         for o, r in zip(ours, ref):
             np.testing.assert_array_equal(o, r, err_msg=f"{axis=} {k=}")
+
+
+@pytest.mark.parametrize("eq,shapes", [
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]),
+    ("bhqd,bhkd->bhqk", [(1, 2, 3, 4), (1, 2, 5, 4)]),
+    ("ij->ji", [(3, 4)]),
+    ("ij->", [(3, 4)]),
+    ("i,i", [(5,), (5,)]),
+    ("ij,j->i", [(3, 4), (4,)]),
+    ("ii->i", [(4, 4)]),
+    ("ij,jk", [(2, 3), (3, 4)]),
+])
+def test_einsum(tmp_path, eq, shapes, rng):
+    """Against onnxruntime (optimizations off): contractions, transposes,
+    full and partial sums, a diagonal, implicit output."""
+    F = TensorProto.FLOAT
+    names = [f"x{i}" for i in range(len(shapes))]
+    feeds = {n: rng.standard_normal(s).astype(np.float32) for n, s in zip(names, shapes)}
+    nodes = [helper.make_node("Einsum", names, ["y"], equation=eq)]
+    path = save(tmp_path, nodes, [vi(n, F, list(s)) for n, s in zip(names, shapes)],
+                [vi("y", F, None)])
+    compare(path, feeds, rtol=1e-5, atol=1e-5)

@@ -30,6 +30,7 @@ void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
   populateONNXConstantPatterns(patterns);
   populateONNXElementwisePatterns(patterns);
   populateONNXMatMulPatterns(patterns);
+  populateONNXEinsumPatterns(patterns);
   populateONNXShapePatterns(patterns);
   populateONNXGatherPatterns(patterns);
   populateONNXReductionPatterns(patterns);

@@ -24,6 +24,8 @@ namespace lowbit {
 void populateONNXElementwisePatterns(RewritePatternSet &patterns);
 /// MatMul and Gemm.
 void populateONNXMatMulPatterns(RewritePatternSet &patterns);
+/// Einsum (explicit and implicit equations, no ellipsis).
+void populateONNXEinsumPatterns(RewritePatternSet &patterns);
 /// Shape, Reshape, Unsqueeze, Squeeze, Transpose, Range, Gather.
 void populateONNXShapePatterns(RewritePatternSet &patterns);
 /// GatherElements and GatherND.
