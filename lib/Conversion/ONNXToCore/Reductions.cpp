@@ -447,6 +447,32 @@ struct LayerNormPattern : ONNXPattern {
   }
 };
 
+/// The input, scale and bias of InstanceNormalization and
+/// GroupNormalization: x [N, C, ...] (float, rank >= 3, the result's type)
+/// and 1-D scale and bias; nullopt otherwise.
+struct ChannelNormOperands {
+  Value x, scale, bias;
+  RankedTensorType type;
+  int64_t scaleSize, biasSize;
+};
+std::optional<ChannelNormOperands> getChannelNormOperands(onnx::NodeOp op) {
+  if (op.getInputs().size() != 3)
+    return std::nullopt;
+  ChannelNormOperands o{
+      op.getInputs()[0], op.getInputs()[1], op.getInputs()[2], {}, 0, 0};
+  o.type = dyn_cast<RankedTensorType>(o.x.getType());
+  auto scaleType = dyn_cast<RankedTensorType>(o.scale.getType());
+  auto biasType = dyn_cast<RankedTensorType>(o.bias.getType());
+  if (!o.type || o.type.getRank() < 3 ||
+      !isa<FloatType>(o.type.getElementType()) || getResultType(op) != o.type ||
+      !scaleType || scaleType.getRank() != 1 || !biasType ||
+      biasType.getRank() != 1)
+    return std::nullopt;
+  o.scaleSize = scaleType.getDimSize(0);
+  o.biasSize = biasType.getDimSize(0);
+  return o;
+}
+
 /// InstanceNormalization: each (n, c) normalised over the spatial
 /// dimensions, then scale[c] and B[c].
 struct InstanceNormPattern : ONNXPattern {
@@ -454,17 +480,11 @@ struct InstanceNormPattern : ONNXPattern {
       : ONNXPattern(ctx, "InstanceNormalization", 6) {}
   LogicalResult rewriteNode(onnx::NodeOp op,
                             PatternRewriter &rewriter) const override {
-    if (op.getInputs().size() != 3)
-      return failure();
-    Value x = op.getInputs()[0], scale = op.getInputs()[1],
-          bias = op.getInputs()[2];
-    auto type = dyn_cast<RankedTensorType>(x.getType());
-    auto scaleType = dyn_cast<RankedTensorType>(scale.getType());
-    auto biasType = dyn_cast<RankedTensorType>(bias.getType());
-    if (!type || type.getRank() < 3 || !isa<FloatType>(type.getElementType()) ||
-        getResultType(op) != type || !scaleType || scaleType.getRank() != 1 ||
-        !biasType || biasType.getRank() != 1)
+    std::optional<ChannelNormOperands> o = getChannelNormOperands(op);
+    if (!o)
       return rewriter.notifyMatchFailure(op, "needs N x C x ... floats");
+    Value x = o->x, scale = o->scale, bias = o->bias;
+    RankedTensorType type = o->type;
     int64_t rank = type.getRank();
     SmallVector<int64_t> dims;
     for (int64_t d = 2; d < rank; ++d)
@@ -490,25 +510,19 @@ struct GroupNormPattern : ONNXPattern {
       : ONNXPattern(ctx, "GroupNormalization", 18) {}
   LogicalResult rewriteNode(onnx::NodeOp op,
                             PatternRewriter &rewriter) const override {
-    if (op.getInputs().size() != 3)
-      return failure();
-    Value x = op.getInputs()[0], scale = op.getInputs()[1],
-          bias = op.getInputs()[2];
-    auto type = dyn_cast<RankedTensorType>(x.getType());
-    auto scaleType = dyn_cast<RankedTensorType>(scale.getType());
-    auto biasType = dyn_cast<RankedTensorType>(bias.getType());
+    std::optional<ChannelNormOperands> o = getChannelNormOperands(op);
     int64_t groups = getIntAttr(op, "num_groups", 0);
-    if (!type || type.getRank() < 3 || !isa<FloatType>(type.getElementType()) ||
-        getResultType(op) != type || !scaleType || scaleType.getRank() != 1 ||
-        !biasType || biasType.getRank() != 1 || type.isDynamicDim(1) ||
-        groups <= 0 || type.getDimSize(1) % groups)
+    if (!o || o->type.isDynamicDim(1) || groups <= 0 ||
+        o->type.getDimSize(1) % groups)
       return rewriter.notifyMatchFailure(
           op,
           "needs N x C x ... floats, C static and a multiple of num_groups");
+    Value x = o->x, scale = o->scale, bias = o->bias;
+    RankedTensorType type = o->type;
     bool perChannel = op.getOpset() >= 21;
     int64_t c = type.getDimSize(1), per = c / groups;
-    if (scaleType.getDimSize(0) != (perChannel ? c : groups) ||
-        biasType.getDimSize(0) != (perChannel ? c : groups))
+    if (o->scaleSize != (perChannel ? c : groups) ||
+        o->biasSize != (perChannel ? c : groups))
       return rewriter.notifyMatchFailure(op, "scale/bias length");
     int64_t rank = type.getRank();
     Location loc = op.getLoc();

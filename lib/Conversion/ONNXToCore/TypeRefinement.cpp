@@ -107,24 +107,27 @@ FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
   return out;
 }
 
-/// The axes of a Squeeze/Unsqueeze/Reduce* node: its second input (a
+/// The axes of a Squeeze/Unsqueeze/Reduce* node: its second operand (a
 /// constant) from opset `inputSince` on, its `axes` attribute before; empty
-/// when absent, nullopt when the input is not a constant.
-std::optional<SmallVector<int64_t>>
-axesOf(onnx::NodeOp op, ArrayRef<RankedTensorType> in, int64_t inputSince) {
+/// when absent, nullopt when the operand is not a constant.
+std::optional<SmallVector<int64_t>> axesOf(onnx::NodeOp op, ValueRange operands,
+                                           ArrayRef<RankedTensorType> in,
+                                           int64_t inputSince) {
   if (static_cast<int64_t>(op.getOpset()) >= inputSince)
-    return in.size() > 1 && in[1] ? constantInts(op.getInputs()[1])
+    return in.size() > 1 && in[1] ? constantInts(operands[1])
                                   : SmallVector<int64_t>();
   if (auto attr = op.getOnnxAttrs().getAs<DenseI64ArrayAttr>("axes"))
     return SmallVector<int64_t>(attr.asArrayRef());
   return SmallVector<int64_t>();
 }
 
-/// The shape ONNX gives result 0 of `op`, from its ranked operands.
-FailureOr<SmallVector<int64_t>> inferShape(onnx::NodeOp op) {
+/// The shape ONNX gives result 0 of `op` when it reads `operands` (ranked;
+/// the node's own or the ones it is about to read).
+FailureOr<SmallVector<int64_t>> inferShape(onnx::NodeOp op,
+                                           ValueRange operands) {
   StringRef type = op.getOpType();
   SmallVector<RankedTensorType> in;
-  for (Value v : op.getInputs()) {
+  for (Value v : operands) {
     if (isa<NoneType>(v.getType())) {
       in.push_back({});
       continue;
@@ -200,7 +203,7 @@ FailureOr<SmallVector<int64_t>> inferShape(onnx::NodeOp op) {
     return SmallVector<int64_t>{std::max<int64_t>(end - start, 0)};
   }
   if (type == "Squeeze" || type == "Unsqueeze") {
-    std::optional<SmallVector<int64_t>> axes = axesOf(op, in, 13);
+    std::optional<SmallVector<int64_t>> axes = axesOf(op, operands, in, 13);
     if (!axes)
       return failure();
     ArrayRef<int64_t> shape = in[0].getShape();
@@ -237,19 +240,19 @@ FailureOr<SmallVector<int64_t>> inferShape(onnx::NodeOp op) {
     return out;
   }
   if (type == "Slice" && op.getOpset() >= 10 && in.size() >= 3) {
-    auto starts = constantInts(op.getInputs()[1]);
-    auto ends = constantInts(op.getInputs()[2]);
+    auto starts = constantInts(operands[1]);
+    auto ends = constantInts(operands[2]);
     int64_t rank = in[0].getRank();
     std::optional<SmallVector<int64_t>> axes, steps;
     if (in.size() > 3 && in[3])
-      axes = constantInts(op.getInputs()[3]);
+      axes = constantInts(operands[3]);
     else if (starts) {
       axes = SmallVector<int64_t>();
       for (int64_t i = 0; i < (int64_t)starts->size(); ++i)
         axes->push_back(i);
     }
     if (in.size() > 4 && in[4])
-      steps = constantInts(op.getInputs()[4]);
+      steps = constantInts(operands[4]);
     else if (starts)
       steps = SmallVector<int64_t>(starts->size(), 1);
     if (!starts || !ends || !axes || !steps || starts->size() != ends->size() ||
@@ -349,7 +352,7 @@ FailureOr<SmallVector<int64_t>> inferShape(onnx::NodeOp op) {
   if (kReductions.contains(type)) {
     int64_t rank = in[0].getRank();
     std::optional<SmallVector<int64_t>> axes =
-        axesOf(op, in, type == "ReduceSum" ? 13 : 18);
+        axesOf(op, operands, in, type == "ReduceSum" ? 13 : 18);
     if (!axes)
       return failure();
     if (axes->empty() && getIntAttr(op, "noop_with_empty_axes", 0))
@@ -373,7 +376,7 @@ FailureOr<SmallVector<int64_t>> inferShape(onnx::NodeOp op) {
       !in[1].isDynamicDim(0)) {
     int64_t n = in[1].getDimSize(0);
     SmallVector<int64_t> shape(n, ShapedType::kDynamic);
-    auto target = constantInts(op.getInputs()[1]);
+    auto target = constantInts(operands[1]);
     if (!target || (int64_t)target->size() != n)
       return shape;
     bool allowZero = getIntAttr(op, "allowzero", 0);
@@ -438,8 +441,7 @@ struct RefineNodeTypes : OpRewritePattern<onnx::NodeOp> {
       if (!castOp)
         continue;
       auto from = dyn_cast<RankedTensorType>(castOp.getSource().getType());
-      if (!from || !meet(from, cast<ShapedType>(castOp.getType())) ||
-          meet(from, cast<ShapedType>(castOp.getType())) != from)
+      if (!from || meet(from, cast<ShapedType>(castOp.getType())) != from)
         continue;
       v = castOp.getSource();
       changed = true;
@@ -454,23 +456,13 @@ struct RefineNodeTypes : OpRewritePattern<onnx::NodeOp> {
     OperationState state(op.getLoc(), op->getName());
     state.addOperands(operands);
     state.addAttributes(op->getAttrs());
-    {
-      // Inferred on a scratch node that reads the new operands.
-      OpBuilder scratch(op->getContext());
-      OperationState probe(op.getLoc(), op->getName());
-      probe.addOperands(operands);
-      probe.addAttributes(op->getAttrs());
-      probe.addTypes(op->getResultTypes());
-      Operation *tmp = scratch.create(probe);
-      auto shape = inferShape(cast<onnx::NodeOp>(tmp));
-      tmp->destroy();
-      if (succeeded(shape)) {
-        auto inferred = RankedTensorType::get(*shape, oldType.getElementType());
-        RankedTensorType merged = meet(inferred, oldType);
-        if (merged && merged != oldType) {
-          newType = merged;
-          changed = true;
-        }
+    auto shape = inferShape(op, operands);
+    if (succeeded(shape)) {
+      auto inferred = RankedTensorType::get(*shape, oldType.getElementType());
+      RankedTensorType merged = meet(inferred, oldType);
+      if (merged && merged != oldType) {
+        newType = merged;
+        changed = true;
       }
     }
     if (!changed)
