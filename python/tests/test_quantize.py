@@ -91,9 +91,9 @@ def test_low_bit_kernels_run_the_layers(quantized):
 
 
 def test_int8_activations_close_to_f32(quantized, minilm, tmp_path):
-    """--activations=int8 (VNNI kernels where the host has them, else
-    AVX2's pmaddubsw): the embeddings stay close to the exact-activation
-    artifact's."""
+    """--activations=int8 (AMX tiles for these 16-row matmuls where the host
+    has them, else VNNI, else AVX2's pmaddubsw): the embeddings stay close to
+    the exact-activation artifact's."""
     fast, _, _ = quantized
     cpu = open("/proc/cpuinfo").read()
     if "avx2" not in cpu:
@@ -102,7 +102,8 @@ def test_int8_activations_close_to_f32(quantized, minilm, tmp_path):
     int8 = compile_onnx(minilm, tmp_path / "int8", shapes,
                         extra_args=["--method=rtn", "--bits=4", "--group=128",
                                     "--activations=int8", "--quiet", "--keep-intermediates"])
-    dot = "vpdpbusd" if "avx512_vnni" in cpu else "pmadd.ub.sw"
+    amx = "amx_int8" in cpu and "amx_tile" in cpu
+    dot = "tdpbusd" if amx else "vpdpbusd" if "avx512_vnni" in cpu else "pmadd.ub.sw"
     assert dot in (int8 / "model.ll").read_text()
     rtn = compile_onnx(minilm, tmp_path / "rtn", shapes,
                        extra_args=["--method=rtn", "--bits=4", "--group=128", "--quiet"])
