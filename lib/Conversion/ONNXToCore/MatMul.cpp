@@ -122,16 +122,16 @@ struct MatMulPattern : ONNXPattern {
     // The full result type, with the promoted dimensions; checked against
     // the operands' ranks before any op is built (a result type that
     // disagrees, as a corrupt model may give, is refused).
+    int64_t operandRank =
+        std::max<int64_t>(std::max<int64_t>(lhsType.getRank(), 2),
+                          std::max<int64_t>(rhsType.getRank(), 2));
+    if (resultType.getRank() != operandRank - lhsVector - rhsVector)
+      return rewriter.notifyMatchFailure(op, "result rank");
     SmallVector<int64_t> shape(resultType.getShape());
     if (lhsVector)
       shape.insert(shape.end() - (rhsVector ? 0 : 1), 1);
     if (rhsVector)
       shape.push_back(1);
-    int64_t operandRank =
-        std::max<int64_t>(std::max<int64_t>(lhsType.getRank(), 2),
-                          std::max<int64_t>(rhsType.getRank(), 2));
-    if ((int64_t)shape.size() != operandRank)
-      return rewriter.notifyMatchFailure(op, "result rank");
     auto promote = [&](Value v, RankedTensorType t, bool asRow) {
       SmallVector<int64_t> shape{1, t.getDimSize(0)};
       SmallVector<Value> sizes{indexConst(rewriter, loc, 1),
