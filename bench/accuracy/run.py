@@ -48,7 +48,7 @@ WORK = cache_dir().parent / "bench" / "accuracy"
 
 # name, method, bits, group, symmetric, extra quant-compile flags. GPTQ runs
 # with its defaults (act-order, static groups; the extreme scale rule; damp
-# 0.1; two calibration passes) and once at W4 without act-order; the rows
+# 0.1; two calibration passes) and once at W4 and W3 without act-order; the rows
 # "before #28" are GPTQ as it was before issue #28 (abs-max scales, damp
 # 0.01, one calibration pass).
 BEFORE_28 = ["--scale-rule=absmax", "--damp=0.01", "--calib-passes=1"]
@@ -59,6 +59,7 @@ LOWBIT = [
     ("GPTQ W4 g128 sym", "gptq", 4, 128, True, []),
     ("RTN W3 g128 sym", "rtn", 3, 128, True, []),
     ("GPTQ W3 g128 sym, before #28", "gptq", 3, 128, True, BEFORE_28),
+    ("GPTQ W3 g128 sym, no act-order", "gptq", 3, 128, True, ["--no-act-order"]),
     ("GPTQ W3 g128 sym", "gptq", 3, 128, True, []),
     ("RTN W2 g64 asym", "rtn", 2, 64, False, []),
     ("GPTQ W2 g64 asym", "gptq", 2, 64, False, []),

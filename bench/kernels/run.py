@@ -1,7 +1,7 @@
 """Low-bit matmul kernels against onnxruntime's MatMulNBits and the bandwidth limit.
 
     .venv/bin/python bench/kernels/run.py [--shapes 4096x4096,4096x14336,14336x4096]
-        [--rows 1,2,4,8,16] [--threads 1,2] [--bits 4,2,8] [--quick]
+        [--rows 1,2,4,8,16] [--threads 1,2] [--bits 4,2,8] [--quick] [--target x86-64-v3]
     .venv/bin/python bench/kernels/run.py --outliers     # SpQR-style outliers vs dense
     .venv/bin/python bench/kernels/run.py --hadamard     # the online Hadamard's cost
 
@@ -49,6 +49,9 @@ from lowbit.testing.kernel_cases import Case, module  # noqa: E402
 from lowbit.runtime import Model  # noqa: E402
 
 CACHE = Path.home() / ".cache" / "lowbit" / "bench" / "kernels"
+# quant-compile's --target for Lowbit's artifacts ("": the host); e.g.
+# x86-64-v3 measures the AVX2 kernels on an AVX-512 host.
+TARGET = ""
 DRAM_BYTES = 1.1 * (1 << 30)
 
 
@@ -102,6 +105,7 @@ def with_hadamard(text: str, m: int, k: int) -> str:
 def lowbit_artifact(k: int, n: int, m: int, bits: int, group: int, act: str,
                     hadamard: bool = False, outliers: str = "") -> Path:
     out = CACHE / (f"lowbit_k{k}_n{n}_m{m}_w{bits}_g{group}_{act}"
+                   + (f"_{TARGET}" if TARGET else "")
                    + ("_hadamard" if hadamard else "")
                    + (f"_out{outliers}" if outliers else ""))
     # A rebuilt quant-compile (new kernels, new artifact format) recompiles.
@@ -116,8 +120,9 @@ def lowbit_artifact(k: int, n: int, m: int, bits: int, group: int, act: str,
         text = module([case])
         src.write_text(with_hadamard(text, m, k) if hadamard else text)
         flag = "--kernels=lut" if act == "lut" else f"--activations={act}"
+        target = [f"--target={TARGET}"] if TARGET else []
         subprocess.run([tools.tool("quant-compile"), str(src), "-o", str(out), "--quiet",
-                        flag], check=True, capture_output=True)
+                        flag, *target], check=True, capture_output=True)
     (out / "tool-stamp").write_text(stamp)
     return out
 
@@ -239,8 +244,14 @@ def main() -> None:
                     help="instead: the W4 g128 kernels with 0.5%% and 1%% SpQR-style f16 "
                          "outliers beside the dense ones (M = 1 and 8; default shape "
                          "4096x14336)")
+    ap.add_argument("--target", default="",
+                    help="quant-compile --target for Lowbit's kernels (default: the host), "
+                         "e.g. x86-64-v3 for the AVX2 kernels on an AVX-512 host")
     args = ap.parse_args()
-    print(f"host: {host()}\n")
+    global TARGET
+    TARGET = args.target
+    print(f"host: {host()}" + (f"; Lowbit kernels for --target={TARGET}" if TARGET else "")
+          + "\n")
     if args.hadamard:
         hadamard_table(args)
         return

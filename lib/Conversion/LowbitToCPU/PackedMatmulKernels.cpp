@@ -152,7 +152,9 @@ void KernelBuilder::build() {
       buildLut(tileIdx, *tables);
     else
       buildF32(tileIdx);
-    addOutliers(tileIdx, outlierX, outlierXT);
+    // (buildF32 folds one or two rows' outliers into its accumulators.)
+    if (xq || tables || outlierXT)
+      addOutliers(tileIdx, outlierX, outlierXT);
   }
   if (outlierXT)
     memref::DeallocOp::create(b, loc, outlierXT);

@@ -94,6 +94,16 @@ private:
   /// for several rows) one vector per outlier covers every row.
   void addOutliers(Value tileIdx, Value x, Value xT);
   void addOutliersByRows(Value tileIdx, Value xT);
+  /// One column's outlier run [begin, end) times rows row0.. of `x`,
+  /// added lane-wise to `inits` (one vector per row); returns the sums.
+  SmallVector<Value> accumulateRun(Value x, Value begin, Value end,
+                                   int64_t row0, ValueRange inits);
+  /// One or two rows of f32 activations: each column's outliers go into
+  /// its dense accumulators (accs[(c * chunk + r) * split]) before their
+  /// lanes are summed, so a column costs no reduction, load or store of
+  /// its own.
+  void foldOutliers(Value tileIdx, Value x, int64_t row0, int64_t chunk,
+                    int64_t split, MutableArrayRef<Value> accs);
   /// Per column of the tile whose outlier run is not empty: `rowSums`
   /// builds each row's sum over the run [begin, end), added to the result.
   void forEachOutlierRun(

@@ -1,14 +1,16 @@
 //===- PackedMatmulOutliers.cpp - Sparse outliers of a packed matmul ------===//
 //
 // The outliers of a #lowbit.packed layout with `outliers` (SpQR-style
-// sparse f16 weights beside the codes), added to a tile's results after its
-// dense kernel, whichever family computed them: per column, its run of
-// `(k << 16) | f16` words is read `lanes` at a time, the activations at
-// those k gathered (a masked vector gather per row; with int8 activations
-// the rounded ones, code * scale, as the reference lowering's
-// lowbit.fake_quant defines them) and multiplied by the
-// widened values into one vector accumulator per row, whose sum is added
-// to the stored result.
+// sparse f16 weights beside the codes), added to a tile's results: per
+// column, its run of `(k << 16) | f16` words is read `lanes` at a time, the
+// activations at those k gathered lane by lane (with int8 activations the
+// rounded ones, code * scale, as the reference lowering's lowbit.fake_quant
+// defines them) and multiplied by the widened values into one vector
+// accumulator per row. With one or two rows of f32 activations those are
+// the column's dense accumulators, before their lanes are summed
+// (foldOutliers); otherwise a zeroed one whose sum is added to the stored
+// result; three or more rows read a k-major copy of the activations, one
+// vector per outlier.
 //
 //===----------------------------------------------------------------------===//
 
@@ -137,26 +139,22 @@ void KernelBuilder::addOutliersByRows(Value tileIdx, Value xT) {
   });
 }
 
-void KernelBuilder::addOutliers(Value tileIdx, Value x, Value xT) {
+SmallVector<Value> KernelBuilder::accumulateRun(Value x, Value begin, Value end,
+                                                int64_t row0,
+                                                ValueRange inits) {
   Value words = op.getOutliers();
-  if (!words)
-    return;
-  if (xT)
-    return addOutliersByRows(tileIdx, xT);
   auto vecI1 = VectorType::get({lanes}, b.getI1Type());
   auto toIndex = [&](Value v) -> Value {
     return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
   };
   Value zeroF = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(vecF32, b.getF32FloatAttr(0.0f)));
-  Value shift = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(vecI32, b.getI32IntegerAttr(16)));
+  Value shift = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(16));
   // One vector of the run from word `e` into the accumulators; `mask`
   // (the run's last, partial vector) zeroes the lanes past the run, which
   // read the next columns' words or the array's zero padding.
   auto step = [&](Value e, Value mask, ValueRange accs) {
     Value w = vector::LoadOp::create(b, loc, vecI32, words, ValueRange{e});
-    Value k = arith::ShRUIOp::create(b, loc, w, shift);
     Value v = widenHalf(b, loc, w);
     if (mask)
       v = arith::SelectOp::create(b, loc, mask, v, zeroF);
@@ -165,63 +163,104 @@ void KernelBuilder::addOutliers(Value tileIdx, Value x, Value xT) {
     // scalarizes a vector gather on machines where gathers are slow (Zen
     // 3: a branch per lane for a masked one, 64-bit addresses either
     // way), and there these loads beat vgatherdps (0.53 against 0.70 ns
-    // per element, measured). In the masked vector the lanes past the
-    // run are zeroed so that a non-finite activation cannot leak in
-    // (0 x Inf).
+    // per element, measured). Each k comes from a scalar load of its word
+    // (a load port) rather than a lane extract (the shuffle port, which
+    // the inserts below already keep busy). In the masked vector the
+    // lanes past the run are zeroed so that a non-finite activation
+    // cannot leak in (0 x Inf).
     SmallVector<Value> ks;
-    for (int64_t i = 0; i < lanes; ++i)
-      ks.push_back(toIndex(vector::ExtractOp::create(b, loc, k, i)));
+    for (int64_t i = 0; i < lanes; ++i) {
+      Value word = memref::LoadOp::create(b, loc, words, addc(e, i));
+      ks.push_back(toIndex(arith::ShRUIOp::create(b, loc, word, shift)));
+    }
     SmallVector<Value> next;
-    for (int64_t r = 0; r < rows; ++r) {
+    for (auto [r, acc] : llvm::enumerate(accs)) {
       Value xk = zeroF;
       for (int64_t i = 0; i < lanes; ++i)
         xk = vector::InsertOp::create(
             b, loc,
-            memref::LoadOp::create(b, loc, x, ValueRange{idx(r), ks[i]}), xk,
-            i);
+            memref::LoadOp::create(
+                b, loc, x,
+                ValueRange{idx(row0 + static_cast<int64_t>(r)), ks[i]}),
+            xk, i);
       if (mask)
         xk = arith::SelectOp::create(b, loc, mask, xk, zeroF);
-      next.push_back(vector::FMAOp::create(b, loc, xk, v, accs[r]));
+      next.push_back(vector::FMAOp::create(b, loc, xk, v, acc));
     }
     return next;
   };
+  // Whole vectors, then the partial one (if any) under a mask.
+  Value count = arith::SubIOp::create(b, loc, end, begin);
+  Value whole =
+      add(begin, arith::MulIOp::create(
+                     b, loc, arith::DivUIOp::create(b, loc, count, idx(lanes)),
+                     idx(lanes)));
+  auto full = scf::ForOp::create(b, loc, begin, whole, idx(lanes), inits);
+  {
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(full.getBody());
+    scf::YieldOp::create(
+        b, loc,
+        step(full.getInductionVar(), Value(), full.getRegionIterArgs()));
+  }
+  Value partial =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, whole, end);
+  auto tail =
+      scf::IfOp::create(b, loc, TypeRange(ValueRange(full.getResults())),
+                        partial, /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(&tail.getThenRegion().front());
+    Value left = arith::SubIOp::create(b, loc, end, whole);
+    Value mask = vector::CreateMaskOp::create(b, loc, vecI1, ValueRange{left});
+    scf::YieldOp::create(b, loc, step(whole, mask, full.getResults()));
+    b.setInsertionPointToStart(&tail.getElseRegion().front());
+    scf::YieldOp::create(b, loc, full.getResults());
+  }
+  return SmallVector<Value>(tail.getResults());
+}
+
+void KernelBuilder::foldOutliers(Value tileIdx, Value x, int64_t row0,
+                                 int64_t chunk, int64_t split,
+                                 MutableArrayRef<Value> accs) {
+  Value words = op.getOutliers();
+  auto toIndex = [&](Value v) -> Value {
+    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
+  };
+  // The offsets of the tile's columns, then each column's run into its
+  // first accumulator of each row (an empty run leaves it as it was).
+  Value col0 = mul(tileIdx, tile);
+  SmallVector<Value> offsets;
+  for (int64_t c = 0; c <= tile; ++c)
+    offsets.push_back(
+        toIndex(memref::LoadOp::create(b, loc, words, addc(col0, c))));
+  for (int64_t c = 0; c < tile; ++c) {
+    SmallVector<Value> inits;
+    for (int64_t r = 0; r < chunk; ++r)
+      inits.push_back(accs[(c * chunk + r) * split]);
+    SmallVector<Value> sums =
+        accumulateRun(x, offsets[c], offsets[c + 1], row0, inits);
+    for (int64_t r = 0; r < chunk; ++r)
+      accs[(c * chunk + r) * split] = sums[r];
+  }
+}
+
+void KernelBuilder::addOutliers(Value tileIdx, Value x, Value xT) {
+  if (!op.getOutliers())
+    return;
+  if (xT)
+    return addOutliersByRows(tileIdx, xT);
+  Value zeroF = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vecF32, b.getF32FloatAttr(0.0f)));
   forEachOutlierRun(tileIdx, [&](Value begin, Value end) {
-    // Whole vectors, then the partial one (if any) under a mask.
-    Value count = arith::SubIOp::create(b, loc, end, begin);
-    Value whole = add(
-        begin, arith::MulIOp::create(
-                   b, loc, arith::DivUIOp::create(b, loc, count, idx(lanes)),
-                   idx(lanes)));
-    SmallVector<Value> inits(rows, zeroF);
-    auto full = scf::ForOp::create(b, loc, begin, whole, idx(lanes), inits);
-    {
-      OpBuilder::InsertionGuard inner(b);
-      b.setInsertionPointToStart(full.getBody());
-      scf::YieldOp::create(
-          b, loc,
-          step(full.getInductionVar(), Value(), full.getRegionIterArgs()));
-    }
-    Value partial =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, whole, end);
-    auto tail =
-        scf::IfOp::create(b, loc, TypeRange(ValueRange(full.getResults())),
-                          partial, /*withElseRegion=*/true);
-    {
-      OpBuilder::InsertionGuard inner(b);
-      b.setInsertionPointToStart(&tail.getThenRegion().front());
-      Value left = arith::SubIOp::create(b, loc, end, whole);
-      Value mask =
-          vector::CreateMaskOp::create(b, loc, vecI1, ValueRange{left});
-      scf::YieldOp::create(b, loc, step(whole, mask, full.getResults()));
-      b.setInsertionPointToStart(&tail.getElseRegion().front());
-      scf::YieldOp::create(b, loc, full.getResults());
-    }
+    SmallVector<Value> accs = accumulateRun(x, begin, end, /*row0=*/0,
+                                            SmallVector<Value>(rows, zeroF));
     SmallVector<Value> sums;
-    for (int64_t r = 0; r < rows; ++r)
+    for (Value acc : accs)
       // Any order of the lanes' sum is fine (the f32 bound): a tree.
-      sums.push_back(vector::ReductionOp::create(
-          b, loc, vector::CombiningKind::ADD, tail.getResult(r), Value(),
-          arith::FastMathFlags::reassoc));
+      sums.push_back(
+          vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc,
+                                      Value(), arith::FastMathFlags::reassoc));
     return sums;
   });
 }
