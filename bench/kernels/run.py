@@ -244,6 +244,8 @@ def main() -> None:
                     help="instead: the W4 g128 kernels with 0.5%% and 1%% SpQR-style f16 "
                          "outliers beside the dense ones (M = 1 and 8; default shape "
                          "4096x14336)")
+    ap.add_argument("--reps", type=int, default=5,
+                    help="--outliers: interleaved runs per cell, the best kept (default 5)")
     ap.add_argument("--target", default="",
                     help="quant-compile --target for Lowbit's kernels (default: the host), "
                          "e.g. x86-64-v3 for the AVX2 kernels on an AVX-512 host")
@@ -341,7 +343,7 @@ def hadamard_table(args) -> None:
 def outliers_table(args) -> None:
     """Time of the W4 g128 kernels with 0, 0.5% and 1% outliers (f16
     values and 16-bit k beside the codes), f32 and int8 activations,
-    weights DRAM- and cache-resident; runs interleaved, best of 5."""
+    weights DRAM- and cache-resident; runs interleaved, best of --reps."""
     shapes = "4096x14336" if args.shapes == ap_default_shapes else args.shapes
     shapes = [tuple(int(v) for v in s.split("x")) for s in shapes.split(",")]
     threads = max(int(v) for v in args.threads.split(","))
@@ -360,7 +362,7 @@ def outliers_table(args) -> None:
                     copies = 1 if where == "cache" else int(np.ceil(DRAM_BYTES /
                                                                  weight_bytes(k, n, 4, 128)))
                     best = [float("inf")] * len(arts)
-                    for _ in range(5):
+                    for _ in range(args.reps):
                         for i, art in enumerate(arts):
                             best[i] = min(best[i], lowbit_time(art, m, k, threads, copies))
                     print(f"| {k}x{n} | {m} | {threads} | {where} | {act} | "

@@ -277,7 +277,7 @@ void KernelBuilder::buildF32(Value tileIdx) {
       scaleGroupSums(accs, decoders, chunk, Value());
     // One or two rows: the outliers join the columns' accumulators (more
     // rows add them after the store, one vector load per outlier).
-    if (layout.getOutliers() && rows <= 2)
+    if (foldsOutliers())
       foldOutliers(tileIdx, op.getInput(), row0, chunk, split, accs);
     // Each accumulator's lanes (and its split partner's) summed.
     storeSums(tileIdx, row0, chunk, [&](int64_t c, int64_t r) -> Value {

@@ -425,8 +425,13 @@ void KernelBuilder::buildInt8(Value tileIdx, const QuantizedInput &xq) {
       }
       scf::YieldOp::create(b, loc, acc);
     }
+    // One row, one accumulator of `lanes` per column: the outliers join it
+    // (times the rounded activations) before its lanes are summed.
+    SmallVector<Value> sums(loop.getResults());
+    if (foldsOutliers())
+      foldOutliers(tileIdx, xq.rounded, row0, chunk, /*split=*/1, sums);
     storeSums(tileIdx, row0, chunk, [&](int64_t c, int64_t r) -> Value {
-      Value seg = loop.getResult(c);
+      Value seg = sums[c];
       if (perRow < dotLanes)
         seg = vector::ExtractStridedSliceOp::create(
             b, loc, seg, ArrayRef<int64_t>{r * perRow},

@@ -152,8 +152,7 @@ void KernelBuilder::build() {
       buildLut(tileIdx, *tables);
     else
       buildF32(tileIdx);
-    // (buildF32 folds one or two rows' outliers into its accumulators.)
-    if (xq || tables || outlierXT)
+    if (!foldsOutliers())
       addOutliers(tileIdx, outlierX, outlierXT);
   }
   if (outlierXT)

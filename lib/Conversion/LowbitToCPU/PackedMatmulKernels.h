@@ -98,10 +98,20 @@ private:
   /// added lane-wise to `inits` (one vector per row); returns the sums.
   SmallVector<Value> accumulateRun(Value x, Value begin, Value end,
                                    int64_t row0, ValueRange inits);
-  /// One or two rows of f32 activations: each column's outliers go into
-  /// its dense accumulators (accs[(c * chunk + r) * split]) before their
-  /// lanes are summed, so a column costs no reduction, load or store of
-  /// its own.
+  /// Whether the tile kernel adds the outliers to its own accumulators
+  /// (foldOutliers) rather than to the stored results (addOutliers): f32
+  /// activations with one or two rows; int8 ones (VNNI, pmaddubsw, sdot)
+  /// with one row, whose accumulator per column is `lanes` wide.
+  bool foldsOutliers() const {
+    if (!layout.getOutliers() || layout.getLut() || layout.getAmx())
+      return false;
+    if (layout.getInt8())
+      return rows == 1 && dotLanes == lanes;
+    return rows <= 2;
+  }
+  /// Each column's outliers go into its dense accumulators
+  /// (accs[(c * chunk + r) * split], `lanes` wide) before their lanes are
+  /// summed, so a column costs no reduction, load or store of its own.
   void foldOutliers(Value tileIdx, Value x, int64_t row0, int64_t chunk,
                     int64_t split, MutableArrayRef<Value> accs);
   /// Per column of the tile whose outlier run is not empty: `rowSums`

@@ -303,21 +303,38 @@ func.func @outliers(%x: memref<2x32xf32>, %codes: memref<128xi8>, %params: memre
 
 // -----
 
-// Outliers with int8 activations (one row): after the tile's results are
-// stored, per column with a non-empty run its vectors go into a zeroed
-// accumulator whose reassociating sum is added to the stored result.
-// CHECK-LABEL: func.func @outliers_int8
+// Outliers with int8 activations, two rows (whose accumulators share a
+// vector): after the tile's results are stored, per column with a
+// non-empty run its vectors go into a zeroed accumulator per row whose
+// reassociating sum is added to the stored result.
+// CHECK-LABEL: func.func @outliers_int8_rows
 // CHECK: scf.parallel
-// CHECK: memref.store %{{.*}} : memref<1x3xf32>
+// CHECK: memref.store %{{.*}} : memref<2x3xf32>
 // CHECK: scf.for
 // CHECK: %[[ANY:.*]] = arith.cmpi ult
 // CHECK: scf.if %[[ANY]] {
-// CHECK: %[[FULL:.*]] = scf.for %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<16xf32>)
-// CHECK: %[[TAIL:.*]] = scf.if
-// CHECK: %[[SUM:.*]] = vector.reduction <add>, %[[TAIL]] fastmath<reassoc>
-// CHECK: %[[OLD:.*]] = memref.load %{{.*}} : memref<1x3xf32>
+// CHECK: %[[FULL:.*]]:2 = scf.for %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<16xf32>, vector<16xf32>)
+// CHECK: %[[TAIL:.*]]:2 = scf.if
+// CHECK: %[[SUM:.*]] = vector.reduction <add>, %[[TAIL]]#0 fastmath<reassoc>
+// CHECK: %[[OLD:.*]] = memref.load %{{.*}} : memref<2x3xf32>
 // CHECK: %[[NEW:.*]] = arith.addf %[[OLD]], %[[SUM]]
-// CHECK: memref.store %[[NEW]], %{{.*}} : memref<1x3xf32>
+// CHECK: memref.store %[[NEW]], %{{.*}} : memref<2x3xf32>
+func.func @outliers_int8_rows(%x: memref<2x100xf32>, %codes: memref<256xi8>, %params: memref<8xf32>, %words: memref<24xi32>, %y: memref<2x3xf32>) {
+  lowbit.packed_matmul ins(%x, %codes, %params, %words : memref<2x100xf32>, memref<256xi8>, memref<8xf32>, memref<24xi32>) outs(%y : memref<2x3xf32>) layout(<bits = 4, k = 100, n = 3, lanes = 16, tile = 4, group = 64, signed, int8, outliers = 3>)
+  return
+}
+
+// -----
+
+// One row of int8 activations: each column's run goes into its f32
+// accumulator (16 lanes, as wide as the outlier vectors) before the sum.
+// CHECK-LABEL: func.func @outliers_int8
+// CHECK: %[[DENSE:.*]]:4 = scf.for
+// CHECK: %[[FULL:.*]] = scf.for %{{.*}} iter_args(%{{.*}} = %[[DENSE]]#0) -> (vector<16xf32>)
+// CHECK: %[[TAIL:.*]] = scf.if
+// CHECK: vector.reduction <add>, %[[TAIL]] : vector<16xf32> into f32
+// CHECK-NOT: memref.load %{{.*}} : memref<1x3xf32>
+// CHECK: return
 func.func @outliers_int8(%x: memref<1x100xf32>, %codes: memref<256xi8>, %params: memref<8xf32>, %words: memref<24xi32>, %y: memref<1x3xf32>) {
   lowbit.packed_matmul ins(%x, %codes, %params, %words : memref<1x100xf32>, memref<256xi8>, memref<8xf32>, memref<24xi32>) outs(%y : memref<1x3xf32>) layout(<bits = 4, k = 100, n = 3, lanes = 16, tile = 4, group = 64, signed, int8, outliers = 3>)
   return
