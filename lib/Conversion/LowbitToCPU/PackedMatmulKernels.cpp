@@ -146,6 +146,7 @@ void KernelBuilder::build() {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(parallel.getBody());
     Value tileIdx = parallel.getInductionVars()[0];
+    prefetchOutliers(tileIdx);
     if (xq)
       buildInt8(tileIdx, *xq);
     else if (tables)
@@ -193,6 +194,7 @@ void KernelBuilder::buildAmxWorkers(const QuantizedInput &xq, Value outlierXT) {
     auto tiles =
         scf::ForOp::create(b, loc, bound(w), bound(addc(w, 1)), idx(1));
     b.setInsertionPointToStart(tiles.getBody());
+    prefetchOutliers(tiles.getInductionVar());
     buildAmx(tiles.getInductionVar(), xq, scratchB, scratchC, w);
     addOutliers(tiles.getInductionVar(), xq.rounded, outlierXT);
   }

@@ -122,6 +122,9 @@ private:
   /// `x` k-major (K x rows padded to a power of two, f32; allocated).
   Value transposeForOutliers(Value x);
   void prefetch(Value tileIdx, Value super);
+  /// Prefetches the outlier words of the tile after `tileIdx` (layouts
+  /// with outliers; nothing otherwise).
+  void prefetchOutliers(Value tileIdx);
   /// Stores `sum(column, row)` (the finished dot product of a column of the
   /// tile and a row of the chunk) for the columns inside N.
   void storeSums(Value tileIdx, int64_t row0, int64_t chunk,

@@ -139,6 +139,30 @@ void KernelBuilder::addOutliersByRows(Value tileIdx, Value xT) {
   });
 }
 
+void KernelBuilder::prefetchOutliers(Value tileIdx) {
+  if (!op.getOutliers())
+    return;
+  Value words = op.getOutliers();
+  auto toIndex = [&](Value v) -> Value {
+    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
+  };
+  // The runs are stored tile after tile, so the next tile's begins where
+  // this one's ends; its length is about this one's. Without this, every
+  // tile's first outlier word is a DRAM miss: the hardware prefetchers
+  // stop at page boundaries, and a tile's run is a few hundred bytes
+  // beside kilobytes of codes.
+  Value col0 = mul(tileIdx, tile);
+  Value begin = toIndex(memref::LoadOp::create(b, loc, words, col0));
+  Value end = toIndex(memref::LoadOp::create(b, loc, words, addc(col0, tile)));
+  Value until = add(end, arith::SubIOp::create(b, loc, end, begin));
+  auto lines = scf::ForOp::create(b, loc, end, until, idx(16));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(lines.getBody());
+  memref::PrefetchOp::create(b, loc, words, lines.getInductionVar(),
+                             /*isWrite=*/false, /*localityHint=*/3,
+                             /*isDataCache=*/true);
+}
+
 SmallVector<Value> KernelBuilder::accumulateRun(Value x, Value begin, Value end,
                                                 int64_t row0,
                                                 ValueRange inits) {
@@ -158,31 +182,45 @@ SmallVector<Value> KernelBuilder::accumulateRun(Value x, Value begin, Value end,
     Value v = widenHalf(b, loc, w);
     if (mask)
       v = arith::SelectOp::create(b, loc, mask, v, zeroF);
-    // Every lane's k is inside the activations, so the lanes are loaded
-    // one by one without a mask or a branch, with 32-bit indices: LLVM
-    // scalarizes a vector gather on machines where gathers are slow (Zen
-    // 3: a branch per lane for a masked one, 64-bit addresses either
-    // way), and there these loads beat vgatherdps (0.53 against 0.70 ns
-    // per element, measured). Each k comes from a scalar load of its word
-    // (a load port) rather than a lane extract (the shuffle port, which
-    // the inserts below already keep busy). In the masked vector the
-    // lanes past the run are zeroed so that a non-finite activation
-    // cannot leak in (0 x Inf).
+    // Every lane's k is inside the activations (lanes past the run read
+    // the next run's words or the zero padding), so no mask is needed.
+    // AVX-512 (16 lanes): one unmasked vector.gather, vgatherdps with the
+    // 32-bit k (Sapphire Rapids, 4096 x 14336 with 1% outliers in cache:
+    // 1.07x the dense kernel against 1.13x for lane loads). Narrower
+    // vectors: the lanes loaded one by one with 32-bit indices, each k
+    // from a scalar load of its word (a load port, not a lane extract on
+    // the shuffle port the inserts use): LLVM scalarizes gathers where
+    // they are slow (Zen 3: a branch per lane for a masked one), and
+    // there these loads beat vgatherdps (0.53 against 0.70 ns per
+    // element, measured). In the masked vector the lanes past the run are
+    // zeroed so that a non-finite activation cannot leak in (0 x Inf).
     SmallVector<Value> ks;
-    for (int64_t i = 0; i < lanes; ++i) {
-      Value word = memref::LoadOp::create(b, loc, words, addc(e, i));
-      ks.push_back(toIndex(arith::ShRUIOp::create(b, loc, word, shift)));
+    Value kVec;
+    if (lanes == 16) {
+      kVec = arith::ShRUIOp::create(
+          b, loc, w,
+          arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(vecI32, b.getI32IntegerAttr(16))));
+    } else {
+      for (int64_t i = 0; i < lanes; ++i) {
+        Value word = memref::LoadOp::create(b, loc, words, addc(e, i));
+        ks.push_back(toIndex(arith::ShRUIOp::create(b, loc, word, shift)));
+      }
     }
+    Value allOn =
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(vecI1, true));
     SmallVector<Value> next;
     for (auto [r, acc] : llvm::enumerate(accs)) {
       Value xk = zeroF;
-      for (int64_t i = 0; i < lanes; ++i)
-        xk = vector::InsertOp::create(
-            b, loc,
-            memref::LoadOp::create(
-                b, loc, x,
-                ValueRange{idx(row0 + static_cast<int64_t>(r)), ks[i]}),
-            xk, i);
+      Value row = idx(row0 + static_cast<int64_t>(r));
+      if (kVec)
+        xk = vector::GatherOp::create(
+            b, loc, vecF32, x, ValueRange{row, idx(0)}, kVec, allOn, zeroF);
+      else
+        for (int64_t i = 0; i < lanes; ++i)
+          xk = vector::InsertOp::create(
+              b, loc, memref::LoadOp::create(b, loc, x, ValueRange{row, ks[i]}),
+              xk, i);
       if (mask)
         xk = arith::SelectOp::create(b, loc, mask, xk, zeroF);
       next.push_back(vector::FMAOp::create(b, loc, xk, v, acc));

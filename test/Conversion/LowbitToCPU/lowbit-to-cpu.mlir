@@ -327,10 +327,19 @@ func.func @outliers_int8_rows(%x: memref<2x100xf32>, %codes: memref<256xi8>, %pa
 // -----
 
 // One row of int8 activations: each column's run goes into its f32
-// accumulator (16 lanes, as wide as the outlier vectors) before the sum.
+// accumulator (16 lanes, as wide as the outlier vectors) before the sum;
+// with 16 lanes (AVX-512) the activations at the run's k are one
+// vector.gather (vgatherdps). At the tile's start, the next tile's run
+// (from this one's end, as long as this one) is prefetched line by line.
 // CHECK-LABEL: func.func @outliers_int8
+// CHECK: scf.parallel
+// CHECK: arith.index_castui
+// CHECK: %[[END:.*]] = arith.index_castui
+// CHECK: scf.for %[[L:.*]] = %[[END]] to %{{.*}} step %c16
+// CHECK: memref.prefetch %{{.*}}[%[[L]]], read, locality<3>, data : memref<24xi32>
 // CHECK: %[[DENSE:.*]]:4 = scf.for
 // CHECK: %[[FULL:.*]] = scf.for %{{.*}} iter_args(%{{.*}} = %[[DENSE]]#0) -> (vector<16xf32>)
+// CHECK: vector.gather %{{.*}} : memref<1x128xf32>, vector<16xi32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
 // CHECK: %[[TAIL:.*]] = scf.if
 // CHECK: vector.reduction <add>, %[[TAIL]] : vector<16xf32> into f32
 // CHECK-NOT: memref.load %{{.*}} : memref<1x3xf32>
