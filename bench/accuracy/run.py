@@ -525,6 +525,7 @@ def main(argv=None):
                     default=[], help="leave out a model, or onnxruntime's GPTQ (slow); repeatable")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "accuracy")
     args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)  # a new --out directory
     WORK.mkdir(parents=True, exist_ok=True)
     lines = [f"Measured on {machine.describe()} ({os.cpu_count()} cores), "
              f"{time.strftime('%Y-%m-%d')}; --threads {args.threads}"
