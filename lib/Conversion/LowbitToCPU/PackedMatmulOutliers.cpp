@@ -3,14 +3,16 @@
 // The outliers of a #lowbit.packed layout with `outliers` (SpQR-style
 // sparse f16 weights beside the codes), added to a tile's results: per
 // column, its run of `(k << 16) | f16` words is read `lanes` at a time, the
-// activations at those k gathered lane by lane (with int8 activations the
-// rounded ones, code * scale, as the reference lowering's lowbit.fake_quant
-// defines them) and multiplied by the widened values into one vector
-// accumulator per row. With one or two rows of f32 activations those are
-// the column's dense accumulators, before their lanes are summed
-// (foldOutliers); otherwise a zeroed one whose sum is added to the stored
-// result; three or more rows read a k-major copy of the activations, one
-// vector per outlier.
+// activations at those k gathered (one vector.gather with 16 lanes, lane
+// by lane otherwise; with int8 activations the rounded ones, code * scale,
+// as the reference lowering's lowbit.fake_quant defines them) and
+// multiplied by the widened values into one vector accumulator per row.
+// Where the kernel allows it (foldsOutliers: f32 activations with one or
+// two rows, int8 ones with one) those are the column's dense accumulators,
+// before their lanes are summed; otherwise a zeroed one whose sum is added
+// to the stored result; three or more rows read a k-major copy of the
+// activations, one vector per outlier. Each tile prefetches the next
+// tile's run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,6 +55,11 @@ static Value widenHalf(OpBuilder &b, Location loc, Value words) {
                                constant(f32Type, b.getF32FloatAttr(0x1p112f)));
 }
 
+/// An i32 offset or coordinate of the outlier array as an index.
+static Value asIndex(OpBuilder &b, Location loc, Value v) {
+  return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
+}
+
 Value KernelBuilder::transposeForOutliers(Value x) {
   int64_t kx = cast<MemRefType>(x.getType()).getDimSize(1);
   int64_t padded = llvm::PowerOf2Ceil(rows);
@@ -78,15 +85,13 @@ void KernelBuilder::forEachOutlierRun(
     Value tileIdx,
     function_ref<SmallVector<Value>(Value begin, Value end)> rowSums) {
   Value words = op.getOutliers();
-  auto toIndex = [&](Value v) -> Value {
-    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
-  };
   auto columns = scf::ForOp::create(b, loc, idx(0), idx(tile), idx(1));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(columns.getBody());
   Value col = add(mul(tileIdx, tile), columns.getInductionVar());
-  Value begin = toIndex(memref::LoadOp::create(b, loc, words, col));
-  Value end = toIndex(memref::LoadOp::create(b, loc, words, addc(col, 1)));
+  Value begin = asIndex(b, loc, memref::LoadOp::create(b, loc, words, col));
+  Value end =
+      asIndex(b, loc, memref::LoadOp::create(b, loc, words, addc(col, 1)));
   // Most columns have none: no read of the results then (this also keeps
   // the padding columns past N, which have none, from being touched).
   Value any =
@@ -108,9 +113,6 @@ void KernelBuilder::addOutliersByRows(Value tileIdx, Value xT) {
   Value words = op.getOutliers();
   int64_t padded = cast<MemRefType>(xT.getType()).getDimSize(1);
   auto vecRows = VectorType::get({padded}, f32);
-  auto toIndex = [&](Value v) -> Value {
-    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
-  };
   Value zero = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(vecRows, b.getF32FloatAttr(0.0f)));
   Value shift = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(16));
@@ -122,7 +124,7 @@ void KernelBuilder::addOutliersByRows(Value tileIdx, Value xT) {
       b.setInsertionPointToStart(entries.getBody());
       Value w = memref::LoadOp::create(b, loc, words,
                                        ValueRange{entries.getInductionVar()});
-      Value k = toIndex(arith::ShRUIOp::create(b, loc, w, shift));
+      Value k = asIndex(b, loc, arith::ShRUIOp::create(b, loc, w, shift));
       Value v =
           vector::BroadcastOp::create(b, loc, vecRows, widenHalf(b, loc, w));
       Value xk =
@@ -143,17 +145,15 @@ void KernelBuilder::prefetchOutliers(Value tileIdx) {
   if (!op.getOutliers())
     return;
   Value words = op.getOutliers();
-  auto toIndex = [&](Value v) -> Value {
-    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
-  };
   // The runs are stored tile after tile, so the next tile's begins where
   // this one's ends; its length is about this one's. Without this, every
   // tile's first outlier word is a DRAM miss: the hardware prefetchers
   // stop at page boundaries, and a tile's run is a few hundred bytes
   // beside kilobytes of codes.
   Value col0 = mul(tileIdx, tile);
-  Value begin = toIndex(memref::LoadOp::create(b, loc, words, col0));
-  Value end = toIndex(memref::LoadOp::create(b, loc, words, addc(col0, tile)));
+  Value begin = asIndex(b, loc, memref::LoadOp::create(b, loc, words, col0));
+  Value end =
+      asIndex(b, loc, memref::LoadOp::create(b, loc, words, addc(col0, tile)));
   Value until = add(end, arith::SubIOp::create(b, loc, end, begin));
   auto lines = scf::ForOp::create(b, loc, end, until, idx(16));
   OpBuilder::InsertionGuard guard(b);
@@ -168,9 +168,6 @@ SmallVector<Value> KernelBuilder::accumulateRun(Value x, Value begin, Value end,
                                                 ValueRange inits) {
   Value words = op.getOutliers();
   auto vecI1 = VectorType::get({lanes}, b.getI1Type());
-  auto toIndex = [&](Value v) -> Value {
-    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
-  };
   Value zeroF = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(vecF32, b.getF32FloatAttr(0.0f)));
   Value shift = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(16));
@@ -204,7 +201,8 @@ SmallVector<Value> KernelBuilder::accumulateRun(Value x, Value begin, Value end,
     } else {
       for (int64_t i = 0; i < lanes; ++i) {
         Value word = memref::LoadOp::create(b, loc, words, addc(e, i));
-        ks.push_back(toIndex(arith::ShRUIOp::create(b, loc, word, shift)));
+        ks.push_back(
+            asIndex(b, loc, arith::ShRUIOp::create(b, loc, word, shift)));
       }
     }
     Value allOn =
@@ -262,16 +260,13 @@ void KernelBuilder::foldOutliers(Value tileIdx, Value x, int64_t row0,
                                  int64_t chunk, int64_t split,
                                  MutableArrayRef<Value> accs) {
   Value words = op.getOutliers();
-  auto toIndex = [&](Value v) -> Value {
-    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
-  };
   // The offsets of the tile's columns, then each column's run into its
   // first accumulator of each row (an empty run leaves it as it was).
   Value col0 = mul(tileIdx, tile);
   SmallVector<Value> offsets;
   for (int64_t c = 0; c <= tile; ++c)
     offsets.push_back(
-        toIndex(memref::LoadOp::create(b, loc, words, addc(col0, c))));
+        asIndex(b, loc, memref::LoadOp::create(b, loc, words, addc(col0, c))));
   for (int64_t c = 0; c < tile; ++c) {
     SmallVector<Value> inits;
     for (int64_t r = 0; r < chunk; ++r)
