@@ -97,7 +97,9 @@ struct OutlineKernelsPass
                    fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>())) {
         addOperand(fill.getInputs()[0]);
         addOperand(fill.getOutputs()[0]);
-        cloned.push_back(fill);
+        // Once, also when it fills several outputs of this op.
+        if (!llvm::is_contained(cloned, fill.getOperation()))
+          cloned.push_back(fill);
         continue;
       }
       addOperand(v);

@@ -1,5 +1,5 @@
 // RUN: quant-opt %s --split-input-file --lowbit-cpu-outline-weights --lowbit-cpu-outline-kernels | FileCheck %s
-// RUN: not quant-opt %s --lowbit-cpu-outline-kernels=entry=nope 2>&1 | FileCheck %s --check-prefix=ENTRY
+// RUN: not quant-opt %s --split-input-file --lowbit-cpu-outline-kernels=entry=nope 2>&1 | FileCheck %s --check-prefix=ENTRY
 
 // ENTRY: error: no entry function @nope
 
@@ -33,4 +33,27 @@ func.func @main(%x: tensor<4x8xf32>) -> tensor<4x16xf32> {
     linalg.yield %s : f32
   } -> tensor<4x16xf32>
   return %add : tensor<4x16xf32>
+}
+
+// -----
+
+// One fill feeding two outputs of the same op (CSE merges identical fills)
+// is recomputed once in the kernel, not cloned twice.
+// CHECK-LABEL: func.func @main
+// CHECK: call @main_kernel_0
+// CHECK: func.func private @main_kernel_0(%{{.*}}: tensor<4xf32>, %[[OUT:.*]]: tensor<1xf32>) -> (tensor<1xf32>, tensor<1xf32>)
+// CHECK:   %[[F:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[OUT]]
+// CHECK-NOT: linalg.fill
+// CHECK:   linalg.generic {{.*}} outs(%[[F]], %[[F]] : tensor<1xf32>, tensor<1xf32>)
+func.func @main(%x: tensor<4xf32>) -> (tensor<1xf32>, tensor<1xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1xf32>) -> tensor<1xf32>
+  %r:2 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (0)>, affine_map<(d0) -> (0)>], iterator_types = ["reduction"]} ins(%x : tensor<4xf32>) outs(%f, %f : tensor<1xf32>, tensor<1xf32>) {
+  ^bb0(%in: f32, %a: f32, %b: f32):
+    %s = arith.addf %a, %in : f32
+    %m = arith.maximumf %b, %in : f32
+    linalg.yield %s, %m : f32, f32
+  } -> (tensor<1xf32>, tensor<1xf32>)
+  return %r#0, %r#1 : tensor<1xf32>, tensor<1xf32>
 }
