@@ -135,13 +135,20 @@ class Model:
         return perplexity(lambda x: self.logits(x[0])[None], ids, windows)[0]
 
 
-def hessians_of(model, l, windows, group_names):
+def hessians_of(model, l, windows, group_names, cap=0.0):
     """X^T X / rows of the inputs of `group_names` in block l over the
-    cached block inputs `windows`."""
+    cached block inputs `windows`. With `cap` > 0, a token whose squared
+    norm exceeds cap x the geometric mean of the window's squared norms
+    counts as if it had that norm (attention-sink tokens with massive
+    activations; quant-compile's --hessian-token-cap)."""
     acc = {}
     def hook(group, x):
         if group in group_names:
             x64 = x.astype(np.float64)
+            if cap > 0:
+                e = np.einsum("ij,ij->i", x64, x64)
+                limit = cap * np.exp(np.mean(np.log(np.maximum(e, 1e-300))))
+                x64 = x64 * np.sqrt(np.minimum(1.0, limit / np.maximum(e, 1e-300)))[:, None]
             h, n = acc.get(group, (0, 0))
             acc[group] = (h + x64.T @ x64, n + x.shape[0])
     stop = group_names[-1]
@@ -193,17 +200,17 @@ def quantize(model, cfg, calib, bits, group, log):
             # run sees them).
             saved = dict(model.w)
             model.w = first_w
-            hs = hessians_of(model, l, windows2[l], [g for g, _ in ORDER])
+            hs = hessians_of(model, l, windows2[l], [g for g, _ in ORDER], cfg.get("cap", 0.0))
             model.w = saved
         elif cfg["calibration"] == "one-shot":
             # Hessians from the float model's activations (all blocks float).
             saved = dict(model.w)
             model.w = dict(model.float_w)
-            hs = hessians_of(model, l, windows, [g for g, _ in ORDER])
+            hs = hessians_of(model, l, windows, [g for g, _ in ORDER], cfg.get("cap", 0.0))
             model.w = saved
         for group_name, names in ORDER:
             if cfg["calibration"] == "sequential":
-                h = hessians_of(model, l, windows, [group_name])[group_name]
+                h = hessians_of(model, l, windows, [group_name], cfg.get("cap", 0.0))[group_name]
             else:
                 h = hs[group_name]
             for name in names:
@@ -244,6 +251,13 @@ for rule in ("absmax", "extreme", "range"):
                         ("" if damp == 0.01 else f"-damp{damp}"))
                 CONFIGS[name] = {"method": "gptq", "calibration": cal, "rule": rule,
                                  "act_order": act, "damp": damp}
+
+
+# Token-capped Hessians: "<config>-cap<c>" (e.g. gptq-extreme-noact-damp0.1-cap10).
+for name in list(CONFIGS):
+    if name.startswith("gptq"):
+        for c in (1, 2, 4, 10, 100):
+            CONFIGS[f"{name}-cap{c}"] = dict(CONFIGS[name], cap=float(c))
 
 
 def main(argv=None):

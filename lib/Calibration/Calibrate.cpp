@@ -184,6 +184,7 @@ mlir::lowbit::runCalibration(ModuleOp module, const CalibrationData &data,
   LowbitExposeCalibrationPassOptions expose;
   expose.entry = options.entry;
   expose.onlyStatistics = true;
+  expose.tokenCap = options.tokenCap;
   pm.addPass(createLowbitExposeCalibrationPass(expose));
   if (failed(pm.run(*instrumented)))
     return failure();

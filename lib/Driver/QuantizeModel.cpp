@@ -16,6 +16,7 @@
 #include "lowbit/Pipelines/Pipelines.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Regex.h"
@@ -47,6 +48,7 @@ static FailureOr<CalibrationStats> calibrateOn(ModuleOp module,
                                                raw_ostream &log) {
   CalibrationOptions calibration;
   calibration.maxSamples = options.recipe->calibrationSamples;
+  calibration.tokenCap = options.recipe->calibrationTokenCap;
   calibration.threads = options.threads;
   // The instrumented artifact goes to a directory of its own, whatever the
   // compile's output is (a file for the --emit phases before the artifact).
@@ -63,14 +65,20 @@ static FailureOr<CalibrationStats> calibrateOn(ModuleOp module,
   return collected;
 }
 
-/// What the statistics depend on besides the model file: the rotation.
+/// What the statistics depend on besides the model file: the rotation and
+/// the Hessians' token cap (named only when set, so that older caches match).
 static std::string rotationTag(const Recipe &recipe) {
-  if (!recipe.rotate)
-    return "rotation: none";
-  std::string tag = "rotation: " + recipe.rotate->kind + " seed " +
-                    std::to_string(recipe.rotate->seed);
-  for (const std::string &what : recipe.rotate->online)
-    tag += " online " + what;
+  std::string tag = "rotation: none";
+  if (recipe.rotate) {
+    tag = "rotation: " + recipe.rotate->kind + " seed " +
+          std::to_string(recipe.rotate->seed);
+    for (const std::string &what : recipe.rotate->online)
+      tag += " online " + what;
+  }
+  if (recipe.calibrationTokenCap > 0.0)
+    tag += llvm::formatv(", token cap {0}",
+                         llvm::format("%g", recipe.calibrationTokenCap))
+               .str();
   return tag;
 }
 

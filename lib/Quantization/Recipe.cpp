@@ -45,11 +45,13 @@ template <> struct MappingTraits<RecipeRule> {
 struct Calibration {
   int64_t samples = 128;
   std::optional<int64_t> passes;
+  double tokenCap = 0.0;
 };
 template <> struct MappingTraits<Calibration> {
   static void mapping(IO &io, Calibration &c) {
     io.mapOptional("samples", c.samples, int64_t(128));
     io.mapOptional("passes", c.passes);
+    io.mapOptional("token_cap", c.tokenCap, 0.0);
   }
 };
 
@@ -91,10 +93,12 @@ template <> struct MappingTraits<Recipe> {
     mapSettings(io, r.settings);
     io.mapOptional("include", r.include, std::string());
     io.mapOptional("exclude", r.exclude);
-    Calibration c{r.calibrationSamples, r.calibrationPasses};
+    Calibration c{r.calibrationSamples, r.calibrationPasses,
+                  r.calibrationTokenCap};
     io.mapOptional("calibration", c);
     r.calibrationSamples = c.samples;
     r.calibrationPasses = c.passes;
+    r.calibrationTokenCap = c.tokenCap;
     io.mapOptional("activations", r.activations, std::string("f32"));
     io.mapOptional("activation_outlier_threshold", r.activationOutlierThreshold,
                    0.0);
@@ -323,6 +327,10 @@ llvm::Error Recipe::validate() const {
   if (calibrationPasses && (*calibrationPasses < 1 || *calibrationPasses > 4))
     return fail("calibration passes = " + std::to_string(*calibrationPasses) +
                 " is outside 1..4");
+  if (!(calibrationTokenCap >= 0.0 && std::isfinite(calibrationTokenCap)))
+    return fail(
+        "calibration token_cap = " + std::to_string(calibrationTokenCap) +
+        " must be finite and >= 0");
   if (activations != "f32" && activations != "int8")
     return fail("activations must be f32 or int8, got '" + activations + "'");
   if (!(activationOutlierThreshold >= 0.0 &&

@@ -183,6 +183,12 @@ static cl::opt<int64_t> calibPasses(
              "first statistics quantized, then quantizes the float weights "
              "with the new statistics"),
     cl::cat(quantCat));
+static cl::opt<double> calibTokenCap(
+    "calib-token-cap",
+    cl::desc("Hessians: count each token's squared norm at most this many "
+             "times the geometric mean of its sample's (attention-sink "
+             "tokens; 0: plain X^T X)"),
+    cl::cat(quantCat));
 static cl::opt<std::string>
     calibCache("calib-cache",
                cl::desc("statistics file: read if it exists, else written "
@@ -262,6 +268,8 @@ std::optional<lowbit::Recipe> buildRecipe(std::string &error) {
     recipe.calibrationSamples = calibSamples;
   if (calibPasses.getNumOccurrences())
     recipe.calibrationPasses = calibPasses;
+  if (calibTokenCap.getNumOccurrences())
+    recipe.calibrationTokenCap = calibTokenCap;
   if (smoothFlag.getNumOccurrences()) {
     if (smoothFlag == "none") {
       recipe.smooth.reset();

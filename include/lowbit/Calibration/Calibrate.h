@@ -40,6 +40,7 @@ struct CalibrationOptions {
   std::string entry = "main";
   std::string workDir;   // where the instrumented artifact is written
   bool progress = false; // a progress bar over the samples on stderr
+  double tokenCap = 0.0; // lowbit-expose-calibration token-cap
 };
 
 /// Runs calibration on `module` (not modified; it must hold the sites).

@@ -34,11 +34,14 @@
 //                         # output error weighted by the layer's measured
 //                         # sensitivity; rules may then only skip layers or
 //                         # set other keys
-//   calibration: {samples: 128, passes: 2}
+//   calibration: {samples: 128, passes: 2, token_cap: 0}
 //                         # passes 2: calibrate again on the model quantized
 //                         # with the first statistics, quantize again from
 //                         # the float weights with those (default: 2 when
-//                         # some layer uses gptq, else 1)
+//                         # some layer uses gptq, else 1); token_cap c > 0:
+//                         # in the Hessians, a token's squared norm counts
+//                         # at most c x the geometric mean of its sample's
+//                         # (attention sinks; 0: plain X^T X)
 //   rules:                # first match wins; any of the keys above but
 //     - match: 'down_proj'  # include/exclude/rules, or skip: true
 //       bits: 8
@@ -123,6 +126,10 @@ struct Recipe {
   /// Calibration runs: 1 on the float model; each further one on the model
   /// the previous statistics quantized (1..4). Unset: calibrationPassCount.
   std::optional<int64_t> calibrationPasses;
+  /// Hessians with each token's squared norm capped at this multiple of the
+  /// geometric mean of its sample's (lowbit-expose-calibration token-cap);
+  /// 0: plain X^T X.
+  double calibrationTokenCap = 0.0;
   /// Activations of the compiled low-bit matmuls: "f32" (exact) or "int8"
   /// (quantized per group at run time, VNNI kernels).
   std::string activations = "f32";

@@ -1,5 +1,6 @@
 // RUN: quant-opt %s --lowbit-expose-calibration | FileCheck %s
 // RUN: quant-opt %s --lowbit-expose-calibration=only-statistics=true | FileCheck %s --check-prefix=ONLY
+// RUN: quant-opt %s --lowbit-expose-calibration=token-cap=4 | FileCheck %s --check-prefix=CAP
 // (The errors: expose-calibration-invalid.mlir.)
 
 // The statistics of one run become extra results: per site abs_max, min,
@@ -18,6 +19,18 @@
 // ONLY-LABEL: func.func @main
 // ONLY-SAME: -> (tensor<8xf32> {onnx.name = "calib:fc:in:abs_max"}
 // ONLY-NOT: onnx.name = "y"
+// With token-cap the rows of the Hessian's operand are scaled first: squared
+// norms, the geometric mean of the nonzero ones, the weights, the product.
+// CAP-LABEL: func.func @main
+// CAP: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
+// CAP: math.log
+// CAP: math.exp
+// CAP: arith.minimumf
+// CAP: math.sqrt
+// CAP: %[[X:.*]] = linalg.generic
+// CAP: arith.mulf
+// CAP: linalg.transpose ins(%[[X]]
+// CAP: return
 func.func @main(%x: tensor<1x4x8xf32> {onnx.name = "x"}) -> (tensor<4x8xf32> {onnx.name = "y"}) {
   %s = lowbit.calibrate %x site "fc:in" collect <abs_max, min_max, mean, hessian> : tensor<1x4x8xf32>
   %h = tensor.collapse_shape %s [[0, 1], [2]] : tensor<1x4x8xf32> into tensor<4x8xf32>

@@ -2,7 +2,8 @@
 //
 // The lowbit-expose-calibration pass: the instrumented model returns, per
 // calibration site, the per-channel abs-max, min, max and sum and X^T X of
-// one run, as extra results named calib:<site>:<stat>.
+// one run, as extra results named calib:<site>:<stat>; the X^T X optionally
+// with each token's weight capped (token-cap).
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +16,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 
+#include <cmath>
 #include <limits>
 
 namespace mlir::lowbit {
@@ -81,11 +83,112 @@ Value gram(OpBuilder &b, Location loc, Value x) {
       .getResult(0);
 }
 
+/// x (R x C) with each row r scaled by sqrt(min(1, cap g / e_r)), e_r its
+/// squared norm and g the geometric mean of the nonzero e_r: rows above cap g
+/// count as if their squared norm were cap g in X^T X. Zero rows stay.
+Value capRows(OpBuilder &b, Location loc, Value x, double cap) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rows = type.getDimSize(0);
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  AffineExpr r = getAffineDimExpr(0, ctx), ch = getAffineDimExpr(1, ctx);
+  auto rowsType = RankedTensorType::get({rows}, f32);
+  auto scalarType = RankedTensorType::get({1}, f32);
+  auto zero = [&](OpBuilder &nb, Location l) -> Value {
+    return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0f));
+  };
+  // e_r = sum_c x[r, c]^2.
+  Value energy =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{rowsType}, ValueRange{x},
+          ValueRange{filled(b, loc, {rows}, 0.0f)},
+          SmallVector<AffineMap>{AffineMap::get(2, 0, {r, ch}, ctx),
+                                 AffineMap::get(2, 0, {r}, ctx)},
+          {utils::IteratorType::parallel, utils::IteratorType::reduction},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value sq = arith::MulFOp::create(nb, l, args[0], args[0]);
+            linalg::YieldOp::create(
+                nb, l, arith::AddFOp::create(nb, l, args[1], sq).getResult());
+          })
+          .getResult(0);
+  // Sum of log e_r and count over the nonzero rows (1-element tensors: the
+  // CPU pipeline keeps 0-d fills apart).
+  AffineExpr first = getAffineConstantExpr(0, ctx);
+  auto logSum = linalg::GenericOp::create(
+      b, loc, TypeRange{scalarType, scalarType}, ValueRange{energy},
+      ValueRange{filled(b, loc, {1}, 0.0f), filled(b, loc, {1}, 0.0f)},
+      SmallVector<AffineMap>{AffineMap::get(1, 0, {r}, ctx),
+                             AffineMap::get(1, 0, {first}, ctx),
+                             AffineMap::get(1, 0, {first}, ctx)},
+      {utils::IteratorType::reduction},
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value z = zero(nb, l);
+        Value one = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0f));
+        Value nonzero =
+            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, args[0], z);
+        Value safe = arith::SelectOp::create(nb, l, nonzero, args[0], one);
+        Value lg = math::LogOp::create(nb, l, safe);
+        Value count = arith::SelectOp::create(nb, l, nonzero, one, z);
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{arith::AddFOp::create(nb, l, args[1], lg),
+                       arith::AddFOp::create(nb, l, args[2], count)});
+      });
+  // w_r = e_r > 0 ? sqrt(min(1, cap exp(logSum / count) / e_r)) : 1.
+  Value weights =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{rowsType},
+          ValueRange{energy, logSum.getResult(0), logSum.getResult(1)},
+          ValueRange{tensor::EmptyOp::create(b, loc, {rows}, f32)},
+          SmallVector<AffineMap>{AffineMap::get(1, 0, {r}, ctx),
+                                 AffineMap::get(1, 0, {first}, ctx),
+                                 AffineMap::get(1, 0, {first}, ctx),
+                                 AffineMap::get(1, 0, {r}, ctx)},
+          {utils::IteratorType::parallel},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value one =
+                arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0f));
+            Value capValue = arith::ConstantOp::create(
+                nb, l, nb.getF32FloatAttr(static_cast<float>(cap)));
+            Value nonzero = arith::CmpFOp::create(
+                nb, l, arith::CmpFPredicate::OGT, args[0], zero(nb, l));
+            Value mean = arith::DivFOp::create(nb, l, args[1], args[2]);
+            Value limit = arith::MulFOp::create(
+                nb, l, capValue, math::ExpOp::create(nb, l, mean));
+            Value safe = arith::SelectOp::create(nb, l, nonzero, args[0], one);
+            Value ratio = arith::MinimumFOp::create(
+                nb, l, one, arith::DivFOp::create(nb, l, limit, safe));
+            Value w = arith::SelectOp::create(
+                nb, l, nonzero, math::SqrtOp::create(nb, l, ratio), one);
+            linalg::YieldOp::create(nb, l, w);
+          })
+          .getResult(0);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{x, weights},
+             ValueRange{tensor::EmptyOp::create(b, loc, type.getShape(), f32)},
+             SmallVector<AffineMap>{AffineMap::get(2, 0, {r, ch}, ctx),
+                                    AffineMap::get(2, 0, {r}, ctx),
+                                    AffineMap::get(2, 0, {r, ch}, ctx)},
+             {utils::IteratorType::parallel, utils::IteratorType::parallel},
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, l,
+                   arith::MulFOp::create(nb, l, args[0], args[1]).getResult());
+             })
+      .getResult(0);
+}
+
 struct ExposeCalibrationPass
     : lowbit::impl::LowbitExposeCalibrationPassBase<ExposeCalibrationPass> {
   using Base::Base;
 
   void runOnOperation() override {
+    if (!(tokenCap >= 0.0) || !std::isfinite(tokenCap.getValue())) {
+      getOperation().emitError()
+          << getArgument() << ": token-cap must be finite and >= 0, got "
+          << tokenCap.getValue();
+      return signalPassFailure();
+    }
     auto func = getOperation().lookupSymbol<func::FuncOp>(entry);
     if (!func) {
       getOperation().emitError()
@@ -149,7 +252,10 @@ struct ExposeCalibrationPass
             std::make_pair("min", reduceRows(b, loc, x, inf, minimum)),
             std::make_pair("max", reduceRows(b, loc, x, -inf, maximum)),
             std::make_pair("sum", reduceRows(b, loc, x, 0.0f, add)),
-            std::make_pair("hessian", gram(b, loc, x))}) {
+            std::make_pair(
+                "hessian",
+                gram(b, loc,
+                     tokenCap > 0.0 ? capRows(b, loc, x, tokenCap) : x))}) {
         results.push_back(value);
         names.push_back(prefix + stat);
       }

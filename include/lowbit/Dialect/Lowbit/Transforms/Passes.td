@@ -440,6 +440,13 @@ def LowbitExposeCalibrationPass
     - `hessian`: `tensor<C x C x f32>`, `X^T X` over the rows of this run
       (the caller accumulates runs in f64).
 
+    With `token-cap=c` > 0 the Hessian weighs each row (token) `r` by
+    `min(1, c g / |x_r|^2)`, `g` the geometric mean of the run's squared row
+    norms: a token with massive activations (an attention sink: in SmolLM2
+    one token gives 99.8% of the trace of a down projection's `X^T X`)
+    counts as if its squared norm were `c g`, so that GPTQ does not fit that
+    one token at the others' expense. The other statistics are unweighted.
+
     The channel axis must be the last one.
   }];
   let options = [
@@ -447,6 +454,9 @@ def LowbitExposeCalibrationPass
     Option<"onlyStatistics", "only-statistics", "bool", "false",
            "return only the statistics (the model's own results, and what "
            "only they need, are dropped)">,
+    Option<"tokenCap", "token-cap", "double", "0.0",
+           "cap each row's squared norm in the Hessian at this multiple of "
+           "the geometric mean of the run's (0: plain X^T X)">,
   ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",
