@@ -41,10 +41,10 @@ int64_t NpyArray::numElements() const {
 
 int64_t mlir::lowbit::npyDtypeBytes(llvm::StringRef dtype) {
   return llvm::StringSwitch<int64_t>(dtype)
-      .Cases("f64", "i64", "u64", 8)
-      .Cases("f32", "i32", "u32", 4)
-      .Cases("f16", "bf16", "i16", "u16", 2)
-      .Cases("i8", "u8", "bool", 1)
+      .Cases({"f64", "i64", "u64"}, 8)
+      .Cases({"f32", "i32", "u32"}, 4)
+      .Cases({"f16", "bf16", "i16", "u16"}, 2)
+      .Cases({"i8", "u8", "bool"}, 1)
       .Default(0);
 }
 

@@ -49,6 +49,10 @@ static cl::list<std::string> inputShapes(
     "input-shape", cl::CommaSeparated,
     cl::desc("static shape of graph inputs, name:1x512[,name2:1x512]; "
              "name: for a scalar"));
+static cl::list<std::string> inputValues(
+    "input-value",
+    cl::desc("a graph input given at compile time (a shape argument such as "
+             "Slice starts), name:v1,v2,...; repeatable"));
 static cl::opt<std::string> target(
     "target", cl::init("host"),
     cl::desc("host | x86-64 | x86-64-v2 | x86-64-v3 | x86-64-v4 | aarch64 | "
@@ -364,6 +368,12 @@ int main(int argc, char **argv) {
     if (!lowbit::parseInputShape(spec, options.import)) {
       llvm::errs() << "error: --input-shape '" << spec
                    << "' is not name:DIMxDIM...\n";
+      return 1;
+    }
+  for (const std::string &spec : inputValues)
+    if (!lowbit::parseInputValue(spec, options.import)) {
+      llvm::errs() << "error: --input-value '" << spec
+                   << "' is not name:v1,v2,...\n";
       return 1;
     }
   std::string targetError;

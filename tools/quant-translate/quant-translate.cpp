@@ -21,6 +21,10 @@ static llvm::cl::list<std::string> inputShapes(
     llvm::cl::desc("static shape of graph inputs, name:1x512[,name2:1x512] "
                    "(repeatable)"),
     llvm::cl::CommaSeparated);
+static llvm::cl::list<std::string> inputValues(
+    "input-value",
+    llvm::cl::desc("a graph input given at import (a shape argument such as "
+                   "Slice starts), name:v1,v2,...; repeatable"));
 static llvm::cl::opt<bool> noShapeInference(
     "no-shape-inference",
     llvm::cl::desc("do not run ONNX shape inference on the model"));
@@ -35,6 +39,12 @@ static OwningOpRef<Operation *> importONNX(const llvm::SourceMgr &sourceMgr,
     if (!lowbit::parseInputShape(spec, options)) {
       emitError(UnknownLoc::get(ctx))
           << "--input-shape '" << spec << "' is not name:DIMxDIM...";
+      return {};
+    }
+  for (const std::string &spec : inputValues)
+    if (!lowbit::parseInputValue(spec, options)) {
+      emitError(UnknownLoc::get(ctx))
+          << "--input-value '" << spec << "' is not name:v1,v2,...";
       return {};
     }
   auto buffer =

@@ -49,6 +49,9 @@ LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {
   // op type (with domain and opset) -> node names, in order of appearance.
   std::vector<std::pair<std::string, SmallVector<std::string>>> unsupported;
   llvm::StringMap<size_t> index;
+  // Integer graph inputs the unsupported nodes read: shape arguments given
+  // at run time, which a static compiler needs as constants.
+  std::vector<std::string> runTimeArgs;
   int64_t total = 0;
   Location firstLoc = root->getLoc();
   root->walk([&](onnx::NodeOp op) {
@@ -68,6 +71,20 @@ LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {
       unsupported.push_back({key, {}});
     unsupported[it->second].second.push_back(name);
     ++total;
+    for (Value operand : op->getOperands()) {
+      auto arg = dyn_cast<BlockArgument>(operand);
+      auto type = dyn_cast<ShapedType>(operand.getType());
+      auto func = arg ? dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp())
+                      : func::FuncOp();
+      if (!func || !type || !type.getElementType().isInteger())
+        continue;
+      auto argName =
+          func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "onnx.name");
+      std::string name =
+          argName ? argName.str() : "#" + std::to_string(arg.getArgNumber());
+      if (!llvm::is_contained(runTimeArgs, name))
+        runTimeArgs.push_back(name);
+    }
   });
   if (!total)
     return success();
@@ -81,6 +98,15 @@ LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {
       diag << (i ? ", " : "") << names[i];
     if (names.size() > 5)
       diag << ", ... (" << names.size() - 5 << " more)";
+  }
+  if (!runTimeArgs.empty()) {
+    diag << "\n  they read integer graph input(s) ";
+    for (auto [i, name] : llvm::enumerate(runTimeArgs))
+      diag << (i ? ", " : "") << "'" << name << "'";
+    diag << ": shape arguments (starts, axes, shape, k, ...) must be known "
+            "at compile time; give them as constants of the model or with "
+            "--input-value="
+         << runTimeArgs.front() << ":V,V,...";
   }
   return failure();
 }

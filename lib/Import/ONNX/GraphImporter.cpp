@@ -378,6 +378,11 @@ mlir::lowbit::importONNXModel(std::unique_ptr<llvm::MemoryBuffer> buffer,
     if (!error.empty())
       return emitError(FileLineColLoc::get(ctx, modelPath, 0, 0)) << error;
   }
+  if (!options.inputValues.empty()) {
+    std::string error = specializeInputValues(*model, options.inputValues);
+    if (!error.empty())
+      return emitError(FileLineColLoc::get(ctx, modelPath, 0, 0)) << error;
+  }
   if (options.inferShapes) {
     std::string warning;
     inferModelShapes(*model, warning);
@@ -406,5 +411,23 @@ bool mlir::lowbit::parseInputShape(StringRef spec, ONNXImportOptions &options) {
     shape.push_back(d);
   }
   options.inputShapes[name] = shape;
+  return true;
+}
+
+bool mlir::lowbit::parseInputValue(StringRef spec, ONNXImportOptions &options) {
+  auto [name, values] = spec.split(':');
+  if (name.empty() || !spec.contains(':'))
+    return false;
+  SmallVector<std::string> &out = options.inputValues[name];
+  out.clear();
+  if (values.trim().empty()) // "name:" is an empty tensor
+    return true;
+  SmallVector<StringRef> parts;
+  values.split(parts, ',');
+  for (StringRef p : parts) {
+    if (p.trim().empty())
+      return false;
+    out.push_back(p.trim().str());
+  }
   return true;
 }

@@ -280,3 +280,152 @@ std::string mlir::lowbit::checkNodeArity(const ::onnx::NodeProto &node,
            std::to_string(schema->min_output());
   return "";
 }
+
+namespace {
+
+/// Appends `text` to `tensor` as its element type; "" or why not.
+std::string appendValue(::onnx::TensorProto &tensor, llvm::StringRef text) {
+  using TP = ::onnx::TensorProto;
+  text = text.trim();
+  auto integer = [&](int64_t lo, uint64_t hi, auto add) -> std::string {
+    if (lo < 0) {
+      int64_t v;
+      if (text.getAsInteger(10, v))
+        return "'" + text.str() + "' is not an integer";
+      if (v < lo || (v > 0 && static_cast<uint64_t>(v) > hi))
+        return "'" + text.str() + "' is out of range";
+      add(v);
+      return "";
+    }
+    uint64_t v;
+    if (text.getAsInteger(10, v))
+      return "'" + text.str() + "' is not a non-negative integer";
+    if (v > hi)
+      return "'" + text.str() + "' is out of range";
+    add(static_cast<int64_t>(v));
+    return "";
+  };
+  auto toInt32 = [&](int64_t v) { tensor.add_int32_data(int32_t(v)); };
+  switch (tensor.data_type()) {
+  case TP::FLOAT:
+  case TP::DOUBLE: {
+    double v;
+    if (text.getAsDouble(v))
+      return "'" + text.str() + "' is not a number";
+    if (tensor.data_type() == TP::FLOAT)
+      tensor.add_float_data(static_cast<float>(v));
+    else
+      tensor.add_double_data(v);
+    return "";
+  }
+  case TP::BOOL:
+    if (text == "true" || text == "1")
+      tensor.add_int32_data(1);
+    else if (text == "false" || text == "0")
+      tensor.add_int32_data(0);
+    else
+      return "'" + text.str() + "' is not a bool (0, 1, true, false)";
+    return "";
+  case TP::INT8:
+    return integer(INT8_MIN, INT8_MAX, toInt32);
+  case TP::INT16:
+    return integer(INT16_MIN, INT16_MAX, toInt32);
+  case TP::INT32:
+    return integer(INT32_MIN, INT32_MAX, toInt32);
+  case TP::UINT8:
+    return integer(0, UINT8_MAX, toInt32);
+  case TP::UINT16:
+    return integer(0, UINT16_MAX, toInt32);
+  case TP::INT64:
+    return integer(INT64_MIN, INT64_MAX,
+                   [&](int64_t v) { tensor.add_int64_data(v); });
+  case TP::UINT32:
+  case TP::UINT64: {
+    uint64_t hi = tensor.data_type() == TP::UINT32 ? UINT32_MAX : UINT64_MAX;
+    uint64_t v;
+    if (text.getAsInteger(10, v))
+      return "'" + text.str() + "' is not a non-negative integer";
+    if (v > hi)
+      return "'" + text.str() + "' is out of range";
+    tensor.add_uint64_data(v);
+    return "";
+  }
+  default:
+    return "its element type (ONNX type " + std::to_string(tensor.data_type()) +
+           ") cannot be given as text; give a numeric or bool input";
+  }
+}
+
+} // namespace
+
+std::string mlir::lowbit::specializeInputValues(
+    ::onnx::ModelProto &model,
+    const llvm::StringMap<llvm::SmallVector<std::string>> &values) {
+  ::onnx::GraphProto *graph = model.mutable_graph();
+  bool changed = false;
+  for (const auto &entry : values) {
+    std::string flag = "--input-value " + entry.getKey().str();
+    int index = -1;
+    for (int i = 0; i < graph->input_size(); ++i)
+      if (graph->input(i).name() == entry.getKey())
+        index = i;
+    if (index < 0 || !graph->input(index).type().has_tensor_type())
+      return "--input-value names '" + entry.getKey().str() +
+             "', which is not a tensor graph input";
+    const ::onnx::TypeProto::Tensor &type =
+        graph->input(index).type().tensor_type();
+    const llvm::SmallVector<std::string> &texts = entry.getValue();
+    // The shape: the input's when static, else 1-D (or rank 0) of the count.
+    std::vector<int64_t> dims;
+    if (type.has_shape()) {
+      bool isStatic = true;
+      int64_t count = 1;
+      for (const auto &dim : type.shape().dim()) {
+        isStatic &= dim.has_dim_value();
+        count *= dim.has_dim_value() ? dim.dim_value() : 1;
+        dims.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
+      }
+      if (!isStatic && type.shape().dim_size() != 1)
+        return flag + ": the input has rank " +
+               std::to_string(type.shape().dim_size()) +
+               " with dynamic dimensions; give its shape with --input-shape";
+      if (!isStatic)
+        dims = {static_cast<int64_t>(texts.size())};
+      else if (count != static_cast<int64_t>(texts.size()))
+        return flag + ": " + std::to_string(texts.size()) +
+               " value(s) for an input of " + std::to_string(count) +
+               " element(s)";
+    } else {
+      dims = {static_cast<int64_t>(texts.size())};
+    }
+    ::onnx::TensorProto tensor;
+    tensor.set_name(entry.getKey().str());
+    tensor.set_data_type(type.elem_type());
+    for (int64_t d : dims)
+      tensor.add_dims(d);
+    for (const std::string &text : texts)
+      if (std::string why = appendValue(tensor, text); !why.empty())
+        return flag + ": " + why;
+    // The input goes; an initializer of the same name (a default) is
+    // replaced.
+    graph->mutable_input()->DeleteSubrange(index, 1);
+    bool replaced = false;
+    for (auto &init : *graph->mutable_initializer())
+      if (init.name() == entry.getKey()) {
+        init = tensor;
+        replaced = true;
+      }
+    if (!replaced)
+      *graph->add_initializer() = std::move(tensor);
+    changed = true;
+  }
+  if (changed) {
+    // Shapes computed for the run-time values are stale: inference redoes
+    // them with the constants (data propagation).
+    graph->clear_value_info();
+    for (auto &output : *graph->mutable_output())
+      if (output.type().has_tensor_type())
+        output.mutable_type()->mutable_tensor_type()->clear_shape();
+  }
+  return "";
+}

@@ -45,6 +45,17 @@ std::string specializeInputShapes(
     ::onnx::ModelProto &model,
     const llvm::StringMap<llvm::SmallVector<int64_t>> &shapes);
 
+/// Turns the graph inputs named in `values` into initializers holding those
+/// values (read as the input's element type: integers, floats or bools).
+/// The shape is the input's if it is static, else 1-D of the values' count
+/// (rank 0 for a scalar input). Returns an error message for a name that is
+/// not a tensor graph input, an element type that is not numeric, a value
+/// that does not parse or fit, or a count that does not match; "" on
+/// success.
+std::string specializeInputValues(
+    ::onnx::ModelProto &model,
+    const llvm::StringMap<llvm::SmallVector<std::string>> &values);
+
 } // namespace mlir::lowbit
 
 #endif // LOWBIT_LIB_IMPORT_ONNX_MODELLOADER_H

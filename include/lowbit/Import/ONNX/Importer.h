@@ -23,6 +23,11 @@ struct ONNXImportOptions {
   /// Static shapes for graph inputs, by name (quant-translate
   /// --input-shape=name:1x512); they replace the model's (dynamic) shapes.
   llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
+  /// Values for graph inputs, by name (--input-value=starts:0,2): each such
+  /// input becomes a constant of the model (shape arguments a static
+  /// compiler needs: Slice starts, Reshape shape, TopK k, ...). The values
+  /// are text, read as the input's element type.
+  llvm::StringMap<llvm::SmallVector<std::string>> inputValues;
   /// Run ONNX shape inference (with data propagation) for values the model
   /// leaves untyped. Shape subgraphs stay nodes: convert-onnx-to-core folds
   /// them once their inputs are static.
@@ -44,6 +49,11 @@ importONNXModel(std::unique_ptr<llvm::MemoryBuffer> buffer,
 
 /// Parses "name:1x512" into `options.inputShapes`; false on bad syntax.
 bool parseInputShape(llvm::StringRef spec, ONNXImportOptions &options);
+
+/// Parses "name:v1,v2,..." (or "name:" for an empty tensor) into
+/// `options.inputValues`; false on bad syntax. The values are checked
+/// against the input's type at import.
+bool parseInputValue(llvm::StringRef spec, ONNXImportOptions &options);
 
 } // namespace mlir::lowbit
 

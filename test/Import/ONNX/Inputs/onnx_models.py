@@ -252,6 +252,17 @@ def shape_subgraph(out):
     onnx.save(m, out)
 
 
+def runtime_axes(out):
+    """Shape arguments given at run time: Slice starts [2] and ends [n]
+    (int64 graph inputs), and a scalar float factor."""
+    nodes = [helper.make_node("Slice", ["x", "starts", "ends"], ["s"], name="slice"),
+             helper.make_node("Mul", ["s", "alpha"], ["y"], name="scale")]
+    m = model(nodes, [vi("x", TensorProto.FLOAT, [4, 8]), vi("starts", TensorProto.INT64, [2]),
+                      vi("ends", TensorProto.INT64, ["n"]), vi("alpha", TensorProto.FLOAT, [])],
+              [vi("y", TensorProto.FLOAT, None)], opsets=[helper.make_opsetid("", 13)])
+    onnx.save(m, out)
+
+
 if __name__ == "__main__":
     case, out = sys.argv[1], sys.argv[2]
     globals()[case](out)
