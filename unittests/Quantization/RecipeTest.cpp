@@ -69,6 +69,23 @@ TEST(Recipe, LutKernels) {
   llvm::sys::fs::remove(path);
 }
 
+TEST(Recipe, CalibrationTokenCapRoundTrips) {
+  llvm::Expected<Recipe> r = Recipe::parse(
+      "method: gptq\ncalibration: {samples: 16, passes: 1, token_cap: 10}\n",
+      "r.yaml");
+  ASSERT_TRUE(!!r) << llvm::toString(r.takeError());
+  EXPECT_EQ(r->calibrationTokenCap, 10.0);
+  EXPECT_EQ(r->calibrationSamples, 16);
+  // The written recipe (recipe.allocated.yaml) keeps it.
+  llvm::Expected<Recipe> again = Recipe::parse(r->toYaml(), "again.yaml");
+  ASSERT_TRUE(!!again) << llvm::toString(again.takeError());
+  EXPECT_EQ(again->calibrationTokenCap, 10.0);
+  // Unset: off.
+  llvm::Expected<Recipe> plain = Recipe::parse("method: gptq\n", "p.yaml");
+  ASSERT_TRUE(!!plain) << llvm::toString(plain.takeError());
+  EXPECT_EQ(plain->calibrationTokenCap, 0.0);
+}
+
 TEST(Recipe, Smooth) {
   std::string path =
       writeTemp("method: rtn\nsmooth: {method: awq, alpha-grid: 10}\n");
