@@ -61,6 +61,12 @@ LOWBIT = [
     ("GPTQ W3 g128 sym, before #28", "gptq", 3, 128, True, BEFORE_28),
     ("GPTQ W3 g128 sym, no act-order", "gptq", 3, 128, True, ["--no-act-order"]),
     ("GPTQ W3 g128 sym", "gptq", 3, 128, True, []),
+    # Hessians with attention-sink tokens capped at 10x the geometric mean
+    # of their window's squared token norms (--calib-token-cap; issue #28).
+    ("GPTQ W4 g128 sym, no act-order, token cap 10", "gptq", 4, 128, True,
+     ["--no-act-order", "--calib-token-cap=10"]),
+    ("GPTQ W4 g128 sym, token cap 10", "gptq", 4, 128, True, ["--calib-token-cap=10"]),
+    ("GPTQ W3 g128 sym, token cap 10", "gptq", 3, 128, True, ["--calib-token-cap=10"]),
     ("RTN W2 g64 asym", "rtn", 2, 64, False, []),
     ("GPTQ W2 g64 asym", "gptq", 2, 64, False, []),
     # Smoothing (issue #17): AWQ's scale search (20 alphas, the recipe's
@@ -169,6 +175,9 @@ def lowbit_compile(model, out, shapes, method, bits, group, sym, calib, cache,
         online = any(a.startswith("--rotate-online") for a in extra)
         cache = cache.with_name(cache.stem + "-rotated" + ("-online" if online else "")
                                 + cache.suffix)
+    for a in extra:  # statistics with capped tokens
+        if a.startswith("--calib-token-cap="):
+            cache = cache.with_name(cache.stem + "-tokencap" + a.split("=", 1)[1] + cache.suffix)
     args = [str(model), "-o", str(out), f"--method={method}", f"--bits={bits}",
             f"--group={group}", f"--calib={calib}", f"--calib-cache={cache}",
             f"--calib-samples={samples}", *extra]
