@@ -13,6 +13,7 @@
 
 #include <climits>
 #include <exception>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -187,6 +188,16 @@ void mlir::lowbit::inferModelShapes(::onnx::ModelProto &model,
   graph->mutable_initializer()->Swap(&weights);
 }
 
+/// Drops the intermediate and output shapes of `graph` so that shape
+/// inference (with data propagation through Shape/Gather/Concat) recomputes
+/// them from inputs that were specialised or made constant.
+static void dropInferredShapes(::onnx::GraphProto &graph) {
+  graph.clear_value_info();
+  for (auto &output : *graph.mutable_output())
+    if (output.type().has_tensor_type())
+      output.mutable_type()->mutable_tensor_type()->clear_shape();
+}
+
 std::string mlir::lowbit::specializeInputShapes(
     ::onnx::ModelProto &model,
     const llvm::StringMap<llvm::SmallVector<int64_t>> &shapes) {
@@ -242,16 +253,10 @@ std::string mlir::lowbit::specializeInputShapes(
     for (int64_t d : entry.getValue())
       shape->add_dim()->set_dim_value(d);
   }
-  // Shapes the model already has: its value_info stays valid.
-  if (!changed)
-    return "";
-  // The exporter's intermediate and output shapes were computed for the
-  // dynamic inputs: drop them so that shape inference (with data
-  // propagation through Shape/Gather/Concat) recomputes them statically.
-  graph->clear_value_info();
-  for (auto &output : *graph->mutable_output())
-    if (output.type().has_tensor_type())
-      output.mutable_type()->mutable_tensor_type()->clear_shape();
+  // Shapes the model already has: its value_info stays valid. Otherwise the
+  // exporter's were computed for the dynamic inputs.
+  if (changed)
+    dropInferredShapes(*graph);
   return "";
 }
 
@@ -287,25 +292,20 @@ namespace {
 std::string appendValue(::onnx::TensorProto &tensor, llvm::StringRef text) {
   using TP = ::onnx::TensorProto;
   text = text.trim();
-  auto integer = [&](int64_t lo, uint64_t hi, auto add) -> std::string {
-    if (lo < 0) {
-      int64_t v;
-      if (text.getAsInteger(10, v))
-        return "'" + text.str() + "' is not an integer";
-      if (v < lo || (v > 0 && static_cast<uint64_t>(v) > hi))
-        return "'" + text.str() + "' is out of range";
-      add(v);
-      return "";
-    }
-    uint64_t v;
+  // Signed types parse as int64_t, unsigned ones as uint64_t; `add` stores.
+  auto integer = [&](auto lo, auto hi, auto add) -> std::string {
+    decltype(hi) v;
     if (text.getAsInteger(10, v))
-      return "'" + text.str() + "' is not a non-negative integer";
-    if (v > hi)
+      return "'" + text.str() + "' is not " +
+             (std::is_signed_v<decltype(v)> ? "an" : "a non-negative") +
+             " integer";
+    if (v < lo || v > hi)
       return "'" + text.str() + "' is out of range";
-    add(static_cast<int64_t>(v));
+    add(v);
     return "";
   };
-  auto toInt32 = [&](int64_t v) { tensor.add_int32_data(int32_t(v)); };
+  auto toInt32 = [&](auto v) { tensor.add_int32_data(int32_t(v)); };
+  auto toUInt64 = [&](uint64_t v) { tensor.add_uint64_data(v); };
   switch (tensor.data_type()) {
   case TP::FLOAT:
   case TP::DOUBLE: {
@@ -327,29 +327,22 @@ std::string appendValue(::onnx::TensorProto &tensor, llvm::StringRef text) {
       return "'" + text.str() + "' is not a bool (0, 1, true, false)";
     return "";
   case TP::INT8:
-    return integer(INT8_MIN, INT8_MAX, toInt32);
+    return integer(int64_t(INT8_MIN), int64_t(INT8_MAX), toInt32);
   case TP::INT16:
-    return integer(INT16_MIN, INT16_MAX, toInt32);
+    return integer(int64_t(INT16_MIN), int64_t(INT16_MAX), toInt32);
   case TP::INT32:
-    return integer(INT32_MIN, INT32_MAX, toInt32);
+    return integer(int64_t(INT32_MIN), int64_t(INT32_MAX), toInt32);
   case TP::UINT8:
-    return integer(0, UINT8_MAX, toInt32);
+    return integer(uint64_t(0), uint64_t(UINT8_MAX), toInt32);
   case TP::UINT16:
-    return integer(0, UINT16_MAX, toInt32);
+    return integer(uint64_t(0), uint64_t(UINT16_MAX), toInt32);
   case TP::INT64:
-    return integer(INT64_MIN, INT64_MAX,
+    return integer(int64_t(INT64_MIN), int64_t(INT64_MAX),
                    [&](int64_t v) { tensor.add_int64_data(v); });
   case TP::UINT32:
-  case TP::UINT64: {
-    uint64_t hi = tensor.data_type() == TP::UINT32 ? UINT32_MAX : UINT64_MAX;
-    uint64_t v;
-    if (text.getAsInteger(10, v))
-      return "'" + text.str() + "' is not a non-negative integer";
-    if (v > hi)
-      return "'" + text.str() + "' is out of range";
-    tensor.add_uint64_data(v);
-    return "";
-  }
+    return integer(uint64_t(0), uint64_t(UINT32_MAX), toUInt64);
+  case TP::UINT64:
+    return integer(uint64_t(0), uint64_t(UINT64_MAX), toUInt64);
   default:
     return "its element type (ONNX type " + std::to_string(tensor.data_type()) +
            ") cannot be given as text; give a numeric or bool input";
@@ -419,13 +412,8 @@ std::string mlir::lowbit::specializeInputValues(
       *graph->add_initializer() = std::move(tensor);
     changed = true;
   }
-  if (changed) {
-    // Shapes computed for the run-time values are stale: inference redoes
-    // them with the constants (data propagation).
-    graph->clear_value_info();
-    for (auto &output : *graph->mutable_output())
-      if (output.type().has_tensor_type())
-        output.mutable_type()->mutable_tensor_type()->clear_shape();
-  }
+  // Shapes computed for the run-time values are stale.
+  if (changed)
+    dropInferredShapes(*graph);
   return "";
 }
