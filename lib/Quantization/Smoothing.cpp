@@ -2,6 +2,8 @@
 
 #include "lowbit/Quantization/Smoothing.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -60,6 +62,7 @@ public:
         for (int64_t j = 0; j < n; ++j)
           w(i, j) = l.weight[i * l.n + j * stride];
       weights.push_back(std::move(w));
+      columnShare.push_back(static_cast<double>(l.n) / n);
     }
   }
 
@@ -71,9 +74,16 @@ public:
     return total;
   }
 
-  double operator()(llvm::ArrayRef<float> s) const {
+  /// The error on the measured columns.
+  double operator()(llvm::ArrayRef<float> s) const { return sum(s, false); }
+
+  /// The error on all columns, extrapolated from the measured ones.
+  double estimate(llvm::ArrayRef<float> s) const { return sum(s, true); }
+
+private:
+  double sum(llvm::ArrayRef<float> s, bool extrapolate) const {
     double total = 0.0;
-    for (const RowF &w : weights) {
+    for (auto [w, share] : llvm::zip_equal(weights, columnShare)) {
       int64_t n = w.cols();
       RowF scaled =
           Eigen::Map<const Eigen::VectorXf>(s.data(), k).asDiagonal() * w;
@@ -84,16 +94,64 @@ public:
       for (int64_t i = 0; i < k; ++i)
         for (int64_t j = 0; j < n; ++j)
           d(i, j) = q[i * n + j] / s[i] - w(i, j);
-      total += d.cwiseProduct(h * d).cast<double>().sum();
+      total += d.cwiseProduct(h * d).cast<double>().sum() *
+               (extrapolate ? share : 1.0);
+    }
+    return total;
+  }
+
+  int64_t k;
+  const WeightScheme &scheme;
+  MatrixF h;
+  std::vector<RowF> weights;       // K x n' each (row-major: RTN's layout)
+  std::vector<double> columnShare; // n / n' of each layer
+};
+
+/// The output error that rounding X diag(1/s) to symmetric `bits`-bit codes
+/// per row and block adds to the group (see Smoothing.h): the sum over
+/// channels of the rounding noise's variance times |s_j w_j|^2.
+class ActivationError {
+public:
+  ActivationError(llvm::ArrayRef<SmoothLayer> layers, int64_t k,
+                  llvm::ArrayRef<double> hessian, int64_t bits, int64_t block)
+      : block(block > 0 ? block : k), meanSquare(k), rowEnergy(k, 0.0) {
+    double q = std::ldexp(1.0, static_cast<int>(bits) - 1) - 1.0;
+    noisePerSquare = 1.0 / (12.0 * q * q);
+    for (int64_t j = 0; j < k; ++j)
+      meanSquare[j] = std::max(hessian[j * k + j], 0.0);
+    for (const SmoothLayer &l : layers)
+      for (int64_t j = 0; j < k; ++j)
+        for (int64_t c = 0; c < l.n; ++c)
+          rowEnergy[j] += static_cast<double>(l.weight[j * l.n + c]) *
+                          l.weight[j * l.n + c];
+  }
+
+  double operator()(llvm::ArrayRef<float> s) const {
+    int64_t k = static_cast<int64_t>(meanSquare.size());
+    double total = 0.0;
+    for (int64_t b = 0; b < k; b += block) {
+      int64_t e = std::min(k, b + block);
+      double top = 0.0, sum = 0.0, energy = 0.0;
+      for (int64_t j = b; j < e; ++j) {
+        double sj = s[j];
+        double m = meanSquare[j] / (sj * sj);
+        top = std::max(top, m);
+        sum += m;
+        energy += sj * sj * rowEnergy[j];
+      }
+      int64_t n = e - b;
+      double maxSquare =
+          std::max(top, 2.0 * std::log(static_cast<double>(n)) * sum / n);
+      total += maxSquare * noisePerSquare * energy;
     }
     return total;
   }
 
 private:
-  int64_t k;
-  const WeightScheme &scheme;
-  MatrixF h;
-  std::vector<RowF> weights; // K x n' each (row-major: RTN's layout)
+  int64_t block;
+  double noisePerSquare;
+  std::vector<double> meanSquare; // H_jj
+  std::vector<double> rowEnergy;  // sum over the group of |w_j|^2
 };
 
 /// a^alpha normalized by sqrt(max * min) (AWQ).
@@ -218,7 +276,11 @@ quant::searchSmoothingScale(llvm::ArrayRef<SmoothLayer> layers, int64_t k,
     error = "smoothquant needs the channels' abs_max statistic";
     return std::nullopt;
   }
-  double alpha = options.alpha >= 0.0 ? options.alpha : 0.5;
+  if (options.activationBits < 2 || options.activationBits > 8 ||
+      options.activationBlock < 0) {
+    error = "the activations' rounding needs 2-8 bits and a block >= 0";
+    return std::nullopt;
+  }
   std::vector<double> x(absMax.begin(), absMax.end()), w(k, 0.0);
   for (const SmoothLayer &l : layers)
     for (int64_t i = 0; i < k; ++i)
@@ -226,11 +288,49 @@ quant::searchSmoothingScale(llvm::ArrayRef<SmoothLayer> layers, int64_t k,
         w[i] = std::max<double>(w[i], std::fabs(l.weight[i * l.n + j]));
   result.flooredChannels = floorStatistic(x);
   floorStatistic(w);
-  result.scale.resize(k);
-  for (int64_t i = 0; i < k; ++i)
-    result.scale[i] =
-        static_cast<float>(std::pow(x[i], alpha) / std::pow(w[i], 1.0 - alpha));
-  result.alpha = alpha;
-  result.errorAfter = relative(full(result.scale));
+  auto scaleOf = [&](double alpha) {
+    std::vector<float> scale(k);
+    for (int64_t i = 0; i < k; ++i)
+      scale[i] = static_cast<float>(std::pow(x[i], alpha) /
+                                    std::pow(w[i], 1.0 - alpha));
+    return scale;
+  };
+  ActivationError activation(layers, k, hessian, options.activationBits,
+                             options.activationBlock);
+  result.errorBefore = relative(full(ones) + activation(ones));
+  if (options.alpha >= 0.0) {
+    result.alpha = options.alpha;
+    result.scale = scaleOf(options.alpha);
+    result.errorAfter = relative(full(result.scale) + activation(result.scale));
+    return result;
+  }
+  if (options.grid < 1) {
+    error = "the alpha grid needs at least one point";
+    return std::nullopt;
+  }
+  // s = 1 first: a tie keeps the model as it is.
+  double best = search.estimate(ones) + activation(ones);
+  result.scale = ones;
+  result.smoothed = false;
+  for (int64_t i = 0; i < options.grid; ++i) {
+    double alpha = static_cast<double>(i) / options.grid;
+    std::vector<float> s = scaleOf(alpha);
+    double e = search.estimate(s) + activation(s);
+    if (e < best) {
+      best = e;
+      result.scale = std::move(s);
+      result.alpha = alpha;
+      result.smoothed = true;
+    }
+  }
+  result.errorAfter =
+      result.smoothed ? relative(full(result.scale) + activation(result.scale))
+                      : result.errorBefore;
+  if (result.errorAfter > result.errorBefore) { // the columns misled it
+    result.scale = ones;
+    result.alpha = 0.0;
+    result.smoothed = false;
+    result.errorAfter = result.errorBefore;
+  }
   return result;
 }

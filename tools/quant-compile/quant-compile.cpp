@@ -165,12 +165,12 @@ static cl::opt<std::string> rotateOnlineFlag(
     cl::cat(quantCat));
 static cl::opt<double> smoothAlphaFlag(
     "smooth-alpha",
-    cl::desc("fixed smoothing alpha in [0, 1] (default: awq searches, "
-             "smoothquant 0.5)"),
+    cl::desc("fixed smoothing alpha in [0, 1] (default: searched per "
+             "group)"),
     cl::cat(quantCat));
 static cl::opt<int64_t>
     smoothGridFlag("smooth-alpha-grid",
-                   cl::desc("awq: alpha grid points (default 20)"),
+                   cl::desc("alpha grid points of the search (default 20)"),
                    cl::cat(quantCat));
 static cl::opt<std::string>
     calibPath("calib",

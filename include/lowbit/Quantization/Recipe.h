@@ -17,8 +17,8 @@
 //   min_size: 1
 //   smooth: {method: awq, alpha_grid: 20}
 //                         # lowbit-smooth before quantizing: awq |
-//                         # smoothquant, alpha (fixed; default: awq
-//                         # searches alpha_grid points, smoothquant 0.5);
+//                         # smoothquant, alpha (fixed; default:
+//                         # searched on alpha_grid points per group);
 //                         # 'alpha-grid' is accepted too
 //   rotate: {kind: hadamard, seed: 0, online: [down]}
 //                         # lowbit-fold-norms and lowbit-rotate before

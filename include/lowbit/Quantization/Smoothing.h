@@ -21,7 +21,19 @@
 //     the mean of x, not of |x|: a = sqrt(H_jj), the channel's RMS, stands
 //     in for AWQ's mean |x_j|.
 //   SmoothQuant (Xiao et al., 2023): s = max|x_j|^alpha / max|w_j|^(1-alpha),
-//     max|w_j| over the group's weights of input j; alpha fixed (0.5).
+//     max|w_j| over the group's weights of input j. alpha is searched on
+//     the same grid, with s = 1 (no smoothing) as one more candidate, to
+//     minimise the group's modelled output error with int8 activations: the
+//     weights' rounding error as for AWQ plus the activations' rounding
+//     error. The int8 kernels round each row's block of B channels to
+//     symmetric codes with step max|x_block| / 127, so channel j carries
+//     noise of variance E[max_block x'^2] / (12 * 127^2) (x' = x / s), which
+//     reaches the output through the weight row s_j w_j. E[max_block x'^2]
+//     is estimated from the Hessian's diagonal m_j = H_jj / s_j^2 as
+//     max(max_j m_j, 2 ln(B) mean_j m_j): one dominant channel, or B
+//     comparable ones (the expected maximum of B squared Gaussians). A
+//     fixed alpha (the pass option) skips the search, as in the paper
+//     (0.5 there).
 //
 // Dead channels (a statistic of 0, or below 1e-5 of the group's largest) are
 // floored at 1e-5 of the largest, so s stays finite and positive.
@@ -50,11 +62,14 @@ constexpr double kSmoothStatFloor = 1e-5;
 
 struct SmoothOptions {
   SmoothMethod method = SmoothMethod::AWQ;
-  /// Fixed alpha in [0, 1]; negative: AWQ searches the grid, SmoothQuant
-  /// takes 0.5.
+  /// Fixed alpha in [0, 1]; negative: search the grid.
   double alpha = -1.0;
-  /// AWQ's grid: alpha = i / grid for i = 0 .. grid - 1.
+  /// The grid: alpha = i / grid for i = 0 .. grid - 1.
   int64_t grid = 20;
+  /// SmoothQuant: the activations' rounding, symmetric `activationBits`
+  /// codes per row and block of `activationBlock` channels (0: all K).
+  int64_t activationBits = 8;
+  int64_t activationBlock = 0;
   /// The quantizer the error is measured with (round to nearest).
   WeightScheme scheme;
   /// AWQ's search measures the error on at most this many output columns
@@ -72,8 +87,12 @@ struct SmoothResult {
   std::vector<float> scale; // K, finite and > 0
   double alpha = 0.0;
   /// The group's relative output error after rounding,
-  /// sqrt(sum tr(dW^T H dW) / sum tr(W^T H W)), without and with `scale`.
+  /// sqrt(sum tr(dW^T H dW) / sum tr(W^T H W)), without and with `scale`
+  /// (SmoothQuant: with the modelled activation rounding error added to
+  /// the numerator).
   double errorBefore = 0.0, errorAfter = 0.0;
+  /// False when the search kept s = 1 (SmoothQuant; AWQ reports alpha 0).
+  bool smoothed = true;
   int64_t flooredChannels = 0; // dead channels given the floor
 };
 

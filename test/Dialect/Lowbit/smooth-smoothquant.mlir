@@ -1,6 +1,6 @@
-// RUN: quant-opt %s --lowbit-smooth="method=smoothquant group-size=0" | FileCheck %s
+// RUN: quant-opt %s --lowbit-smooth="method=smoothquant alpha=0.5 group-size=0" | FileCheck %s
 
-// SmoothQuant, alpha = 0.5: s = sqrt(max|x|) / sqrt(max|w|) per channel,
+// SmoothQuant with a fixed alpha = 0.5 (the paper's): s = sqrt(max|x|) / sqrt(max|w|) per channel,
 // max|x| = [4, 1, 0], max|w| = [4, 1, 2]. The third channel is dead (never
 // non-zero on the calibration data): its statistic is floored at 1e-5 of
 // the largest (4e-5), s = sqrt(4e-5 / 2) = 0.004472, and nothing becomes

@@ -79,6 +79,8 @@ struct SmoothPass : lowbit::impl::LowbitSmoothPassBase<SmoothPass> {
     options.scheme = {bits, groupSize, symmetric, clipSearch};
     options.scheme.kind = format;
     options.scheme.scaleRule = scaleRule;
+    // The int8 kernels round activations in blocks of the layout's group.
+    options.activationBlock = groupSize;
 
     FailureOr<LayerFilter> filter =
         LayerFilter::createFor(module, getArgument(), include, exclude);
@@ -166,7 +168,7 @@ struct SmoothPass : lowbit::impl::LowbitSmoothPassBase<SmoothPass> {
         GroupJob &job = jobs[i];
         const LinearLayer &first = job.group->layers.front();
         std::string error = job.error;
-        if (job.result &&
+        if (job.result && job.result->smoothed &&
             failed(rewriter.apply(*job.group, job.result->scale, error)))
           job.result.reset();
         if (!job.result) {
@@ -176,7 +178,9 @@ struct SmoothPass : lowbit::impl::LowbitSmoothPassBase<SmoothPass> {
         }
         Builder b(ctx);
         DictionaryAttr report = b.getDictionaryAttr({
-            b.getNamedAttr("method", b.getStringAttr(method)),
+            b.getNamedAttr("method", b.getStringAttr(job.result->smoothed
+                                                         ? StringRef(method)
+                                                         : "none")),
             b.getNamedAttr("alpha", b.getF64FloatAttr(job.result->alpha)),
             b.getNamedAttr("error_before",
                            b.getF64FloatAttr(job.result->errorBefore)),

@@ -305,12 +305,20 @@ def LowbitSmoothPass : Pass<"lowbit-smooth", "ModuleOp"> {
       to nearest at this pass's weight scheme (`bits`, `group-size`,
       `scale-rule`, ...: set them to what will quantize the layers);
       alpha = 0, no smoothing, is in the grid.
-    - `method=smoothquant`: s = max|x|^alpha / max|w|^(1 - alpha), alpha
-      fixed (default 0.5), for int8 activations.
+    - `method=smoothquant`, for int8 activations: s = max|x|^alpha /
+      max|w|^(1 - alpha), alpha = i / alpha-grid searched per group, with
+      s = 1 as one more candidate, to minimise the group's modelled output
+      error with int8 activations: the weights' rounding error as for awq
+      plus that of rounding X diag(1/s) per row in blocks of `group-size`
+      channels (the int8 kernels' blocks; all of K for per-channel weights),
+      estimated from the Hessian's diagonal (`Smoothing.h`). A fixed
+      `alpha` skips the search (the paper's 0.5).
 
-    Each smoothed layer gets `lowbit.smooth = {method, alpha, error_before,
-    error_after}` (the group's relative output error after rounding, without
-    and with s), which the quantization passes carry to `lowbit.matmul`. A
+    Each layer of a smoothed group gets `lowbit.smooth = {method, alpha,
+    error_before, error_after}` (the group's relative output error after
+    rounding, without and with s; for smoothquant with the activations'
+    modelled rounding error included; method `none` where the search kept
+    s = 1), which the quantization passes carry to `lowbit.matmul`. A
     group with nothing to absorb its scale gets a remark saying why and is
     left unchanged; a selected group without statistics is an error naming
     its first layer. Dead channels (a statistic below 1e-5 of the group's
@@ -320,12 +328,12 @@ def LowbitSmoothPass : Pass<"lowbit-smooth", "ModuleOp"> {
     Option<"method", "method", "std::string", "\"awq\"",
            "awq | smoothquant">,
     Option<"alpha", "alpha", "double", "-1.0",
-           "fixed migration strength in [0, 1]; negative: awq searches the "
-           "grid, smoothquant takes 0.5">,
+           "fixed migration strength in [0, 1]; negative: search the "
+           "grid">,
     Option<"alphaGrid", "alpha-grid", "int64_t", "20",
-           "awq: alpha = i / alpha-grid, i = 0 .. alpha-grid - 1">,
+           "the search's alpha = i / alpha-grid, i = 0 .. alpha-grid - 1">,
     Option<"searchColumns", "search-columns", "int64_t", "256",
-           "awq: the search measures at most this many output columns per "
+           "the search measures at most this many output columns per "
            "layer, evenly spaced (0: all)">,
   ], WeightSchemeOptions);
   let dependentDialects = ["::mlir::arith::ArithDialect"];
