@@ -55,6 +55,11 @@ def ConvertONNXToCorePass : Pass<"convert-onnx-to-core", "ModuleOp"> {
     type and the opsets whose semantics it implements. Numpy-style
     broadcasting is expanded into linalg.generic indexing maps.
 
+    onnxruntime's `com.microsoft` MatMulNBits (blockwise 2/4/8-bit weights)
+    becomes `lowbit.matmul` on a `!lowbit.qtensor` holding its own codes,
+    scales and zero points, so models quantized by onnxruntime's tools
+    compile onto the quantized kernels without rounding again.
+
     Nodes no pattern handles are reported together in one error that lists
     every unsupported op type with its count and node names, and the pass
     fails; with `allow-unsupported` they stay as onnx.node (for inspection).
@@ -66,6 +71,7 @@ def ConvertONNXToCorePass : Pass<"convert-onnx-to-core", "ModuleOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
+    "::mlir::lowbit::LowbitDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",

@@ -22,19 +22,20 @@ namespace mlir::lowbit {
 /// the semantics of an older opset.
 constexpr int64_t kNewestKnownONNXOpset = 28;
 
-/// Matches onnx.node with a given op type (default domain) whose model
-/// opset lies in [minOpset, maxOpset].
+/// Matches onnx.node with a given op type (of the default domain, or of
+/// `domain`) whose model opset (of that domain) lies in [minOpset,
+/// maxOpset].
 class ONNXPattern : public OpRewritePattern<onnx::NodeOp> {
 public:
   ONNXPattern(MLIRContext *ctx, StringRef opType, int64_t minOpset = 1,
-              int64_t maxOpset = kNewestKnownONNXOpset)
-      : OpRewritePattern(ctx), opType(opType), minOpset(minOpset),
-        maxOpset(maxOpset) {}
+              int64_t maxOpset = kNewestKnownONNXOpset, StringRef domain = "")
+      : OpRewritePattern(ctx), opType(opType), domain(domain),
+        minOpset(minOpset), maxOpset(maxOpset) {}
 
   LogicalResult matchAndRewrite(onnx::NodeOp op,
                                 PatternRewriter &rewriter) const final {
     int64_t opset = op.getOpset();
-    if (op.getOpType() != opType || !op.getDomain().empty() ||
+    if (op.getOpType() != opType || op.getDomain() != domain ||
         opset < minOpset || opset > maxOpset)
       return failure();
     return rewriteNode(op, rewriter);
@@ -46,9 +47,13 @@ protected:
   StringRef getOpType() const { return opType; }
 
 private:
-  std::string opType;
+  std::string opType, domain;
   int64_t minOpset, maxOpset;
 };
+
+/// Why a com.microsoft MatMulNBits node cannot be converted, or "" (for
+/// the unsupported-node report).
+std::string explainMatMulNBits(onnx::NodeOp op);
 
 /// An integer attribute of the node, or `defaultValue`.
 int64_t getIntAttr(onnx::NodeOp op, StringRef name, int64_t defaultValue);

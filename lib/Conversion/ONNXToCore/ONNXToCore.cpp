@@ -8,6 +8,7 @@
 #include "lowbit/Conversion/ONNXToCore/ONNXToCore.h"
 #include "ONNXPattern.h"
 #include "lowbit/Conversion/Passes.h"
+#include "lowbit/Dialect/Lowbit/IR/LowbitDialect.h"
 #include "lowbit/Dialect/ONNX/IR/ONNXOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -41,6 +42,7 @@ void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
   populateONNXConvolutionPatterns(patterns);
   populateONNXLift1DPatterns(patterns);
   populateONNXQuantizationPatterns(patterns);
+  populateONNXMatMulNBitsPatterns(patterns);
   populateONNXResizePatterns(patterns);
   populateONNXTypeRefinementPatterns(patterns);
 }
@@ -64,12 +66,17 @@ LogicalResult mlir::lowbit::reportUnsupportedONNXNodes(Operation *root) {
       key += ", newer than opset " + std::to_string(kNewestKnownONNXOpset) +
              ", the newest this converter knows";
     key += ")";
+    // Ops converted only under conditions say which one failed.
+    std::string why;
+    if (op.getDomain() == "com.microsoft" && op.getOpType() == "MatMulNBits")
+      why = explainMatMulNBits(op);
     std::string name =
         op.getNodeName().empty() ? "<unnamed>" : op.getNodeName().str();
     auto [it, inserted] = index.try_emplace(key, unsupported.size());
     if (inserted)
       unsupported.push_back({key, {}});
-    unsupported[it->second].second.push_back(name);
+    unsupported[it->second].second.push_back(
+        why.empty() ? name : name + " (" + why + ")");
     ++total;
     for (Value operand : op->getOperands()) {
       auto arg = dyn_cast<BlockArgument>(operand);

@@ -1,0 +1,160 @@
+"""onnxruntime's com.microsoft MatMulNBits (what its weight-only quantizers
+write) compiles onto Lowbit's quantized kernels with the model's own codes,
+scales and zero points, and computes what onnxruntime computes (issue #24,
+quantized ONNX in). Models come from onnxruntime's own quantizer, and from
+nodes built here with an independent packing (bias, 2-D inputs, odd K);
+what cannot be converted is refused by name with the reason."""
+import re
+import subprocess
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from lowbit import tools
+from lowbit.compiler import compile_onnx
+from lowbit.runtime import Model
+from ort_reference import reference_session
+
+
+def matmul_model(path, k, n, a_shape, rng):
+    w = (rng.standard_normal((k, n)) * 0.1).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("MatMul", ["a", "w"], ["y"], name="proj")], "g",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, list(a_shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [*a_shape[:-1], n])],
+        [numpy_helper.from_array(w, "w")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+def ort_quantize(src, dst, bits, block, symmetric):
+    from onnxruntime.quantization import matmul_nbits_quantizer as mq
+    cfg = mq.DefaultWeightOnlyQuantConfig(block_size=block, is_symmetric=symmetric, bits=bits)
+    q = mq.MatMulNBitsQuantizer(onnx.load(str(src)), algo_config=cfg)
+    q.process()
+    onnx.save(q.model.model, str(dst))
+    assert [n.op_type for n in onnx.load(str(dst)).graph.node] == ["MatMulNBits"]
+
+
+def compile_and_compare(model, out, feeds, rng, extra=()):
+    art = compile_onnx(model, out, extra_args=list(extra))
+    ref = reference_session(model).run(None, feeds)[0]
+    with Model(art) as m:
+        got = m.run(**feeds)[0]
+    assert got.shape == ref.shape
+    # Same dequantized weights; only the f32 summation order differs.
+    bound = 1e-5 * np.abs(ref).max() + 1e-6
+    assert np.abs(got - ref).max() <= bound, np.abs(got - ref).max()
+    return art
+
+
+@pytest.mark.parametrize("bits,block,symmetric,k", [
+    (4, 32, True, 200), (4, 32, False, 200), (4, 128, True, 256),
+    (4, 16, False, 96), (8, 32, True, 160), (8, 64, False, 200),
+])
+def test_onnxruntime_quantizer_output(tmp_path, rng, bits, block, symmetric, k):
+    fp, q = tmp_path / "fp.onnx", tmp_path / "q.onnx"
+    # 10 rows: the weight-streaming kernels; 160 rows: dequantize + matmul.
+    for rows in ((2, 5, k), (4, 40, k)):
+        matmul_model(fp, k, 48, rows, np.random.default_rng(7))
+        ort_quantize(fp, q, bits, block, symmetric)
+        a = rng.standard_normal(rows).astype(np.float32)
+        compile_and_compare(q, tmp_path / f"art{rows[1]}", {"a": a}, rng)
+    # The node became lowbit.matmul on onnxruntime's own scheme (codes kept,
+    # not rounded again): no float matmul is left.
+    core = subprocess.run([str(tools.tool("quant-compile")), str(q), "-o", "-", "--emit=core"],
+                          capture_output=True, text=True, check=True).stdout
+    scheme = f"int{bits}, {'sym' if symmetric else 'asym'}, group = {block}"
+    assert re.search(r"lowbit\.matmul .*lowbit\.method = \"onnx-matmulnbits\"", core)
+    assert f"#lowbit.scheme<{scheme}" in core, core[:2000]
+    assert "linalg.matmul" not in core and "linalg.generic" not in core
+
+
+def pack_lsb_first(codes, bits):
+    """Codes (..., m) in [0, 2^bits) to bytes, least significant bits first."""
+    per = 8 // bits
+    c = codes.reshape(*codes.shape[:-1], -1, per).astype(np.uint16)
+    out = np.zeros(c.shape[:-1], np.uint16)
+    for i in range(per):
+        out |= c[..., i] << (i * bits)
+    return out.astype(np.uint8)
+
+
+def nbits_node_model(path, k, n, bits, block, rng, zero_points=True, bias=True,
+                     a_shape=None, g_idx=False, float_zp=False):
+    """A MatMulNBits node built by hand, the weight dequantized in float64
+    alongside (the independent reference of its meaning)."""
+    blocks = -(-k // block)
+    q = rng.integers(0, 2 ** bits, (n, blocks * block))
+    scales = (rng.random((n, blocks)) * 0.05 + 0.01).astype(np.float32)
+    inputs = ["a", "b", "scales"]
+    inits = [numpy_helper.from_array(pack_lsb_first(q, bits).reshape(n, blocks, -1), "b"),
+             numpy_helper.from_array(scales.reshape(-1), "scales")]
+    zp = np.full((n, blocks), 2 ** (bits - 1))
+    if zero_points:
+        zp = rng.integers(0, 2 ** bits, (n, blocks))
+        padded = np.zeros((n, -(-blocks * bits // 8) * 8 // bits), np.int64)
+        padded[:, :blocks] = zp
+        inits.append(numpy_helper.from_array(
+            zp.astype(np.float32) if float_zp else pack_lsb_first(padded, bits).reshape(-1),
+            "zp"))
+        inputs.append("zp")
+    if g_idx:
+        inits.append(numpy_helper.from_array(np.arange(k, dtype=np.int32) // block, "g_idx"))
+        inputs += [""] * (4 - len(inputs)) + ["g_idx"]
+    if bias:
+        inits.append(numpy_helper.from_array(rng.standard_normal(n).astype(np.float32), "bias"))
+        inputs += [""] * (5 - len(inputs)) + ["bias"]
+    a_shape = a_shape or [3, k]
+    node = helper.make_node("MatMulNBits", inputs, ["y"], name="nbits", domain="com.microsoft",
+                            K=k, N=n, bits=bits, block_size=block)
+    g = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("a", TensorProto.FLOAT, a_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [*a_shape[:-1], n])], inits)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17),
+                                                  helper.make_opsetid("com.microsoft", 1)]), path)
+    w = ((q - np.repeat(zp, block, axis=1)) * np.repeat(scales, block, axis=1))[:, :k]
+    return w.T.astype(np.float64)
+
+
+@pytest.mark.parametrize("bits,block,zero_points,k,a_shape", [
+    (4, 32, True, 200, [3, 200]), (4, 16, False, 72, [2, 2, 72]),
+    (2, 32, True, 100, [4, 100]), (8, 16, True, 40, [1, 40]),
+])
+def test_hand_built_node(tmp_path, rng, bits, block, zero_points, k, a_shape):
+    model = tmp_path / "m.onnx"
+    w = nbits_node_model(model, k, 24, bits, block, rng, zero_points=zero_points,
+                         a_shape=a_shape)
+    a = rng.standard_normal(a_shape).astype(np.float32)
+    art = compile_and_compare(model, tmp_path / "art", {"a": a}, rng)
+    # And against float64: the codes were not rounded again.
+    bias = numpy_helper.to_array(
+        [t for t in onnx.load(str(model)).graph.initializer if t.name == "bias"][0])
+    with Model(art) as m:
+        got = m.run(a=a)[0]
+    want = a.astype(np.float64) @ w + bias
+    assert np.abs(got - want).max() <= 1e-5 * np.abs(want).max()
+
+
+@pytest.mark.parametrize("case,reason", [
+    ("g_idx", "g_idx (a permutation of K) is not supported"),
+    ("float_zp", "float zero points are not supported"),
+    ("bits3", "bits = 3 (2, 4 or 8 supported)"),
+])
+def test_refused_with_reason(tmp_path, rng, case, reason):
+    model = tmp_path / "m.onnx"
+    if case == "bits3":
+        nbits_node_model(model, 64, 8, 4, 32, rng)
+        m = onnx.load(str(model))
+        for a in m.graph.node[0].attribute:
+            if a.name == "bits":
+                a.i = 3
+        onnx.save(m, str(model))
+    else:
+        nbits_node_model(model, 64, 8, 4, 32, rng, g_idx=case == "g_idx",
+                         float_zp=case == "float_zp", bias=False)
+    r = subprocess.run([str(tools.tool("quant-compile")), str(model), "-o", str(tmp_path / "art")],
+                       capture_output=True, text=True)
+    assert r.returncode != 0
+    assert f"com.microsoft.MatMulNBits (opset 1) x1: nbits ({reason}" in r.stderr, r.stderr
