@@ -2,7 +2,9 @@
 //
 // MatMul with numpy batch broadcasting (both operands of rank >= 2) and Gemm
 // (transA/transB, alpha, beta, an optional broadcast C), as contractions in
-// linalg.generic accumulating in the element type.
+// linalg.generic accumulating in the element type; MatMulInteger (8-bit
+// operands minus their zero points, exact in i32) and QLinearMatMul (that,
+// requantized in f32 as onnxruntime does).
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +12,7 @@
 #include "lowbit/Conversion/ONNXToCore/ONNXToCore.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -238,8 +241,169 @@ struct GemmPattern : ONNXPattern {
   }
 };
 
+/// `v` (8-bit integers, signed or unsigned as its ONNX type says) widened to
+/// i32 minus the zero point `zp` (a scalar, or per `lastDim` entries along
+/// the last dimension; null: 0). Failure if `zp` has another shape.
+FailureOr<Value> widenMinusZeroPoint(OpBuilder &b, Location loc, Value v,
+                                     Value zp, bool perLastDimAllowed) {
+  auto type = cast<RankedTensorType>(v.getType());
+  bool isUnsigned = isUnsignedElement(type);
+  SmallVector<Value> inputs{toSignless(b, loc, v)};
+  if (zp) {
+    auto zType = dyn_cast<RankedTensorType>(zp.getType());
+    if (!zType || zType.getElementType() != type.getElementType())
+      return failure();
+    bool scalar = zType.getNumElements() == 1 && zType.getRank() <= 1;
+    bool perLast = perLastDimAllowed && zType.getRank() == 1 &&
+                   zType.getDimSize(0) == type.getShape().back();
+    if (!scalar && !perLast)
+      return failure();
+    inputs.push_back(toSignless(b, loc, zp));
+  }
+  auto i32 = b.getI32Type();
+  auto widen = [&](OpBuilder &nb, Location l, Value x) -> Value {
+    return isUnsigned ? arith::ExtUIOp::create(nb, l, i32, x).getResult()
+                      : arith::ExtSIOp::create(nb, l, i32, x).getResult();
+  };
+  return buildBroadcastGeneric(
+      b, loc, RankedTensorType::get(type.getShape(), i32), inputs,
+      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value x = widen(nb, l, args[0]);
+        return args.size() > 1
+                   ? arith::SubIOp::create(nb, l, x, widen(nb, l, args[1]))
+                         .getResult()
+                   : x;
+      });
+}
+
+/// MatMulInteger: int32 result = (A - a_zero_point) x (B - b_zero_point),
+/// 8-bit operands of rank >= 2 with MatMul's batch broadcasting; a_zero_point
+/// a scalar, b_zero_point a scalar or one per column (N). Exact: products
+/// and sums in i32.
+struct MatMulIntegerPattern : ONNXPattern {
+  MatMulIntegerPattern(MLIRContext *ctx)
+      : ONNXPattern(ctx, "MatMulInteger", 10) {}
+
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    RankedTensorType resultType = getResultType(op);
+    auto inputs = op.getInputs();
+    auto operand = [&](unsigned i) {
+      return i < inputs.size() && !isa<NoneType>(inputs[i].getType())
+                 ? inputs[i]
+                 : Value();
+    };
+    Value a = operand(0), bv = operand(1);
+    auto aType = a ? dyn_cast<RankedTensorType>(a.getType()) : nullptr;
+    auto bType = bv ? dyn_cast<RankedTensorType>(bv.getType()) : nullptr;
+    if (!resultType || !aType || !bType || aType.getRank() < 2 ||
+        bType.getRank() < 2 || !resultType.getElementType().isInteger(32) ||
+        !aType.getElementType().isInteger(8) ||
+        !bType.getElementType().isInteger(8))
+      return rewriter.notifyMatchFailure(
+          op, "needs 8-bit integer operands of rank >= 2 and an i32 result");
+    Location loc = op.getLoc();
+    FailureOr<Value> lhs =
+        widenMinusZeroPoint(rewriter, loc, a, operand(2), false);
+    FailureOr<Value> rhs =
+        widenMinusZeroPoint(rewriter, loc, bv, operand(3), true);
+    if (failed(lhs) || failed(rhs))
+      return rewriter.notifyMatchFailure(
+          op, "zero points: a scalar (A), a scalar or one per column (B)");
+    auto computeType = cast<RankedTensorType>(signlessType(resultType));
+    FailureOr<Value> result =
+        buildMatMul(rewriter, loc, computeType, *lhs, *rhs);
+    if (failed(result))
+      return rewriter.notifyMatchFailure(op, "cannot size the result");
+    rewriter.replaceOp(op, fromSignless(rewriter, loc, *result, resultType));
+    return success();
+  }
+};
+
+/// QLinearMatMul: MatMulInteger's exact i32 product, requantized as
+/// onnxruntime does,
+///   y = clamp(roundeven(float(acc) * (a_scale * b_scale / y_scale)) + y_zp)
+/// in f32; a's scale and zero point scalars, b's scalars or one per column,
+/// y's scalars.
+struct QLinearMatMulPattern : ONNXPattern {
+  QLinearMatMulPattern(MLIRContext *ctx)
+      : ONNXPattern(ctx, "QLinearMatMul", 10) {}
+
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    RankedTensorType resultType = getResultType(op);
+    auto in = op.getInputs();
+    if (in.size() != 8 || !resultType ||
+        !resultType.getElementType().isInteger(8))
+      return rewriter.notifyMatchFailure(op, "needs 8 inputs, 8-bit result");
+    for (Value v : in)
+      if (isa<NoneType>(v.getType()))
+        return rewriter.notifyMatchFailure(op, "every input is required");
+    auto aType = dyn_cast<RankedTensorType>(in[0].getType());
+    auto bType = dyn_cast<RankedTensorType>(in[3].getType());
+    if (!aType || !bType || aType.getRank() < 2 || bType.getRank() < 2 ||
+        !aType.getElementType().isInteger(8) ||
+        !bType.getElementType().isInteger(8))
+      return rewriter.notifyMatchFailure(
+          op, "needs 8-bit integer operands of rank >= 2");
+    int64_t n = bType.getShape().back();
+    auto scalarOrColumns = [&](Value v, bool columns) {
+      auto t = dyn_cast<RankedTensorType>(v.getType());
+      return t && ((t.getNumElements() == 1 && t.getRank() <= 1) ||
+                   (columns && t.getRank() == 1 && t.getDimSize(0) == n));
+    };
+    if (!scalarOrColumns(in[1], false) || !scalarOrColumns(in[4], true) ||
+        !scalarOrColumns(in[6], false) || !scalarOrColumns(in[7], false) ||
+        !isa<FloatType>(
+            cast<RankedTensorType>(in[1].getType()).getElementType()))
+      return rewriter.notifyMatchFailure(
+          op, "scales and zero points: scalars (b: or one per column)");
+    Location loc = op.getLoc();
+    FailureOr<Value> lhs =
+        widenMinusZeroPoint(rewriter, loc, in[0], in[2], false);
+    FailureOr<Value> rhs =
+        widenMinusZeroPoint(rewriter, loc, in[3], in[5], true);
+    if (failed(lhs) || failed(rhs))
+      return rewriter.notifyMatchFailure(op, "zero points");
+    auto accType =
+        RankedTensorType::get(resultType.getShape(), rewriter.getI32Type());
+    FailureOr<Value> acc = buildMatMul(rewriter, loc, accType, *lhs, *rhs);
+    if (failed(acc))
+      return rewriter.notifyMatchFailure(op, "cannot size the result");
+    bool outUnsigned = isUnsignedElement(resultType);
+    Type f32 = rewriter.getF32Type();
+    double qmin = outUnsigned ? 0.0 : -128.0, qmax = outUnsigned ? 255 : 127;
+    auto computeType = cast<RankedTensorType>(signlessType(resultType));
+    FailureOr<Value> y = buildBroadcastGeneric(
+        rewriter, loc, computeType,
+        {*acc, in[1], in[4], in[6], toSignless(rewriter, loc, in[7])},
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value m = arith::DivFOp::create(
+              b, l, arith::MulFOp::create(b, l, args[1], args[2]), args[3]);
+          Value f = arith::MulFOp::create(
+              b, l, arith::SIToFPOp::create(b, l, f32, args[0]), m);
+          Value z =
+              outUnsigned
+                  ? arith::UIToFPOp::create(b, l, f32, args[4]).getResult()
+                  : arith::SIToFPOp::create(b, l, f32, args[4]).getResult();
+          Value q = arith::AddFOp::create(
+              b, l, math::RoundEvenOp::create(b, l, f), z);
+          q = arith::MaximumFOp::create(b, l, q, floatConst(b, l, f32, qmin));
+          q = arith::MinimumFOp::create(b, l, q, floatConst(b, l, f32, qmax));
+          Type i8 = b.getI8Type();
+          return outUnsigned ? arith::FPToUIOp::create(b, l, i8, q).getResult()
+                             : arith::FPToSIOp::create(b, l, i8, q).getResult();
+        });
+    if (failed(y))
+      return rewriter.notifyMatchFailure(op, "scales do not broadcast");
+    rewriter.replaceOp(op, fromSignless(rewriter, loc, *y, resultType));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::lowbit::populateONNXMatMulPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatMulPattern, GemmPattern>(patterns.getContext());
+  patterns.add<MatMulPattern, GemmPattern, MatMulIntegerPattern,
+               QLinearMatMulPattern>(patterns.getContext());
 }

@@ -9,6 +9,9 @@
 //   QuantizeLinear:   y = clamp(roundeven(x / scale) + zp, qmin, qmax)
 //   DequantizeLinear: y = (x - zp) * scale
 //
+// DynamicQuantizeLinear computes its uint8 scale and zero point from its
+// input at run time (onnxruntime's dynamic quantization).
+//
 // Integer quantized types of 2 to 32 bits, signed or unsigned. The float8
 // and float4 forms are left to a later issue (LLVM has no such types; they
 // need arith's software expansion first).
@@ -179,6 +182,104 @@ struct QDQPattern : ONNXPattern {
   bool quantize;
 };
 
+/// DynamicQuantizeLinear: x to uint8 with a scale and zero point computed
+/// from x itself, as onnxruntime does:
+///   lo = min(0, min x), hi = max(0, max x)
+///   scale = hi == lo ? 1 : (hi - lo) / 255
+///   zp = roundeven(clamp(-lo / scale, 0, 255))
+///   y = clamp(roundeven(x / scale) + zp, 0, 255)
+/// Three linalg.generic: the min/max reduction (both from 0, which is the
+/// min(0, .) and max(0, .)), the rank-0 parameters, the elementwise rounding.
+struct DynamicQuantizeLinearPattern : ONNXPattern {
+  DynamicQuantizeLinearPattern(MLIRContext *ctx)
+      : ONNXPattern(ctx, "DynamicQuantizeLinear", 11) {}
+
+  LogicalResult rewriteNode(onnx::NodeOp op,
+                            PatternRewriter &rewriter) const override {
+    if (op.getNumResults() != 3 || op.getInputs().size() != 1)
+      return rewriter.notifyMatchFailure(op, "needs x and three results");
+    Value x = op.getInputs()[0];
+    auto xType = dyn_cast<RankedTensorType>(x.getType());
+    RankedTensorType yType = getResultType(op, 0),
+                     scaleType = getResultType(op, 1),
+                     zpType = getResultType(op, 2);
+    if (!xType || !xType.getElementType().isF32() || !yType || !scaleType ||
+        !zpType || scaleType.getRank() != 0 || zpType.getRank() != 0 ||
+        !yType.getElementType().isUnsignedInteger(8))
+      return rewriter.notifyMatchFailure(
+          op, "needs f32 x, uint8 y and scalar scale and zero point");
+    MLIRContext *ctx = rewriter.getContext();
+    Location loc = op.getLoc();
+    Type f32 = rewriter.getF32Type(), i8 = rewriter.getI8Type();
+    int64_t rank = xType.getRank();
+    auto scalarF32 = RankedTensorType::get({}, f32);
+    AffineMap all = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap none = AffineMap::get(rank, 0, {}, ctx);
+    auto zeroInit = [&]() {
+      Value empty = tensor::EmptyOp::create(rewriter, loc, scalarF32, {});
+      return linalg::FillOp::create(rewriter, loc,
+                                    floatConst(rewriter, loc, f32, 0.0), empty)
+          .getResult(0);
+    };
+    auto range = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{scalarF32, scalarF32}, ValueRange{x},
+        ValueRange{zeroInit(), zeroInit()}, {all, none, none},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value lo = arith::MinNumFOp::create(b, l, args[1], args[0]);
+          Value hi = arith::MaxNumFOp::create(b, l, args[2], args[0]);
+          linalg::YieldOp::create(b, l, ValueRange{lo, hi});
+        });
+    // The parameters: scale, zero point as f32 (for y) and as uint8.
+    auto scalarI8 = RankedTensorType::get({}, i8);
+    AffineMap scalar = AffineMap::get(0, 0, {}, ctx);
+    auto params = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{scalarF32, scalarF32, scalarI8},
+        range.getResults(),
+        ValueRange{tensor::EmptyOp::create(rewriter, loc, scalarF32, {}),
+                   tensor::EmptyOp::create(rewriter, loc, scalarF32, {}),
+                   tensor::EmptyOp::create(rewriter, loc, scalarI8, {})},
+        SmallVector<AffineMap>(5, scalar), {},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value lo = args[0], hi = args[1];
+          Value same =
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, hi, lo);
+          Value scale = arith::SelectOp::create(
+              b, l, same, floatConst(b, l, f32, 1.0),
+              arith::DivFOp::create(b, l, arith::SubFOp::create(b, l, hi, lo),
+                                    floatConst(b, l, f32, 255.0)));
+          Value zp = arith::NegFOp::create(
+              b, l, arith::DivFOp::create(b, l, lo, scale));
+          zp = arith::MaximumFOp::create(b, l, zp, floatConst(b, l, f32, 0.0));
+          zp =
+              arith::MinimumFOp::create(b, l, zp, floatConst(b, l, f32, 255.0));
+          zp = math::RoundEvenOp::create(b, l, zp);
+          Value zpInt = arith::FPToUIOp::create(b, l, i8, zp);
+          linalg::YieldOp::create(b, l, ValueRange{scale, zp, zpInt});
+        });
+    Value scale = params.getResult(0), zpFloat = params.getResult(1);
+    auto yCompute = RankedTensorType::get(xType.getShape(), i8);
+    Value yInit = emptyLike(rewriter, loc, yCompute, x);
+    auto y = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{yCompute}, ValueRange{x, scale, zpFloat},
+        ValueRange{yInit}, {all, none, none, all},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value q = math::RoundEvenOp::create(
+              b, l, arith::DivFOp::create(b, l, args[0], args[1]));
+          q = arith::AddFOp::create(b, l, q, args[2]);
+          q = arith::MaximumFOp::create(b, l, q, floatConst(b, l, f32, 0.0));
+          q = arith::MinimumFOp::create(b, l, q, floatConst(b, l, f32, 255.0));
+          linalg::YieldOp::create(
+              b, l, arith::FPToUIOp::create(b, l, i8, q).getResult());
+        });
+    rewriter.replaceOp(
+        op, {fromSignless(rewriter, loc, y.getResult(0), yType), scale,
+             fromSignless(rewriter, loc, params.getResult(2), zpType)});
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::lowbit::populateONNXQuantizationPatterns(
@@ -186,4 +287,5 @@ void mlir::lowbit::populateONNXQuantizationPatterns(
   MLIRContext *ctx = patterns.getContext();
   patterns.add<QDQPattern>(ctx, "QuantizeLinear", /*quantize=*/true);
   patterns.add<QDQPattern>(ctx, "DequantizeLinear", /*quantize=*/false);
+  patterns.add<DynamicQuantizeLinearPattern>(ctx);
 }

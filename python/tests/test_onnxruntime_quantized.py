@@ -1,9 +1,13 @@
-"""onnxruntime's com.microsoft MatMulNBits (what its weight-only quantizers
-write) compiles onto Lowbit's quantized kernels with the model's own codes,
-scales and zero points, and computes what onnxruntime computes (issue #24,
-quantized ONNX in). Models come from onnxruntime's own quantizer, and from
-nodes built here with an independent packing (bias, 2-D inputs, odd K);
-what cannot be converted is refused by name with the reason."""
+"""Models quantized by onnxruntime's tools compile and compute what
+onnxruntime computes (issue #24, quantized ONNX in):
+- com.microsoft MatMulNBits (its weight-only quantizers) runs on Lowbit's
+  quantized kernels with the model's own codes, scales and zero points.
+  Models come from onnxruntime's quantizer and from nodes built here with
+  an independent packing (bias, 2-D inputs, odd K); what cannot be
+  converted is refused by name with the reason.
+- quantize_dynamic (DynamicQuantizeLinear + MatMulInteger) and
+  quantize_static in QOperator form (QLinearMatMul): bit-exact against
+  onnxruntime with optimizations disabled."""
 import re
 import subprocess
 
@@ -158,3 +162,62 @@ def test_refused_with_reason(tmp_path, rng, case, reason):
                        capture_output=True, text=True)
     assert r.returncode != 0
     assert f"com.microsoft.MatMulNBits (opset 1) x1: nbits ({reason}" in r.stderr, r.stderr
+
+
+def mlp(path, rng, k=64, hidden=96, n=16, rows=(4, 8)):
+    w1 = (rng.standard_normal((k, hidden)) * 0.2).astype(np.float32)
+    w2 = (rng.standard_normal((hidden, n)) * 0.2).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("Relu", ["h"], ["r"]),
+         helper.make_node("MatMul", ["r", "w2"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [*rows, k])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [*rows, n])],
+        [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+def exact(model, art, inputs):
+    ref = reference_session(model)
+    with Model(art) as m:
+        for x in inputs:
+            want = ref.run(None, {"x": x})[0]
+            np.testing.assert_array_equal(m.run(x=x)[0], want)
+
+
+@pytest.mark.parametrize("weight_type", ["QInt8", "QUInt8"])
+def test_dynamic_quantization(tmp_path, rng, weight_type):
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    fp, q = tmp_path / "fp.onnx", tmp_path / "q.onnx"
+    mlp(fp, rng)
+    quantize_dynamic(str(fp), str(q), weight_type=getattr(QuantType, weight_type))
+    ops = [n.op_type for n in onnx.load(str(q)).graph.node]
+    assert "DynamicQuantizeLinear" in ops and "MatMulInteger" in ops
+    art = compile_onnx(q, tmp_path / "art")
+    # Random rows, all zeros (scale 1, zero point 0), all positive (zero
+    # point 0), and a wide range.
+    x = rng.standard_normal((4, 8, 64)).astype(np.float32)
+    exact(q, art, [x, np.zeros_like(x), np.abs(x), 40 * x])
+
+
+@pytest.mark.parametrize("activations,weights,per_channel", [
+    ("QUInt8", "QInt8", False), ("QInt8", "QInt8", True), ("QUInt8", "QUInt8", False),
+])
+def test_static_qoperator_quantization(tmp_path, rng, activations, weights, per_channel):
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+    fp, q = tmp_path / "fp.onnx", tmp_path / "q.onnx"
+    mlp(fp, rng)
+    data = [{"x": rng.standard_normal((4, 8, 64)).astype(np.float32)} for _ in range(4)]
+
+    class Reader(CalibrationDataReader):
+        def get_next(self):
+            return data.pop() if data else None
+
+    quantize_static(str(fp), str(q), Reader(), quant_format=QuantFormat.QOperator,
+                    activation_type=getattr(QuantType, activations),
+                    weight_type=getattr(QuantType, weights), per_channel=per_channel)
+    assert "QLinearMatMul" in [n.op_type for n in onnx.load(str(q)).graph.node]
+    art = compile_onnx(q, tmp_path / "art")
+    x = rng.standard_normal((4, 8, 64)).astype(np.float32)
+    # In range, and saturating (3x the calibrated range).
+    exact(q, art, [x, 3 * x])
