@@ -5,9 +5,9 @@ onnxruntime computes (issue #24, quantized ONNX in):
   Models come from onnxruntime's quantizer and from nodes built here with
   an independent packing (bias, 2-D inputs, odd K); what cannot be
   converted is refused by name with the reason.
-- quantize_dynamic (DynamicQuantizeLinear + MatMulInteger) and
-  quantize_static in QOperator form (QLinearMatMul): bit-exact against
-  onnxruntime with optimizations disabled."""
+- quantize_dynamic (DynamicQuantizeLinear + MatMulInteger / ConvInteger)
+  and quantize_static in QOperator form (QLinearMatMul / QLinearConv):
+  bit-exact against onnxruntime with optimizations disabled."""
 import re
 import subprocess
 
@@ -221,3 +221,61 @@ def test_static_qoperator_quantization(tmp_path, rng, activations, weights, per_
     x = rng.standard_normal((4, 8, 64)).astype(np.float32)
     # In range, and saturating (3x the calibrated range).
     exact(q, art, [x, 3 * x])
+
+
+def cnn(path, rng):
+    """Conv 3x3 (pads) -> Relu -> depthwise 3x3 stride 2 -> Relu -> Conv 1x1."""
+    def t(name, *shape):
+        return numpy_helper.from_array((rng.standard_normal(shape) * 0.3).astype(np.float32), name)
+    nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c1"], ["r1"]),
+             helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1], group=8,
+                              strides=[2, 2]),
+             helper.make_node("Relu", ["c2"], ["r2"]),
+             helper.make_node("Conv", ["r2", "w3"], ["y"])]
+    g = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 12, 12])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4, 6, 6])],
+        [t("w1", 8, 3, 3, 3), t("b1", 8), t("w2", 8, 1, 3, 3), t("b2", 8), t("w3", 4, 8, 1, 1)])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+@pytest.mark.parametrize("activations,weights,per_channel", [
+    ("QUInt8", "QInt8", False), ("QInt8", "QInt8", True), ("QUInt8", "QUInt8", True),
+])
+def test_static_qlinearconv(tmp_path, rng, activations, weights, per_channel):
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+    fp, q = tmp_path / "fp.onnx", tmp_path / "q.onnx"
+    cnn(fp, rng)
+    data = [{"x": rng.standard_normal((2, 3, 12, 12)).astype(np.float32)} for _ in range(4)]
+
+    class Reader(CalibrationDataReader):
+        def get_next(self):
+            return data.pop() if data else None
+
+    quantize_static(str(fp), str(q), Reader(), quant_format=QuantFormat.QOperator,
+                    activation_type=getattr(QuantType, activations),
+                    weight_type=getattr(QuantType, weights), per_channel=per_channel)
+    assert [n.op_type for n in onnx.load(str(q)).graph.node].count("QLinearConv") == 3
+    art = compile_onnx(q, tmp_path / "art")
+    x = rng.standard_normal((2, 3, 12, 12)).astype(np.float32)
+    exact(q, art, [x, 3 * x])
+
+
+def test_dynamic_convinteger(tmp_path, rng):
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    fp, q = tmp_path / "fp.onnx", tmp_path / "q.onnx"
+    cnn(fp, rng)
+    quantize_dynamic(str(fp), str(q), weight_type=QuantType.QUInt8, op_types_to_quantize=["Conv"])
+    assert [n.op_type for n in onnx.load(str(q)).graph.node].count("ConvInteger") == 3
+    art = compile_onnx(q, tmp_path / "art")
+    ref = reference_session(q)
+    with Model(art) as m:
+        for x in (rng.standard_normal((2, 3, 12, 12)).astype(np.float32),
+                  np.zeros((2, 3, 12, 12), np.float32)):
+            want = ref.run(None, {"x": x})[0]
+            # The integer convolutions are exact; the float rescale and bias
+            # after them may round once differently (a fused multiply-add).
+            np.testing.assert_allclose(m.run(x=x)[0], want, rtol=0,
+                                       atol=2e-6 * max(1.0, np.abs(want).max()))

@@ -1,7 +1,8 @@
 //===- Convolution.cpp - Conv, BatchNormalization, pools, Pad ---*- C++ -*-===//
 //
 // The CNN ops on 2-D NCHW images: Conv and ConvTranspose (group 1 and
-// depthwise) as linalg convolutions after an explicit tensor.pad,
+// depthwise) as linalg convolutions after an explicit tensor.pad (shared
+// with ConvInteger and QLinearConv, IntegerConvolution.cpp),
 // BatchNormalization (inference) per channel, MaxPool / AveragePool (ceil_mode
 // 0) as linalg pooling ops, GlobalAveragePool, and constant-mode Pad.
 //
@@ -111,46 +112,18 @@ struct ConvPattern : ONNXPattern {
     if (!xt || !wt || !rt || xt.getRank() != 4 || wt.getRank() != 4 ||
         !isa<FloatType>(xt.getElementType()) || !wt.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "2-D float convolutions only");
-    SmallVector<int64_t> kernel{wt.getDimSize(2), wt.getDimSize(3)};
-    SmallVector<int64_t> strides = intsAttr(op, "strides", {1, 1});
-    SmallVector<int64_t> dilations = intsAttr(op, "dilations", {1, 1});
-    int64_t group = getIntAttr(op, "group", 1);
-    auto pads = getPads(op, xt, kernel, strides, dilations);
-    if (!pads)
-      return rewriter.notifyMatchFailure(op, "unsupported padding");
     Location loc = op.getLoc();
-    Type t = xt.getElementType();
-    Value padded =
-        padSpatial(rewriter, loc, x, *pads, floatConst(rewriter, loc, t, 0));
-    Value acc =
-        filledLike(rewriter, loc, rt, x, floatConst(rewriter, loc, t, 0));
-    auto stridesAttr = rewriter.getI64TensorAttr(strides);
-    auto dilationsAttr = rewriter.getI64TensorAttr(dilations);
-    Value y;
-    if (group == 1) {
-      y = linalg::Conv2DNchwFchwOp::create(
-              rewriter, loc, TypeRange{rt}, ValueRange{padded, w},
-              ValueRange{acc}, stridesAttr, dilationsAttr)
-              .getResult(0);
-    } else if (group == xt.getDimSize(1) && group == wt.getDimSize(0) &&
-               wt.getDimSize(1) == 1) {
-      // Depthwise: filter [C, 1, kh, kw] -> [C, kh, kw].
-      auto w3 =
-          RankedTensorType::get({wt.getDimSize(0), kernel[0], kernel[1]}, t);
-      Value wr = tensor::CollapseShapeOp::create(
-          rewriter, loc, w3, w,
-          SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
-      y = linalg::DepthwiseConv2DNchwChwOp::create(
-              rewriter, loc, TypeRange{rt}, ValueRange{padded, wr},
-              ValueRange{acc}, stridesAttr, dilationsAttr)
-              .getResult(0);
-    } else {
-      return rewriter.notifyMatchFailure(op, "grouped convolution");
-    }
+    std::string why;
+    FailureOr<Value> y =
+        buildConv2D(rewriter, op, x, w, rt,
+                    floatConst(rewriter, loc, xt.getElementType(), 0), why);
+    if (failed(y))
+      return rewriter.notifyMatchFailure(op, why);
+    Value out = *y;
     if (op.getInputs().size() > 2 &&
         !isa<NoneType>(op.getInputs()[2].getType()))
-      y = addChannelBias(rewriter, loc, y, op.getInputs()[2]);
-    rewriter.replaceOp(op, y);
+      out = addChannelBias(rewriter, loc, out, op.getInputs()[2]);
+    rewriter.replaceOp(op, out);
     return success();
   }
 };
@@ -633,6 +606,52 @@ struct PadPattern : ONNXPattern {
 };
 
 } // namespace
+
+/// The 2-D convolution (group 1 or depthwise) of NCHW `x` by `w` (static
+/// [M, C/group, kh, kw]) into `rt`, with the node's strides, dilations and
+/// padding; the padding value `padValue`. Failure with `why` set.
+FailureOr<Value> mlir::lowbit::buildConv2D(OpBuilder &b, onnx::NodeOp op,
+                                           Value x, Value w,
+                                           RankedTensorType rt, Value padValue,
+                                           std::string &why) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  auto wt = cast<RankedTensorType>(w.getType());
+  SmallVector<int64_t> kernel{wt.getDimSize(2), wt.getDimSize(3)};
+  SmallVector<int64_t> strides = intsAttr(op, "strides", {1, 1});
+  SmallVector<int64_t> dilations = intsAttr(op, "dilations", {1, 1});
+  int64_t group = getIntAttr(op, "group", 1);
+  auto pads = getPads(op, xt, kernel, strides, dilations);
+  if (!pads) {
+    why = "unsupported padding";
+    return failure();
+  }
+  Location loc = op.getLoc();
+  Type t = rt.getElementType();
+  Value padded = padSpatial(b, loc, x, *pads, padValue);
+  Value acc = filledLike(b, loc, rt, x,
+                         arith::ConstantOp::create(b, loc, b.getZeroAttr(t)));
+  auto stridesAttr = b.getI64TensorAttr(strides);
+  auto dilationsAttr = b.getI64TensorAttr(dilations);
+  if (group == 1)
+    return linalg::Conv2DNchwFchwOp::create(
+               b, loc, TypeRange{rt}, ValueRange{padded, w}, ValueRange{acc},
+               stridesAttr, dilationsAttr)
+        .getResult(0);
+  if (group == xt.getDimSize(1) && group == wt.getDimSize(0) &&
+      wt.getDimSize(1) == 1) {
+    // Depthwise: filter [C, 1, kh, kw] -> [C, kh, kw].
+    auto w3 = RankedTensorType::get({wt.getDimSize(0), kernel[0], kernel[1]},
+                                    wt.getElementType());
+    Value wr = tensor::CollapseShapeOp::create(
+        b, loc, w3, w, SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+    return linalg::DepthwiseConv2DNchwChwOp::create(
+               b, loc, TypeRange{rt}, ValueRange{padded, wr}, ValueRange{acc},
+               stridesAttr, dilationsAttr)
+        .getResult(0);
+  }
+  why = "grouped convolution";
+  return failure();
+}
 
 void mlir::lowbit::populateONNXConvolutionPatterns(
     RewritePatternSet &patterns) {

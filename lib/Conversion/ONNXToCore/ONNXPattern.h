@@ -51,6 +51,14 @@ private:
   int64_t minOpset, maxOpset;
 };
 
+/// The 2-D convolution (group 1 or depthwise) of NCHW `x` by `w` (static
+/// [M, C/group, kh, kw]) into `rt`, with `op`'s strides, dilations and
+/// padding (pads or auto_pad); the padding value `padValue`. Failure with
+/// `why` set.
+FailureOr<Value> buildConv2D(OpBuilder &b, onnx::NodeOp op, Value x, Value w,
+                             RankedTensorType rt, Value padValue,
+                             std::string &why);
+
 /// Why a com.microsoft MatMulNBits node cannot be converted, or "" (for
 /// the unsupported-node report).
 std::string explainMatMulNBits(onnx::NodeOp op);

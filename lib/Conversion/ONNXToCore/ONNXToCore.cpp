@@ -43,6 +43,7 @@ void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
   populateONNXLift1DPatterns(patterns);
   populateONNXQuantizationPatterns(patterns);
   populateONNXMatMulNBitsPatterns(patterns);
+  populateONNXIntegerConvolutionPatterns(patterns);
   populateONNXResizePatterns(patterns);
   populateONNXTypeRefinementPatterns(patterns);
 }

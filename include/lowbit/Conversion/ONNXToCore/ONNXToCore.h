@@ -52,6 +52,8 @@ void populateONNXConstantPatterns(RewritePatternSet &patterns);
 void populateONNXResizePatterns(RewritePatternSet &patterns);
 /// QuantizeLinear, DequantizeLinear (per tensor, per axis, blocked).
 void populateONNXQuantizationPatterns(RewritePatternSet &patterns);
+/// ConvInteger and QLinearConv (exact in i32).
+void populateONNXIntegerConvolutionPatterns(RewritePatternSet &patterns);
 /// onnxruntime's com.microsoft MatMulNBits, as lowbit.matmul on its codes.
 void populateONNXMatMulNBitsPatterns(RewritePatternSet &patterns);
 /// Ranked result types for nodes that ONNX's shape inference left
