@@ -60,16 +60,18 @@ SmallVector<OpFoldResult> asFoldResults(OpBuilder &b, ArrayRef<int64_t> v) {
 }
 
 /// True if `op` is a contraction the microkernel handles: body acc + a * b
-/// (f32), A indexed (..., m, k), B (..., k, n), C (..., m, n), batch dims
-/// as plain dims or broadcast (constant 0).
+/// (f32, or i32: the exact integer matmuls of MatMulInteger and
+/// QLinearMatMul), A indexed (..., m, k), B (..., k, n), C (..., m, n),
+/// batch dims as plain dims or broadcast (constant 0).
 bool isMicrokernelForm(linalg::LinalgOp op,
                        const linalg::ContractionDimensions &dims) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
     return false;
-  if (!getElementTypeOrSelf(op->getResult(0).getType()).isF32())
+  Type elem = getElementTypeOrSelf(op->getResult(0).getType());
+  if (!elem.isF32() && !elem.isInteger(32))
     return false;
   for (OpOperand &o : op->getOpOperands())
-    if (!getElementTypeOrSelf(o.get().getType()).isF32())
+    if (getElementTypeOrSelf(o.get().getType()) != elem)
       return false;
   unsigned m = dims.m.back(), n = dims.n.back(), k = dims.k[0];
   auto lastTwo = [](AffineMap map, unsigned row, unsigned col) {
@@ -115,10 +117,11 @@ FailureOr<Value> buildMicrokernel(RewriterBase &b, linalg::LinalgOp op) {
     if (d != mDim && d != nDim && d != kDim && ranges[d] != 1)
       return failure();
   Location loc = op.getLoc();
-  Type f32 = b.getF32Type();
-  auto vecType = VectorType::get({N}, f32);
+  Type elem = getElementTypeOrSelf(op->getResult(0).getType());
+  bool isFloat = isa<FloatType>(elem);
+  auto vecType = VectorType::get({N}, elem);
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(elem));
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   Value A = op.getDpsInputs()[0], B = op.getDpsInputs()[1];
   Value C = op.getDpsInits()[0];
@@ -134,8 +137,7 @@ FailureOr<Value> buildMicrokernel(RewriterBase &b, linalg::LinalgOp op) {
   };
   SmallVector<Value> acc;
   bool zeroAcc = op->hasAttr(kZeroAcc);
-  Value zeros = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(vecType, b.getF32FloatAttr(0)));
+  Value zeros = arith::ConstantOp::create(b, loc, b.getZeroAttr(vecType));
   for (int64_t i = 0; i < M; ++i) {
     Value mi = arith::ConstantIndexOp::create(b, loc, i);
     if (zeroAcc) {
@@ -162,7 +164,13 @@ FailureOr<Value> buildMicrokernel(RewriterBase &b, linalg::LinalgOp op) {
           Value a = tensor::ExtractOp::create(
               lb, l, A, indicesFor(lb, l, maps[0], loopValues(mi, k)));
           Value splat = vector::BroadcastOp::create(lb, l, vecType, a);
-          next.push_back(vector::FMAOp::create(lb, l, splat, row, iter[i]));
+          next.push_back(isFloat
+                             ? vector::FMAOp::create(lb, l, splat, row, iter[i])
+                                   .getResult()
+                             : arith::AddIOp::create(
+                                   lb, l, iter[i],
+                                   arith::MulIOp::create(lb, l, splat, row))
+                                   .getResult());
         }
         scf::YieldOp::create(lb, l, next);
       });
@@ -319,7 +327,8 @@ struct TileAndVectorizePass
     if (failed(cdims) || cdims->m.empty() || cdims->n.empty() ||
         cdims->k.empty())
       return {};
-    if (!isa<FloatType>(getElementTypeOrSelf(op->getResult(0).getType())))
+    Type elem = getElementTypeOrSelf(op->getResult(0).getType());
+    if (!isa<FloatType>(elem) && !elem.isInteger(32))
       return {};
     // Outer M and N dims (a 3-D activation times a 2-D weight; the image
     // index of an im2col'd convolution) tile like batch dims, to 1; the

@@ -88,3 +88,22 @@ func.func @zero_init(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>) -> tensor<64x
   %r = linalg.matmul ins(%a, %b : tensor<64x64xf32>, tensor<64x64xf32>) outs(%c : tensor<64x64xf32>) -> tensor<64x64xf32>
   return %r : tensor<64x64xf32>
 }
+
+// -----
+
+// An exact integer matmul (MatMulInteger, QLinearMatMul: i32 operands after
+// the zero points): the same tiles and microkernel, with vector<32xi32>
+// accumulators and a multiply and an add per step instead of an FMA.
+// CHECK-LABEL: func.func @matmul_i32
+// CHECK: scf.forall
+// CHECK:         scf.for %{{.*}} = %c0 to %c128 step %c1 iter_args({{.*}}) -> (vector<32xi32>,
+// CHECK:           vector.transfer_read {{.*}} : tensor<128x32xi32>, vector<32xi32>
+// CHECK:         vector.broadcast
+// CHECK:         arith.muli {{.*}} : vector<32xi32>
+// CHECK:         arith.addi {{.*}} : vector<32xi32>
+// CHECK-NOT:     vector.fma
+// CHECK:         scf.yield
+func.func @matmul_i32(%a: tensor<256x384xi32>, %b: tensor<384x64xi32>, %c: tensor<256x64xi32>) -> tensor<256x64xi32> {
+  %r = linalg.matmul ins(%a, %b : tensor<256x384xi32>, tensor<384x64xi32>) outs(%c : tensor<256x64xi32>) -> tensor<256x64xi32>
+  return %r : tensor<256x64xi32>
+}
