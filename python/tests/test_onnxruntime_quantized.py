@@ -176,6 +176,22 @@ def mlp(path, rng, k=64, hidden=96, n=16, rows=(4, 8)):
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
 
 
+def static_quantize(fp, q, rng, shape, activations, weights, per_channel):
+    """onnxruntime's quantize_static, QOperator form, calibrated on 4 random
+    batches of `shape` for input x."""
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+    data = [{"x": rng.standard_normal(shape).astype(np.float32)} for _ in range(4)]
+
+    class Reader(CalibrationDataReader):
+        def get_next(self):
+            return data.pop() if data else None
+
+    quantize_static(str(fp), str(q), Reader(), quant_format=QuantFormat.QOperator,
+                    activation_type=getattr(QuantType, activations),
+                    weight_type=getattr(QuantType, weights), per_channel=per_channel)
+
+
 def exact(model, art, inputs):
     ref = reference_session(model)
     with Model(art) as m:
@@ -203,19 +219,9 @@ def test_dynamic_quantization(tmp_path, rng, weight_type):
     ("QUInt8", "QInt8", False), ("QInt8", "QInt8", True), ("QUInt8", "QUInt8", False),
 ])
 def test_static_qoperator_quantization(tmp_path, rng, activations, weights, per_channel):
-    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                          quantize_static)
     fp, q = tmp_path / "fp.onnx", tmp_path / "q.onnx"
     mlp(fp, rng)
-    data = [{"x": rng.standard_normal((4, 8, 64)).astype(np.float32)} for _ in range(4)]
-
-    class Reader(CalibrationDataReader):
-        def get_next(self):
-            return data.pop() if data else None
-
-    quantize_static(str(fp), str(q), Reader(), quant_format=QuantFormat.QOperator,
-                    activation_type=getattr(QuantType, activations),
-                    weight_type=getattr(QuantType, weights), per_channel=per_channel)
+    static_quantize(fp, q, rng, (4, 8, 64), activations, weights, per_channel)
     assert "QLinearMatMul" in [n.op_type for n in onnx.load(str(q)).graph.node]
     art = compile_onnx(q, tmp_path / "art")
     x = rng.standard_normal((4, 8, 64)).astype(np.float32)
@@ -244,19 +250,9 @@ def cnn(path, rng):
     ("QUInt8", "QInt8", False), ("QInt8", "QInt8", True), ("QUInt8", "QUInt8", True),
 ])
 def test_static_qlinearconv(tmp_path, rng, activations, weights, per_channel):
-    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                          quantize_static)
     fp, q = tmp_path / "fp.onnx", tmp_path / "q.onnx"
     cnn(fp, rng)
-    data = [{"x": rng.standard_normal((2, 3, 12, 12)).astype(np.float32)} for _ in range(4)]
-
-    class Reader(CalibrationDataReader):
-        def get_next(self):
-            return data.pop() if data else None
-
-    quantize_static(str(fp), str(q), Reader(), quant_format=QuantFormat.QOperator,
-                    activation_type=getattr(QuantType, activations),
-                    weight_type=getattr(QuantType, weights), per_channel=per_channel)
+    static_quantize(fp, q, rng, (2, 3, 12, 12), activations, weights, per_channel)
     assert [n.op_type for n in onnx.load(str(q)).graph.node].count("QLinearConv") == 3
     art = compile_onnx(q, tmp_path / "art")
     x = rng.standard_normal((2, 3, 12, 12)).astype(np.float32)

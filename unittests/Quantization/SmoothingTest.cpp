@@ -45,16 +45,21 @@ Group makeGroup(int64_t k, int64_t n, unsigned seed) {
   return g;
 }
 
-/// The group's relative output error after rounding with `s`, computed
-/// directly (float64): the reference for what the search reports.
-double directError(const Group &g, const std::vector<float> &s,
-                   const WeightScheme &scheme) {
+/// diag(s) W rounded to nearest (dequantized; K x N).
+std::vector<float> roundScaled(const Group &g, const std::vector<float> &s,
+                               const WeightScheme &scheme) {
   std::vector<float> scaled(g.w);
   for (int64_t i = 0; i < g.k; ++i)
     for (int64_t j = 0; j < g.n; ++j)
       scaled[i * g.n + j] *= s[i];
-  std::vector<float> q =
-      quantizeRtn(scaled, g.k, g.n, scheme).dequantize(scheme);
+  return quantizeRtn(scaled, g.k, g.n, scheme).dequantize(scheme);
+}
+
+/// The group's relative output error after rounding with `s`, computed
+/// directly (float64): the reference for what the search reports.
+double directError(const Group &g, const std::vector<float> &s,
+                   const WeightScheme &scheme) {
+  std::vector<float> q = roundScaled(g, s, scheme);
   double num = 0, den = 0;
   for (int64_t j = 0; j < g.n; ++j)
     for (int64_t a = 0; a < g.k; ++a)
@@ -187,12 +192,7 @@ TEST(Smoothing, SmoothQuantIsTheFormula) {
 double measuredInt8Error(const std::vector<double> &x, int64_t rows,
                          const Group &g, const std::vector<float> &s,
                          const WeightScheme &scheme, int64_t block) {
-  std::vector<float> scaled(g.w);
-  for (int64_t i = 0; i < g.k; ++i)
-    for (int64_t j = 0; j < g.n; ++j)
-      scaled[i * g.n + j] *= s[i];
-  std::vector<float> q =
-      quantizeRtn(scaled, g.k, g.n, scheme).dequantize(scheme);
+  std::vector<float> q = roundScaled(g, s, scheme);
   double num = 0, den = 0;
   std::vector<double> xq(g.k);
   for (int64_t r = 0; r < rows; ++r) {

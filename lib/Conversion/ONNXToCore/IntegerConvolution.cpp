@@ -50,19 +50,16 @@ Value widenMinusZeroPoint(OpBuilder &b, Location loc, Value v, Value zp,
     maps.push_back(zpMap);
   }
   maps.push_back(b.getMultiDimIdentityMap(rank));
-  auto widen = [&](OpBuilder &nb, Location l, Value x) -> Value {
-    return isUnsigned ? arith::ExtUIOp::create(nb, l, i32, x).getResult()
-                      : arith::ExtSIOp::create(nb, l, i32, x).getResult();
-  };
   return linalg::GenericOp::create(
              b, loc, TypeRange{outType}, ins,
              ValueRange{emptyLike(b, loc, outType, v)}, maps,
              SmallVector<utils::IteratorType>(rank,
                                               utils::IteratorType::parallel),
              [&](OpBuilder &nb, Location l, ValueRange args) {
-               Value x = widen(nb, l, args[0]);
+               Value x = widenToI32(nb, l, args[0], isUnsigned);
                if (args.size() > 2)
-                 x = arith::SubIOp::create(nb, l, x, widen(nb, l, args[1]));
+                 x = arith::SubIOp::create(
+                     nb, l, x, widenToI32(nb, l, args[1], isUnsigned));
                linalg::YieldOp::create(nb, l, x);
              })
       .getResult(0);
@@ -144,9 +141,8 @@ struct IntegerConvPattern : ONNXPattern {
     }
     maps.push_back(rewriter.getMultiDimIdentityMap(4));
     bool outUnsigned = isUnsignedElement(rt);
-    Type f32 = rewriter.getF32Type(), i8 = rewriter.getI8Type();
-    double qmin = outUnsigned ? 0.0 : -128.0, qmax = outUnsigned ? 255 : 127;
-    auto computeType = RankedTensorType::get(rt.getShape(), i8);
+    auto computeType =
+        RankedTensorType::get(rt.getShape(), rewriter.getI8Type());
     auto y = linalg::GenericOp::create(
         rewriter, loc, TypeRange{computeType}, ins,
         ValueRange{emptyLike(rewriter, loc, computeType, x)}, maps,
@@ -155,22 +151,9 @@ struct IntegerConvPattern : ONNXPattern {
           Value a = args[0];
           if (bias)
             a = arith::AddIOp::create(b, l, a, args[5]);
-          Value scale = arith::DivFOp::create(
-              b, l, arith::MulFOp::create(b, l, args[1], args[2]), args[3]);
-          Value f = arith::MulFOp::create(
-              b, l, arith::SIToFPOp::create(b, l, f32, a), scale);
-          Value z =
-              outUnsigned
-                  ? arith::UIToFPOp::create(b, l, f32, args[4]).getResult()
-                  : arith::SIToFPOp::create(b, l, f32, args[4]).getResult();
-          Value q = arith::AddFOp::create(
-              b, l, math::RoundEvenOp::create(b, l, f), z);
-          q = arith::MaximumFOp::create(b, l, q, floatConst(b, l, f32, qmin));
-          q = arith::MinimumFOp::create(b, l, q, floatConst(b, l, f32, qmax));
-          linalg::YieldOp::create(
-              b, l,
-              outUnsigned ? arith::FPToUIOp::create(b, l, i8, q).getResult()
-                          : arith::FPToSIOp::create(b, l, i8, q).getResult());
+          linalg::YieldOp::create(b, l,
+                                  requantize(b, l, a, args[1], args[2], args[3],
+                                             args[4], outUnsigned));
         });
     rewriter.replaceOp(op, fromSignless(rewriter, loc, y.getResult(0), rt));
     return success();

@@ -260,17 +260,13 @@ FailureOr<Value> widenMinusZeroPoint(OpBuilder &b, Location loc, Value v,
       return failure();
     inputs.push_back(toSignless(b, loc, zp));
   }
-  auto i32 = b.getI32Type();
-  auto widen = [&](OpBuilder &nb, Location l, Value x) -> Value {
-    return isUnsigned ? arith::ExtUIOp::create(nb, l, i32, x).getResult()
-                      : arith::ExtSIOp::create(nb, l, i32, x).getResult();
-  };
   return buildBroadcastGeneric(
-      b, loc, RankedTensorType::get(type.getShape(), i32), inputs,
+      b, loc, RankedTensorType::get(type.getShape(), b.getI32Type()), inputs,
       [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-        Value x = widen(nb, l, args[0]);
+        Value x = widenToI32(nb, l, args[0], isUnsigned);
         return args.size() > 1
-                   ? arith::SubIOp::create(nb, l, x, widen(nb, l, args[1]))
+                   ? arith::SubIOp::create(
+                         nb, l, x, widenToI32(nb, l, args[1], isUnsigned))
                          .getResult()
                    : x;
       });
@@ -371,28 +367,13 @@ struct QLinearMatMulPattern : ONNXPattern {
     if (failed(acc))
       return rewriter.notifyMatchFailure(op, "cannot size the result");
     bool outUnsigned = isUnsignedElement(resultType);
-    Type f32 = rewriter.getF32Type();
-    double qmin = outUnsigned ? 0.0 : -128.0, qmax = outUnsigned ? 255 : 127;
     auto computeType = cast<RankedTensorType>(signlessType(resultType));
     FailureOr<Value> y = buildBroadcastGeneric(
         rewriter, loc, computeType,
         {*acc, in[1], in[4], in[6], toSignless(rewriter, loc, in[7])},
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          Value m = arith::DivFOp::create(
-              b, l, arith::MulFOp::create(b, l, args[1], args[2]), args[3]);
-          Value f = arith::MulFOp::create(
-              b, l, arith::SIToFPOp::create(b, l, f32, args[0]), m);
-          Value z =
-              outUnsigned
-                  ? arith::UIToFPOp::create(b, l, f32, args[4]).getResult()
-                  : arith::SIToFPOp::create(b, l, f32, args[4]).getResult();
-          Value q = arith::AddFOp::create(
-              b, l, math::RoundEvenOp::create(b, l, f), z);
-          q = arith::MaximumFOp::create(b, l, q, floatConst(b, l, f32, qmin));
-          q = arith::MinimumFOp::create(b, l, q, floatConst(b, l, f32, qmax));
-          Type i8 = b.getI8Type();
-          return outUnsigned ? arith::FPToUIOp::create(b, l, i8, q).getResult()
-                             : arith::FPToSIOp::create(b, l, i8, q).getResult();
+          return requantize(b, l, args[0], args[1], args[2], args[3], args[4],
+                            outUnsigned);
         });
     if (failed(y))
       return rewriter.notifyMatchFailure(op, "scales do not broadcast");

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -266,4 +267,31 @@ void mlir::lowbit::eraseSignedness(Operation *root) {
       op.erase();
     }
   });
+}
+
+Value mlir::lowbit::widenToI32(OpBuilder &b, Location loc, Value v,
+                               bool isUnsigned) {
+  Type i32 = b.getI32Type();
+  return isUnsigned ? arith::ExtUIOp::create(b, loc, i32, v).getResult()
+                    : arith::ExtSIOp::create(b, loc, i32, v).getResult();
+}
+
+Value mlir::lowbit::requantize(OpBuilder &b, Location loc, Value acc,
+                               Value aScale, Value bScale, Value yScale,
+                               Value yZp, bool outUnsigned) {
+  Type f32 = b.getF32Type(), i8 = b.getI8Type();
+  Value m = arith::DivFOp::create(
+      b, loc, arith::MulFOp::create(b, loc, aScale, bScale), yScale);
+  Value f = arith::MulFOp::create(b, loc,
+                                  arith::SIToFPOp::create(b, loc, f32, acc), m);
+  Value z = outUnsigned ? arith::UIToFPOp::create(b, loc, f32, yZp).getResult()
+                        : arith::SIToFPOp::create(b, loc, f32, yZp).getResult();
+  Value q =
+      arith::AddFOp::create(b, loc, math::RoundEvenOp::create(b, loc, f), z);
+  q = arith::MaximumFOp::create(
+      b, loc, q, floatConst(b, loc, f32, outUnsigned ? 0.0 : -128.0));
+  q = arith::MinimumFOp::create(
+      b, loc, q, floatConst(b, loc, f32, outUnsigned ? 255.0 : 127.0));
+  return outUnsigned ? arith::FPToUIOp::create(b, loc, i8, q).getResult()
+                     : arith::FPToSIOp::create(b, loc, i8, q).getResult();
 }

@@ -59,6 +59,14 @@ FailureOr<Value> buildConv2D(OpBuilder &b, onnx::NodeOp op, Value x, Value w,
                              RankedTensorType rt, Value padValue,
                              std::string &why);
 
+/// The scalar steps of onnxruntime's integer ops. `widenToI32`: an 8-bit
+/// integer (signed or unsigned) as i32. `requantize`: an i32 accumulator to
+/// an 8-bit code as QLinearMatMul / QLinearConv define it (in f32),
+///   clamp(roundeven(float(acc) * (aScale * bScale / yScale)) + yZp).
+Value widenToI32(OpBuilder &b, Location loc, Value v, bool isUnsigned);
+Value requantize(OpBuilder &b, Location loc, Value acc, Value aScale,
+                 Value bScale, Value yScale, Value yZp, bool outUnsigned);
+
 /// Why a com.microsoft MatMulNBits node cannot be converted, or "" (for
 /// the unsupported-node report).
 std::string explainMatMulNBits(onnx::NodeOp op);
