@@ -71,6 +71,12 @@ static cl::opt<std::string>
     compileTarget("target", cl::init("host"),
                   cl::desc("--target for on-the-fly compiles"),
                   cl::cat(runCat));
+static cl::list<std::string> inputValues(
+    "input-value",
+    cl::desc("name:v1,v2,... for on-the-fly compiles: that graph input "
+             "becomes a constant (quant-compile --input-value) and is not "
+             "fed"),
+    cl::cat(runCat));
 
 namespace {
 
@@ -248,6 +254,8 @@ void compileOnTheFly(StringRef self, StringRef model, StringRef dir,
   }
   std::vector<std::string> args = {compiler.str().str(), model.str(), "-o",
                                    dir.str(), "--target=" + compileTarget};
+  for (const std::string &v : inputValues)
+    args.push_back("--input-value=" + v);
   for (const Tensor &t : feeds) {
     if (t.name.empty())
       die("inputs of a model compiled on the fly need names (name=file)");
@@ -477,7 +485,21 @@ int main(int argc, char **argv) {
       die(target + ": no test_data_set_* directories");
     feeds = dataSets.front().first;
   }
+  // Inputs given as --input-value are constants of the compiled model.
+  auto dropValued = [](std::vector<Tensor> &tensors) {
+    llvm::erase_if(tensors, [](const Tensor &t) {
+      return llvm::any_of(inputValues, [&](StringRef v) {
+        return v.split(':').first.trim() == t.name;
+      });
+    });
+  };
+  dropValued(feeds);
+  for (auto &set : dataSets)
+    dropValued(set.first);
   llvm::SmallString<256> tmp;
+  if (!inputValues.empty() && !isCase && !StringRef(target).ends_with(".onnx"))
+    die("--input-value applies to models compiled on the fly (model.onnx "
+        "or an ONNX test-case directory), not to an artifact");
   if (isCase || StringRef(target).ends_with(".onnx")) {
     if (llvm::sys::fs::createUniqueDirectory("quant-run", tmp))
       die("cannot create a temporary directory");
