@@ -141,6 +141,7 @@ schemaMismatch(const ::onnx::GraphProto &graph,
 
 void mlir::lowbit::inferModelShapes(::onnx::ModelProto &model,
                                     std::string &warning) {
+  registerContribSchemas();
   ::onnx::GraphProto *graph = model.mutable_graph();
   // ONNX's inference functions assume a well-formed graph: with data
   // propagation, a Shape node reading a name nothing defines dereferences a
@@ -263,6 +264,7 @@ std::string mlir::lowbit::specializeInputShapes(
 std::string mlir::lowbit::checkNodeArity(const ::onnx::NodeProto &node,
                                          llvm::StringRef domain,
                                          int64_t opset) {
+  registerContribSchemas();
   const auto &ranges =
       ::onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
   auto range = ranges.find(domain.str());

@@ -23,6 +23,11 @@ namespace mlir::lowbit {
 std::unique_ptr<::onnx::ModelProto> parseModelProto(llvm::StringRef bytes,
                                                     std::string &error);
 
+/// Registers the schemas of the onnxruntime contrib ops the converter
+/// supports (com.microsoft MatMulNBits), so that shape inference types their
+/// outputs; once per process (ContribSchemas.cpp).
+void registerContribSchemas();
+
 /// Runs ONNX shape inference on `model`, adding value_info for values it can
 /// type. Best effort: on failure leaves the model as it was and sets
 /// `warning`.
