@@ -75,6 +75,10 @@ LOWBIT = [
     ("AWQ+GPTQ W4 g128 sym", "gptq", 4, 128, True, ["--smooth=awq"]),
     ("AWQ+RTN W3 g128 sym", "rtn", 3, 128, True, ["--smooth=awq"]),
     ("AWQ+GPTQ W3 g128 sym", "gptq", 3, 128, True, ["--smooth=awq"]),
+    ("AWQ+GPTQ W4 g128 asym", "gptq", 4, 128, False, ["--smooth=awq"]),
+    ("GPTQ W4 g128 asym", "gptq", 4, 128, False, []),
+    ("GPTQ W4 g128 sym, clip search", "gptq", 4, 128, True, ["--clip-search"]),
+    ("AWQ+GPTQ W4 g128 sym, clip search", "gptq", 4, 128, True, ["--smooth=awq", "--clip-search"]),
     ("AWQ+RTN W2 g64 asym", "rtn", 2, 64, False, ["--smooth=awq"]),
     ("AWQ+GPTQ W2 g64 asym", "gptq", 2, 64, False, ["--smooth=awq"]),
     ("RTN W4 g128 sym, int8 activations", "rtn", 4, 128, True, ["--activations=int8"]),
@@ -203,6 +207,27 @@ def lowbit_compile(model, out, shapes, method, bits, group, sym, calib, cache,
     stamp.write_text(json.dumps(key))
     log(f"    {time.time() - t:.0f} s")
     return out, json.loads(report.read_text())
+
+
+def lowbit_import(model, out, shapes):
+    """quant-compile of an onnxruntime-quantized model as it is (its
+    MatMulNBits nodes become Lowbit's quantized layers, codes unchanged)."""
+    args = [str(model), "-o", str(out)]
+    args += [f"--input-shape={n}:{'x'.join(map(str, s))}" for n, s in shapes.items()]
+    tool = tools.tool("quant-compile")
+    key = {"args": args, "tool_mtime_ns": os.stat(tool).st_mtime_ns}
+    stamp = out / "args.json"
+    if stamp.exists() and json.loads(stamp.read_text()) == key:
+        return out
+    log("  quant-compile (onnxruntime's MatMulNBits as they are) ...")
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("eval-*.json"):
+        old.unlink()
+    with open(out / "compile.log", "w") as f:
+        if subprocess.run([tool, *args, "--quiet"], stderr=f, stdout=f).returncode:
+            raise SystemExit(f"quant-compile failed, see {out / 'compile.log'}")
+    stamp.write_text(json.dumps(key))
+    return out
 
 
 def cached_eval(directory, key, fn):
@@ -394,6 +419,13 @@ def smollm2(args, rows):
         ppl, _ = ort_ppl(path)
         rows.append({"engine": f"onnxruntime {kind} W4 b128", "bpw": bpw, **ppl,
                      "size": size})
+        # The same quantized model compiled by Lowbit (issue #24).
+        art = lowbit_import(path, WORK / ("smollm2-lowbit-ort-" + kind.replace(" ", "-")),
+                            {"input_ids": (1, 512)})
+        with Model(art, threads=args.threads) as m:
+            ppl, _ = both(lambda x: m.run(input_ids=x)[0], art, "lowbit")
+        rows.append({"engine": f"Lowbit compiling onnxruntime's {kind} W4 b128", "bpw": bpw,
+                     **ppl, "size": lowbit_size(art)})
     for r in rows:
         if "ppl" in r:
             r["dppl"] = r["ppl"] - base["ppl"]
@@ -461,6 +493,10 @@ def minilm(args, rows):
     for kind, path in ort_models(args, rows, model, "minilm", reader):
         bpw, size = ort_nbits_stats(path)
         score(f"onnxruntime {kind} W4 b128", ort_embed(path), bpw, size)
+        art = lowbit_import(path, WORK / ("minilm-lowbit-ort-" + kind.replace(" ", "-")), shapes)
+        with Model(art, threads=args.threads) as m:
+            e = embed(lambda i, k: m.run(input_ids=i, attention_mask=k)[1])
+        score(f"Lowbit compiling onnxruntime's {kind} W4 b128", e, bpw, lowbit_size(art))
 
 
 # ---------------------------------------------------------------------------
