@@ -291,3 +291,27 @@ def test_dynamic_convinteger(tmp_path, rng):
             # after them may round once differently (a fused multiply-add).
             np.testing.assert_allclose(m.run(x=x)[0], want, rtol=0,
                                        atol=2e-6 * max(1.0, np.abs(want).max()))
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8"])
+@pytest.mark.parametrize("attrs", [
+    dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
+    dict(kernel_shape=[2, 2]),
+    dict(kernel_shape=[3, 3], dilations=[2, 2], pads=[2, 2, 2, 2]),
+])
+def test_int8_maxpool(tmp_path, rng, dtype, attrs):
+    """MaxPool on 8-bit codes (opset 12; quantized CNNs pool their codes),
+    exact against onnxruntime over the whole range of the type."""
+    elem = {"uint8": TensorProto.UINT8, "int8": TensorProto.INT8}[dtype]
+    g = helper.make_graph([helper.make_node("MaxPool", ["x"], ["y"], **attrs)], "g",
+                          [helper.make_tensor_value_info("x", elem, [2, 3, 9, 9])],
+                          [helper.make_tensor_value_info("y", elem, None)])
+    model = tmp_path / "m.onnx"
+    onnx.save(onnx.shape_inference.infer_shapes(
+        helper.make_model(g, opset_imports=[helper.make_opsetid("", 12)])), model)
+    info = np.iinfo(dtype)
+    x = rng.integers(info.min, info.max + 1, (2, 3, 9, 9)).astype(dtype)
+    art = compile_onnx(model, tmp_path / "art")
+    with Model(art) as m:
+        np.testing.assert_array_equal(m.run(x=x)[0],
+                                      reference_session(model).run(None, {"x": x})[0])

@@ -351,11 +351,15 @@ struct PoolPattern : ONNXPattern {
     auto xt = dyn_cast<RankedTensorType>(x.getType());
     RankedTensorType rt = getResultType(op);
     bool ceil = getIntAttr(op, "ceil_mode", 0);
+    // MaxPool also takes 8-bit integers (opset >= 12).
+    bool int8 = isMax && xt && xt.getElementType().isInteger(8);
     if (!xt || !rt || xt.getRank() != 4 || op->getNumResults() != 1 ||
-        !isa<FloatType>(xt.getElementType()) ||
+        !(isa<FloatType>(xt.getElementType()) || int8) ||
         (ceil && (!xt.hasStaticShape() || !rt.hasStaticShape())))
       return rewriter.notifyMatchFailure(op,
                                          "2-D pooling (static for ceil_mode)");
+    if (int8)
+      return rewriteInt8Max(op, rewriter, x, xt, rt);
     SmallVector<int64_t> kernel = intsAttr(op, "kernel_shape", {});
     if (kernel.size() != 2)
       return failure();
@@ -437,6 +441,52 @@ struct PoolPattern : ONNXPattern {
     rewriter.replaceOp(op, *avg);
     return success();
   }
+
+  /// MaxPool on int8 or uint8: a signed max pool padded with -128. uint8 is
+  /// mapped to int8 keeping its order by flipping the top bit (u ^ 0x80) and
+  /// flipped back after.
+  LogicalResult rewriteInt8Max(onnx::NodeOp op, PatternRewriter &rewriter,
+                               Value x, RankedTensorType xt,
+                               RankedTensorType rt) const {
+    SmallVector<int64_t> kernel = intsAttr(op, "kernel_shape", {});
+    if (kernel.size() != 2 || getIntAttr(op, "ceil_mode", 0))
+      return rewriter.notifyMatchFailure(op, "int8 max pool: 2-D, floor mode");
+    SmallVector<int64_t> strides = intsAttr(op, "strides", {1, 1});
+    SmallVector<int64_t> dilations = intsAttr(op, "dilations", {1, 1});
+    auto pads = getPads(op, xt, kernel, strides, dilations);
+    if (!pads)
+      return failure();
+    Location loc = op.getLoc();
+    Type i8 = rewriter.getI8Type();
+    bool isUnsigned = isUnsignedElement(xt);
+    auto flip = [&](Value v, RankedTensorType type) -> Value {
+      if (!isUnsigned)
+        return v;
+      return *buildBroadcastGeneric(
+          rewriter, loc, type, ValueRange{v},
+          [&](OpBuilder &b, Location l, ValueRange s) -> Value {
+            return arith::XOrIOp::create(
+                b, l, s[0],
+                arith::ConstantOp::create(b, l, b.getIntegerAttr(i8, -128)));
+          });
+    };
+    auto xs = cast<RankedTensorType>(signlessType(xt));
+    auto ys = cast<RankedTensorType>(signlessType(rt));
+    Value lowest = arith::ConstantOp::create(rewriter, loc,
+                                             rewriter.getIntegerAttr(i8, -128));
+    Value padded = padSpatial(
+        rewriter, loc, flip(toSignless(rewriter, loc, x), xs), *pads, lowest);
+    Value window = tensor::EmptyOp::create(rewriter, loc, kernel, i8);
+    Value acc = filledLike(rewriter, loc, ys, x, lowest);
+    Value y = linalg::PoolingNchwMaxOp::create(
+                  rewriter, loc, TypeRange{ys}, ValueRange{padded, window},
+                  ValueRange{acc}, rewriter.getI64TensorAttr(strides),
+                  rewriter.getI64TensorAttr(dilations))
+                  .getResult(0);
+    rewriter.replaceOp(op, fromSignless(rewriter, loc, flip(y, ys), rt));
+    return success();
+  }
+
   bool isMax;
 };
 

@@ -38,6 +38,21 @@ func.func @pools(%x: tensor<1x4x8x8xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x4x
 
 // -----
 
+// MaxPool on uint8: the codes' top bit flipped (an order-preserving map to
+// int8), a signed max pool padded with -128, flipped back.
+// CHECK-LABEL: func.func @uint8_max_pool
+// CHECK: arith.xori %{{.*}}, %{{.*}} : i8
+// CHECK: tensor.pad
+// CHECK:   tensor.yield %c-128_i8 : i8
+// CHECK: linalg.pooling_nchw_max {{.*}} -> tensor<1x2x4x4xi8>
+// CHECK: arith.xori
+func.func @uint8_max_pool(%x: tensor<1x2x8x8xui8>) -> tensor<1x2x4x4xui8> {
+  %0 = onnx.node "MaxPool"(%x) {domain = "", node_name = "", onnx_attrs = {kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}, opset = 12 : i64} : (tensor<1x2x8x8xui8>) -> tensor<1x2x4x4xui8>
+  return %0 : tensor<1x2x4x4xui8>
+}
+
+// -----
+
 // Edge padding: each output index reads the clamped input index.
 // CHECK-LABEL: func.func @pad_edge
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x7xf32>)
