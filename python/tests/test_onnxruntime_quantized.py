@@ -7,7 +7,9 @@ onnxruntime computes (issue #24, quantized ONNX in):
   converted is refused by name with the reason.
 - quantize_dynamic (DynamicQuantizeLinear + MatMulInteger / ConvInteger)
   and quantize_static in QOperator form (QLinearMatMul / QLinearConv):
-  bit-exact against onnxruntime with optimizations disabled."""
+  bit-exact against onnxruntime with optimizations disabled.
+- MaxPool on 8-bit codes and MaxPool's Indices output (the pools such CNNs
+  keep), exact."""
 import re
 import subprocess
 
@@ -315,3 +317,29 @@ def test_int8_maxpool(tmp_path, rng, dtype, attrs):
     with Model(art) as m:
         np.testing.assert_array_equal(m.run(x=x)[0],
                                       reference_session(model).run(None, {"x": x})[0])
+
+
+@pytest.mark.parametrize("attrs", [
+    dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
+    dict(kernel_shape=[2, 2], strides=[2, 2]),
+    dict(kernel_shape=[3, 3], dilations=[2, 2], pads=[2, 1, 2, 1], storage_order=1),
+    dict(kernel_shape=[2, 3], storage_order=1),
+])
+def test_maxpool_indices(tmp_path, rng, attrs):
+    """MaxPool's Indices output (flat positions in the unpadded input, row or
+    column major), ties to the first maximum, exact against onnxruntime."""
+    g = helper.make_graph([helper.make_node("MaxPool", ["x"], ["y", "i"], **attrs)], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 9, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+                           helper.make_tensor_value_info("i", TensorProto.INT64, None)])
+    model = tmp_path / "m.onnx"
+    onnx.save(onnx.shape_inference.infer_shapes(
+        helper.make_model(g, opset_imports=[helper.make_opsetid("", 12)])), model)
+    x = rng.standard_normal((2, 3, 9, 8)).astype(np.float32)
+    x[0, 0, :3, :3] = 1.0  # a plateau: the first maximum wins
+    art = compile_onnx(model, tmp_path / "art")
+    want = reference_session(model).run(None, {"x": x})
+    with Model(art) as m:
+        got = m.run(x=x)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])

@@ -353,6 +353,10 @@ struct PoolPattern : ONNXPattern {
     bool ceil = getIntAttr(op, "ceil_mode", 0);
     // MaxPool also takes 8-bit integers (opset >= 12).
     bool int8 = isMax && xt && xt.getElementType().isInteger(8);
+    if (isMax && op->getNumResults() == 2 && xt && rt && xt.getRank() == 4 &&
+        isa<FloatType>(xt.getElementType()) &&
+        !isa<NoneType>(op->getResult(1).getType()))
+      return rewriteMaxWithIndices(op, rewriter, x, xt, rt);
     if (!xt || !rt || xt.getRank() != 4 || op->getNumResults() != 1 ||
         !(isa<FloatType>(xt.getElementType()) || int8) ||
         (ceil && (!xt.hasStaticShape() || !rt.hasStaticShape())))
@@ -439,6 +443,90 @@ struct PoolPattern : ONNXPattern {
     if (failed(avg))
       return failure();
     rewriter.replaceOp(op, *avg);
+    return success();
+  }
+
+  /// MaxPool with its Indices output: one linalg.generic reducing each
+  /// window to (max, the flat index of its first maximum in the unpadded
+  /// input: ((n C + c) H + h) W + w, or with storage_order 1 ((n C + c) W +
+  /// w) H + h). Floor mode.
+  LogicalResult rewriteMaxWithIndices(onnx::NodeOp op,
+                                      PatternRewriter &rewriter, Value x,
+                                      RankedTensorType xt,
+                                      RankedTensorType rt) const {
+    auto it = getResultType(op, 1);
+    SmallVector<int64_t> kernel = intsAttr(op, "kernel_shape", {});
+    if (!it || !it.getElementType().isInteger(64) || kernel.size() != 2 ||
+        getIntAttr(op, "ceil_mode", 0) || !xt.hasStaticShape() ||
+        !rt.hasStaticShape())
+      return rewriter.notifyMatchFailure(
+          op, "MaxPool indices: 2-D, static, floor mode");
+    SmallVector<int64_t> strides = intsAttr(op, "strides", {1, 1});
+    SmallVector<int64_t> dilations = intsAttr(op, "dilations", {1, 1});
+    auto pads = getPads(op, xt, kernel, strides, dilations);
+    if (!pads)
+      return failure();
+    bool columnMajor = getIntAttr(op, "storage_order", 0) == 1;
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Type t = xt.getElementType(), i64 = rewriter.getI64Type();
+    Value lowest =
+        floatConst(rewriter, loc, t, -std::numeric_limits<double>::infinity());
+    Value padded = padSpatial(rewriter, loc, x, *pads, lowest);
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    AffineMap in =
+        AffineMap::get(6, 0,
+                       {d(0), d(1), d(2) * strides[0] + d(4) * dilations[0],
+                        d(3) * strides[1] + d(5) * dilations[1]},
+                       ctx);
+    AffineMap out = AffineMap::get(6, 0, {d(0), d(1), d(2), d(3)}, ctx);
+    Value zeroIdx =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getI64IntegerAttr(0));
+    SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+    iters.append(2, utils::IteratorType::reduction);
+    int64_t c = xt.getDimSize(1), h = xt.getDimSize(2), w = xt.getDimSize(3);
+    // The window operand (as linalg's pooling ops have) sizes the window
+    // loops, which the input reads only through compound expressions.
+    Value window = tensor::EmptyOp::create(rewriter, loc, kernel, t);
+    AffineMap win = AffineMap::get(6, 0, {d(4), d(5)}, ctx);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{rt, it}, ValueRange{padded, window},
+        ValueRange{filledLike(rewriter, loc, rt, x, lowest),
+                   filledLike(rewriter, loc, it, x, zeroIdx)},
+        SmallVector<AffineMap>{in, win, out, out}, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          auto idx = [&](unsigned dim) -> Value {
+            return arith::IndexCastOp::create(
+                b, l, i64, linalg::IndexOp::create(b, l, dim));
+          };
+          auto cst = [&](int64_t v) -> Value {
+            return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(v));
+          };
+          auto mul = [&](Value a, int64_t k) -> Value {
+            return arith::MulIOp::create(b, l, a, cst(k));
+          };
+          auto add = [&](Value a, Value bb) -> Value {
+            return arith::AddIOp::create(b, l, a, bb);
+          };
+          // The input position of this window element.
+          Value hi = arith::SubIOp::create(
+              b, l, add(mul(idx(2), strides[0]), mul(idx(4), dilations[0])),
+              cst((*pads)[0]));
+          Value wi = arith::SubIOp::create(
+              b, l, add(mul(idx(3), strides[1]), mul(idx(5), dilations[1])),
+              cst((*pads)[1]));
+          Value plane = add(mul(idx(0), c), idx(1));
+          Value flat = columnMajor ? add(mul(add(mul(plane, w), wi), h), hi)
+                                   : add(mul(add(mul(plane, h), hi), w), wi);
+          Value better = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                               args[0], args[2]);
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{
+                  arith::SelectOp::create(b, l, better, args[0], args[2]),
+                  arith::SelectOp::create(b, l, better, flat, args[3])});
+        });
+    rewriter.replaceOp(op, generic.getResults());
     return success();
   }
 

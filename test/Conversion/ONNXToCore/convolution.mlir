@@ -53,6 +53,26 @@ func.func @uint8_max_pool(%x: tensor<1x2x8x8xui8>) -> tensor<1x2x4x4xui8> {
 
 // -----
 
+// MaxPool with Indices: one generic over (n, c, oh, ow, kh, kw) with a window
+// operand sizing the window loops; the index is computed from linalg.index
+// in the unpadded input (h = 2 oh + kh - 1) and taken where x > max (the
+// first maximum wins).
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 * 2 + d4, d3 * 2 + d5)>
+// CHECK-DAG: #[[WIN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>
+// CHECK-LABEL: func.func @max_pool_indices
+// CHECK: %[[R:.*]]:2 = linalg.generic {indexing_maps = [#[[IN]], #[[WIN]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK:   linalg.index 4
+// CHECK:   arith.cmpf ogt
+// CHECK:   arith.select
+// CHECK:   arith.select
+// CHECK: return %[[R]]#0, %[[R]]#1 : tensor<1x2x4x4xf32>, tensor<1x2x4x4xi64>
+func.func @max_pool_indices(%x: tensor<1x2x8x8xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xi64>) {
+  %0:2 = onnx.node "MaxPool"(%x) {domain = "", node_name = "", onnx_attrs = {kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}, opset = 12 : i64} : (tensor<1x2x8x8xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xi64>)
+  return %0#0, %0#1 : tensor<1x2x4x4xf32>, tensor<1x2x4x4xi64>
+}
+
+// -----
+
 // Edge padding: each output index reads the clamped input index.
 // CHECK-LABEL: func.func @pad_edge
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x7xf32>)
