@@ -7,9 +7,10 @@ onnxruntime computes (issue #24, quantized ONNX in):
   converted is refused by name with the reason.
 - quantize_dynamic (DynamicQuantizeLinear + MatMulInteger / ConvInteger)
   and quantize_static in QOperator form (QLinearMatMul / QLinearConv):
-  bit-exact against onnxruntime with optimizations disabled.
+  bit-exact against ONNX's numpy reference evaluator (and onnxruntime with
+  optimizations disabled, which agrees here).
 - MaxPool on 8-bit codes and MaxPool's Indices output (the pools such CNNs
-  keep), exact."""
+  keep), exact against explicit loops."""
 import re
 import subprocess
 
@@ -43,8 +44,8 @@ def ort_quantize(src, dst, bits, block, symmetric, ops=1):
     assert [n.op_type for n in onnx.load(str(dst)).graph.node].count("MatMulNBits") == ops
 
 
-def compile_and_compare(model, out, feeds, rng, extra=()):
-    art = compile_onnx(model, out, extra_args=list(extra))
+def compile_and_compare(model, out, feeds, rng, extra=(), target="host"):
+    art = compile_onnx(model, out, target=target, extra_args=list(extra))
     ref = reference_session(model).run(None, feeds)[0]
     with Model(art) as m:
         got = m.run(**feeds)[0]
@@ -55,18 +56,21 @@ def compile_and_compare(model, out, feeds, rng, extra=()):
     return art
 
 
+# x86-64-v3: the AVX2 kernels (machines of this kind without AVX-512), run
+# on any AVX2 host.
+@pytest.mark.parametrize("target", ["host", "x86-64-v3"])
 @pytest.mark.parametrize("bits,block,symmetric,k", [
     (4, 32, True, 200), (4, 32, False, 200), (4, 128, True, 256),
     (4, 16, False, 96), (8, 32, True, 160), (8, 64, False, 200),
 ])
-def test_onnxruntime_quantizer_output(tmp_path, rng, bits, block, symmetric, k):
+def test_onnxruntime_quantizer_output(tmp_path, rng, bits, block, symmetric, k, target):
     fp, q = tmp_path / "fp.onnx", tmp_path / "q.onnx"
     # 10 rows: the weight-streaming kernels; 160 rows: dequantize + matmul.
     for rows in ((2, 5, k), (4, 40, k)):
         matmul_model(fp, k, 48, rows, np.random.default_rng(7))
         ort_quantize(fp, q, bits, block, symmetric)
         a = rng.standard_normal(rows).astype(np.float32)
-        compile_and_compare(q, tmp_path / f"art{rows[1]}", {"a": a}, rng)
+        compile_and_compare(q, tmp_path / f"art{rows[1]}", {"a": a}, rng, target=target)
     # The node became lowbit.matmul on onnxruntime's own scheme (codes kept,
     # not rounded again): no float matmul is left.
     core = subprocess.run([str(tools.tool("quant-compile")), str(q), "-o", "-", "--emit=core"],
@@ -210,23 +214,36 @@ def static_quantize(fp, q, rng, shape, activations, weights, per_channel):
                     weight_type=getattr(QuantType, weights), per_channel=per_channel)
 
 
+def numpy_reference(model):
+    """ONNX's own numpy evaluator of `model` (opset raised to 21, where it
+    implements every op used here): a reference that does not depend on
+    which kernels onnxruntime picks on this CPU."""
+    from onnx import version_converter
+    from onnx.reference import ReferenceEvaluator
+    return ReferenceEvaluator(version_converter.convert_version(onnx.load(str(model)), 21))
+
+
 def exact(model, art, inputs):
-    ref = reference_session(model)
+    """Lowbit's outputs equal ONNX's numpy reference bit for bit, and so do
+    onnxruntime's (ORT_DISABLE_ALL) on this machine."""
+    ref, ort_ref = numpy_reference(model), reference_session(model)
     with Model(art) as m:
         for x in inputs:
             want = ref.run(None, {"x": x})[0]
             np.testing.assert_array_equal(m.run(x=x)[0], want)
+            np.testing.assert_array_equal(ort_ref.run(None, {"x": x})[0], want)
 
 
+@pytest.mark.parametrize("target", ["host", "x86-64-v3"])
 @pytest.mark.parametrize("weight_type", ["QInt8", "QUInt8"])
-def test_dynamic_quantization(tmp_path, rng, weight_type):
+def test_dynamic_quantization(tmp_path, rng, weight_type, target):
     from onnxruntime.quantization import QuantType, quantize_dynamic
     fp, q = tmp_path / "fp.onnx", tmp_path / "q.onnx"
     mlp(fp, rng)
     quantize_dynamic(str(fp), str(q), weight_type=getattr(QuantType, weight_type))
     ops = [n.op_type for n in onnx.load(str(q)).graph.node]
     assert "DynamicQuantizeLinear" in ops and "MatMulInteger" in ops
-    art = compile_onnx(q, tmp_path / "art")
+    art = compile_onnx(q, tmp_path / "art", target=target)
     # Random rows, all zeros (scale 1, zero point 0), all positive (zero
     # point 0), and a wide range.
     x = rng.standard_normal((4, 8, 64)).astype(np.float32)
@@ -284,7 +301,7 @@ def test_dynamic_convinteger(tmp_path, rng):
     quantize_dynamic(str(fp), str(q), weight_type=QuantType.QUInt8, op_types_to_quantize=["Conv"])
     assert [n.op_type for n in onnx.load(str(q)).graph.node].count("ConvInteger") == 3
     art = compile_onnx(q, tmp_path / "art")
-    ref = reference_session(q)
+    ref = numpy_reference(q)
     with Model(art) as m:
         for x in (rng.standard_normal((2, 3, 12, 12)).astype(np.float32),
                   np.zeros((2, 3, 12, 12), np.float32)):
@@ -295,6 +312,30 @@ def test_dynamic_convinteger(tmp_path, rng):
                                        atol=2e-6 * max(1.0, np.abs(want).max()))
 
 
+def maxpool_reference(x, kernel_shape, pads=(0, 0, 0, 0), strides=(1, 1), dilations=(1, 1),
+                      storage_order=0):
+    """MaxPool (floor mode) and its Indices by explicit loops over the windows:
+    the first maximum in scan order, its flat position in the unpadded input
+    (row major, or column major within each image plane)."""
+    n, c, h, w = x.shape
+    oh = (h + pads[0] + pads[2] - dilations[0] * (kernel_shape[0] - 1) - 1) // strides[0] + 1
+    ow = (w + pads[1] + pads[3] - dilations[1] * (kernel_shape[1] - 1) - 1) // strides[1] + 1
+    y = np.zeros((n, c, oh, ow), x.dtype)
+    idx = np.zeros((n, c, oh, ow), np.int64)
+    for b, ch, i, j in np.ndindex(n, c, oh, ow):
+        best = None
+        for ki, kj in np.ndindex(*kernel_shape):
+            r = i * strides[0] + ki * dilations[0] - pads[0]
+            q = j * strides[1] + kj * dilations[1] - pads[1]
+            if 0 <= r < h and 0 <= q < w and (best is None or x[b, ch, r, q] > best):
+                best = x[b, ch, r, q]
+                plane = b * c + ch
+                idx[b, ch, i, j] = (plane * w + q) * h + r if storage_order else \
+                    (plane * h + r) * w + q
+        y[b, ch, i, j] = best
+    return y, idx
+
+
 @pytest.mark.parametrize("dtype", ["uint8", "int8"])
 @pytest.mark.parametrize("attrs", [
     dict(kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
@@ -303,7 +344,7 @@ def test_dynamic_convinteger(tmp_path, rng):
 ])
 def test_int8_maxpool(tmp_path, rng, dtype, attrs):
     """MaxPool on 8-bit codes (opset 12; quantized CNNs pool their codes),
-    exact against onnxruntime over the whole range of the type."""
+    exact against explicit loops (and onnxruntime) over the type's range."""
     elem = {"uint8": TensorProto.UINT8, "int8": TensorProto.INT8}[dtype]
     g = helper.make_graph([helper.make_node("MaxPool", ["x"], ["y"], **attrs)], "g",
                           [helper.make_tensor_value_info("x", elem, [2, 3, 9, 9])],
@@ -314,9 +355,10 @@ def test_int8_maxpool(tmp_path, rng, dtype, attrs):
     info = np.iinfo(dtype)
     x = rng.integers(info.min, info.max + 1, (2, 3, 9, 9)).astype(dtype)
     art = compile_onnx(model, tmp_path / "art")
+    want = maxpool_reference(x, **attrs)[0]
+    np.testing.assert_array_equal(reference_session(model).run(None, {"x": x})[0], want)
     with Model(art) as m:
-        np.testing.assert_array_equal(m.run(x=x)[0],
-                                      reference_session(model).run(None, {"x": x})[0])
+        np.testing.assert_array_equal(m.run(x=x)[0], want)
 
 
 @pytest.mark.parametrize("attrs", [
@@ -327,7 +369,8 @@ def test_int8_maxpool(tmp_path, rng, dtype, attrs):
 ])
 def test_maxpool_indices(tmp_path, rng, attrs):
     """MaxPool's Indices output (flat positions in the unpadded input, row or
-    column major), ties to the first maximum, exact against onnxruntime."""
+    column major), ties to the first maximum, exact against explicit loops
+    (and onnxruntime; ONNX's numpy evaluator disagrees on column major)."""
     g = helper.make_graph([helper.make_node("MaxPool", ["x"], ["y", "i"], **attrs)], "g",
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 9, 8])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
@@ -338,7 +381,9 @@ def test_maxpool_indices(tmp_path, rng, attrs):
     x = rng.standard_normal((2, 3, 9, 8)).astype(np.float32)
     x[0, 0, :3, :3] = 1.0  # a plateau: the first maximum wins
     art = compile_onnx(model, tmp_path / "art")
-    want = reference_session(model).run(None, {"x": x})
+    want = maxpool_reference(x, **attrs)
+    for a, b in zip(reference_session(model).run(None, {"x": x}), want):
+        np.testing.assert_array_equal(a, b)
     with Model(art) as m:
         got = m.run(x=x)
     np.testing.assert_array_equal(got[0], want[0])
