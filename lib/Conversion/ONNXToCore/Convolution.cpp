@@ -342,6 +342,27 @@ struct BatchNormPattern : ONNXPattern {
   }
 };
 
+/// A 2-D pool's window: kernel, strides, dilations and resolved pads.
+struct PoolWindow {
+  SmallVector<int64_t> kernel, strides, dilations, pads;
+};
+
+/// The window of pooling node `op` over `xt`; std::nullopt if the kernel is
+/// not 2-D or the padding cannot be resolved.
+std::optional<PoolWindow> getPoolWindow(onnx::NodeOp op, RankedTensorType xt) {
+  PoolWindow w;
+  w.kernel = intsAttr(op, "kernel_shape", {});
+  if (w.kernel.size() != 2)
+    return std::nullopt;
+  w.strides = intsAttr(op, "strides", {1, 1});
+  w.dilations = intsAttr(op, "dilations", {1, 1});
+  auto pads = getPads(op, xt, w.kernel, w.strides, w.dilations);
+  if (!pads)
+    return std::nullopt;
+  w.pads = *pads;
+  return w;
+}
+
 struct PoolPattern : ONNXPattern {
   PoolPattern(MLIRContext *ctx, StringRef name, bool isMax)
       : ONNXPattern(ctx, name), isMax(isMax) {}
@@ -351,31 +372,31 @@ struct PoolPattern : ONNXPattern {
     auto xt = dyn_cast<RankedTensorType>(x.getType());
     RankedTensorType rt = getResultType(op);
     bool ceil = getIntAttr(op, "ceil_mode", 0);
-    // MaxPool also takes 8-bit integers (opset >= 12).
-    bool int8 = isMax && xt && xt.getElementType().isInteger(8);
-    if (isMax && op->getNumResults() == 2 && xt && rt && xt.getRank() == 4 &&
+    if (!xt || !rt || xt.getRank() != 4)
+      return rewriter.notifyMatchFailure(op, "2-D pooling");
+    std::optional<PoolWindow> pool = getPoolWindow(op, xt);
+    if (!pool)
+      return rewriter.notifyMatchFailure(op, "2-D kernel, resolvable pads");
+    // MaxPool also takes 8-bit integers (opset >= 12), and has Indices.
+    bool int8 = isMax && xt.getElementType().isInteger(8);
+    if (isMax && op->getNumResults() == 2 &&
         isa<FloatType>(xt.getElementType()) &&
         !isa<NoneType>(op->getResult(1).getType()))
-      return rewriteMaxWithIndices(op, rewriter, x, xt, rt);
-    if (!xt || !rt || xt.getRank() != 4 || op->getNumResults() != 1 ||
+      return rewriteMaxWithIndices(op, rewriter, x, xt, rt, *pool);
+    if (op->getNumResults() != 1 ||
         !(isa<FloatType>(xt.getElementType()) || int8) ||
         (ceil && (!xt.hasStaticShape() || !rt.hasStaticShape())))
       return rewriter.notifyMatchFailure(op,
                                          "2-D pooling (static for ceil_mode)");
     if (int8)
-      return rewriteInt8Max(op, rewriter, x, xt, rt);
-    SmallVector<int64_t> kernel = intsAttr(op, "kernel_shape", {});
-    if (kernel.size() != 2)
-      return failure();
-    SmallVector<int64_t> strides = intsAttr(op, "strides", {1, 1});
-    SmallVector<int64_t> dilations = intsAttr(op, "dilations", {1, 1});
-    auto pads = getPads(op, xt, kernel, strides, dilations);
-    if (!pads)
-      return failure();
+      return rewriteInt8Max(op, rewriter, x, xt, rt, *pool);
+    const SmallVector<int64_t> &kernel = pool->kernel, &strides = pool->strides,
+                               &dilations = pool->dilations;
+    const SmallVector<int64_t> &pads = pool->pads;
     Location loc = op.getLoc();
     Type t = xt.getElementType();
     double padValue = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
-    Value padded = padSpatial(rewriter, loc, x, *pads,
+    Value padded = padSpatial(rewriter, loc, x, pads,
                               floatConst(rewriter, loc, t, padValue));
     // ceil_mode: the last windows run past the padded input; pad it further
     // on the bottom/right (with -inf for max; those elements are not counted
@@ -383,7 +404,7 @@ struct PoolPattern : ONNXPattern {
     SmallVector<int64_t> extra(4, 0);
     if (ceil)
       for (int i = 0; i < 2; ++i) {
-        int64_t have = xt.getDimSize(2 + i) + (*pads)[i] + (*pads)[2 + i];
+        int64_t have = xt.getDimSize(2 + i) + pads[i] + pads[2 + i];
         int64_t need = (rt.getDimSize(2 + i) - 1) * strides[i] +
                        (kernel[i] - 1) * dilations[i] + 1;
         extra[2 + i] = std::max<int64_t>(0, need - have);
@@ -411,7 +432,7 @@ struct PoolPattern : ONNXPattern {
     // Divisor: the full window, or (count_include_pad = 0) the number of
     // real elements in it, computed by pooling a padded tensor of ones.
     Value divisor;
-    bool anyPad = llvm::any_of(*pads, [](int64_t p) { return p != 0; });
+    bool anyPad = llvm::any_of(pads, [](int64_t p) { return p != 0; });
     bool includePad = getIntAttr(op, "count_include_pad", 0);
     bool anyExtra = llvm::any_of(extra, [](int64_t p) { return p != 0; });
     if ((includePad || !anyPad) && !anyExtra) {
@@ -423,7 +444,7 @@ struct PoolPattern : ONNXPattern {
       Value ones =
           filledLike(rewriter, loc, xt, x, floatConst(rewriter, loc, t, 1.0));
       Value paddedOnes =
-          padSpatial(rewriter, loc, ones, *pads,
+          padSpatial(rewriter, loc, ones, pads,
                      floatConst(rewriter, loc, t, includePad ? 1.0 : 0.0));
       paddedOnes = padSpatial(rewriter, loc, paddedOnes, extra,
                               floatConst(rewriter, loc, t, 0));
@@ -452,27 +473,24 @@ struct PoolPattern : ONNXPattern {
   /// w) H + h). Floor mode.
   LogicalResult rewriteMaxWithIndices(onnx::NodeOp op,
                                       PatternRewriter &rewriter, Value x,
-                                      RankedTensorType xt,
-                                      RankedTensorType rt) const {
+                                      RankedTensorType xt, RankedTensorType rt,
+                                      const PoolWindow &pool) const {
     auto it = getResultType(op, 1);
-    SmallVector<int64_t> kernel = intsAttr(op, "kernel_shape", {});
-    if (!it || !it.getElementType().isInteger(64) || kernel.size() != 2 ||
+    if (!it || !it.getElementType().isInteger(64) ||
         getIntAttr(op, "ceil_mode", 0) || !xt.hasStaticShape() ||
         !rt.hasStaticShape())
       return rewriter.notifyMatchFailure(
           op, "MaxPool indices: 2-D, static, floor mode");
-    SmallVector<int64_t> strides = intsAttr(op, "strides", {1, 1});
-    SmallVector<int64_t> dilations = intsAttr(op, "dilations", {1, 1});
-    auto pads = getPads(op, xt, kernel, strides, dilations);
-    if (!pads)
-      return failure();
+    const SmallVector<int64_t> &kernel = pool.kernel, &strides = pool.strides,
+                               &dilations = pool.dilations;
+    const SmallVector<int64_t> &pads = pool.pads;
     bool columnMajor = getIntAttr(op, "storage_order", 0) == 1;
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     Type t = xt.getElementType(), i64 = rewriter.getI64Type();
     Value lowest =
         floatConst(rewriter, loc, t, -std::numeric_limits<double>::infinity());
-    Value padded = padSpatial(rewriter, loc, x, *pads, lowest);
+    Value padded = padSpatial(rewriter, loc, x, pads, lowest);
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
     AffineMap in =
         AffineMap::get(6, 0,
@@ -511,10 +529,10 @@ struct PoolPattern : ONNXPattern {
           // The input position of this window element.
           Value hi = arith::SubIOp::create(
               b, l, add(mul(idx(2), strides[0]), mul(idx(4), dilations[0])),
-              cst((*pads)[0]));
+              cst(pads[0]));
           Value wi = arith::SubIOp::create(
               b, l, add(mul(idx(3), strides[1]), mul(idx(5), dilations[1])),
-              cst((*pads)[1]));
+              cst(pads[1]));
           Value plane = add(mul(idx(0), c), idx(1));
           Value flat = columnMajor ? add(mul(add(mul(plane, w), wi), h), hi)
                                    : add(mul(add(mul(plane, h), hi), w), wi);
@@ -535,15 +553,13 @@ struct PoolPattern : ONNXPattern {
   /// flipped back after.
   LogicalResult rewriteInt8Max(onnx::NodeOp op, PatternRewriter &rewriter,
                                Value x, RankedTensorType xt,
-                               RankedTensorType rt) const {
-    SmallVector<int64_t> kernel = intsAttr(op, "kernel_shape", {});
-    if (kernel.size() != 2 || getIntAttr(op, "ceil_mode", 0))
-      return rewriter.notifyMatchFailure(op, "int8 max pool: 2-D, floor mode");
-    SmallVector<int64_t> strides = intsAttr(op, "strides", {1, 1});
-    SmallVector<int64_t> dilations = intsAttr(op, "dilations", {1, 1});
-    auto pads = getPads(op, xt, kernel, strides, dilations);
-    if (!pads)
-      return failure();
+                               RankedTensorType rt,
+                               const PoolWindow &pool) const {
+    if (getIntAttr(op, "ceil_mode", 0))
+      return rewriter.notifyMatchFailure(op, "int8 max pool: floor mode");
+    const SmallVector<int64_t> &kernel = pool.kernel, &strides = pool.strides,
+                               &dilations = pool.dilations;
+    const SmallVector<int64_t> &pads = pool.pads;
     Location loc = op.getLoc();
     Type i8 = rewriter.getI8Type();
     bool isUnsigned = isUnsignedElement(xt);
@@ -563,7 +579,7 @@ struct PoolPattern : ONNXPattern {
     Value lowest = arith::ConstantOp::create(rewriter, loc,
                                              rewriter.getIntegerAttr(i8, -128));
     Value padded = padSpatial(
-        rewriter, loc, flip(toSignless(rewriter, loc, x), xs), *pads, lowest);
+        rewriter, loc, flip(toSignless(rewriter, loc, x), xs), pads, lowest);
     Value window = tensor::EmptyOp::create(rewriter, loc, kernel, i8);
     Value acc = filledLike(rewriter, loc, ys, x, lowest);
     Value y = linalg::PoolingNchwMaxOp::create(
