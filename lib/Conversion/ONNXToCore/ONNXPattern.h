@@ -51,6 +51,23 @@ private:
   int64_t minOpset, maxOpset;
 };
 
+/// The window helpers of the 2-D CNN ops (Convolution.cpp, Pooling.cpp).
+/// An integer-list attribute of the node, or `defaultValue`.
+SmallVector<int64_t> intsAttr(onnx::NodeOp op, StringRef name,
+                              SmallVector<int64_t> defaultValue);
+/// Spatial padding [top, left, bottom, right] of a 2-D window op from `pads`
+/// or `auto_pad` (SAME_* needs static spatial sizes).
+std::optional<SmallVector<int64_t>>
+getPads(onnx::NodeOp op, RankedTensorType in, ArrayRef<int64_t> kernel,
+        ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations);
+/// Pads the spatial dims of an NCHW tensor with `value`.
+Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pads,
+                 Value value);
+/// A tensor of `type` filled with `scalar`; only the batch dimension is
+/// dynamic, sized from `x`.
+Value filledLike(OpBuilder &b, Location loc, RankedTensorType type, Value x,
+                 Value scalar);
+
 /// The 2-D convolution (group 1 or depthwise) of NCHW `x` by `w` (static
 /// [M, C/group, kh, kw]) into `rt`, with `op`'s strides, dilations and
 /// padding (pads or auto_pad); the padding value `padValue`. Failure with

@@ -40,6 +40,7 @@ void mlir::lowbit::populateONNXToCorePatterns(RewritePatternSet &patterns) {
   populateONNXGeneratorPatterns(patterns);
   populateONNXSlicePatterns(patterns);
   populateONNXConvolutionPatterns(patterns);
+  populateONNXPoolingPatterns(patterns);
   populateONNXLift1DPatterns(patterns);
   populateONNXQuantizationPatterns(patterns);
   populateONNXMatMulNBitsPatterns(patterns);

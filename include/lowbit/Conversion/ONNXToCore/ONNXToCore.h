@@ -34,9 +34,10 @@ void populateONNXGatherPatterns(RewritePatternSet &patterns);
 void populateONNXConcatSplitPatterns(RewritePatternSet &patterns);
 /// Slice, Flatten, CumSum.
 void populateONNXSlicePatterns(RewritePatternSet &patterns);
-/// Conv, ConvTranspose, BatchNormalization, MaxPool, AveragePool,
-/// GlobalAveragePool, Pad.
+/// Conv, ConvTranspose, BatchNormalization, Pad.
 void populateONNXConvolutionPatterns(RewritePatternSet &patterns);
+/// MaxPool, AveragePool, GlobalAveragePool.
+void populateONNXPoolingPatterns(RewritePatternSet &patterns);
 /// Conv, ConvTranspose, MaxPool and AveragePool on 1-D inputs rewritten to
 /// their 2-D forms.
 void populateONNXLift1DPatterns(RewritePatternSet &patterns);
