@@ -125,6 +125,14 @@ LOWBIT = [
     ("GPTQ W4 g64 sym", "gptq", 4, 64, True, []),
     ("AWQ+GPTQ W3 g128 sym, 0.5% outliers", "gptq", 3, 128, True,
      ["--smooth=awq", "--outlier-fraction=0.005"]),
+    # MiniLM toward issue #17's 0.992 (run with --skip smollm2): NF4 codes
+    # (4-bit, symmetric, one scale per group: the same bits per weight as
+    # int4 sym) and GPTQ's damping at the paper's 0.01; Lowbit's default
+    # 0.1 is tuned for SmolLM2 out of domain (docs/quantization.md, #28).
+    ("GPTQ W4 g128 asym, damp 0.01", "gptq", 4, 128, False, ["--damp=0.01"]),
+    ("GPTQ W4 g128 nf4, damp 0.01", "gptq", 4, 128, True, ["--format=nf4", "--damp=0.01"]),
+    ("AWQ+GPTQ W4 g128 nf4, damp 0.01", "gptq", 4, 128, True,
+     ["--smooth=awq", "--format=nf4", "--damp=0.01"]),
     # Bit allocation (issue #20): each layer's bits (2-8) and group (64,
     # 128) chosen by lowbit-allocate-bits within the budget.
     *[(f"GPTQ allocated {b} (bits 2-8, g64/g128)", "gptq", 4, 128, True,
