@@ -165,6 +165,11 @@ mlir::lowbit::printQuantReport(ModuleOp module, int64_t bytesBefore,
                              {"alpha", smoothValue("alpha")},
                              {"error_before", smoothValue("error_before")},
                              {"error_after", smoothValue("error_after")}};
+    if (smooth && smooth.get("gptq_error_before")) {
+      llvm::json::Object &o = *layer["smooth"].getAsObject();
+      o["gptq_error_before"] = smoothValue("gptq_error_before");
+      o["gptq_error_after"] = smoothValue("gptq_error_after");
+    }
     if (auto site = op->getAttrOfType<StringAttr>(
             LowbitDialect::CalibrationSiteAttrHelper::getNameStr()))
       layer["calibration_site"] = site.str();

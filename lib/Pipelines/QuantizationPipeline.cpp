@@ -73,11 +73,19 @@ void mlir::lowbit::buildSmoothingPipeline(OpPassManager &pm,
     return;
   // The last pass (the defaults) selects every layer the recipe quantizes:
   // the rules' layers are not excluded by it, only skipped ones.
+  std::vector<Recipe::Pass> passes = recipe.passes();
   LowbitSmoothPassOptions o;
-  setSchemeOptions(o, recipe.passes().back(), progress);
+  setSchemeOptions(o, passes.back(), progress);
   o.method = recipe.smooth->method;
   o.alpha = recipe.smooth->alpha.value_or(-1.0);
   o.alphaGrid = recipe.smooth->alphaGrid;
+  // The defaults' quantizer: GPTQ checks AWQ's scale (lowbit-smooth).
+  const QuantSettings &s = passes.back().settings;
+  if (*s.method == "gptq") {
+    o.quantizer = "gptq";
+    o.damp = *s.damp;
+    o.actOrder = *s.actOrder;
+  }
   pm.addPass(createLowbitSmoothPass(o));
 }
 

@@ -47,7 +47,7 @@ public:
   GroupError(llvm::ArrayRef<SmoothLayer> layers, int64_t k,
              llvm::ArrayRef<double> hessian, const WeightScheme &scheme,
              int64_t maxColumns = 0)
-      : k(k), scheme(scheme) {
+      : k(k), scheme(scheme), hessian(hessian) {
     h.resize(k, k);
     for (int64_t i = 0; i < k; ++i)
       for (int64_t j = 0; j < k; ++j)
@@ -80,6 +80,38 @@ public:
   /// The error on all columns, extrapolated from the measured ones.
   double estimate(llvm::ArrayRef<float> s) const { return sum(s, true); }
 
+  /// GPTQ's error on the measured columns with scale `s`: each layer's
+  /// diag(s) W quantized by GPTQ on the Hessian of X diag(1/s). std::nullopt
+  /// when GPTQ refuses that Hessian.
+  std::optional<double> gptq(llvm::ArrayRef<float> s,
+                             const GptqOptions &options) const {
+    std::vector<double> scaledHessian(k * k);
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < k; ++j)
+        scaledHessian[i * k + j] =
+            hessian[i * k + j] / (static_cast<double>(s[i]) * s[j]);
+    double total = 0.0;
+    for (const RowF &w : weights) {
+      int64_t n = w.cols();
+      RowF scaled =
+          Eigen::Map<const Eigen::VectorXf>(s.data(), k).asDiagonal() * w;
+      GptqReport report;
+      std::string error;
+      std::optional<QuantizedWeight> q =
+          quantizeGptq(llvm::ArrayRef<float>(scaled.data(), k * n), k, n,
+                       scaledHessian, scheme, options, report, error);
+      if (!q)
+        return std::nullopt;
+      std::vector<float> dq = q->dequantize(scheme);
+      RowF d(k, n);
+      for (int64_t i = 0; i < k; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          d(i, j) = dq[i * n + j] / s[i] - w(i, j);
+      total += d.cwiseProduct(h * d).cast<double>().sum();
+    }
+    return total;
+  }
+
 private:
   double sum(llvm::ArrayRef<float> s, bool extrapolate) const {
     double total = 0.0;
@@ -102,6 +134,7 @@ private:
 
   int64_t k;
   const WeightScheme &scheme;
+  llvm::ArrayRef<double> hessian; // K x K, as given
   MatrixF h;
   std::vector<RowF> weights;       // K x n' each (row-major: RTN's layout)
   std::vector<double> columnShare; // n / n' of each layer
@@ -267,6 +300,28 @@ quant::searchSmoothingScale(llvm::ArrayRef<SmoothLayer> layers, int64_t k,
       result.scale = ones;
       result.alpha = 0.0;
       result.errorAfter = result.errorBefore;
+    }
+    if (options.gptq && result.alpha != 0.0) {
+      // GPTQ follows: keep the scale only if GPTQ gains from it too. A
+      // Hessian GPTQ refuses leaves the choice to RTN's error (the GPTQ
+      // pass reports that Hessian itself); the errors stay unmeasured.
+      std::optional<double> without = search.gptq(ones, *options.gptq);
+      std::optional<double> with = search.gptq(result.scale, *options.gptq);
+      if (without && with) {
+        double searchEnergy = search.energy();
+        auto searchRelative = [&](double e) {
+          return searchEnergy > 0.0 && e >= 0.0 ? std::sqrt(e / searchEnergy)
+                                                : 0.0;
+        };
+        result.gptqErrorBefore = searchRelative(*without);
+        result.gptqErrorAfter = searchRelative(*with);
+        if (!(*with < *without)) {
+          result.scale = ones;
+          result.alpha = 0.0;
+          result.smoothed = false;
+          result.errorAfter = result.errorBefore;
+        }
+      }
     }
     return result;
   }

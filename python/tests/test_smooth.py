@@ -8,7 +8,9 @@ the float model, which must compute what the unsmoothed float model does.
   WikiText-2 test text moves by less than 1e-4 (relative);
 - MiniLM: the groups the analysis can pair (v -> o through attention) are
   smoothed, the others refused with a reason, and the sentence embeddings
-  keep a cosine of at least 0.99999 with the unsmoothed model's.
+  keep a cosine of at least 0.99999 with the unsmoothed model's;
+- AWQ before GPTQ: a group keeps its scale only where GPTQ's error with it
+  is below GPTQ's error without (MiniLM's attention outputs: not there).
 """
 import re
 import subprocess
@@ -88,3 +90,34 @@ def test_minilm_smoothing_is_exact(tmp_path):
                                         for i, k in batches])
     agreement = evaluate.embedding_agreement(out["smoothed"], out["float"])
     assert agreement["cosine_min"] >= 0.99999, agreement
+
+
+def test_minilm_awq_checked_by_gptq(tmp_path):
+    """With GPTQ to quantize, each searched scale is measured with GPTQ too;
+    the report says what GPTQ's error was without and with it, and the
+    group keeps the scale exactly when it is lower with it."""
+    import json
+    from lowbit.models import export_minilm
+    model = model_path("all-MiniLM-L6-v2", export_minilm)
+    raw = calib_data.minilm(16, 64)
+    calib = tmp_path / "calib"
+    calib.mkdir()
+    for k, v in raw.items():
+        np.save(calib / f"{k}.npy", v.reshape(4, 4, 64))
+    out = tmp_path / "awq-gptq"
+    tools.run([tools.tool("quant-compile"), model, "-o", out, "--quiet",
+               "--input-shape=input_ids:4x64", "--input-shape=attention_mask:4x64",
+               f"--calib={calib}", "--method=gptq", "--bits=4", "--group=128",
+               "--format=nf4", "--damp=0.01", "--smooth=awq", "--calib-passes=1"])
+    report = json.loads((out / "quant-report.json").read_text())
+    checked = [layer for layer in report["layers"] if "gptq_error_before" in layer.get("smooth", {})]
+    assert len(checked) == 6, [layer.get("smooth") for layer in report["layers"]]
+    for layer in checked:
+        s = layer["smooth"]
+        assert s["gptq_error_before"] > 0 and s["gptq_error_after"] > 0, layer
+        if s["gptq_error_after"] < s["gptq_error_before"]:
+            assert s["method"] == "awq" and s["alpha"] > 0, layer
+        else:
+            assert s["method"] == "none" and s["alpha"] == 0, layer
+            assert s["error_after"] == s["error_before"], layer
+    assert any(layer["smooth"]["method"] == "none" for layer in checked)

@@ -75,6 +75,10 @@ struct SmoothOptions {
   /// AWQ's search measures the error on at most this many output columns
   /// of each layer, evenly spaced (0: all); the reported errors use all.
   int64_t searchColumns = 256;
+  /// AWQ followed by GPTQ: the searched scale is kept only if GPTQ (with
+  /// these options, on the search columns) leaves a smaller error with it
+  /// than without. Unset: round to nearest follows.
+  std::optional<GptqOptions> gptq;
 };
 
 /// One layer of a group: its weight, K x N row-major.
@@ -91,8 +95,12 @@ struct SmoothResult {
   /// (SmoothQuant: with the modelled activation rounding error added to
   /// the numerator).
   double errorBefore = 0.0, errorAfter = 0.0;
-  /// False when the search kept s = 1 (SmoothQuant; AWQ reports alpha 0).
+  /// False when the search kept s = 1 (SmoothQuant; AWQ when the GPTQ
+  /// check rejected the scale). AWQ's grid choice of s = 1 reports alpha 0.
   bool smoothed = true;
+  /// With `SmoothOptions::gptq`: GPTQ's relative error on the search
+  /// columns without and with the searched scale (negative: not measured).
+  double gptqErrorBefore = -1.0, gptqErrorAfter = -1.0;
   int64_t flooredChannels = 0; // dead channels given the floor
 };
 

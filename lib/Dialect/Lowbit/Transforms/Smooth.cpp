@@ -71,7 +71,17 @@ struct SmoothPass : lowbit::impl::LowbitSmoothPassBase<SmoothPass> {
                          << " is negative";
       return signalPassFailure();
     }
+    if (quantizer != "rtn" && quantizer != "gptq") {
+      module.emitError() << getArgument() << ": quantizer '" << quantizer
+                         << "' is not rtn or gptq";
+      return signalPassFailure();
+    }
     quant::SmoothOptions options;
+    if (quantizer == "gptq") {
+      options.gptq.emplace();
+      options.gptq->damp = damp;
+      options.gptq->actOrder = actOrder;
+    }
     options.searchColumns = searchColumns;
     options.method = *smoothMethod;
     options.alpha = alpha;
@@ -177,7 +187,7 @@ struct SmoothPass : lowbit::impl::LowbitSmoothPassBase<SmoothPass> {
           return signalPassFailure();
         }
         Builder b(ctx);
-        DictionaryAttr report = b.getDictionaryAttr({
+        SmallVector<NamedAttribute> entries({
             b.getNamedAttr("method", b.getStringAttr(job.result->smoothed
                                                          ? StringRef(method)
                                                          : "none")),
@@ -189,6 +199,15 @@ struct SmoothPass : lowbit::impl::LowbitSmoothPassBase<SmoothPass> {
             b.getNamedAttr("floored_channels",
                            b.getI64IntegerAttr(job.result->flooredChannels)),
         });
+        if (job.result->gptqErrorBefore >= 0.0) {
+          entries.push_back(
+              b.getNamedAttr("gptq_error_before",
+                             b.getF64FloatAttr(job.result->gptqErrorBefore)));
+          entries.push_back(
+              b.getNamedAttr("gptq_error_after",
+                             b.getF64FloatAttr(job.result->gptqErrorAfter)));
+        }
+        DictionaryAttr report = b.getDictionaryAttr(entries);
         for (const LinearLayer &layer : job.group->layers)
           layer.op->setAttr(LowbitDialect::SmoothAttrHelper::getNameStr(),
                             report);

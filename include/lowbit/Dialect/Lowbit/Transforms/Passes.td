@@ -304,7 +304,13 @@ def LowbitSmoothPass : Pass<"lowbit-smooth", "ModuleOp"> {
       searched per group to minimise the group's output error after round
       to nearest at this pass's weight scheme (`bits`, `group-size`,
       `scale-rule`, ...: set them to what will quantize the layers);
-      alpha = 0, no smoothing, is in the grid.
+      alpha = 0, no smoothing, is in the grid. With `quantizer=gptq`
+      (GPTQ quantizes the layers afterwards, with `damp` and `act-order`)
+      the round-to-nearest search still picks alpha, and the group keeps
+      that scale only if GPTQ's error with it (on the same search columns,
+      Hessian diag(1/s) H diag(1/s)) is below GPTQ's error without: GPTQ
+      compensates part of what the search saw, and smoothing can then cost
+      more than it gains (method `none`, alpha 0, where it would).
     - `method=smoothquant`, for int8 activations: s = max|x|^alpha /
       max|w|^(1 - alpha), alpha = i / alpha-grid searched per group, with
       s = 1 as one more candidate, to minimise the group's modelled output
@@ -335,6 +341,14 @@ def LowbitSmoothPass : Pass<"lowbit-smooth", "ModuleOp"> {
     Option<"searchColumns", "search-columns", "int64_t", "256",
            "the search measures at most this many output columns per "
            "layer, evenly spaced (0: all)">,
+    Option<"quantizer", "quantizer", "std::string", "\"rtn\"",
+           "what quantizes the layers afterwards: rtn | gptq (awq: the "
+           "searched scale is kept only if GPTQ's error with it is below "
+           "GPTQ's error without)">,
+    Option<"damp", "damp", "double", "0.1",
+           "quantizer=gptq: diagonal dampening, a fraction of mean(diag H)">,
+    Option<"actOrder", "act-order", "bool", "true",
+           "quantizer=gptq: inputs by decreasing H_ii, static groups">,
   ], WeightSchemeOptions);
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
