@@ -59,6 +59,7 @@ struct Smooth {
   std::string method = "awq";
   std::optional<double> alpha;
   std::optional<int64_t> grid, gridDashed;
+  std::string check = "rtn";
 };
 template <> struct MappingTraits<Smooth> {
   static void mapping(IO &io, Smooth &s) {
@@ -66,6 +67,7 @@ template <> struct MappingTraits<Smooth> {
     io.mapOptional("alpha", s.alpha);
     io.mapOptional("alpha_grid", s.grid);
     io.mapOptional("alpha-grid", s.gridDashed);
+    io.mapOptional("check", s.check, std::string("rtn"));
   }
 };
 
@@ -109,7 +111,7 @@ template <> struct MappingTraits<Recipe> {
     std::optional<Smooth> smooth;
     if (io.outputting() && r.smooth)
       smooth = Smooth{r.smooth->method, r.smooth->alpha, r.smooth->alphaGrid,
-                      std::nullopt};
+                      std::nullopt, r.smooth->check};
     io.mapOptional("smooth", smooth);
     if (!io.outputting() && smooth) {
       SmoothSettings settings;
@@ -117,6 +119,7 @@ template <> struct MappingTraits<Recipe> {
       settings.alpha = smooth->alpha;
       settings.alphaGrid =
           smooth->grid.value_or(smooth->gridDashed.value_or(20));
+      settings.check = smooth->check;
       r.smooth = settings;
     }
   }
@@ -350,6 +353,10 @@ llvm::Error Recipe::validate() const {
     if (smooth->alphaGrid < 1 || smooth->alphaGrid > 1000)
       return fail("smooth: alpha_grid = " + std::to_string(smooth->alphaGrid) +
                   " is outside 1..1000");
+    if (smooth->check != "rtn" && smooth->check != "gptq")
+      return fail("smooth: check '" + smooth->check + "' is not rtn or gptq");
+    if (smooth->check == "gptq" && smooth->method != "awq")
+      return fail("smooth: check 'gptq' is for method awq");
   }
   if (rotate && rotate->kind != "hadamard" && rotate->kind != "random")
     return fail("rotate: kind '" + rotate->kind +

@@ -9,8 +9,9 @@ the float model, which must compute what the unsmoothed float model does.
 - MiniLM: the groups the analysis can pair (v -> o through attention) are
   smoothed, the others refused with a reason, and the sentence embeddings
   keep a cosine of at least 0.99999 with the unsmoothed model's;
-- AWQ before GPTQ: a group keeps its scale only where GPTQ's error with it
-  is below GPTQ's error without (MiniLM's attention outputs: not there).
+- AWQ before GPTQ with `smooth: {check: gptq}`: a group keeps its scale
+  only where GPTQ's error with it is below GPTQ's error without (MiniLM's
+  attention outputs: not there).
 """
 import re
 import subprocess
@@ -105,10 +106,12 @@ def test_minilm_awq_checked_by_gptq(tmp_path):
     for k, v in raw.items():
         np.save(calib / f"{k}.npy", v.reshape(4, 4, 64))
     out = tmp_path / "awq-gptq"
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("method: gptq\nbits: 4\ngroup: 128\nformat: nf4\ndamp: 0.01\n"
+                      "calibration: {passes: 1}\nsmooth: {method: awq, check: gptq}\n")
     tools.run([tools.tool("quant-compile"), model, "-o", out, "--quiet",
                "--input-shape=input_ids:4x64", "--input-shape=attention_mask:4x64",
-               f"--calib={calib}", "--method=gptq", "--bits=4", "--group=128",
-               "--format=nf4", "--damp=0.01", "--smooth=awq", "--calib-passes=1"])
+               f"--calib={calib}", f"--recipe={recipe}"])
     report = json.loads((out / "quant-report.json").read_text())
     checked = [layer for layer in report["layers"] if "gptq_error_before" in layer.get("smooth", {})]
     assert len(checked) == 6, [layer.get("smooth") for layer in report["layers"]]

@@ -108,6 +108,13 @@ TEST(Recipe, Smooth) {
   EXPECT_EQ(r->smooth->method, "smoothquant");
   EXPECT_DOUBLE_EQ(*r->smooth->alpha, 0.6);
   EXPECT_EQ(r->smooth->alphaGrid, 5);
+  EXPECT_EQ(r->smooth->check, "rtn");
+  llvm::sys::fs::remove(path);
+
+  path = writeTemp("method: gptq\nsmooth: {method: awq, check: gptq}\n");
+  r = Recipe::load(path);
+  ASSERT_TRUE(!!r) << llvm::toString(r.takeError());
+  EXPECT_EQ(r->smooth->check, "gptq");
   llvm::sys::fs::remove(path);
 
   path = writeTemp("method: gptq\n");
@@ -169,6 +176,9 @@ TEST(Recipe, ErrorsNameTheFileAndTheProblem) {
       {"smooth: {alpha_grid: 0}\n",
        "smooth: alpha_grid = 0 is outside 1..1000"},
       {"smooth: {method: awq, grid: 3}\n", "unknown key 'grid'"},
+      {"smooth: {check: gptqq}\n", "smooth: check 'gptqq' is not rtn or gptq"},
+      {"smooth: {method: smoothquant, check: gptq}\n",
+       "smooth: check 'gptq' is for method awq"},
       {"rotate: {kind: givens}\n",
        "rotate: kind 'givens' is not hadamard or random"},
       {"rotate: {kind: random, sead: 1}\n", "unknown key 'sead'"},

@@ -19,7 +19,8 @@
 //                         # lowbit-smooth before quantizing: awq |
 //                         # smoothquant, alpha (fixed; default:
 //                         # searched on alpha_grid points per group);
-//                         # 'alpha-grid' is accepted too
+//                         # 'alpha-grid' is accepted too; check: gptq
+//                         # keeps an AWQ scale only if GPTQ gains from it
 //   rotate: {kind: hadamard, seed: 0, online: [down]}
 //                         # lowbit-fold-norms and lowbit-rotate before
 //                         # calibrating: hadamard | random; online: the
@@ -86,6 +87,9 @@ struct SmoothSettings {
   std::string method = "awq"; // awq | smoothquant
   std::optional<double> alpha;
   int64_t alphaGrid = 20;
+  /// What AWQ's searched scale is finally checked with: rtn (the search's
+  /// own error) | gptq (kept only if GPTQ, quantizing afterwards, gains).
+  std::string check = "rtn";
 };
 
 /// Rotation of the residual stream before calibration (lowbit-fold-norms,
