@@ -105,14 +105,16 @@ def test_minilm_awq_checked_by_gptq(tmp_path):
     calib.mkdir()
     for k, v in raw.items():
         np.save(calib / f"{k}.npy", v.reshape(4, 4, 64))
-    out = tmp_path / "awq-gptq"
+    out = tmp_path / "awq-gptq.mlir"
+    report_path = tmp_path / "quant-report.json"
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text("method: gptq\nbits: 4\ngroup: 128\nformat: nf4\ndamp: 0.01\n"
                       "calibration: {passes: 1}\nsmooth: {method: awq, check: gptq}\n")
     tools.run([tools.tool("quant-compile"), model, "-o", out, "--quiet",
                "--input-shape=input_ids:4x64", "--input-shape=attention_mask:4x64",
-               f"--calib={calib}", f"--recipe={recipe}"])
-    report = json.loads((out / "quant-report.json").read_text())
+               f"--calib={calib}", f"--recipe={recipe}", "--emit=lowbit",
+               f"--report={report_path}"])
+    report = json.loads(report_path.read_text())
     checked = [layer for layer in report["layers"] if "gptq_error_before" in layer.get("smooth", {})]
     assert len(checked) == 6, [layer.get("smooth") for layer in report["layers"]]
     for layer in checked:
