@@ -49,6 +49,14 @@ def smoothed_groups(log):
     return (int(done[-1][0]) if done else 0), refused
 
 
+def minilm_calib(d):
+    """16 sentences of valid.txt as 4 samples of 4 x 64 tokens."""
+    d.mkdir()
+    for k, v in calib_data.minilm(16, 64).items():
+        np.save(d / f"{k}.npy", v.reshape(4, 4, 64))
+    return d
+
+
 def test_smollm2_smoothing_is_exact(tmp_path):
     from lowbit.models import export_smollm2
     from lowbit.models.export_smollm2 import text_ids
@@ -74,11 +82,7 @@ def test_minilm_smoothing_is_exact(tmp_path):
     from lowbit.models.export_minilm import fixed_batches, sentences
     from lowbit.models.minilm import MiniLM
     model = model_path("all-MiniLM-L6-v2", export_minilm)
-    raw = calib_data.minilm(16, 64)
-    calib = tmp_path / "calib"
-    calib.mkdir()
-    for k, v in raw.items():
-        np.save(calib / f"{k}.npy", v.reshape(4, 4, 64))
+    calib = minilm_calib(tmp_path / "calib")
     shapes = ["input_ids:4x64", "attention_mask:4x64"]
     fp, sm, log = compile_pair(model, tmp_path, shapes, calib)
     done, refused = smoothed_groups(log)
@@ -100,11 +104,7 @@ def test_minilm_awq_checked_by_gptq(tmp_path):
     import json
     from lowbit.models import export_minilm
     model = model_path("all-MiniLM-L6-v2", export_minilm)
-    raw = calib_data.minilm(16, 64)
-    calib = tmp_path / "calib"
-    calib.mkdir()
-    for k, v in raw.items():
-        np.save(calib / f"{k}.npy", v.reshape(4, 4, 64))
+    calib = minilm_calib(tmp_path / "calib")
     out = tmp_path / "awq-gptq.mlir"
     report_path = tmp_path / "quant-report.json"
     recipe = tmp_path / "recipe.yaml"

@@ -55,11 +55,11 @@ std::vector<float> roundScaled(const Group &g, const std::vector<float> &s,
   return quantizeRtn(scaled, g.k, g.n, scheme).dequantize(scheme);
 }
 
-/// The group's relative output error after rounding with `s`, computed
-/// directly (float64): the reference for what the search reports.
-double directError(const Group &g, const std::vector<float> &s,
-                   const WeightScheme &scheme) {
-  std::vector<float> q = roundScaled(g, s, scheme);
+/// The group's relative output error with the effective weight
+/// diag(1/s) q (q: diag(s) W quantized and dequantized, K x N), computed
+/// directly in float64.
+double relativeError(const Group &g, const std::vector<float> &q,
+                     const std::vector<float> &s) {
   double num = 0, den = 0;
   for (int64_t j = 0; j < g.n; ++j)
     for (int64_t a = 0; a < g.k; ++a)
@@ -70,6 +70,13 @@ double directError(const Group &g, const std::vector<float> &s,
         den += g.w[a * g.n + j] * g.h[a * g.k + b] * g.w[b * g.n + j];
       }
   return std::sqrt(num / den);
+}
+
+/// The group's relative output error after rounding with `s`: the
+/// reference for what the search reports.
+double directError(const Group &g, const std::vector<float> &s,
+                   const WeightScheme &scheme) {
+  return relativeError(g, roundScaled(g, s, scheme), s);
 }
 
 TEST(Smoothing, AwqSearchLowersTheOutputError) {
@@ -111,18 +118,11 @@ double gptqError(const Group &g, const std::vector<float> &s,
   std::string error;
   std::optional<QuantizedWeight> q =
       quantizeGptq(scaled, g.k, g.n, h, scheme, options, report, error);
-  EXPECT_TRUE(q.has_value()) << error;
-  std::vector<float> dq = q->dequantize(scheme);
-  double num = 0, den = 0;
-  for (int64_t j = 0; j < g.n; ++j)
-    for (int64_t a = 0; a < g.k; ++a)
-      for (int64_t b = 0; b < g.k; ++b) {
-        double da = dq[a * g.n + j] / s[a] - g.w[a * g.n + j];
-        double db = dq[b * g.n + j] / s[b] - g.w[b * g.n + j];
-        num += da * g.h[a * g.k + b] * db;
-        den += g.w[a * g.n + j] * g.h[a * g.k + b] * g.w[b * g.n + j];
-      }
-  return std::sqrt(num / den);
+  if (!q) {
+    ADD_FAILURE() << error;
+    return NAN;
+  }
+  return relativeError(g, q->dequantize(scheme), s);
 }
 
 TEST(Smoothing, AwqKeepsTheScaleOnlyIfGptqGains) {
