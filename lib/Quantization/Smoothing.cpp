@@ -102,12 +102,7 @@ public:
                        scaledHessian, scheme, options, report, error);
       if (!q)
         return std::nullopt;
-      std::vector<float> dq = q->dequantize(scheme);
-      RowF d(k, n);
-      for (int64_t i = 0; i < k; ++i)
-        for (int64_t j = 0; j < n; ++j)
-          d(i, j) = dq[i * n + j] / s[i] - w(i, j);
-      total += d.cwiseProduct(h * d).cast<double>().sum();
+      total += residual(w, s, q->dequantize(scheme));
     }
     return total;
   }
@@ -122,14 +117,20 @@ private:
       std::vector<float> q =
           quantizeRtn(llvm::ArrayRef<float>(scaled.data(), k * n), k, n, scheme)
               .dequantize(scheme);
-      RowF d(k, n);
-      for (int64_t i = 0; i < k; ++i)
-        for (int64_t j = 0; j < n; ++j)
-          d(i, j) = q[i * n + j] / s[i] - w(i, j);
-      total += d.cwiseProduct(h * d).cast<double>().sum() *
-               (extrapolate ? share : 1.0);
+      total += residual(w, s, q) * (extrapolate ? share : 1.0);
     }
     return total;
+  }
+
+  /// tr(D^T H D) for D = diag(1/s) q - W, q the dequantized diag(s) W.
+  double residual(const RowF &w, llvm::ArrayRef<float> s,
+                  const std::vector<float> &q) const {
+    int64_t n = w.cols();
+    RowF d(k, n);
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        d(i, j) = q[i * n + j] / s[i] - w(i, j);
+    return d.cwiseProduct(h * d).cast<double>().sum();
   }
 
   int64_t k;
@@ -186,6 +187,11 @@ private:
   std::vector<double> meanSquare; // H_jj
   std::vector<double> rowEnergy;  // sum over the group of |w_j|^2
 };
+
+/// sqrt(error / energy): the relative output error (0 without energy).
+double relativeToEnergy(double error, double energy) {
+  return energy > 0.0 && error >= 0.0 ? std::sqrt(error / energy) : 0.0;
+}
 
 /// a^alpha normalized by sqrt(max * min) (AWQ).
 std::vector<float> awqScale(const std::vector<double> &a, double alpha) {
@@ -260,9 +266,7 @@ quant::searchSmoothingScale(llvm::ArrayRef<SmoothLayer> layers, int64_t k,
   GroupError full(layers, k, hessian, options.scheme);
   GroupError search(layers, k, hessian, options.scheme, options.searchColumns);
   double energy = full.energy();
-  auto relative = [&](double e) {
-    return energy > 0.0 && e >= 0.0 ? std::sqrt(e / energy) : 0.0;
-  };
+  auto relative = [&](double e) { return relativeToEnergy(e, energy); };
   std::vector<float> ones(k, 1.0f);
   result.errorBefore = relative(full(ones));
 
@@ -309,12 +313,8 @@ quant::searchSmoothingScale(llvm::ArrayRef<SmoothLayer> layers, int64_t k,
       std::optional<double> with = search.gptq(result.scale, *options.gptq);
       if (without && with) {
         double searchEnergy = search.energy();
-        auto searchRelative = [&](double e) {
-          return searchEnergy > 0.0 && e >= 0.0 ? std::sqrt(e / searchEnergy)
-                                                : 0.0;
-        };
-        result.gptqErrorBefore = searchRelative(*without);
-        result.gptqErrorAfter = searchRelative(*with);
+        result.gptqErrorBefore = relativeToEnergy(*without, searchEnergy);
+        result.gptqErrorAfter = relativeToEnergy(*with, searchEnergy);
         if (!(*with < *without)) {
           result.scale = ones;
           result.alpha = 0.0;
